@@ -1,0 +1,65 @@
+"""forensics: Google Cloud log forensics for failed test runs.
+
+Load test reports and Cloud Logging exports, correlate each failed test with the entries of its
+own requests, classify the root cause with rules kept as data, and report.
+
+    >>> import forensics
+    >>> result = forensics.triage("fixtures/seed/junit.xml", "fixtures/seed/logs.json")
+    >>> result.to_pandas()
+"""
+
+from __future__ import annotations
+
+from forensics.classify import Rule, RuleSet, check_rules, classify, load_rules
+from forensics.correlate import Correlation, correlate
+from forensics.exceptions import (
+    ForensicsError,
+    InputError,
+    LogFormatError,
+    PullError,
+    RuleError,
+    TestReportError,
+    UsageError,
+)
+from forensics.labels import LABELS
+from forensics.logs import LoadedLogs, entries_to_frame, load_logs, read_logs
+from forensics.redact import redact
+from forensics.result import Evidence, Skipped, TriageResult, Verdict
+from forensics.schema import LOG_SCHEMA, TEST_SCHEMA
+from forensics.testruns import LoadedTests, load_tests, read_tests
+from forensics.triage import triage
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "LABELS",
+    "LOG_SCHEMA",
+    "TEST_SCHEMA",
+    "Correlation",
+    "Evidence",
+    "ForensicsError",
+    "InputError",
+    "LoadedLogs",
+    "LoadedTests",
+    "LogFormatError",
+    "PullError",
+    "Rule",
+    "RuleError",
+    "RuleSet",
+    "Skipped",
+    "TestReportError",
+    "TriageResult",
+    "UsageError",
+    "Verdict",
+    "check_rules",
+    "classify",
+    "correlate",
+    "entries_to_frame",
+    "load_logs",
+    "load_rules",
+    "load_tests",
+    "read_logs",
+    "read_tests",
+    "redact",
+    "triage",
+]

@@ -1,0 +1,131 @@
+"""``python -m forensics``: triage a failed test run from its Cloud Logging entries.
+
+Exit codes: 0 the command ran (failures found or not); 2 unusable input or usage; 1 an
+unexpected internal error (with ``--debug``, its traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from forensics.exceptions import ForensicsError, UsageError
+
+EXIT_OK = 0
+EXIT_INTERNAL = 1
+EXIT_INPUT = 2
+
+
+def _triage_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser(
+        "triage",
+        help="explain each failed test from the run's logs",
+        description="Correlate failed tests with Cloud Logging entries and classify their root cause.",
+    )
+    p.add_argument("--tests", action="append", required=True, metavar="FILE",
+                   help="test report: JUnit XML, pytest-reportlog JSONL or pytest-json-report JSON (repeatable)")
+    p.add_argument("--logs", action="append", default=[], metavar="PATH",
+                   help="log export file or folder (repeatable); gcloud JSON, JSONL, sink trees, .gz")
+    p.add_argument("--rules", action="append", default=[], metavar="DIR",
+                   help="folder of extra rule files, added to the shipped ones (repeatable)")
+    p.add_argument("--format", choices=["text", "json", "markdown"], default="text",
+                   help="what to print on stdout (default: text)")
+    p.add_argument("--out", metavar="DIR", help="also write triage.txt, triage.json, postmortem.md and plots here")
+    p.add_argument("--strict", action="store_true", help="a bad line in any input is fatal instead of skipped")
+    p.add_argument("--no-redact", action="store_true", help="show secrets found in logs (local use only)")
+    p.set_defaults(run=_run_triage)
+
+
+def _run_triage(args: argparse.Namespace) -> int:
+    from forensics.report import render_json, render_markdown, render_text, write_reports
+    from forensics.triage import triage
+
+    if not args.logs:
+        raise UsageError("triage needs --logs PATH (an export file or folder)")
+    result = triage(args.tests, args.logs, rules=args.rules, strict=args.strict)
+    result.redact = not args.no_redact
+    if args.format == "json":
+        sys.stdout.write(render_json(result))
+    elif args.format == "markdown":
+        sys.stdout.write(render_markdown(result))
+    else:
+        render_text(result, sys.stdout)
+    if args.out:
+        written = write_reports(result, args.out)
+        print(f"wrote {', '.join(str(p) for p in written.values())}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _rules_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("rules", help="work with rule files")
+    rsub = p.add_subparsers(dest="rules_command", required=True)
+    c = rsub.add_parser("check", help="report every broken rule under DIR with file and line")
+    c.add_argument("paths", nargs="+", metavar="DIR")
+    c.set_defaults(run=_run_rules_check)
+
+
+def _run_rules_check(args: argparse.Namespace) -> int:
+    from forensics.classify import check_rules
+
+    for p in args.paths:
+        if not Path(p).exists():
+            raise UsageError(f"{p}: no such file or folder")
+    problems = check_rules(*args.paths)
+    for path, line, msg in problems:
+        print(f"{path}:{line}: {msg}" if line else f"{path}: {msg}", file=sys.stderr)
+    if problems:
+        print(f"{len(problems)} problem(s) found", file=sys.stderr)
+        return EXIT_INPUT
+    print("rules ok")
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m forensics",
+        description="Google Cloud log forensics for failed test runs.",
+    )
+    parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
+    sub = parser.add_subparsers(dest="command", required=True)
+    _triage_parser(sub)
+    _rules_parser(sub)
+    try:  # the live pull registers its own commands (issue: live pull)
+        from forensics.live.cli import add_live_commands
+    except ImportError:
+        pass
+    else:
+        add_live_commands(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv
+    if debug:
+        argv.remove("--debug")
+    args = parser.parse_args(argv)
+    try:
+        return int(args.run(args))
+    except ForensicsError as err:
+        if debug:
+            raise
+        print(f"forensics: error: {_safe(str(err))}", file=sys.stderr)
+        return EXIT_INPUT
+    except KeyboardInterrupt:
+        print("forensics: interrupted", file=sys.stderr)
+        return 130
+    except Exception as err:
+        if debug:
+            raise
+        print(f"forensics: internal error: {type(err).__name__}: {_safe(str(err))} (run with --debug for the traceback)",
+              file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+def _safe(text: str) -> str:
+    from forensics.redact import redact
+
+    return (redact(text) or "").replace("\n", " ")

@@ -1,0 +1,90 @@
+"""Errors forensics raises, one tree with one root.
+
+    ForensicsError                 every error below; the CLI prints ``str(err)`` on one line
+    ├── InputError                 a file the user named cannot be used (missing, empty, unreadable)
+    │   ├── LogFormatError         a log export whose shape or content is not a LogEntry export
+    │   └── TestReportError        a JUnit / reportlog / json-report file that cannot be read
+    ├── RuleError                  a rule file that is broken (carries every problem found)
+    ├── UsageError                 options that do not fit together
+    └── PullError                  the live pull from Cloud Logging failed
+        ├── CredentialsError       no usable Google credentials
+        ├── PermissionDeniedError  the caller lacks roles/logging.viewer
+        ├── ProjectNotFoundError   the project does not exist
+        ├── FilterError            Cloud Logging rejected the filter
+        └── QuotaError             read quota still exhausted after the retries
+
+Errors carry where they happened: ``path`` and ``line`` for files, so the one-line message
+names them (``fixtures/x.json:12: not JSON``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class ForensicsError(Exception):
+    """Root of every error forensics raises on purpose."""
+
+    def __init__(self, message: str, *, path: str | Path | None = None, line: int | None = None):
+        self.message = message
+        self.path = str(path) if path is not None else None
+        self.line = line
+        super().__init__(self.__str__())
+
+    def __str__(self) -> str:
+        where = ""
+        if self.path is not None:
+            where = self.path + (f":{self.line}" if self.line is not None else "") + ": "
+        return where + self.message
+
+
+class InputError(ForensicsError):
+    """A file the user named cannot be used."""
+
+
+class LogFormatError(InputError):
+    """A log export that is not a Cloud Logging export in a shape forensics reads."""
+
+
+class TestReportError(InputError):
+    """A test report that cannot be read."""
+
+    __test__ = False  # not a pytest test class
+
+
+class RuleError(ForensicsError):
+    """One or more broken rules; ``problems`` lists each as (path, line, message)."""
+
+    def __init__(self, problems: list[tuple[str, int | None, str]]):
+        self.problems = problems
+        first = problems[0] if problems else ("<rules>", None, "no problems recorded")
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        super().__init__(first[2] + more, path=first[0], line=first[1])
+
+
+class UsageError(ForensicsError):
+    """Options that do not fit together."""
+
+
+class PullError(ForensicsError):
+    """The live pull from Cloud Logging failed."""
+
+
+class CredentialsError(PullError):
+    """No usable Google credentials."""
+
+
+class PermissionDeniedError(PullError):
+    """The caller may not read the project's logs."""
+
+
+class ProjectNotFoundError(PullError):
+    """The project does not exist or is not visible."""
+
+
+class FilterError(PullError):
+    """Cloud Logging rejected the filter."""
+
+
+class QuotaError(PullError):
+    """Read quota stayed exhausted after the allowed retries."""

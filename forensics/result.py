@@ -1,0 +1,163 @@
+"""What a triage answers: one verdict per failed test, and the run they belong to.
+
+These are the shapes of the JSON contract (``TriageResult.to_dict``)::
+
+    {"run": {...}, "failures": [{"test_id", "root_cause", "confidence", "layer",
+      "evidence": [{"insert_id", "timestamp", "log_id", "summary"}], "explanation"}],
+     "summary": {...}}
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import polars as pl
+
+from forensics.labels import LABELS, UNKNOWN
+from forensics.redact import redact as _redact
+
+
+def _map_strings(value: Any, fn: Any) -> Any:
+    if isinstance(value, str):
+        return fn(value)
+    if isinstance(value, dict):
+        return {k: _map_strings(v, fn) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_map_strings(v, fn) for v in value]
+    return value
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One log entry that backs a verdict."""
+
+    insert_id: str
+    timestamp: str  # RFC 3339, UTC, as in the entry
+    log_id: str
+    summary: str  # one redacted line: "403 GET /ws (run.googleapis.com/requests)"
+    log_name: str | None = None  # full logName, to find the entry again
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The root cause of one failed test."""
+
+    test_id: str
+    root_cause: str
+    confidence: float
+    layer: str | None
+    evidence: tuple[Evidence, ...]
+    explanation: str
+    detail: str | None = None  # finer cause from the rule: "expired", "bad_signature", ...
+    rule: str | None = None  # id of the rule that decided
+    reason: str | None = None  # for unknown: what is missing
+
+    def __post_init__(self) -> None:
+        if self.root_cause not in LABELS:
+            raise ValueError(f"root_cause {self.root_cause!r} is not a TAXONOMY label")
+        if not 0.0 <= self.confidence <= 1.0:
+            raise ValueError(f"confidence {self.confidence} is outside [0, 1]")
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["evidence"] = [asdict(e) for e in self.evidence]
+        return d
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """Input that was passed over, counted by reason (never silently dropped)."""
+
+    source: str  # file path
+    reason: str  # "not JSON", "not a LogEntry", "no timestamp", ...
+    count: int
+    first_line: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class TriageResult:
+    """The answer of a triage: verdicts plus the frames they came from."""
+
+    verdicts: list[Verdict]
+    run: dict[str, Any]  # inputs, counts, clock offset, window, runner fingerprint
+    logs: pl.DataFrame = field(repr=False)
+    tests: pl.DataFrame = field(repr=False)
+    skipped: list[Skipped] = field(default_factory=list)
+    #: Secrets are redacted in every output unless the user turned this off (``--no-redact``).
+    redact: bool = True
+
+    def scrub(self, text: str | None) -> str | None:
+        """``text`` as it may be shown: redacted unless redaction is off."""
+        return _redact(text) if self.redact else text
+
+    @property
+    def summary(self) -> dict[str, Any]:
+        by_cause: dict[str, int] = {}
+        for v in self.verdicts:
+            by_cause[v.root_cause] = by_cause.get(v.root_cause, 0) + 1
+        return {
+            "failed_tests": len(self.verdicts),
+            "by_root_cause": dict(sorted(by_cause.items(), key=lambda kv: (-kv[1], kv[0]))),
+            "unknown": by_cause.get(UNKNOWN, 0),
+            "skipped_input": sum(s.count for s in self.skipped),
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON contract, every string passed through ``scrub``."""
+        raw = {
+            "run": {**self.run, "skipped": [s.to_dict() for s in self.skipped]},
+            "failures": [v.to_dict() for v in self.verdicts],
+            "summary": self.summary,
+        }
+        return _map_strings(raw, self.scrub) if self.redact else raw
+
+    def to_frame(self) -> pl.DataFrame:
+        """One row per failed test: test_id, root_cause, detail, confidence, layer, evidence count."""
+        return pl.DataFrame(
+            {
+                "test_id": [v.test_id for v in self.verdicts],
+                "root_cause": [v.root_cause for v in self.verdicts],
+                "detail": [v.detail for v in self.verdicts],
+                "confidence": [v.confidence for v in self.verdicts],
+                "layer": [v.layer for v in self.verdicts],
+                "evidence": [len(v.evidence) for v in self.verdicts],
+                "explanation": [self.scrub(v.explanation) for v in self.verdicts],
+            },
+            schema={
+                "test_id": pl.String,
+                "root_cause": pl.String,
+                "detail": pl.String,
+                "confidence": pl.Float64,
+                "layer": pl.String,
+                "evidence": pl.Int64,
+                "explanation": pl.String,
+            },
+        )
+
+    def to_pandas(self) -> Any:
+        """The verdict table as a pandas DataFrame."""
+        return self.to_frame().to_pandas()
+
+    def _repr_html_(self) -> str:
+        rows = "".join(
+            "<tr><td><code>{}</code></td><td><b>{}</b></td><td>{:.2f}</td><td>{}</td><td>{}</td><td>{}</td></tr>".format(
+                html.escape(self.scrub(v.test_id) or ""),
+                html.escape(v.root_cause),
+                v.confidence,
+                html.escape(v.layer or "-"),
+                len(v.evidence),
+                html.escape((self.scrub(v.explanation) or "")[:300]),
+            )
+            for v in self.verdicts
+        )
+        return (
+            f"<p>forensics triage: {len(self.verdicts)} failed tests</p>"
+            "<table><thead><tr><th>test</th><th>root cause</th><th>confidence</th>"
+            "<th>layer</th><th>evidence</th><th>why</th></tr></thead>"
+            f"<tbody>{rows}</tbody></table>"
+        )

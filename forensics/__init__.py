@@ -32,13 +32,12 @@ from forensics.triage import triage
 __version__ = "0.1.0"
 
 __all__ = [
-    "LABELS",
-    "LOG_SCHEMA",
-    "TEST_SCHEMA",
     "Correlation",
     "Evidence",
     "ForensicsError",
     "InputError",
+    "LABELS",
+    "LOG_SCHEMA",
     "LoadedLogs",
     "LoadedTests",
     "LogFormatError",
@@ -47,6 +46,7 @@ __all__ = [
     "RuleError",
     "RuleSet",
     "Skipped",
+    "TEST_SCHEMA",
     "TestReportError",
     "TriageResult",
     "UsageError",

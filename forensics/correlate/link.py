@@ -1,4 +1,24 @@
-"""Correlation of failed tests with log rows."""
+"""Correlation of failed tests with log rows: the contract the classifier reads.
+
+``correlate(tests, logs)`` runs four steps, each in its own module:
+
+1. ``entries.tag_entries``: what each log row is (a client request, an edge decision, an app line).
+2. ``clock.estimate_clock``: Google time minus runner time, from trace anchors and request order.
+3. ``fingerprint.runner_fingerprint``: the runner's remote IPs and user agents.
+4. ``join``: per failed test, its window, its requests, and the app lines of those requests.
+
+How to read a ``Correlation`` (classifier side):
+
+* ``links`` holds every row tied to a failed test. The four ``LINK_SCHEMA`` columns are the
+  contract; ``LINK_DETAIL_SCHEMA`` columns follow them when ``correlate`` built the frame (a
+  hand-built Correlation may omit them: treat a missing column as all null).
+* ``requests`` holds one row per (failed test, request entry) with the facts a rule needs without
+  re-reading the log frame: layer, status, whether it came from the runner, whether it matches the
+  failure the test reported, how many app lines were joined to it, and whether it is shared with
+  other failed tests.
+* ``notes[test_id]`` says, in one line, what is missing for a test (no entries in the window, no
+  request from the runner, requests but no app log, no start time). Use it as the ``unknown`` reason.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +27,35 @@ from typing import Any
 
 import polars as pl
 
-#: Schema of ``Correlation.links``.
+#: Schema of ``Correlation.links`` (the contract: always these four columns first).
 LINK_SCHEMA: dict[str, pl.DataType] = {
     "test_id": pl.String(),
     "row": pl.UInt32(),  # row index into the log frame (its ``row`` column)
     "via": pl.String(),  # "trace", "request_id", "url", "window", "app_join"
     "strength": pl.Float64(),  # 0..1: how sure the link is (trace 1.0, window lower)
+}
+
+#: Extra columns ``correlate`` adds to ``links`` after the ``LINK_SCHEMA`` ones.
+LINK_DETAIL_SCHEMA: dict[str, pl.DataType] = {
+    # "request" (a request-log entry: Cloud Run / App Engine / Functions), "edge" (load balancer,
+    # IAP, Cloud Armor), "app" (the service's own stdout/stderr/structured lines), "other".
+    "role": pl.String(),
+    # The request entry this row belongs to: itself for request/edge rows, the joined request for
+    # app lines; null when an app line was tied by trace to the test but no request entry exists.
+    "request_row": pl.UInt32(),
+}
+
+#: Schema of ``Correlation.requests``: the request entries tied to each failed test.
+REQUEST_SCHEMA: dict[str, pl.DataType] = {
+    "test_id": pl.String(),
+    "row": pl.UInt32(),  # the request entry's ``row``
+    "layer": pl.String(),  # "service" (Cloud Run/App Engine request log) or "edge" (LB, IAP, Armor)
+    "status": pl.Int32(),  # HTTP status of the entry (null if none)
+    "from_runner": pl.Boolean(),  # remote IP / user agent match the runner fingerprint
+    "matches_failure": pl.Boolean(),  # status / path / protocol agree with the test's message
+    "strength": pl.Float64(),  # same as the link's strength
+    "app_lines": pl.UInt32(),  # app lines joined to this request (by trace or time)
+    "shared": pl.Boolean(),  # also tied to another failed test (overlapping windows, undecided)
 }
 
 #: Schema of ``Correlation.windows``.
@@ -21,6 +64,11 @@ WINDOW_SCHEMA: dict[str, pl.DataType] = {
     "lo": pl.Datetime("ns", "UTC"),  # Google time, widened by uncertainty and offset error
     "hi": pl.Datetime("ns", "UTC"),
 }
+
+
+def empty_links() -> pl.DataFrame:
+    """An empty links frame with the contract and detail columns."""
+    return pl.DataFrame(schema={**LINK_SCHEMA, **LINK_DETAIL_SCHEMA})
 
 
 @dataclass
@@ -32,9 +80,14 @@ class Correlation:
         clock_offset_uncertainty_s: +- seconds on the offset.
         clock_method: how the offset was found ("trace ids", "request order", "none: ...").
         windows: one row per failed test (``WINDOW_SCHEMA``).
-        links: log rows tied to each failed test (``LINK_SCHEMA``).
+        links: log rows tied to each failed test (``LINK_SCHEMA`` then ``LINK_DETAIL_SCHEMA``).
         fingerprint: the runner's remote IPs and user agents: {"remote_ips": [...], "user_agents": [...]}.
         notes: per test id, why little or nothing could be linked (used for ``unknown`` reasons).
+        requests: request entries tied to each failed test (``REQUEST_SCHEMA``).
+        clocks: per test clock kind ("utc", "naive"), the estimate used for those tests:
+            {"offset_s", "uncertainty_s", "method", "anchors"}; the top-level fields repeat the
+            estimate for the kind most failed tests have.
+        export_span: (first, last) entry timestamps of the log frame, ISO 8601, or None when empty.
     """
 
     clock_offset_s: float
@@ -44,16 +97,33 @@ class Correlation:
     links: pl.DataFrame
     fingerprint: dict[str, list[str]] = field(default_factory=dict)
     notes: dict[str, str] = field(default_factory=dict)
+    requests: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=REQUEST_SCHEMA))
+    clocks: dict[str, dict[str, Any]] = field(default_factory=dict)
+    export_span: tuple[str, str] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "clock_offset_s": self.clock_offset_s,
             "clock_offset_uncertainty_s": self.clock_offset_uncertainty_s,
             "clock_method": self.clock_method,
+            "clocks": self.clocks,
             "fingerprint": self.fingerprint,
+            "export_span": list(self.export_span) if self.export_span else None,
+            "linked_rows": self.links.height,
+            "notes": dict(self.notes),
         }
 
 
 def correlate(tests: pl.DataFrame, logs: pl.DataFrame) -> Correlation:
-    """Tie every failed test (outcome failed/error) to the log rows of its own requests."""
-    raise NotImplementedError
+    """Tie every failed test (outcome failed/error) to the log rows of its own requests.
+
+    Args:
+        tests: the test frame (``TEST_SCHEMA``), passing tests included: they help align clocks.
+        logs: the log frame (``LOG_SCHEMA``) with a ``row`` UInt32 index column.
+
+    Returns:
+        A ``Correlation``; never raises on thin data: what is missing is said in ``notes``.
+    """
+    from forensics.correlate.pipeline import run_correlation
+
+    return run_correlation(tests, logs)

@@ -1,0 +1,227 @@
+"""Frames around a triage: failure windows on Google time, filters, neighbourhoods, unexplained rows.
+
+Each helper reads a ``TriageResult`` and returns a polars frame; the plots (``forensics.plot``)
+and the notebooks build on them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import polars as pl
+
+from forensics.labels import UNKNOWN
+from forensics.result import TriageResult
+from forensics.schema import UTC_NS
+from forensics.explore.templates import mask
+
+#: Log ids written by Google's front ends rather than by the container (where the request stopped
+#: is what a reader of the timeline wants to see at a glance).
+_EDGE_LOG_IDS = ("run.googleapis.com/requests", "requests", "appengine.googleapis.com/request_log")
+_EDGE_RESOURCES = ("http_load_balancer", "http_external_regional_lb_rule", "internal_http_lb_rule")
+
+WINDOW_SCHEMA: dict[str, pl.DataType] = {
+    "test_id": pl.String(),
+    "root_cause": pl.String(),
+    "start": UTC_NS,  # the test's own start/stop moved onto Google time by the clock offset
+    "stop": UTC_NS,
+    "lo": UTC_NS,  # widened by the window and offset uncertainty
+    "hi": UTC_NS,
+}
+
+
+def clock_offset(result: TriageResult) -> tuple[float | None, float | None, str | None]:
+    """The runner's clock offset (Google minus runner, s), its +- uncertainty and how it was found."""
+    corr = getattr(result, "correlation", None)
+    if corr is not None:
+        return corr.clock_offset_s, corr.clock_offset_uncertainty_s, corr.clock_method
+    info = (result.run or {}).get("correlation") or {}
+    return info.get("clock_offset_s"), info.get("clock_offset_uncertainty_s"), info.get("clock_method")
+
+
+def annotate(logs: pl.DataFrame) -> pl.DataFrame:
+    """``logs`` with ``layer`` ("edge": written by a Google front end, "app": by the service) and
+    ``status_class`` ("2xx" .. "5xx", or "no status")."""
+    edge = pl.col("log_id").is_in(_EDGE_LOG_IDS) | pl.col("resource_type").is_in(_EDGE_RESOURCES)
+    edge = edge | pl.col("log_id").str.starts_with("cloudaudit.googleapis.com")
+    edge = edge | pl.col("log_id").str.ends_with("_requests")
+    status = pl.col("http_status")
+    return logs.with_columns(
+        layer=pl.when(edge.fill_null(False)).then(pl.lit("edge")).otherwise(pl.lit("app")),
+        status_class=pl.when(status.is_between(100, 599))
+        .then((status // 100).cast(pl.String) + pl.lit("xx"))
+        .otherwise(pl.lit("no status")),
+    )
+
+
+def _with_row(logs: pl.DataFrame) -> pl.DataFrame:
+    return logs if "row" in logs.columns else logs.with_row_index("row")
+
+
+def failure_windows(result: TriageResult) -> pl.DataFrame:
+    """One row per verdict: the failed test's window on Google time (``WINDOW_SCHEMA``).
+
+    Uses the correlation's own windows when the result carries them; otherwise the test's
+    start/stop moved by the clock offset and widened by both uncertainties. Tests without a
+    start time (JUnit without per-test timestamps) get null bounds.
+    """
+    offset, offset_err, _ = clock_offset(result)
+    shift = pl.duration(microseconds=round((offset or 0.0) * 1e6))
+    verdicts = pl.DataFrame(
+        {"test_id": [v.test_id for v in result.verdicts], "root_cause": [v.root_cause for v in result.verdicts]},
+        schema={"test_id": pl.String, "root_cause": pl.String},
+    )
+    tests = result.tests.select("test_id", "start", "stop", "window_uncertainty_s").unique("test_id", keep="first")
+    frame = verdicts.join(tests, on="test_id", how="left", maintain_order="left")
+    widen = (pl.col("window_uncertainty_s").fill_null(0.0) + (offset_err or 0.0)) * 1e6
+    frame = frame.with_columns(
+        start=pl.col("start") + shift,
+        stop=pl.coalesce(pl.col("stop"), pl.col("start")) + shift,
+    ).with_columns(
+        lo=pl.col("start") - pl.duration(microseconds=widen.round().cast(pl.Int64)),
+        hi=pl.col("stop") + pl.duration(microseconds=widen.round().cast(pl.Int64)),
+    )
+    corr = getattr(result, "correlation", None)
+    windows = getattr(corr, "windows", None)
+    if isinstance(windows, pl.DataFrame) and windows.height:
+        own = windows.select("test_id", pl.col("lo").alias("_lo"), pl.col("hi").alias("_hi"))
+        frame = frame.join(own, on="test_id", how="left", maintain_order="left").with_columns(
+            lo=pl.coalesce("_lo", "lo"), hi=pl.coalesce("_hi", "hi")
+        )
+    return frame.select(list(WINDOW_SCHEMA)).cast(WINDOW_SCHEMA)  # type: ignore[arg-type]
+
+
+def linked_rows(result: TriageResult, test_id: str) -> pl.DataFrame:
+    """The log rows tied to one failed test: the correlation's links, else the rows in its window."""
+    logs = _with_row(result.logs)
+    corr = getattr(result, "correlation", None)
+    links = getattr(corr, "links", None)
+    if isinstance(links, pl.DataFrame) and links.height:
+        mine = links.filter(pl.col("test_id") == test_id).select("row", "via", "strength")
+        rows = mine.join(logs.with_columns(pl.col("row").cast(pl.UInt32)), on="row", how="inner")
+        return rows.sort("timestamp")
+    window = failure_windows(result).filter(pl.col("test_id") == test_id)
+    if window.is_empty() or window.item(0, "lo") is None:
+        return logs.clear()
+    return logs.filter(pl.col("timestamp").is_between(window.item(0, "lo"), window.item(0, "hi"))).sort("timestamp")
+
+
+def evidence_rows(result: TriageResult, test_id: str) -> pl.DataFrame:
+    """The log rows a verdict cites as evidence, in time order."""
+    ids = [e.insert_id for v in result.verdicts if v.test_id == test_id for e in v.evidence]
+    return _with_row(result.logs).filter(pl.col("insert_id").is_in(ids)).sort("timestamp")
+
+
+def request_behind(result: TriageResult, insert_id: str, seconds: float = 1.0) -> pl.DataFrame:
+    """Every entry of the request an entry belongs to: same trace, or else the same service's
+    entries within ``seconds`` of it (app logs often carry no trace id)."""
+    logs = _with_row(result.logs)
+    entry = logs.filter(pl.col("insert_id") == insert_id)
+    if entry.is_empty():
+        return logs.clear()
+    trace = entry.item(0, "trace")
+    if trace:
+        return logs.filter(pl.col("trace") == trace).sort("timestamp")
+    at: datetime = entry.item(0, "timestamp")
+    near = pl.col("timestamp").is_between(at - timedelta(seconds=seconds), at + timedelta(seconds=seconds))
+    same_service = pl.col("service") == entry.item(0, "service") if entry.item(0, "service") else pl.lit(True)
+    return logs.filter(near & same_service).sort("timestamp")
+
+
+def filter_logs(
+    logs: pl.DataFrame,
+    *,
+    service: str | list[str] | None = None,
+    status: int | str | list[int | str] | None = None,
+    layer: str | None = None,
+    start: datetime | str | None = None,
+    end: datetime | str | None = None,
+    text: str | None = None,
+) -> pl.DataFrame:
+    """The log rows that match every filter given.
+
+    Args:
+        logs: a log frame (``result.logs``).
+        service: one service name or several.
+        status: HTTP statuses as numbers (403) or classes ("4xx"); several allowed.
+        layer: "edge" (front-end request logs) or "app" (the service's own logs).
+        start: keep rows at or after this UTC time (datetime or ISO text).
+        end: keep rows at or before this UTC time.
+        text: a case-insensitive regular expression the message must match.
+    """
+    frame = annotate(logs)
+    if service is not None:
+        frame = frame.filter(pl.col("service").is_in([service] if isinstance(service, str) else service))
+    if status is not None:
+        wanted = status if isinstance(status, list) else [status]
+        codes = [int(s) for s in wanted if str(s).isdigit()]
+        classes = [str(s) for s in wanted if not str(s).isdigit()]
+        frame = frame.filter(pl.col("http_status").is_in(codes) | pl.col("status_class").is_in(classes))
+    if layer is not None:
+        frame = frame.filter(pl.col("layer") == layer)
+    for bound, keep in ((start, pl.Expr.__ge__), (end, pl.Expr.__le__)):
+        if bound is not None:
+            moment = datetime.fromisoformat(bound.replace("Z", "+00:00")) if isinstance(bound, str) else bound
+            frame = frame.filter(keep(pl.col("timestamp"), pl.lit(moment).cast(UTC_NS)))
+    if text:
+        frame = frame.filter(pl.col("message").str.contains("(?i)" + text).fill_null(False))
+    return frame
+
+
+def neighbourhood(result: TriageResult, test_id: str, seconds: float = 5.0) -> pl.DataFrame:
+    """Every log row from ``seconds`` before a failed test's window to ``seconds`` after it, with
+    ``layer``, ``status_class`` and ``evidence`` (cited by the verdict) columns."""
+    window = failure_windows(result).filter(pl.col("test_id") == test_id)
+    if window.is_empty():
+        raise KeyError(f"{test_id!r} is not a failed test of this result")
+    cited = evidence_rows(result, test_id).get_column("insert_id").to_list()
+    frame = annotate(_with_row(result.logs)).with_columns(evidence=pl.col("insert_id").is_in(cited))
+    lo, hi = window.item(0, "lo"), window.item(0, "hi")
+    if lo is None:  # no window: centre on the verdict's own evidence instead
+        return frame.filter(pl.col("evidence")).sort("timestamp")
+    pad = timedelta(seconds=seconds)
+    return frame.filter(pl.col("timestamp").is_between(lo - pad, hi + pad)).sort("timestamp")
+
+
+def unexplained(result: TriageResult, *, include_ok: bool = False) -> pl.DataFrame:
+    """Entries near failures that no verdict cites: what a new rule might explain.
+
+    For every failed test, the rows tied to it (``linked_rows``) that are not evidence of a decided
+    verdict. Successful requests (HTTP < 400) are left out unless ``include_ok``. Messages are
+    redacted as the result's other output is.
+
+    Returns:
+        A frame with ``test_id``, ``root_cause`` (``unknown`` for failures no rule decided), the
+        log columns a reader needs, and ``template`` (the masked message), in time order.
+    """
+    decided = {e.insert_id for v in result.verdicts if v.root_cause != UNKNOWN for e in v.evidence}
+    parts: list[pl.DataFrame] = []
+    for verdict in result.verdicts:
+        rows = linked_rows(result, verdict.test_id)
+        if rows.is_empty():
+            continue
+        rows = rows.filter(~pl.col("insert_id").is_in(list(decided)).fill_null(False))
+        if not include_ok:
+            rows = rows.filter(pl.col("http_status").is_null() | (pl.col("http_status") >= 400))
+        parts.append(
+            rows.select(
+                pl.lit(verdict.test_id).alias("test_id"),
+                pl.lit(verdict.root_cause).alias("root_cause"),
+                "timestamp", "service", "log_id", pl.col("severity").cast(pl.String), "http_status", "http_path", "message", "insert_id", "row",
+            ).with_columns(pl.col("row").cast(pl.UInt32))
+        )
+    if not parts:
+        return _empty_unexplained()
+    frame = pl.concat(parts, how="vertical_relaxed").sort("timestamp", "test_id")
+    frame = frame.with_columns(pl.col("message").map_elements(result.scrub, return_dtype=pl.String))
+    return frame.with_columns(template=mask(frame.get_column("message")))
+
+
+def _empty_unexplained() -> pl.DataFrame:
+    schema: dict[str, Any] = {
+        "test_id": pl.String, "root_cause": pl.String, "timestamp": UTC_NS, "service": pl.String,
+        "log_id": pl.String, "severity": pl.String, "http_status": pl.Int32, "http_path": pl.String,
+        "message": pl.String, "insert_id": pl.String, "row": pl.UInt32, "template": pl.String,
+    }
+    return pl.DataFrame(schema=schema)

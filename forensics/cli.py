@@ -35,6 +35,12 @@ def _triage_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[typ
     p.add_argument("--out", metavar="DIR", help="also write triage.txt, triage.json, postmortem.md and plots here")
     p.add_argument("--strict", action="store_true", help="a bad line in any input is fatal instead of skipped")
     p.add_argument("--no-redact", action="store_true", help="show secrets found in logs (local use only)")
+    try:  # --project/--endpoint/--refresh/--cache-dir: pull the run's window instead of --logs
+        from forensics.live.cli import add_pull_source_options
+    except ImportError:
+        pass
+    else:
+        add_pull_source_options(p, project_required=False)
     p.set_defaults(run=_run_triage)
 
 
@@ -42,9 +48,14 @@ def _run_triage(args: argparse.Namespace) -> int:
     from forensics.report import render_json, render_markdown, render_text, write_reports
     from forensics.triage import triage
 
-    if not args.logs:
-        raise UsageError("triage needs --logs PATH (an export file or folder)")
-    result = triage(args.tests, args.logs, rules=args.rules, strict=args.strict)
+    logs = args.logs
+    if not logs and getattr(args, "project", None):
+        from forensics.live.cli import pull_for_triage
+
+        logs = pull_for_triage(args)
+    elif not logs:
+        raise UsageError("triage needs --logs PATH (an export file or folder) or --project PROJECT_ID")
+    result = triage(args.tests, logs, rules=args.rules, strict=args.strict)
     result.redact = not args.no_redact
     if args.format == "json":
         sys.stdout.write(render_json(result))

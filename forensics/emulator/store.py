@@ -1,0 +1,131 @@
+"""The entries the local server serves: raw LogEntry dicts read from an export, kept in time order.
+
+The server needs entries exactly as the API returns them, so this reads the export's JSON itself
+(a JSON array, one object, JSONL or pretty objects one after another, optionally gzipped; folders
+are walked) instead of going through the normalizer.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from forensics.emulator.filter import entry_timestamp_ns
+from forensics.exceptions import InputError, LogFormatError
+
+_EXPORT_SUFFIXES = (".json", ".jsonl", ".ndjson", ".log", ".gz")
+
+
+@dataclass
+class EntryStore:
+    """Entries in time order, each with its pre-encoded JSON text and project.
+
+    Attributes:
+        entries: LogEntry dicts sorted by timestamp (entries without one come last).
+        texts: the compact JSON text of each entry, so pages are joined, not re-encoded.
+        projects: the project id of each entry, from its logName (or ``default_project``).
+        default_project: the project entries without a ``projects/P/logs/`` logName belong to.
+        skipped: JSON values that were not LogEntry objects, by reason.
+    """
+
+    entries: list[dict[str, Any]] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)
+    projects: list[str] = field(default_factory=list)
+    default_project: str = "local-project"
+    skipped: dict[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def from_entries(cls, entries: list[dict[str, Any]], default_project: str | None = None) -> EntryStore:
+        """Build a store from LogEntry dicts (any order)."""
+        keyed = sorted(entries, key=lambda e: (entry_timestamp_ns(e) is None, entry_timestamp_ns(e) or 0))
+        projects = [_project_of(e) for e in keyed]
+        default = default_project or next((p for p in projects if p), None) or "local-project"
+        return cls(
+            entries=keyed,
+            texts=[json.dumps(e, separators=(",", ":"), ensure_ascii=False) for e in keyed],
+            projects=[p or default for p in projects],
+            default_project=default,
+        )
+
+    @property
+    def project_ids(self) -> set[str]:
+        """Every project this store holds entries for (and the default one)."""
+        return {*self.projects, self.default_project}
+
+
+def load_export(*paths: str | Path, default_project: str | None = None) -> EntryStore:
+    """Read LogEntry dicts from export files or folders.
+
+    Raises:
+        InputError: a path is missing or holds no export file.
+        LogFormatError: a file is not JSON (names the file and line).
+    """
+    entries: list[dict[str, Any]] = []
+    skipped: dict[str, int] = {}
+    for path in _files(paths):
+        for value in _json_values(path):
+            if isinstance(value, dict) and isinstance(value.get("entries"), list):
+                value = value["entries"]  # an entries.list response saved to a file
+            for item in value if isinstance(value, list) else [value]:
+                if isinstance(item, dict) and ("logName" in item or "timestamp" in item):
+                    entries.append(item)
+                else:
+                    reason = "not a LogEntry object"
+                    skipped[reason] = skipped.get(reason, 0) + 1
+    store = EntryStore.from_entries(entries, default_project)
+    store.skipped = skipped
+    return store
+
+
+def _files(paths: tuple[str | Path, ...]) -> list[Path]:
+    files: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*") if p.is_file() and p.name.endswith(_EXPORT_SUFFIXES))
+            if not found:
+                raise InputError("folder holds no .json/.jsonl/.gz export files", path=path)
+            files.extend(found)
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise InputError("no such file or folder", path=path)
+    return files
+
+
+def _json_values(path: Path) -> list[Any]:
+    """Every top-level JSON value in the file: an array, JSONL lines, or concatenated objects."""
+    try:
+        raw = path.read_bytes()
+        if raw[:2] == b"\x1f\x8b":
+            raw = gzip.decompress(raw)
+        text = raw.decode("utf-8-sig")
+    except (OSError, UnicodeDecodeError, EOFError, gzip.BadGzipFile) as err:
+        raise InputError(f"cannot read: {err}", path=path) from None
+    if not text.strip():
+        raise InputError("file is empty", path=path)
+    decoder = json.JSONDecoder()
+    values: list[Any] = []
+    pos = 0
+    while True:
+        while pos < len(text) and text[pos] in " \t\r\n,":
+            pos += 1
+        if pos >= len(text):
+            return values
+        try:
+            value, pos = decoder.raw_decode(text, pos)
+        except json.JSONDecodeError as err:
+            raise LogFormatError(f"not JSON ({err.msg})", path=path, line=err.lineno) from None
+        values.append(value)
+
+
+def _project_of(entry: dict[str, Any]) -> str | None:
+    name = entry.get("logName")
+    if isinstance(name, str) and name.startswith("projects/"):
+        return name.split("/", 2)[1]
+    labels = (entry.get("resource") or {}).get("labels") or {}
+    project = labels.get("project_id") if isinstance(labels, dict) else None
+    return project if isinstance(project, str) else None

@@ -1,0 +1,141 @@
+"""The ``pull`` command, and the live half of ``triage --project``.
+
+    python -m forensics pull --project P --since T [--until T] [--filter F] [--service S] --out FILE
+    python -m forensics pull --project P --around-tests junit.xml --out FILE
+    python -m forensics triage --tests junit.xml --project P [--endpoint URL]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from forensics.exceptions import UsageError
+from forensics.live.cache import PullCache, pull_cached
+from forensics.live.connect import EMULATOR_ENV, resolve_target
+from forensics.live.filters import DEFAULT_SLACK_S, RESOURCE_TYPES, build_filter
+from forensics.live.pull import Pulled
+from forensics.live.window import Window, window_from_options, window_from_tests
+
+
+def add_pull_source_options(p: argparse.ArgumentParser, *, project_required: bool) -> None:
+    """Options naming where and how to pull (shared by ``pull`` and ``triage``)."""
+    p.add_argument("--project", required=project_required, metavar="ID",
+                   help="Google Cloud project ID whose logs to pull")
+    p.add_argument("--endpoint", metavar="URL",
+                   help=f"a local Cloud Logging API (python -m forensics.emulator) instead of Google; "
+                        f"also ${EMULATOR_ENV}=host:port")
+    p.add_argument("--refresh", action="store_true", help="pull again even when the window is cached")
+    p.add_argument("--cache-dir", metavar="DIR",
+                   help="where pulled windows are kept (default $FORENSICS_CACHE_DIR or ~/.cache/forensics)")
+
+
+def add_live_commands(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Register ``pull`` on the main parser."""
+    p = subparsers.add_parser(
+        "pull",
+        help="pull a window of Cloud Logging entries into an export file",
+        description="Pull the entries of a time window from Cloud Logging (filtered server-side) "
+                    "and write them as a JSONL export that triage --logs reads.",
+    )
+    add_pull_source_options(p, project_required=True)
+    p.add_argument("--since", metavar="TIME", help="window start, RFC 3339 (UTC if no zone)")
+    p.add_argument("--until", metavar="TIME", help="window end (default: now)")
+    p.add_argument("--around-tests", action="append", default=[], metavar="FILE",
+                   help="take the window from a test report instead of --since/--until (repeatable)")
+    p.add_argument("--slack", type=float, default=DEFAULT_SLACK_S, metavar="SECONDS",
+                   help=f"widen the window on both sides (default {DEFAULT_SLACK_S:g})")
+    p.add_argument("--filter", metavar="TEXT", help="extra Cloud Logging filter, ANDed with the window")
+    p.add_argument("--service", action="append", default=[], metavar="NAME",
+                   help="keep only these services' entries (load balancer and audit entries stay; repeatable)")
+    p.add_argument("--resource-type", action="append", default=[], metavar="TYPE",
+                   help="resource types to pull (repeatable; default: the ones triage reads)")
+    p.add_argument("--all-resources", action="store_true", help="pull every resource type")
+    p.add_argument("--max-entries", type=int, metavar="N", help="stop after N entries")
+    p.add_argument("--out", required=True, metavar="FILE", help="JSONL export to write")
+    p.set_defaults(run=_run_pull)
+
+
+def _resource_types(args: argparse.Namespace) -> tuple[str, ...] | None:
+    if getattr(args, "all_resources", False):
+        return None
+    return tuple(getattr(args, "resource_type", None) or RESOURCE_TYPES)
+
+
+def pull_window(args: argparse.Namespace, window: Window) -> Pulled:
+    """Pull (or read from the cache) ``window`` as the options say; reports on stderr."""
+    target = resolve_target(args.project, args.endpoint)
+    slack = float(getattr(args, "slack", DEFAULT_SLACK_S))
+    filter_text = build_filter(window.since, window.until, slack_s=slack + window.extra_slack_s,
+                               resource_types=_resource_types(args),
+                               services=getattr(args, "service", []) or [],
+                               extra=getattr(args, "filter", None))
+    settled = window.settled(slack)
+    if not settled:
+        print("forensics: note: the window ended less than 10 minutes ago and entries may still arrive; "
+              "it is pulled but not cached", file=sys.stderr)
+    pulled = pull_cached(target, filter_text, cache=PullCache(args.cache_dir) if args.cache_dir else None,
+                         refresh=args.refresh, keep=settled,
+                         max_entries=getattr(args, "max_entries", None))
+    _report(pulled)
+    return pulled
+
+
+def _report(pulled: Pulled) -> None:
+    s = pulled.stats
+    if pulled.from_cache:
+        print(f"forensics: read {s.entries:,} entries of {pulled.target.project} from the cache "
+              "(--refresh pulls again)", file=sys.stderr)
+        return
+    retries = sum(s.retries.values())
+    extra = f", {retries} retried request(s), waited {s.waited_s:.0f}s" if retries else ""
+    print(f"forensics: pulled {s.entries:,} entries of {pulled.target.project} from {pulled.target.where} "
+          f"in {s.pages} page(s){extra}, {s.elapsed_s:.1f}s", file=sys.stderr)
+    if s.truncated:
+        print(f"forensics: note: stopped at --max-entries {s.entries:,}; more entries match the window",
+              file=sys.stderr)
+
+
+def _run_pull(args: argparse.Namespace) -> int:
+    if args.around_tests and (args.since or args.until):
+        raise UsageError("use either --around-tests or --since/--until, not both")
+    window = window_from_tests(args.around_tests) if args.around_tests else \
+        window_from_options(args.since, args.until)
+    pulled = pull_window(args, window)
+    out = Path(args.out)
+    write_export(pulled, out)
+    print(f"forensics: wrote {len(pulled.entries):,} entries to {out}", file=sys.stderr)
+    return 0
+
+
+def write_export(pulled: Pulled, out: Path) -> None:
+    """Write the entries as JSONL (one LogEntry per line), atomically.
+
+    Raises:
+        UsageError: the output folder does not exist or is not writable.
+    """
+    folder = out.parent if str(out.parent) else Path(".")
+    if not folder.is_dir():
+        raise UsageError(f"{out}: folder {folder} does not exist")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{out.name}.", suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            for entry in pulled.entries:
+                fh.write(json.dumps(entry, separators=(",", ":"), ensure_ascii=False))
+                fh.write("\n")
+        os.replace(tmp, out)
+    except OSError as err:
+        raise UsageError(f"{out}: cannot write ({err.strerror})") from None
+
+
+def pull_for_triage(args: argparse.Namespace, tests_frame=None):  # type: ignore[no-untyped-def]
+    """The ``LoadedLogs`` of a run's window, for ``triage --tests FILE --project P``."""
+    from forensics.logs import LoadedLogs
+
+    window = window_from_tests(args.tests, tests_frame)
+    pulled = pull_window(args, window)
+    return LoadedLogs(frame=pulled.to_frame(), files=[pulled.source])

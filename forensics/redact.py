@@ -2,12 +2,273 @@
 
 Every output path (text, JSON, markdown, plots, notebook reprs, error messages) passes the text
 it shows through ``redact``. A redacted value keeps what lets a reader recognise it (the header or
-field name, the token kind, a short hash) and never the value itself: ``[JWT sha256:1a2b3c4d]``.
+field name, the token kind, a short hash) and never the value itself::
+
+    Authorization: Bearer eyJhbGciOi...   ->  Authorization: Bearer [REDACTED jwt sha256:1a2b3c4d]
+    x-e2e-bypass-key=abc                  ->  x-e2e-bypass-key=[REDACTED sha256:ba7816bf]
+    Cookie: session=9f8e; theme=dark      ->  Cookie: session=[REDACTED sha256:..]; theme=[REDACTED sha256:..]
+
+The hash is the first 8 hex digits of the value's SHA-256, so two mentions of one token can be
+told apart from two different tokens, and a user can check a value they hold
+(``printf %s "$KEY" | sha256sum | cut -c1-8``) without the report ever showing it.
+
+Redaction is idempotent (markers are never redacted again) and leaves prose alone: "token
+expired", "invalid signature", ``/auth/login``, trace ids, insertIds and request UUIDs stay readable.
 """
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Mapping
+from typing import Any
+
+import regex
+
+MARK = "[REDACTED"
+
+#: Values that say a secret is absent rather than being one: never worth hiding.
+_PLACEHOLDERS = frozenset(
+    """none null nil undefined missing empty absent present invalid expired true false yes no
+    redacted ***  ****  ***** <redacted> [redacted] [hidden] hidden masked xxx xxxx unset set
+    required not-set notset n/a na - bearer basic""".split()
+)
+#: Name parts that make any field secret, whatever its value looks like.
+_STRONG = ("password", "passwd", "pwd", "passphrase", "secret", "bypass", "apikey", "credential")
+# Name parts that make a field secret; alone as a bare word ("token: expired") they need a value
+# that looks like one, because such names also start prose.
+_WEAK_AFFIX = ("token", "auth", "session", "cookie", "signature", "jwt")  # prefix or suffix of a part
+_WEAK_EXACT = frozenset(("key", "sig", "sid", "csrf", "xsrf", "pin", "otp"))
+_NOT_KEYS = frozenset("monkey turkey donkey hockey jockey whiskey hotkey".split())
+#: Last name parts that describe a secret rather than hold it (``token_type``, ``key_id``).
+_DESCRIBES = frozenset(
+    """type kind id kid name expired expiry expires exp iat nbf present missing valid invalid length
+    len count status error reason source header field param location used required algorithm alg
+    url uri endpoint path ttl age format version scope scopes issuer iss audience aud prefix hint
+    """.split()
+)
+#: Set-Cookie attributes: not cookies, their values are kept.
+_COOKIE_ATTRS = frozenset(
+    "path domain expires max-age samesite secure httponly partitioned priority version comment".split()
+)
+
+_SECRET_WORD = r"(?:key|secret|token|passw(?:or)?d|pwd|passphrase|bypass|auth|credential|session|cookie|sig|jwt|sid|csrf|xsrf|pin|otp)"
+_NAME = rf"[\w.-]*?{_SECRET_WORD}[\w.-]*+"
+_SEP_Q = r"[ \t]*[:=][ \t]*"
+
+_PRIVATE_KEY = regex.compile(
+    r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY-----(?:.*?-----END[A-Z0-9 ]*PRIVATE KEY-----|[A-Za-z0-9+/=\s\\]*)",
+    regex.DOTALL,
+)
+_URL_USERINFO = regex.compile(r"(?<=://)([^\s/:@\"']+):(?!\[REDACTED)([^\s/@\"']+)@")
+_AUTHORIZATION = regex.compile(
+    r"(?i)(?<![\w-])((?:proxy-)?authorization\\*[\"']?" + _SEP_Q + r"\\*[\"']?)"
+    r"(?:(bearer|basic|digest|negotiate|token|apikey|jwt|dpop|hmac)[ \t]+)?+"
+    r"(?!\[REDACTED)([^\s\"',;\\]+)"
+)
+_COOKIE = regex.compile(
+    r"(?i)(?<![\w-])((?:set-)?cookie)(\\*[\"']?" + _SEP_Q + r"\\*[\"']?)([^\r\n\"\\]*)"
+)
+#: ``"name": "value"``, ``'name': 'value'``, ``\"name\": \"value\"`` (JSON inside a string).
+_QUOTED_FIELD = regex.compile(
+    r"(?i)(?P<nq>\\*[\"'])(?P<name>" + _NAME + r")(?P=nq)(?P<sep>[ \t]*[:=][ \t]*|,[ \t]*(?=b?\\*[\"']))"
+    r"(?P<b>b?)(?P<vq>\\*[\"'])(?!\[REDACTED)(?P<val>[^\n]*?)(?<!\\)(?P=vq)"
+)
+#: ``name=value``, ``name: value``, ``?name=value&``, ``NAME="value"``.
+_BARE_FIELD = regex.compile(
+    r"(?i)(?<![\w.\-\\])(?P<name>" + _NAME + r")(?P<sep>[ \t]*[:=][ \t]*)(?!\[REDACTED)"
+    r"(?:(?P<vq>[\"'])(?P<qval>[^\"'\n]*)(?P=vq)|(?P<val>[^\s,;&\"'<>(){}\[\]]+))"
+)
+_JWT = regex.compile(r"(?<![\w-])eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*(?![\w-])")
+_KNOWN_TOKENS = regex.compile(
+    r"(?<![\w-])(?:(?P<google_api_key>AIza[0-9A-Za-z_-]{35})"
+    r"|(?P<google_oauth_token>ya29\.[0-9A-Za-z_-]{20,})"
+    r"|(?P<github_token>gh[pousr]_[A-Za-z0-9]{36,})"
+    r"|(?P<aws_access_key>(?:AKIA|ASIA)[0-9A-Z]{16})"
+    r"|(?P<slack_token>xox[abprs]-[0-9A-Za-z-]{10,}))(?![\w-])"
+)
+#: ``Bearer <token>`` in prose; the token must look like one (a digit or symbol, or long).
+_BEARER = regex.compile(
+    r"(?i)(?<![\w-])(bearer)([ \t]+)(?!\[REDACTED)(?![a-z_]+=)"
+    r"((?=[A-Za-z0-9._~+/-]*[0-9._~+/-][A-Za-z0-9._~+/-]*[A-Za-z0-9_~+/-])[A-Za-z0-9._~+/-]{5,}[A-Za-z0-9_~+/-]=*"
+    r"|[A-Za-z]{16,}=*)"
+)
+
+
+def fingerprint(value: str) -> str:
+    """The short hash a marker shows: 8 hex digits of the value's SHA-256."""
+    return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+
+
+def _kind(value: str) -> str | None:
+    if _JWT.fullmatch(value):
+        return "jwt"
+    m = _KNOWN_TOKENS.fullmatch(value)
+    if m:
+        return (m.lastgroup or "").replace("_", " ")
+    if value.startswith("-----BEGIN"):
+        return "private key"
+    return None
+
+
+def marker(value: str, kind: str | None = None) -> str:
+    """The text shown instead of a secret ``value``: ``[REDACTED jwt sha256:1a2b3c4d]``."""
+    kind = kind or _kind(value)
+    return f"[REDACTED {kind} sha256:{fingerprint(value)}]" if kind else f"[REDACTED sha256:{fingerprint(value)}]"
+
+
+def _looks_like_value(value: str) -> bool:
+    """A token-ish string (digit, symbol or long) rather than a word of prose."""
+    return len(value) >= 16 or any(not c.isalpha() for c in value)
+
+
+def _name_parts(name: str) -> list[str]:
+    spaced = regex.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name)
+    return [p for p in regex.split(r"[^A-Za-z0-9]+", spaced.lower()) if p]
+
+
+def _weak_part(p: str) -> bool:
+    if p.startswith(("author", "authenticat")) and not p.startswith(("authoriz", "authoris")):
+        return False  # author, authority, www-authenticate: not credentials
+    if p in _WEAK_EXACT or (p.endswith("key") and p not in _NOT_KEYS):
+        return True
+    return any(p.startswith(w) or p.endswith(w) for w in _WEAK_AFFIX)
+
+
+def secret_name(name: str) -> str | None:
+    """How strongly a field or header name says it holds a secret: "strong", "weak" or None.
+
+    ``x-e2e-bypass-key`` and ``password`` are strong; a bare ``token`` or ``auth`` is weak
+    (its value is hidden only when it looks like a value); ``token_type``, ``key_id``,
+    ``author`` and ``monkey`` are not secret names at all.
+    """
+    parts = _name_parts(name)
+    if not parts:
+        return None
+    last = parts[-1]
+    if len(parts) > 1 and last in _DESCRIBES and (last != "id" or parts[-2].endswith("key")):
+        return None  # token_type, key_id, auth_error: about a secret, not one (session_id is one)
+    joined = "".join(parts)
+    if any(s in joined for s in _STRONG) or ("api" in parts and "key" in parts):
+        return "strong"
+    if not any(_weak_part(p) for p in parts):
+        return None
+    # a multi-part identifier (X-Api-Key, E2E_TOKEN, sessionId) is a field, not a word of prose
+    return "strong" if len(parts) > 1 or name.isupper() else "weak"
+
+
+def _hide(value: str, strength: str | None, quoted: bool = False) -> bool:
+    if not value or value.strip().lower() in _PLACEHOLDERS or value.startswith(MARK):
+        return False
+    if strength == "strong" or quoted:
+        return True
+    return strength == "weak" and _looks_like_value(value)
+
+
+def redact_value(name: str, value: Any) -> Any:
+    """``value`` of a field called ``name``, hidden if the name says it is a secret.
+
+    Args:
+        name: the field, header, query parameter or variable name.
+        value: its value; non-strings are returned unchanged unless the name is secret.
+
+    Returns:
+        A marker for secret values, else ``value`` with any secret inside it redacted.
+    """
+    if isinstance(value, str):
+        if secret_name(name) and _hide(value, "strong"):
+            return marker(value)
+        return redact(value)
+    if value is not None and not isinstance(value, (bool, dict, list, tuple)) and secret_name(name) == "strong":
+        return marker(str(value))
+    return redact_mapping(value) if isinstance(value, (dict, list, tuple)) else value
+
+
+def redact_mapping(obj: Any) -> Any:
+    """A copy of a JSON-like object with secret fields hidden and every string redacted."""
+    if isinstance(obj, Mapping):
+        return {k: redact_value(str(k), v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [redact_mapping(v) for v in obj]
+    if isinstance(obj, str):
+        return redact(obj)
+    return obj
+
+
+def _sub_authorization(m: regex.Match[str]) -> str:
+    head, scheme, value = m.group(1), m.group(2), m.group(3)
+    if not scheme and not _hide(value, "weak" if ":" in head and '"' not in head else "strong"):
+        return m.group(0)
+    return head + (scheme + " " if scheme else "") + marker(value)
+
+
+def _sub_cookie(m: regex.Match[str]) -> str:
+    name, sep, value = m.groups()
+    set_cookie = name.lower().startswith("set-")
+    out = []
+    for i, seg in enumerate(value.split(";")):
+        k, eq, v = seg.partition("=")
+        if eq and not v.startswith(MARK) and v.strip() and not (
+            set_cookie and i > 0 and k.strip().lower() in _COOKIE_ATTRS
+        ):
+            lead = len(v) - len(v.lstrip())
+            trail = len(v) - len(v.rstrip())
+            core = v.strip()
+            seg = f"{k}={v[:lead]}{marker(core)}{v[len(v) - trail:] if trail else ''}"
+        elif not eq and seg.strip() and seg.strip().lower() not in _COOKIE_ATTRS and _hide(seg.strip(), "weak"):
+            seg = seg.replace(seg.strip(), marker(seg.strip()))
+        out.append(seg)
+    return name + sep + ";".join(out)
+
+
+def _skip_header(name: str) -> bool:
+    # handled with their structure kept (scheme, cookie names) by their own patterns
+    return name.lower().strip("\"'\\") in ("authorization", "proxy-authorization", "cookie", "set-cookie")
+
+
+def _replace_group(m: regex.Match[str], group: str, new: str) -> str:
+    start, end = m.span(group)
+    s0, text = m.start(), m.group(0)
+    return text[: start - s0] + new + text[end - s0 :]
+
+
+def _sub_quoted(m: regex.Match[str]) -> str:
+    name, val = m.group("name"), m.group("val")
+    hide = not _skip_header(name) and secret_name(name) and _hide(val, "strong", quoted=True)
+    return _replace_group(m, "val", marker(val) if hide else _QUOTED_FIELD.sub(_sub_quoted, val))
+
+
+def _sub_bare(m: regex.Match[str]) -> str:
+    name = m.group("name")
+    val = m.group("qval") if m.group("vq") else m.group("val")
+    grp = "qval" if m.group("vq") else "val"
+    strength = None if _skip_header(name) else secret_name(name)
+    if strength and ("=" in m.group("sep") or m.group("vq")):
+        strength = "strong"  # name=value and quoted values are assignments, not prose
+    if strength and _hide(val, strength):
+        return _replace_group(m, grp, marker(val))
+    # the value was consumed by a name that is not secret: look inside it (a=b?token=c)
+    return _replace_group(m, grp, _BARE_FIELD.sub(_sub_bare, val))
+
 
 def redact(text: str | None) -> str | None:
-    """``text`` with every secret replaced by a recognisable marker."""
-    raise NotImplementedError
+    """``text`` with every secret replaced by a recognisable marker.
+
+    Args:
+        text: any string shown to a user (a log message, a test id, an explanation), or None.
+
+    Returns:
+        The same text with JWTs, bearer/basic credentials, cookie values, API keys, private keys
+        and values of secret-named fields replaced by ``[REDACTED <kind> sha256:<8 hex>]``.
+    """
+    if not text:
+        return text
+    text = _PRIVATE_KEY.sub(lambda m: marker(m.group(0), "private key"), text)
+    text = _URL_USERINFO.sub(lambda m: f"{m.group(1)}:{marker(m.group(2))}@", text)
+    text = _AUTHORIZATION.sub(_sub_authorization, text)
+    text = _COOKIE.sub(_sub_cookie, text)
+    text = _QUOTED_FIELD.sub(_sub_quoted, text)
+    text = _BARE_FIELD.sub(_sub_bare, text)
+    text = _JWT.sub(lambda m: marker(m.group(0), "jwt"), text)
+    text = _KNOWN_TOKENS.sub(lambda m: marker(m.group(0), (m.lastgroup or "").replace("_", " ")), text)
+    text = _BEARER.sub(lambda m: m.group(1) + m.group(2) + marker(m.group(3)), text)
+    return text

@@ -1,12 +1,270 @@
-"""The markdown postmortem."""
+"""The markdown postmortem: what a team pastes into an incident doc or a pull request.
+
+Sections: summary (what failed, the verdict in one sentence), impact, timeline in UTC, one section
+per root cause with its evidence table and the TAXONOMY remediation, what stayed unexplained and
+why, skipped input, how the logs were aligned, and an appendix with the Cloud Logging query and a
+Logs Explorer link for each cause. Every claim names the log entries (insertIds) behind it.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from forensics.result import TriageResult
+from forensics.labels import LAYERS, REMEDIATION, UNKNOWN
+from forensics.report.facts import (
+    FailureTime,
+    causes_in_order,
+    clip,
+    failure_times,
+    parse_time,
+    short_time,
+    skipped_lines,
+    unique_evidence,
+)
+from forensics.report.queries import log_names_by_insert_id, queries_for
+from forensics.result import TriageResult, Verdict
+
+#: Rows kept in long tables; the rest is counted and left to triage.json.
+MAX_ROWS = 60
+#: What each label means, in a few words, for the one-sentence verdict (TAXONOMY "what happened").
+MEANING = {
+    "missing_jwt": "the request carried no token",
+    "invalid_jwt": "a token was sent but rejected",
+    "cors_origin": "the Origin was not allowed",
+    "middleware_rejection": "an auth/security middleware refused the request",
+    "missing_bypass_header": "the E2E bypass header or key was missing or rejected",
+    "iam_denied": "Cloud Run's IAM invoker check refused the call",
+    "iap_denied": "Identity-Aware Proxy refused the call",
+    "cloud_armor_denied": "a Cloud Armor policy denied the call",
+    "rate_limited": "the call was rate limited (HTTP 429)",
+    "app_error": "the app failed (HTTP 5xx)",
+    "unknown": "the logs do not decide the cause",
+}
 
 
-def render_markdown(result: TriageResult, *, plots: dict[str, Path] | None = None) -> str:
-    """A postmortem: summary, impact, timeline, one section per cause, unexplained, appendix."""
-    raise NotImplementedError
+def cell(text: object) -> str:
+    """``text`` safe inside a markdown table cell: one line, ``|`` and ``<`` escaped."""
+    s = " ".join(str(text if text is not None else "").split())
+    return s.replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;") or " "
+
+
+def code(text: object) -> str:
+    """``text`` as an inline code span outside tables (backticks inside it kept intact)."""
+    s = " ".join(str(text if text is not None else "").split())
+    fence = "``" if "`" in s else "`"
+    pad = " " if s.startswith("`") or s.endswith("`") else ""
+    return f"{fence}{pad}{s}{pad}{fence}"
+
+
+def _prose(text: object) -> str:
+    """Log-derived text in a paragraph or list item: one line, no raw HTML."""
+    return " ".join(str(text if text is not None else "").split()).replace("<", "&lt;")
+
+
+def _anchor(cause: str) -> str:
+    return cause.replace("_", "-")
+
+
+def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+    out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    out += ["| " + " | ".join(r) + " |" for r in rows[:MAX_ROWS]]
+    if len(rows) > MAX_ROWS:
+        out.append(f"\n_{len(rows) - MAX_ROWS} more row(s) in triage.json._")
+    return out
+
+
+def _verdict_sentence(result: TriageResult) -> str:
+    causes = causes_in_order(result)
+    n = len(result.verdicts)
+    if n == 0:
+        return "No test failed, so there is nothing to explain."
+    known = [(c, vs) for c, vs in causes if c != UNKNOWN]
+    unknown = sum(len(vs) for c, vs in causes if c == UNKNOWN)
+    if len(known) == 1 and not unknown:
+        c, vs = known[0]
+        return f"All {n} failed test(s) have one root cause, `{c}`: {MEANING.get(c, c)}."
+    parts = [f"{len(vs)} `{c}` ({MEANING.get(c, c)})" for c, vs in known]
+    tail = f"{unknown} stayed unexplained" if unknown else "none stayed unexplained"
+    if not parts:
+        return f"None of the {n} failed test(s) could be explained from the logs."
+    return f"Of {n} failed test(s): " + "; ".join(parts) + f"; {tail}."
+
+
+def _span(times: list[FailureTime]) -> tuple[str, str]:
+    ats = sorted(t.at for t in times if t.at is not None)
+    return (short_time(ats[0]), short_time(ats[-1])) if ats else ("unknown", "unknown")
+
+
+def _summary(result: TriageResult, times: dict[str, FailureTime]) -> list[str]:
+    tests = result.run.get("tests") or {}
+    total = tests.get("total")
+    failed = len(result.verdicts)
+    what = f"{failed} of {total} test(s) failed" if total else f"{failed} test(s) failed"
+    ids = ", ".join(code(result.scrub(v.test_id)) for v in result.verdicts[:8])
+    more = f" and {failed - 8} more" if failed > 8 else ""
+    return [
+        "## Summary", "",
+        f"- **What failed:** {what}" + (f": {ids}{more}." if ids else "."),
+        f"- **Verdict:** {_verdict_sentence(result)}",
+        f"- **Evidence:** {len(unique_evidence(result.verdicts))} log entries back these verdicts "
+        "(listed per cause below, with queries to open them in the appendix).", "",
+    ]
+
+
+def _impact(result: TriageResult, times: dict[str, FailureTime]) -> list[str]:
+    rows = []
+    for cause, vs in causes_in_order(result):
+        first, last = _span([times[v.test_id] for v in vs if v.test_id in times])
+        link = f"[`{cause}`](#{_anchor(cause)})" if cause != UNKNOWN else "`unknown`"
+        layers = sorted({v.layer for v in vs if v.layer}) or [LAYERS.get(cause) or "-"]
+        rows.append([link, cell(" and ".join(layers)), str(len(vs)), first, last])
+    first, last = _span(list(times.values()))
+    note = "" if first != "unknown" else (
+        " The test report has no per-test times, so failure times are unknown.")
+    return ["## Impact", "",
+            f"Failures from **{first}** to **{last}** (UTC, runner clock corrected by the offset "
+            f"in \"How the logs were read\").{note}", "",
+            *_table(["cause", "layer", "tests", "first failure", "last failure"], rows), ""]
+
+
+def _timeline(result: TriageResult, times: dict[str, FailureTime]) -> list[str]:
+    events: list[tuple[object, str, str, str]] = []
+    for v in result.verdicts:
+        t = times.get(v.test_id)
+        if t and t.at:
+            events.append((t.at, short_time(t.at), f"test failed (`{v.root_cause}`)",
+                           cell(result.scrub(v.test_id))))
+    for e in unique_evidence(result.verdicts):
+        at = parse_time(e.timestamp)
+        events.append((at, short_time(e.timestamp), f"log entry `{cell(e.insert_id)}`",
+                       cell(clip(result.scrub(f"{e.log_id}: {e.summary}"), 160))))
+    if not events:
+        return ["## Timeline (UTC)", "", "No timed event: the tests carry no times and no evidence was linked.", ""]
+    events.sort(key=lambda ev: (ev[0] is None, str(ev[0])))
+    return ["## Timeline (UTC)", "",
+            *_table(["time (UTC)", "event", "detail"], [[t, what, d] for _, t, what, d in events]), ""]
+
+
+def _cause_section(result: TriageResult, cause: str, vs: list[Verdict]) -> list[str]:
+    out = [f'<a id="{_anchor(cause)}"></a>', f"### `{cause}`: {len(vs)} test(s)", ""]
+    meaning = MEANING.get(cause, cause)
+    out += [f"{meaning[:1].upper()}{meaning[1:]}.", ""]
+    for v in vs:
+        extra = ", ".join(x for x in (v.detail and f"detail {code(v.detail)}", v.rule and f"rule {code(v.rule)}") if x)
+        out.append(f"- {code(result.scrub(v.test_id))} (confidence {v.confidence:.2f}"
+                   + (f", {extra}" if extra else "") + f"): {_prose(result.scrub(v.explanation))}")
+    evidence = unique_evidence(vs)
+    out += ["", f"Evidence ({len(evidence)} entries):", ""]
+    if evidence:
+        out += _table(["insertId", "timestamp (UTC)", "log", "summary"], [
+            [f"`{cell(e.insert_id)}`", cell(short_time(e.timestamp)), cell(e.log_id),
+             cell(clip(result.scrub(e.summary), 200))] for e in evidence])
+    else:
+        out.append("_No log entry backs this verdict._")
+    out += ["", f"**Remediation:** {REMEDIATION.get(cause, '-')}", ""]
+    return out
+
+
+def _unexplained(result: TriageResult) -> list[str]:
+    unknown = [v for v in result.verdicts if v.root_cause == UNKNOWN]
+    out = ["## Unexplained", ""]
+    if not unknown:
+        return [*out, "Every failed test was explained by log evidence.", ""]
+    out.append(f"{len(unknown)} failed test(s) could not be explained from the logs:")
+    out.append("")
+    for v in unknown:
+        why = v.reason or v.explanation or "no reason recorded"
+        out.append(f"- {code(result.scrub(v.test_id))}: {_prose(result.scrub(why))}")
+    return [*out, "", f"**What to do:** {REMEDIATION[UNKNOWN]}", ""]
+
+
+def _method(result: TriageResult) -> list[str]:
+    corr = result.run.get("correlation") or {}
+    out = ["## How the logs were read", ""]
+    off = corr.get("clock_offset_s")
+    if off is not None:
+        unc = corr.get("clock_offset_uncertainty_s")
+        out.append(f"- Clock offset (Google minus runner): {float(off):+.3f} s"
+                   + (f" ± {float(unc):.3f} s" if unc is not None else "")
+                   + f", found by {_prose(result.scrub(str(corr.get('clock_method') or 'an unnamed method')))}.")
+    else:
+        out.append("- Clock offset: not estimated.")
+    for k, vals in (corr.get("fingerprint") or {}).items():
+        out.append(f"- Runner {k.replace('_', ' ')}: " + (", ".join(code(result.scrub(str(x))) for x in vals) or "none"))
+    tests, logs = result.run.get("tests") or {}, result.run.get("logs") or {}
+    if tests:
+        out.append(f"- Tests: {tests.get('total', '?')} from {_files(result, tests.get('files'))}"
+                   f", {tests.get('duplicates_merged', 0)} duplicate(s) merged.")
+    if logs:
+        out.append(f"- Logs: {logs.get('entries', '?')} entries from {_files(result, logs.get('files'))}"
+                   f", {logs.get('duplicates_removed', 0)} duplicate(s) removed"
+                   + (f", {logs['first']} to {logs['last']}." if logs.get("first") else "."))
+    return [*out, ""]
+
+
+def _files(result: TriageResult, files: object) -> str:
+    names = [files] if isinstance(files, str) else list(files or [])  # type: ignore[call-overload]
+    return _prose(", ".join(result.scrub(str(f)) or "" for f in names) or "an in-memory frame")
+
+
+def _skipped(result: TriageResult) -> list[str]:
+    lines = skipped_lines(result)
+    if not lines:
+        return ["## Skipped input", "", "Nothing was skipped: every line of every input was read.", ""]
+    total = sum(s.count for s in result.skipped)
+    return ["## Skipped input", "", f"{total} input item(s) were skipped, by file and reason:", "",
+            *(f"- {_prose(line)}" for line in lines), ""]
+
+
+def _appendix(result: TriageResult) -> list[str]:
+    out = ["## Appendix: find the evidence in Cloud Logging", ""]
+    known = log_names_by_insert_id(result.logs)
+    any_query = False
+    for cause, vs in causes_in_order(result):
+        evidence = unique_evidence(vs)
+        if not evidence:
+            continue
+        any_query = True
+        out += [f"### `{cause}`", ""]
+        for q in queries_for(evidence, known):
+            where = f"project `{q.project}`" if q.project else "project unknown (no logName on the evidence)"
+            out += [f"Query ({where}):", "", "```", q.filter, "```", "",
+                    f"[Open in Logs Explorer]({q.url})", ""]
+    if not any_query:
+        out += ["No evidence entries to query.", ""]
+    return out
+
+
+def render_markdown(
+    result: TriageResult, *, plots: dict[str, Path] | None = None, notes: list[str] | None = None
+) -> str:
+    """A postmortem: summary, impact, timeline, one section per cause, unexplained, appendix.
+
+    Args:
+        result: the triage; every log-derived string goes through ``result.scrub``.
+        plots: name -> image path, embedded as given (pass paths relative to the markdown file).
+        notes: lines about the report itself (e.g. plots that could not be drawn), listed under Plots.
+
+    Returns:
+        The markdown text, ending with a newline.
+    """
+    times = failure_times(result)
+    causes = causes_in_order(result)
+    title = ", ".join(f"{c} ×{len(vs)}" for c, vs in causes) or "no failures"
+    out = [f"# Postmortem: {len(result.verdicts)} failed test(s) ({title})", ""]
+    out += _summary(result, times) + _impact(result, times) + _timeline(result, times)
+    out += ["## Root causes", ""]
+    explained = [(c, vs) for c, vs in causes if c != UNKNOWN]
+    for cause, vs in explained:
+        out += _cause_section(result, cause, vs)
+    if not explained:
+        out += ["No failed test has a root cause backed by the logs.", ""]
+    out += _unexplained(result) + _skipped(result)
+    if plots or notes:
+        out += ["## Plots", ""]
+        out += [f"![{cell(name)}]({Path(p).as_posix()})\n" for name, p in (plots or {}).items()]
+        out += [f"- {_prose(result.scrub(n))}" for n in notes or []] + [""]
+    out += _method(result) + _appendix(result)
+    if not result.redact:
+        out.insert(1, "> **Redaction is off** (`--no-redact`): this report may show secrets from the logs. Do not share it.\n")
+    return "\n".join(out).rstrip() + "\n"

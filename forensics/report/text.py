@@ -1,12 +1,175 @@
-"""The terminal summary: a table of failed tests, totals by cause, the clock offset used."""
+"""The terminal summary: a table of failed tests, totals by cause, the clock offset used.
+
+In a terminal it is a rich table with colour; written to a file, a pipe or a CI log it is the
+same layout in plain text (no ANSI codes) at a fixed width, so ``triage.txt`` diffs cleanly.
+"""
 
 from __future__ import annotations
 
-from typing import IO
+import io
+import sys
+from typing import IO, Any
 
-from forensics.result import TriageResult
+from rich import box
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from forensics.labels import UNKNOWN
+from forensics.report.facts import causes_in_order, clip, skipped_lines
+from forensics.result import TriageResult, Verdict
+
+#: Width used when the output is not a terminal (files, pipes, CI logs).
+PLAIN_WIDTH = 120
+WHY_LIMIT = 110
+
+_CAUSE_STYLE = {UNKNOWN: "yellow"}
+
+
+def _is_tty(file: IO[str]) -> bool:
+    try:
+        return bool(file.isatty())
+    except (AttributeError, ValueError):
+        return False
+
+
+def _console(file: IO[str], width: int | None) -> Console:
+    tty = _is_tty(file)  # a StringIO buffer is never a terminal: plain text
+    return Console(
+        file=file,
+        force_terminal=True if tty else False,  # never ANSI codes into files, pipes or CI logs
+        force_jupyter=False,  # a notebook cell prints the text; the HTML repr is TriageResult's job
+        force_interactive=False,
+        color_system="auto" if tty else None,
+        width=width or (None if tty else PLAIN_WIDTH),
+        highlight=False,
+        soft_wrap=False,
+        emoji=False,
+    )
+
+
+def _why(result: TriageResult, v: Verdict) -> str:
+    text = v.explanation or ""
+    if v.root_cause == UNKNOWN and v.reason and v.reason not in text:
+        text = f"{text} ({v.reason})" if text else v.reason
+    return clip(result.scrub(text), WHY_LIMIT)
+
+
+def _verdict_table(result: TriageResult, tty: bool) -> Table:
+    table = Table(
+        title=f"forensics triage: {len(result.verdicts)} failed test(s)",
+        title_justify="left",
+        box=box.ROUNDED if tty else box.ASCII2,
+        show_lines=False,
+        expand=True,
+    )
+    table.add_column("test", overflow="fold", ratio=1, min_width=24)
+    table.add_column("root cause", no_wrap=True)
+    table.add_column("conf.", justify="right", no_wrap=True)
+    table.add_column("evid.", justify="right", no_wrap=True)
+    table.add_column("why", overflow="fold", ratio=1, min_width=24)
+    for v in result.verdicts:
+        cause = v.root_cause + (f" ({v.detail})" if v.detail else "")
+        style = _CAUSE_STYLE.get(v.root_cause, "bold red" if v.layer == "edge" else "bold")
+        table.add_row(
+            escape(result.scrub(v.test_id) or ""),
+            f"[{style}]{escape(result.scrub(cause) or '')}[/]",
+            f"{v.confidence:.2f}",
+            str(len(v.evidence)),
+            escape(_why(result, v)),
+        )
+    return table
+
+
+def _fmt_offset(corr: dict[str, Any]) -> str:
+    off, unc = corr.get("clock_offset_s"), corr.get("clock_offset_uncertainty_s")
+    method = corr.get("clock_method") or "not estimated"
+    if off is None:
+        return f"clock offset: not estimated ({method})"
+    text = f"clock offset (Google - runner): {float(off):+.3f} s"
+    if unc is not None:
+        text += f" ± {float(unc):.3f} s"
+    return f"{text} ({method})"
+
+
+def _lines(result: TriageResult) -> list[str]:
+    """Everything below the table, as plain lines (scrubbed)."""
+    scrub = result.scrub
+    out: list[str] = []
+    causes = causes_in_order(result)
+    total = len(result.verdicts)
+    out.append("totals by cause: " + (", ".join(f"{c} {len(vs)}" for c, vs in causes) or "no failed tests")
+               + f" (of {total})")
+    corr = result.run.get("correlation") or {}
+    out.append(_fmt_offset(corr))
+    fp = corr.get("fingerprint") or {}
+    if fp:
+        parts = [f"{k.replace('_', ' ')}: {', '.join(scrub(str(x)) or '' for x in vals) or '-'}"
+                 for k, vals in fp.items()]
+        out.append("runner fingerprint: " + "; ".join(parts))
+    else:
+        out.append("runner fingerprint: none found")
+    tests, logs = result.run.get("tests") or {}, result.run.get("logs") or {}
+    if tests:
+        out.append(
+            f"tests: {tests.get('total', '?')} from {_files(tests.get('files'), scrub)}, "
+            f"{tests.get('failed', '?')} failed, {tests.get('duplicates_merged', 0)} duplicate(s) merged"
+        )
+    if logs:
+        window = f", {logs['first']} .. {logs['last']}" if logs.get("first") else ""
+        out.append(
+            f"logs: {logs.get('entries', '?')} entries from {_files(logs.get('files'), scrub)}, "
+            f"{logs.get('duplicates_removed', 0)} duplicate(s) removed{window}"
+        )
+    skipped = skipped_lines(result)
+    if skipped:
+        out.append(f"skipped input ({sum(s.count for s in result.skipped)}):")
+        out.extend(f"  {line}" for line in skipped)
+    else:
+        out.append("skipped input: none")
+    if not result.redact:
+        out.append("WARNING: redaction is off (--no-redact): secrets from the logs may be shown above")
+    return out
+
+
+def _files(files: Any, scrub: Any) -> str:
+    if not files:
+        return "no files"
+    if isinstance(files, str):
+        files = [files]
+    files = [scrub(str(f)) for f in files]
+    return ", ".join(files) if len(files) <= 3 else f"{', '.join(files[:3])} and {len(files) - 3} more"
 
 
 def render_text(result: TriageResult, file: IO[str] | None = None, *, width: int | None = None) -> None:
-    """Print the summary table with rich to ``file`` (stdout by default)."""
-    raise NotImplementedError
+    """Print the summary table with rich to ``file`` (stdout by default).
+
+    Args:
+        result: the triage to show; every string goes through ``result.scrub``.
+        file: where to print. A terminal gets colour; anything else gets plain text.
+        width: columns to lay out for; default the terminal's width, or 120 when not a terminal.
+    """
+    file = file if file is not None else sys.stdout
+    tty = _is_tty(file)
+    # plain output is laid out in a buffer first so trailing padding can be cut from each line
+    target: IO[str] = file if tty else io.StringIO()
+    console = _console(target, width)
+    if tty:
+        console.is_terminal  # noqa: B018 - rich decides colour support on first use
+    if result.verdicts:
+        console.print(_verdict_table(result, tty))
+    else:
+        console.print("forensics triage: no failed tests")
+    for line in _lines(result):
+        console.print(escape(line), overflow="fold")
+    if not tty:
+        text = target.getvalue()  # type: ignore[attr-defined]
+        file.write("\n".join(line.rstrip() for line in text.split("\n")))
+        file.flush() if hasattr(file, "flush") else None
+
+
+def text_report(result: TriageResult, *, width: int = PLAIN_WIDTH) -> str:
+    """The plain-text summary as a string (what ``triage.txt`` holds)."""
+    buf = io.StringIO()
+    render_text(result, buf, width=width)
+    return buf.getvalue()

@@ -1,12 +1,30 @@
-"""Write every report format into a folder, atomically."""
+"""Write every report format into a folder, atomically.
+
+``write_reports`` leaves ``triage.txt`` (plain text), ``triage.json`` (the contract),
+``postmortem.md`` and, when ``forensics.plot`` can draw them, PNG plots beside the postmortem.
+Each file is replaced in one step (temp file + ``os.replace``): a crash or a full disk leaves the
+previous report whole, never half of a new one.
+"""
 
 from __future__ import annotations
 
+import importlib
+import io
+import logging
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
 
+from forensics.report.json import render_json
+from forensics.report.markdown import render_markdown
+from forensics.report.text import text_report
 from forensics.result import TriageResult
+
+log = logging.getLogger(__name__)
+
+#: Plot name -> function of ``forensics.plot`` drawing it from a ``TriageResult``.
+PLOTS = {"timeline": "timeline", "causes": "causes", "requests_by_status": "requests_by_status"}
 
 
 def atomic_write(path: Path, data: str | bytes) -> None:
@@ -26,6 +44,79 @@ def atomic_write(path: Path, data: str | bytes) -> None:
         raise
 
 
-def write_reports(result: TriageResult, out_dir: str | Path) -> dict[str, Path]:
-    """Write triage.txt, triage.json, postmortem.md (and its plots) into ``out_dir``."""
-    raise NotImplementedError
+def _png(drawn: Any) -> bytes | None:
+    """PNG bytes from what a plot function returned: a matplotlib Figure, bytes, or None."""
+    if drawn is None:
+        return None
+    if isinstance(drawn, (bytes, bytearray)):
+        return bytes(drawn)
+    if hasattr(drawn, "savefig"):
+        buf = io.BytesIO()
+        drawn.savefig(buf, format="png", dpi=120, bbox_inches="tight")
+        try:  # free the figure: many triages in one notebook must not pile up figures
+            import matplotlib.pyplot as plt
+
+            plt.close(drawn)
+        except Exception:  # pragma: no cover - closing is best effort
+            pass
+        return buf.getvalue()
+    raise TypeError(f"returned {type(drawn).__name__}, not a figure or PNG bytes")
+
+
+def write_plots(result: TriageResult, out_dir: Path) -> tuple[dict[str, Path], list[str]]:
+    """Draw the plots ``forensics.plot`` offers into ``out_dir``.
+
+    Returns:
+        (name -> written PNG path, notes on plots that were not drawn and why). A missing
+        plot module or a failing plot never stops the reports.
+    """
+    try:
+        plot = importlib.import_module("forensics.plot")
+    except Exception as err:  # absent, or its own imports (matplotlib) fail
+        return {}, [f"plots were not drawn: forensics.plot is not available ({type(err).__name__}: {err})"]
+    written: dict[str, Path] = {}
+    notes: list[str] = []
+    for name, attr in PLOTS.items():
+        fn = getattr(plot, attr, None)
+        if not callable(fn):
+            notes.append(f"plot {name!r} was not drawn: forensics.plot has no {attr}()")
+            continue
+        try:
+            data = _png(fn(result))
+        except Exception as err:
+            log.warning("plot %s failed: %s", name, err)
+            notes.append(f"plot {name!r} was not drawn: {type(err).__name__}: {err}")
+            continue
+        if data is None:
+            notes.append(f"plot {name!r} was not drawn: nothing to show")
+            continue
+        path = out_dir / f"{name}.png"
+        atomic_write(path, data)
+        written[name] = path
+    return written, notes
+
+
+def write_reports(result: TriageResult, out_dir: str | Path, *, plots: bool = True) -> dict[str, Path]:
+    """Write triage.txt, triage.json, postmortem.md (and its plots) into ``out_dir``.
+
+    Args:
+        result: the triage to report; redaction follows ``result.redact``.
+        out_dir: the folder, created if missing.
+        plots: draw PNG plots with ``forensics.plot`` when it is available.
+
+    Returns:
+        Report name ("text", "json", "markdown", and each plot's name) -> written path.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    written: dict[str, Path] = {}
+    atomic_write(out / "triage.txt", text_report(result))
+    written["text"] = out / "triage.txt"
+    atomic_write(out / "triage.json", render_json(result))
+    written["json"] = out / "triage.json"
+    images, notes = write_plots(result, out) if plots else ({}, [])
+    md = render_markdown(result, plots={k: Path(p.name) for k, p in images.items()}, notes=notes)
+    atomic_write(out / "postmortem.md", md)
+    written["markdown"] = out / "postmortem.md"
+    written.update(images)
+    return written

@@ -282,9 +282,9 @@ def _comparison(path: list[str], op: str, value: str, parser: _Parser) -> Predic
         return lambda e: any(needle in _text(v).lower() for v in _lookup(e, path))
     key = _key_function(field, value, parser)
     wanted = key(value)
-    test = _ORDER_TESTS[op]
     if op == "!=":
         return lambda e: not any(key(v) == wanted for v in _lookup(e, path))
+    test = _ORDER_TESTS[op]
     return lambda e: any(_safe_test(test, key(v), wanted) for v in _lookup(e, path))
 
 

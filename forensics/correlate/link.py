@@ -88,6 +88,7 @@ class Correlation:
             {"offset_s", "uncertainty_s", "method", "anchors"}; the top-level fields repeat the
             estimate for the kind most failed tests have.
         export_span: (first, last) entry timestamps of the log frame, ISO 8601, or None when empty.
+        fingerprint_method: how the fingerprint was found, or "none: <why>".
     """
 
     clock_offset_s: float
@@ -100,6 +101,7 @@ class Correlation:
     requests: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=REQUEST_SCHEMA))
     clocks: dict[str, dict[str, Any]] = field(default_factory=dict)
     export_span: tuple[str, str] | None = None
+    fingerprint_method: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -108,6 +110,7 @@ class Correlation:
             "clock_method": self.clock_method,
             "clocks": self.clocks,
             "fingerprint": self.fingerprint,
+            "fingerprint_method": self.fingerprint_method,
             "export_span": list(self.export_span) if self.export_span else None,
             "linked_rows": self.links.height,
             "notes": dict(self.notes),

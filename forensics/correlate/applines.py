@@ -1,0 +1,137 @@
+"""Join the service's own log lines to the request entries already tied to a failed test.
+
+1. By trace: an app line carrying the trace of a linked request belongs to it (via "trace").
+2. By time (via "app_join"), for app lines without a trace (or with a trace no request entry has):
+   a line belongs to the request of the same service, and the same container instance when both
+   name one, whose start or end (``timestamp``, ``timestamp + latency``) is nearest to it, within
+   ``PRE_S`` before the start and ``POST_S`` after the end. Every request of that service competes,
+   whoever sent it: a line nearest to a browser's request is not given to the test's request. An
+   access line (uvicorn ``"WebSocket /ws" 403``, ``"GET /api HTTP/1.1" 500``) or a structured line
+   with its own ``httpRequest`` must agree with the request's path and status; agreeing makes the
+   join surer. A line equally near to another client's request is linked weakly (strength x0.4).
+
+All of it is polars joins (``join_where`` on time ranges), never a Python loop over log rows.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+PRE_S = 1.0
+POST_S = 1.0
+TIE_S = 0.05
+_ACCESS = r'"(?:GET|POST|PUT|DELETE|PATCH|HEAD|OPTIONS|WebSocket|WEBSOCKET)\s+([^\s"?]+)[^"]*"\s+(\d{3})'
+_REQ = ["row", "t_ns", "end_ns", "service", "instance_id", "http_status", "http_path"]
+
+
+def _app_rows(tagged: pl.DataFrame) -> pl.DataFrame:
+    app = tagged.filter(pl.col("layer") == "app")
+    access = pl.col("message").fill_null("").str.extract_groups(_ACCESS)
+    return app.select(
+        a_row="row",
+        a_t="t_ns",
+        a_trace="trace",
+        a_service="service",
+        a_instance="instance_id",
+        a_path=pl.coalesce(access.struct.field("1"), pl.col("http_path")).str.strip_chars_end("/"),
+        a_status=pl.coalesce(access.struct.field("2").cast(pl.Int32, strict=False), pl.col("http_status")),
+    )
+
+
+def _spans(reqs: pl.DataFrame) -> pl.DataFrame:
+    lat = pl.col("end_ns") - pl.col("t_ns")
+    return reqs.select(
+        r_row="row",
+        r_t="t_ns",
+        r_end="end_ns",
+        r_service="service",
+        r_instance="instance_id",
+        r_status="http_status",
+        r_path=pl.col("http_path").str.strip_chars_end("/"),
+        # Lines may precede the entry's timestamp when an export stamps requests at their end.
+        lo=pl.col("t_ns") - lat - int(PRE_S * 1e9),
+        hi=pl.col("end_ns") + int(POST_S * 1e9),
+    )
+
+
+def _pairs(app: pl.DataFrame, spans: pl.DataFrame) -> pl.DataFrame:
+    pairs = app.join_where(
+        spans,
+        pl.col("a_t") >= pl.col("lo"),
+        pl.col("a_t") <= pl.col("hi"),
+        pl.col("a_service") == pl.col("r_service"),
+    )
+    same_inst = pl.col("a_instance").is_not_null() & pl.col("r_instance").is_not_null()
+    inst_ok = ~same_inst | (pl.col("a_instance") == pl.col("r_instance"))
+    path_ok = pl.col("a_path").is_null() | pl.col("r_path").is_null() | (pl.col("a_path") == pl.col("r_path"))
+    status_ok = pl.col("a_status").is_null() | pl.col("r_status").is_null() | (pl.col("a_status") == pl.col("r_status"))
+    access_match = pl.col("a_path").is_not_null() & (pl.col("a_path") == pl.col("r_path")) & (pl.col("a_status") == pl.col("r_status"))
+    dist = pl.min_horizontal((pl.col("a_t") - pl.col("r_t")).abs(), (pl.col("a_t") - pl.col("r_end")).abs()) / 1e9
+    return (
+        pairs.filter(inst_ok & path_ok & status_ok)
+        .with_columns(same_instance=same_inst, access_match=access_match.fill_null(False))
+        .with_columns(
+            penalty=dist - 0.5 * pl.col("access_match").cast(pl.Float64) + 0.2 * (~pl.col("same_instance")).cast(pl.Float64)
+        )
+    )
+
+
+def join_app_lines(tagged: pl.DataFrame, linked: pl.DataFrame) -> pl.DataFrame:
+    """App lines of the linked requests.
+
+    Args:
+        tagged: tagged log rows (``entries.tag_entries``).
+        linked: ``test_id``, ``row`` (a request entry), ``strength`` of each linked request.
+
+    Returns:
+        ``test_id``, ``row`` (app line), ``via``, ``strength``, ``request_row``.
+    """
+    out_schema = {"test_id": pl.String, "row": pl.UInt32, "via": pl.String, "strength": pl.Float64, "request_row": pl.UInt32}
+    if linked.is_empty():
+        return pl.DataFrame(schema=out_schema)
+    app = _app_rows(tagged)
+    reqs = tagged.filter(pl.col("is_request"))
+    lreq = linked.join(reqs.select(_REQ + ["trace", "layer"]), on="row")
+    # 1. by trace; prefer the service's own request entry over the load balancer's for the same trace
+    by_trace = (
+        app.filter(pl.col("a_trace").is_not_null())
+        .join(lreq.filter(pl.col("trace").is_not_null()), left_on="a_trace", right_on="trace")
+        .sort(["strength", "layer"], descending=[True, True])
+        .unique(["test_id", "a_row"], keep="first")
+        .select(test_id="test_id", row="a_row", via=pl.lit("trace"), strength="strength", request_row="row")
+    )
+    # 2. by time, for lines whose trace names no request entry
+    req_traces = reqs.get_column("trace").drop_nulls().unique().implode()
+    free = app.filter(pl.col("a_trace").is_null() | ~pl.col("a_trace").is_in(req_traces))
+    service_reqs = reqs.filter(pl.col("layer") == "service")
+    mine = _pairs(free, _spans(lreq.filter(pl.col("layer") == "service").unique("row")))
+    if mine.is_empty():
+        return by_trace.cast(out_schema)  # type: ignore[arg-type]
+    near = free.filter(pl.col("a_row").is_in(mine.get_column("a_row").unique().implode()))
+    everyone = _pairs(near, _spans(service_reqs)).sort(["a_row", "penalty"])
+    best = everyone.group_by("a_row", maintain_order=True).agg(
+        r_row=pl.col("r_row").first(),
+        best=pl.col("penalty").first(),
+        rivals=pl.col("r_row").filter(pl.col("penalty") <= pl.col("penalty").first() + TIE_S).alias("rivals"),
+        access_match=pl.col("access_match").first(),
+        same_instance=pl.col("same_instance").first(),
+    )
+    linked_sets = lreq.group_by("test_id").agg(mine_rows=pl.col("row"))
+    by_time = (
+        best.join(lreq.select("test_id", "row", "strength"), left_on="r_row", right_on="row")
+        .join(linked_sets, on="test_id")
+        .with_columns(
+            # a rival that is not this test's own request makes the join doubtful
+            contested=pl.col("rivals").list.set_difference(pl.col("mine_rows")).list.len() > 0,
+            quality=pl.when(pl.col("access_match")).then(0.9).when(pl.col("same_instance")).then(0.8).otherwise(0.65),
+        )
+        .select(
+            test_id="test_id",
+            row="a_row",
+            via=pl.lit("app_join"),
+            strength=pl.col("strength") * pl.col("quality") * pl.when(pl.col("contested")).then(0.4).otherwise(1.0),
+            request_row="r_row",
+        )
+    )
+    out = pl.concat([by_trace.cast(out_schema), by_time.cast(out_schema)])  # type: ignore[arg-type]
+    return out.sort("strength", descending=True).unique(["test_id", "row"], keep="first")

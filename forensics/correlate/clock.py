@@ -1,0 +1,195 @@
+"""Estimate the runner's clock offset (Google time minus runner time) from the data itself.
+
+Two kinds of evidence, both in nanoseconds of epoch time:
+
+* Anchors: a test whose text names a trace id that a request entry carries. That entry happened
+  inside the test, so the offset lies in ``[entry - test_stop, entry - test_start]``. Several
+  anchors intersect to a narrow interval.
+* Request order: the runner's requests happen while its tests run. For a candidate offset, count
+  the tests that have a request in their (shifted) window, and the share of requests that fall in
+  some window. Scanning candidate offsets coarse-to-fine finds the offsets with the best score;
+  the set of equally good offsets (the plateau) is the uncertainty. A runner clock without a zone
+  ("naive") is scanned over every zone (-14 h .. +14 h) plus a skew; the result is reported as a
+  zone (nearest quarter hour) and a skew.
+
+Scores are computed with ``numpy.searchsorted`` over the sorted request times, so a scan costs
+(candidates x tests x log(requests)) and never loops over log entries in Python.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+NS = 1_000_000_000
+FINE_STEP_S = 0.05
+#: Slack added around every test window when scoring: request logs stamp the moment Google
+#: received the call, a few ms to a few hundred ms after the client started it.
+SLACK_S = 0.3
+UTC_RANGE_S = 900.0
+NAIVE_RANGE_S = 14 * 3600.0 + 900.0
+#: When nothing lines up: runner clocks are normally within seconds, but we cannot say which way.
+NO_ANCHOR_UNCERTAINTY_S = {"utc": 30.0, "naive": 14 * 3600.0}
+
+
+@dataclass(frozen=True)
+class ClockEstimate:
+    """One clock offset estimate."""
+
+    offset_s: float
+    uncertainty_s: float
+    method: str
+    anchors: int = 0
+    tests_hit: int = 0
+    tests_timed: int = 0
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "offset_s": round(self.offset_s, 3),
+            "uncertainty_s": round(self.uncertainty_s, 3),
+            "method": self.method,
+            "anchors": self.anchors,
+            "tests_hit": self.tests_hit,
+            "tests_timed": self.tests_timed,
+        }
+
+
+def no_estimate(kind: str, why: str) -> ClockEstimate:
+    """Offset 0 with the large uncertainty of a clock nothing could pin down."""
+    return ClockEstimate(0.0, NO_ANCHOR_UNCERTAINTY_S.get(kind, 30.0), f"none: {why}")
+
+
+def _merge(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Union of intervals as disjoint sorted intervals (so covered requests are counted once)."""
+    order = np.argsort(lo, kind="stable")
+    lo, hi = lo[order], hi[order]
+    run_hi = np.maximum.accumulate(hi)
+    starts = np.ones(len(lo), dtype=bool)
+    starts[1:] = lo[1:] > run_hi[:-1]
+    idx = np.flatnonzero(starts)
+    ends = np.append(idx[1:] - 1, len(lo) - 1)
+    return lo[idx], run_hi[ends]
+
+
+def _scores(req: np.ndarray, lo: np.ndarray, hi: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per candidate offset: tests with a request in window, and requests covered by any window."""
+    mlo, mhi = _merge(lo, hi)
+    hits = np.empty(len(offsets), dtype=np.int64)
+    covered = np.empty(len(offsets), dtype=np.int64)
+    chunk = max(1, 2_000_000 // max(len(lo), 1))
+    for i in range(0, len(offsets), chunk):
+        o = offsets[i : i + chunk, None]
+        a = np.searchsorted(req, lo[None, :] + o, side="left")
+        b = np.searchsorted(req, hi[None, :] + o, side="right")
+        hits[i : i + chunk] = (b > a).sum(axis=1)
+        ma = np.searchsorted(req, mlo[None, :] + o, side="left")
+        mb = np.searchsorted(req, mhi[None, :] + o, side="right")
+        covered[i : i + chunk] = (mb - ma).sum(axis=1)
+    return hits, covered
+
+
+def _score(req, lo, hi, offsets_s: np.ndarray, widen_s: float) -> tuple[np.ndarray, np.ndarray]:
+    offsets = np.round(offsets_s * NS).astype(np.int64)
+    w = int(widen_s * NS)
+    hits, covered = _scores(req, lo - w, hi + w, offsets)
+    horizon = (req >= lo.min() + offsets.min() - w) & (req <= hi.max() + offsets.max() + w)
+    total = max(int(horizon.sum()), 1)
+    return hits + covered / (total + 1), hits
+
+
+def _peaks(cands: np.ndarray, score: np.ndarray, k: int, min_gap: float) -> list[float]:
+    best: list[float] = []
+    for i in np.argsort(-score, kind="stable"):
+        if score[i] < score.max() - 1 or len(best) >= k:
+            break
+        if all(abs(cands[i] - b) > min_gap for b in best):
+            best.append(float(cands[i]))
+    return best
+
+
+def _plateau(req, lo, hi, center: float, half: float) -> tuple[float, float, float, int]:
+    """Best score, plateau mid, plateau half-width and tests hit on the fine grid around center."""
+    while True:
+        cands = np.arange(center - half, center + half + FINE_STEP_S / 2, FINE_STEP_S)
+        score, hits = _score(req, lo, hi, cands, 0.0)
+        top = np.flatnonzero(score == score.max())
+        edge = top[0] == 0 or top[-1] == len(cands) - 1
+        if not edge or half > 600:
+            a, b = cands[top[0]], cands[top[-1]]
+            return float(score.max()), (a + b) / 2, (b - a) / 2 + FINE_STEP_S, int(hits[top[0]])
+        half *= 3
+
+
+def align_by_order(req: np.ndarray, lo: np.ndarray, hi: np.ndarray, kind: str, around: tuple[float, float] | None = None) -> ClockEstimate | None:
+    """Find the offset that puts the most requests inside test windows.
+
+    Args:
+        req: sorted epoch-ns times (Google clock) of the runner's candidate requests.
+        lo: per timed test, window start in runner epoch ns, already widened by its uncertainty.
+        hi: per timed test, window end likewise.
+        kind: "utc" (search +-15 min) or "naive" (search every zone +-14 h plus skew).
+        around: (center, half-width) in seconds to search instead, e.g. the anchors' interval.
+
+    Returns:
+        The estimate, or None when no offset puts any request in any window or the best offsets
+        spread over most of the searched range (nothing to learn from order).
+    """
+    if len(req) == 0 or len(lo) == 0:
+        return None
+    w = int(SLACK_S * NS)
+    lo, hi = lo - w, hi + w
+    if around is not None:
+        center, half = around
+        levels = [max(min(half / 50, 2.0), FINE_STEP_S)]
+    elif kind == "naive":
+        center, half, levels = 0.0, NAIVE_RANGE_S, [30.0, 2.0, 0.25]
+    else:
+        center, half, levels = 0.0, UTC_RANGE_S, [2.0, 0.25]
+    step = levels[0]
+    cands = np.arange(center - half, center + half + step / 2, step)
+    score, _ = _score(req, lo, hi, cands, step / 2)
+    if score.max() < 1:
+        return None
+    peaks = _peaks(cands, score, 3, 3 * step)
+    results = []
+    for peak in peaks:
+        c, prev = peak, step
+        for nxt in levels[1:]:
+            sub = np.arange(c - 1.5 * prev, c + 1.5 * prev + nxt / 2, nxt)
+            s, _ = _score(req, lo, hi, sub, nxt / 2)
+            c, prev = float(sub[int(np.argmax(s))]), nxt
+        results.append(_plateau(req, lo, hi, c, 1.5 * prev))
+    best = max(r[0] for r in results)
+    top = [r for r in results if r[0] == best]
+    mids = [r[1] for r in top]
+    spread = (max(mids) - min(mids)) / 2 if len(top) > 1 else 0.0
+    mid = float(np.mean(mids)) if len(top) > 1 else top[0][1]
+    unc = max(r[2] for r in top) + spread
+    if unc > half / 4 and around is None:
+        return None
+    hits = top[0][3]
+    method = f"request order ({hits} of {len(lo)} timed tests have a request in their window)"
+    if kind == "naive":
+        zone = round(mid / 900) * 900
+        sign = "+" if zone >= 0 else "-"
+        hh, mm = divmod(abs(zone) // 60, 60)
+        method += f"; naive runner clock: zone {sign}{int(hh):02d}:{int(mm):02d}, skew {mid - zone:+.2f} s"
+    return ClockEstimate(mid, unc, method, tests_hit=hits, tests_timed=len(lo))
+
+
+def from_anchors(pairs: list[tuple[int, int, int]]) -> tuple[float, float] | None:
+    """Offset interval from anchors ``(entry_ns, window_lo_ns, window_hi_ns)`` (runner clock).
+
+    Returns:
+        (center, half-width) in seconds, or None without anchors. Inconsistent anchors (no common
+        offset, e.g. a retried request) give the span of all of them instead of their intersection.
+    """
+    if not pairs:
+        return None
+    los = [(e - hi) / NS - SLACK_S for e, _, hi in pairs]
+    his = [(e - lo) / NS + SLACK_S for e, lo, _ in pairs]
+    a, b = max(los), min(his)
+    if a > b:
+        a, b = min(los), max(his)
+    return (a + b) / 2, max((b - a) / 2, FINE_STEP_S)

@@ -1,0 +1,130 @@
+"""Who the runner is in the logs: the remote IPs and user agents of its requests.
+
+Once test windows are in Google time, every client (remote IP, or user agent when there is no IP)
+is scored by how well its requests line up with the run:
+
+* ``tests``: how many test windows (passing and failing) hold one of its requests;
+* ``in_share``: the share of its requests during the run that fall inside a window: a browser or a
+  monitor that calls all the time also lands between tests, the runner mostly does not;
+* a prior from the user agent: scripted clients (httpx, aiohttp, websockets, requests, curl, Go,
+  Node, headless browsers) are likelier runners than a person's browser; health checks, uptime
+  checks and scanners are never the runner.
+
+Clients scoring at least ``KEEP_SHARE`` of the best are the runner. Without test times the
+dominant scripted client of the log is taken, and the method says so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from forensics.correlate.entries import client_key
+
+KEEP_SHARE = 0.6
+PRIOR = {"script": 1.0, "unknown": 0.8, "browser": 0.45}
+NEVER_RUNNER = ("probe", "scanner")
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    """The runner's clients."""
+
+    keys: frozenset[str] = frozenset()  # client keys (IP, or "ua:<agent>")
+    remote_ips: tuple[str, ...] = ()
+    user_agents: tuple[str, ...] = ()
+    kinds: frozenset[str] = frozenset()  # client kinds of the runner ("script", "browser", ...)
+    method: str = "none"
+    scores: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, list[str]]:
+        return {
+            "remote_ips": list(self.remote_ips),
+            "user_agents": list(self.user_agents),
+            "method": [self.method],
+        }
+
+    def is_runner(self) -> pl.Expr:
+        """Boolean expression over tagged log rows: the row is a request from the runner."""
+        if not self.keys:
+            return pl.lit(False)
+        expr = client_key().is_in(list(self.keys)) & ~pl.col("client_kind").is_in(NEVER_RUNNER)
+        if "browser" not in self.kinds:
+            # A person browsing from the runner's own address is not the runner.
+            expr = expr & (pl.col("client_kind") != "browser")
+        return expr.fill_null(False)
+
+
+def _describe(requests: pl.DataFrame, keys: list[str], method: str, scores: dict[str, float]) -> Fingerprint:
+    mine = requests.filter(client_key().is_in(keys))
+    ips = mine.get_column("http_remote_ip").drop_nulls().value_counts(sort=True)
+    uas = mine.get_column("http_user_agent").drop_nulls().value_counts(sort=True)
+    kinds = mine.get_column("client_kind").value_counts(sort=True)
+    return Fingerprint(
+        keys=frozenset(keys),
+        remote_ips=tuple(ips.get_column("http_remote_ip").to_list()),
+        user_agents=tuple(uas.get_column("http_user_agent").to_list()[:8]),
+        kinds=frozenset(kinds.get_column("client_kind").to_list()),
+        method=method,
+        scores=scores,
+    )
+
+
+def runner_fingerprint(requests: pl.DataFrame, windows: pl.DataFrame) -> Fingerprint:
+    """Find the runner's clients among request entries.
+
+    Args:
+        requests: tagged request rows (``entries.tag_entries``, ``is_request`` true).
+        windows: ``test_id``, ``lo_ns``, ``hi_ns`` of every timed test in Google epoch ns
+            (passing tests included); may be empty.
+
+    Returns:
+        The ``Fingerprint``; empty keys when no client lines up with the run.
+    """
+    cands = requests.filter(~pl.col("client_kind").is_in(NEVER_RUNNER)).with_columns(key=client_key())
+    cands = cands.filter(pl.col("key").is_not_null())
+    if cands.is_empty():
+        return Fingerprint(method="none: no request entries with a remote IP or user agent")
+    if windows.is_empty():
+        scripted = cands.filter(pl.col("client_kind") == "script")
+        if scripted.is_empty():
+            return Fingerprint(method="none: no test times and no scripted client in the log")
+        top = scripted.group_by("key").len().sort("len", descending=True)
+        key = top.item(0, "key")
+        return _describe(cands, [key], "dominant scripted client (no test times)", {key: float(top.item(0, "len"))})
+    run_lo, run_hi = windows.get_column("lo_ns").min(), windows.get_column("hi_ns").max()
+    during = cands.filter(pl.col("t_ns").is_between(run_lo, run_hi))
+    if during.is_empty():
+        return Fingerprint(method="none: no request entries during the run")
+    hits = during.select("row", "key", "t_ns").join_where(
+        windows.select("test_id", "lo_ns", "hi_ns"),
+        pl.col("t_ns") >= pl.col("lo_ns"),
+        pl.col("t_ns") <= pl.col("hi_ns"),
+    )
+    per_key = (
+        during.group_by("key")
+        .agg(total=pl.len(), kind=pl.col("client_kind").mode().first())
+        .join(
+            hits.group_by("key").agg(tests=pl.col("test_id").n_unique(), inside=pl.col("row").n_unique()),
+            on="key",
+            how="left",
+        )
+        .fill_null(0)
+        .with_columns(
+            score=pl.col("tests")
+            * (pl.col("inside") + 1)
+            / (pl.col("total") + 2)
+            * pl.col("kind").replace_strict(PRIOR, default=0.8, return_dtype=pl.Float64)
+        )
+        .filter(pl.col("tests") > 0)
+        .sort("score", descending=True)
+    )
+    if per_key.is_empty():
+        return Fingerprint(method="none: no request entry inside any test window")
+    best = per_key.item(0, "score")
+    best_tests = per_key.item(0, "tests")
+    keep = per_key.filter((pl.col("score") >= KEEP_SHARE * best) & (pl.col("tests") >= 0.3 * best_tests))
+    scores = dict(zip(keep.get_column("key").to_list(), keep.get_column("score").to_list(), strict=True))
+    method = f"requests inside test windows ({best_tests} of {windows.height} tests)"
+    return _describe(cands, keep.get_column("key").to_list(), method, scores)

@@ -1,0 +1,165 @@
+"""``correlate`` step by step: tag rows, estimate clocks, fingerprint the runner, link, explain."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from forensics.correlate.applines import join_app_lines
+from forensics.correlate.clock import NS, SLACK_S, ClockEstimate, no_estimate
+from forensics.correlate.entries import client_key, tag_entries
+from forensics.correlate.fingerprint import NEVER_RUNNER, runner_fingerprint
+from forensics.correlate.link import LINK_DETAIL_SCHEMA, LINK_SCHEMA, REQUEST_SCHEMA, WINDOW_SCHEMA, Correlation
+from forensics.correlate.notes import explain
+from forensics.correlate.requests import assign_contested, id_links, window_candidates
+from forensics.correlate.runclock import estimate_clock, refine, runner_windows
+from forensics.correlate.textids import extract_ids
+from forensics.schema import FAILED_OUTCOMES
+
+#: Beyond this offset uncertainty a test's times say nothing useful about where it ran.
+USELESS_UNCERTAINTY_S = 3600.0
+_ROLE = {"service": "request", "edge": "edge", "app": "app"}
+
+
+def _clock_kind(tests: pl.DataFrame) -> pl.Expr:
+    kind = pl.col("clock").fill_null("none")
+    return pl.when(pl.col("start").is_null()).then(pl.lit("none")).otherwise(kind)
+
+
+def _google_windows(tests: pl.DataFrame, clocks: dict[str, ClockEstimate]) -> pl.DataFrame:
+    """test_id, order, lo_ns, hi_ns in Google time for tests whose clock is usable."""
+    parts = []
+    for kind, est in clocks.items():
+        timed = tests.filter(pl.col("kind") == kind)
+        if timed.is_empty() or est.uncertainty_s > USELESS_UNCERTAINTY_S:
+            continue
+        lo, hi = runner_windows(timed)
+        pad = int((est.offset_s) * NS), int((est.uncertainty_s + SLACK_S) * NS)
+        parts.append(timed.select("test_id", "order").with_columns(lo_ns=pl.Series(lo + pad[0] - pad[1]), hi_ns=pl.Series(hi + pad[0] + pad[1])))
+    schema = {"test_id": pl.String, "order": pl.Int64, "lo_ns": pl.Int64, "hi_ns": pl.Int64}
+    return pl.concat(parts) if parts else pl.DataFrame(schema=schema)
+
+
+def _untimed_windows(failed: pl.DataFrame, timed_w: pl.DataFrame, span: tuple[int, int]) -> pl.DataFrame:
+    """Windows for failed tests without usable times: between their timed neighbours in run order."""
+    missing = failed.filter(~pl.col("test_id").is_in(timed_w.get_column("test_id").implode()))
+    if missing.is_empty():
+        return pl.DataFrame(schema=timed_w.schema)
+    by_order = timed_w.sort("order").select("order", "lo_ns", "hi_ns")
+    prev = missing.sort("order").join_asof(by_order.select("order", prev_hi="hi_ns"), on="order", strategy="backward", check_sortedness=False)
+    both = prev.join_asof(by_order.select("order", next_lo="lo_ns"), on="order", strategy="forward", check_sortedness=False)
+    return both.select(
+        "test_id",
+        "order",
+        lo_ns=pl.coalesce(pl.col("prev_hi"), pl.lit(span[0])).cast(pl.Int64),
+        hi_ns=pl.coalesce(pl.col("next_lo"), pl.lit(span[1])).cast(pl.Int64),
+    )
+
+
+def _dedupe(links: pl.DataFrame) -> pl.DataFrame:
+    """One link per (test, row): the strongest, keeping a known request_row."""
+    return (
+        links.sort("strength", descending=True)
+        .group_by(["test_id", "row"], maintain_order=True)
+        .agg(
+            pl.col("via").first(),
+            pl.col("strength").first(),
+            pl.col("role").first(),
+            pl.col("request_row").drop_nulls().first(),
+        )
+    )
+
+
+def run_correlation(tests: pl.DataFrame, logs: pl.DataFrame) -> Correlation:
+    """The body of ``correlate`` (see ``link.correlate``)."""
+    if "row" not in logs.columns:
+        logs = logs.with_row_index("row")
+    tagged = tag_entries(logs).with_columns(pl.col("trace").str.to_lowercase(), pl.col("row").cast(pl.UInt32))
+    tests = tests.with_columns(kind=_clock_kind(tests))
+    failed = tests.filter(pl.col("outcome").cast(pl.String).is_in(FAILED_OUTCOMES)).sort("order")
+    ids = {t: extract_ids(m) for t, m in failed.select("test_id", "message").iter_rows()}
+    ts = tagged.get_column("t_ns")
+    span = (int(ts.min()), int(ts.max())) if tagged.height else (0, 0)  # type: ignore[arg-type]
+
+    requests = tagged.filter(pl.col("is_request") & ~pl.col("client_kind").is_in(NEVER_RUNNER))
+    clocks: dict[str, ClockEstimate] = {}
+    for kind in ("utc", "naive"):
+        timed = tests.filter(pl.col("kind") == kind)
+        if not timed.is_empty():
+            clocks[kind] = estimate_clock(kind, timed, ids, requests) if tagged.height else no_estimate(kind, "no log entries")
+    fp = runner_fingerprint(requests, _google_windows(tests, clocks))
+    runner_reqs = requests.filter(fp.is_runner())
+    clocks = {k: refine(k, tests.filter(pl.col("kind") == k), est, runner_reqs) for k, est in clocks.items()}
+    tagged = tagged.with_columns(runner=pl.when(client_key().is_null()).then(None).otherwise(fp.is_runner()))
+
+    timed_w = _google_windows(tests, clocks)
+    run_span = (int(runner_reqs.get_column("t_ns").min()), int(runner_reqs.get_column("end_ns").max())) if runner_reqs.height else span  # type: ignore[arg-type]
+    fail_w = timed_w.filter(pl.col("test_id").is_in(failed.get_column("test_id").implode()))
+    untimed = _untimed_windows(failed, timed_w, run_span)
+    windows = pl.concat([fail_w, untimed]).unique("test_id", keep="first")
+
+    idl = id_links(tagged, ids).join(tagged.select("row", "layer", "is_request"), on="row")
+    cand = window_candidates(tagged, windows, ids, bool(fp.keys))
+    exact_req = idl.filter(pl.col("is_request") | (pl.col("layer") == "edge"))
+    # an exact id match makes the other requests of the window context at most
+    cand = cand.join(exact_req.select("test_id").unique().with_columns(exact=pl.lit(True)), on="test_id", how="left")
+    cand = cand.with_columns(strength=pl.when(pl.col("exact")).then(pl.col("strength").clip(upper_bound=0.3)).otherwise(pl.col("strength")))
+    rank = {t: (lo, o) for t, o, lo, _ in windows.select("test_id", "order", "lo_ns", "hi_ns").iter_rows()}
+    cand = assign_contested(cand, exact_req.select("test_id", "row"), rank)
+
+    req_links = pl.concat(
+        [
+            exact_req.select("test_id", "row", "via", "strength", role=pl.col("layer").replace_strict(_ROLE, default="other")),
+            cand.select("test_id", "row", "via", "strength", role=pl.col("layer").replace_strict(_ROLE, default="other")),
+        ]
+    ).with_columns(request_row=pl.col("row"))
+    req_links = _dedupe(req_links)
+    is_req_row = tagged.filter(pl.col("is_request")).select("row")
+    app = join_app_lines(tagged, req_links.join(is_req_row, on="row").select("test_id", "row", "strength"))
+    other_idl = idl.filter(~pl.col("is_request") & (pl.col("layer") != "edge")).select(
+        "test_id", "row", "via", "strength", role=pl.col("layer").replace_strict(_ROLE, default="other"), request_row=pl.lit(None, pl.UInt32)
+    )
+    links = _dedupe(pl.concat([req_links, app.with_columns(role=pl.lit("app")).select(req_links.columns), other_idl], how="vertical_relaxed"))
+    links = links.select({**LINK_SCHEMA, **LINK_DETAIL_SCHEMA}.keys()).cast({**LINK_SCHEMA, **LINK_DETAIL_SCHEMA}).sort(["test_id", "strength", "row"], descending=[False, True, False])  # type: ignore[arg-type]
+
+    app_counts = links.filter(pl.col("role") == "app").group_by(["test_id", "request_row"]).len(name="app_lines")
+    facts = pl.concat(
+        [
+            cand.select("test_id", "row", "matches_failure", "shared"),
+            exact_req.select("test_id", "row", matches_failure=pl.lit(True), shared=pl.lit(False)),
+        ]
+    ).unique(["test_id", "row"], keep="last")
+    req_frame = (
+        links.filter(pl.col("role").is_in(["request", "edge"]))
+        .join(facts, on=["test_id", "row"], how="left")
+        .join(tagged.select("row", "layer", status="http_status", from_runner="runner"), on="row")
+        .join(app_counts, left_on=["test_id", "row"], right_on=["test_id", "request_row"], how="left")
+        .with_columns(pl.col("app_lines").fill_null(0), pl.col("matches_failure").fill_null(False), pl.col("shared").fill_null(False))
+        .select(REQUEST_SCHEMA.keys())
+        .cast(REQUEST_SCHEMA)  # type: ignore[arg-type]
+    )
+    main_kind = _main_kind(failed, clocks)
+    est = clocks.get(main_kind) or no_estimate("utc", "no test has a start time")
+    notes = explain(failed, windows, tagged, links, req_frame, ids, clocks, span)
+    return Correlation(
+        clock_offset_s=est.offset_s,
+        clock_offset_uncertainty_s=est.uncertainty_s,
+        clock_method=est.method,
+        windows=windows.select("test_id", lo=pl.from_epoch("lo_ns", "ns").dt.replace_time_zone("UTC"), hi=pl.from_epoch("hi_ns", "ns").dt.replace_time_zone("UTC")).cast(WINDOW_SCHEMA),  # type: ignore[arg-type]
+        links=links,
+        fingerprint={**{k: v for k, v in fp.to_dict().items() if k != "method"}},
+        notes=notes,
+        requests=req_frame,
+        clocks={k: v.to_dict() for k, v in clocks.items()},
+        export_span=_iso_span(span) if tagged.height else None,
+        fingerprint_method=fp.method,
+    )
+
+
+def _main_kind(failed: pl.DataFrame, clocks: dict[str, ClockEstimate]) -> str:
+    counts = failed.filter(pl.col("kind").is_in(list(clocks))).get_column("kind").value_counts(sort=True)
+    return counts.item(0, "kind") if counts.height else next(iter(clocks), "utc")
+
+
+def _iso_span(span: tuple[int, int]) -> tuple[str, str]:
+    s = pl.Series([span[0], span[1]]).cast(pl.Datetime("ns", "UTC"))
+    return s[0].isoformat(), s[1].isoformat()

@@ -1,0 +1,112 @@
+"""Runner clock per clock kind: anchors from trace ids, then request order, client by client.
+
+The runner's requests are found before its fingerprint is known by trying the busiest clients one
+by one (and all of them together): the client whose requests line up with the most test windows
+decides the offset. After the fingerprint is known the offset is refined with the runner's
+requests alone (``refine``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+
+from forensics.correlate.clock import (
+    NAIVE_RANGE_S,
+    NS,
+    UTC_RANGE_S,
+    ClockEstimate,
+    align_by_order,
+    from_anchors,
+    no_estimate,
+)
+from forensics.correlate.entries import client_key
+from forensics.correlate.textids import TextIds
+
+TOP_CLIENTS = 6
+MAX_TIMED_TESTS = 400
+
+
+def runner_windows(timed: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Per timed test, [start - u, stop + u] in runner epoch ns (stop falls back to start + duration)."""
+    unc = (pl.col("window_uncertainty_s").fill_null(0.0) * NS).cast(pl.Int64)
+    start = pl.col("start").dt.epoch("ns")
+    dur = (pl.col("duration_s").fill_null(0.0) * NS).cast(pl.Int64)
+    stop = pl.coalesce(pl.col("stop").dt.epoch("ns"), start + dur)
+    w = timed.select(lo=start - unc, hi=pl.max_horizontal(stop, start) + unc)
+    return w.get_column("lo").to_numpy(), w.get_column("hi").to_numpy()
+
+
+def _anchors(timed: pl.DataFrame, ids: dict[str, TextIds], requests: pl.DataFrame) -> list[tuple[int, int, int]]:
+    pairs = [(t, tr) for t, x in ids.items() for tr in (*x.traces, *x.loose_hex)]
+    if not pairs:
+        return []
+    lo, hi = runner_windows(timed)
+    win = timed.select("test_id").with_columns(lo=pl.Series(lo), hi=pl.Series(hi))
+    frame = pl.DataFrame(pairs, schema={"test_id": pl.String, "trace": pl.String}, orient="row")
+    hits = frame.join(win, on="test_id").join(requests.select("trace", "t_ns"), on="trace")
+    # one anchor per test: its earliest traced request
+    hits = hits.group_by("test_id").agg(pl.col("t_ns").min(), pl.col("lo").first(), pl.col("hi").first())
+    return [(int(t), int(a), int(b)) for _, t, a, b in hits.iter_rows()]
+
+
+def _sample(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    if len(lo) <= MAX_TIMED_TESTS:
+        return lo, hi
+    idx = np.linspace(0, len(lo) - 1, MAX_TIMED_TESTS).round().astype(int)
+    return lo[idx], hi[idx]
+
+
+def estimate_clock(kind: str, timed: pl.DataFrame, ids: dict[str, TextIds], requests: pl.DataFrame) -> ClockEstimate:
+    """Google time minus runner time for the tests of one clock kind.
+
+    Args:
+        kind: "utc" or "naive".
+        timed: the tests of that kind that have a start time (any outcome).
+        ids: per failed test, the ids its text names.
+        requests: tagged request rows that may be the runner's (no probes or scanners).
+
+    Returns:
+        The estimate; ``method`` starts with "none:" when nothing pins the clock.
+    """
+    lo, hi = runner_windows(timed)
+    anchors = _anchors(timed, ids, requests)
+    around = from_anchors(anchors)
+    reach = (NAIVE_RANGE_S if kind == "naive" else UTC_RANGE_S) * NS + 60 * NS
+    near = requests.filter(pl.col("t_ns").is_between(int(lo.min() - reach), int(hi.max() + reach)))
+    if near.is_empty() and around is None:
+        return no_estimate(kind, "no request entries within reach of the run's times")
+    slo, shi = _sample(lo, hi)
+    keyed = near.with_columns(key=client_key())
+    top = keyed.group_by("key").len().sort("len", descending=True).head(TOP_CLIENTS).get_column("key").to_list()
+    sets = [keyed.filter(pl.col("key") == k) for k in top if k is not None] + [keyed]
+    best: ClockEstimate | None = None
+    for frame in sets:
+        req = np.sort(frame.get_column("t_ns").to_numpy())
+        est = align_by_order(req, slo, shi, kind, around=around)
+        if est and (best is None or (est.tests_hit, -est.uncertainty_s) > (best.tests_hit, -best.uncertainty_s)):
+            best = est
+    if around is not None:
+        center, half = around
+        n = len(anchors)
+        if best is not None and abs(best.offset_s - center) <= half and best.uncertainty_s < half:
+            return ClockEstimate(best.offset_s, best.uncertainty_s, f"trace ids ({n} anchors) + {best.method}", n, best.tests_hit, len(lo))
+        return ClockEstimate(center, half, f"trace ids ({n} anchors)", n, 0, len(lo))
+    if best is None:
+        return no_estimate(kind, "requests do not line up with the test windows at any offset")
+    return best
+
+
+def refine(kind: str, timed: pl.DataFrame, est: ClockEstimate, runner_requests: pl.DataFrame) -> ClockEstimate:
+    """Re-run the order alignment with the runner's own requests near the first estimate."""
+    if est.method.startswith("none") or runner_requests.is_empty():
+        return est
+    lo, hi = _sample(*runner_windows(timed))
+    req = np.sort(runner_requests.get_column("t_ns").to_numpy())
+    new = align_by_order(req, lo, hi, kind, around=(est.offset_s, est.uncertainty_s + 2.0))
+    if new is None or new.tests_hit < est.tests_hit or new.uncertainty_s >= est.uncertainty_s:
+        return est
+    if abs(new.offset_s - est.offset_s) > est.uncertainty_s:
+        return est
+    method = est.method if est.anchors else new.method
+    return ClockEstimate(new.offset_s, new.uncertainty_s, method + " (runner requests only)", est.anchors, new.tests_hit, len(lo))

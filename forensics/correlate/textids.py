@@ -1,0 +1,98 @@
+"""Identifiers and hints found in a failed test's text (message, traceback, captured output).
+
+Only the test's own words are read here; whether an id is real is decided later by matching it
+against the log frame, so a 32-hex string that is not a trace id simply matches nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# Explicit trace carriers: Cloud Trace header, W3C traceparent, Cloud Logging's trace resource name,
+# and "trace id: ..." / "trace=..." in log-ish text.
+_TRACE_EXPLICIT = [
+    re.compile(r"x-cloud-trace-context['\"]?\s*[:=]\s*['\"]?([0-9a-f]{32})(?:/\d+)?", re.I),
+    re.compile(r"traceparent['\"]?\s*[:=]\s*['\"]?00-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}", re.I),
+    re.compile(r"\b00-([0-9a-f]{32})-[0-9a-f]{16}-0[01]\b", re.I),
+    re.compile(r"projects/[^/\s'\"]+/traces/([0-9a-f]{32})", re.I),
+    re.compile(r"trace(?:[ _-]?id)?['\"]?\s*[:=]\s*['\"]?([0-9a-f]{32})\b", re.I),
+]
+_HEX32 = re.compile(r"(?<![0-9a-f])([0-9a-f]{32})(?![0-9a-f])", re.I)
+_REQUEST_ID = re.compile(
+    r"(?:x-request-id|request[ _-]?id|x-correlation-id|correlation[ _-]?id|x-amzn-trace-id)['\"]?\s*[:=]\s*['\"]?"
+    r"([A-Za-z0-9][A-Za-z0-9._:-]{7,127})",
+    re.I,
+)
+_UUID = re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b", re.I)
+_URL = re.compile(r"\b(wss?|https?)://([A-Za-z0-9.\-\[\]:]+)(/[^\s'\"<>)\]}]*)?", re.I)
+# "HTTP 403", "status 403", "status_code=403", "403 Forbidden", "returned 503", "<Response [429]>"
+_STATUS = [
+    re.compile(r"\bHTTP(?:/\d(?:\.\d)?)?\s*(?:status\s*)?:?\s*([1-5]\d\d)\b", re.I),
+    re.compile(r"\bstatus(?:[ _]?code)?['\"]?\s*[:=]?\s*([1-5]\d\d)\b", re.I),
+    re.compile(
+        r"\b([1-5]\d\d)\s+(?:Forbidden|Unauthorized|Too Many Requests|Internal Server Error|Bad Gateway|"
+        r"Service Unavailable|Gateway Time-?out|Not Found|Bad Request|Unprocessable)",
+        re.I,
+    ),
+    re.compile(r"<Response \[([1-5]\d\d)\]>"),
+    re.compile(r"\bcode\s*[:=]\s*([1-5]\d\d)\b"),
+]
+_WS_HINT = re.compile(
+    r"websocket|\bwss?://|InvalidStatus|InvalidHandshake|handshake|ConnectionClosed|upgrade", re.I
+)
+
+
+@dataclass(frozen=True)
+class TextIds:
+    """What one test's text says about its requests."""
+
+    traces: frozenset[str] = frozenset()  # lower-case 32-hex ids named as traces
+    loose_hex: frozenset[str] = frozenset()  # other 32-hex strings: traces only if the logs agree
+    request_ids: frozenset[str] = frozenset()
+    paths: tuple[str, ...] = ()  # URL paths without query ("/ws", "/api/v1/items")
+    hosts: tuple[str, ...] = ()
+    statuses: frozenset[int] = frozenset()
+    websocket: bool = False
+
+
+def _clean_path(path: str) -> str:
+    path = path.split("?", 1)[0].split("#", 1)[0].rstrip(".,;:")
+    return path or "/"
+
+
+def extract_ids(text: str | None) -> TextIds:
+    """Pull trace ids, request ids, URLs, HTTP statuses and a WebSocket hint out of test text.
+
+    Args:
+        text: the test's failure message, traceback and captured output (may be None).
+
+    Returns:
+        A ``TextIds``; empty when the text names nothing.
+    """
+    if not text:
+        return TextIds()
+    traces = {m.group(1).lower() for rx in _TRACE_EXPLICIT for m in rx.finditer(text)}
+    loose = {m.group(1).lower() for m in _HEX32.finditer(text)} - traces
+    request_ids = {m.group(1) for m in _REQUEST_ID.finditer(text)}
+    request_ids |= {m.group(0).lower() for m in _UUID.finditer(text)}
+    request_ids = {r for r in request_ids if r.lower() not in traces}
+    paths: list[str] = []
+    hosts: list[str] = []
+    for m in _URL.finditer(text):
+        host = m.group(2).lower()
+        path = _clean_path(m.group(3) or "/")
+        if host not in hosts:
+            hosts.append(host)
+        if path not in paths:
+            paths.append(path)
+    statuses = {int(m.group(1)) for rx in _STATUS for m in rx.finditer(text)}
+    return TextIds(
+        traces=frozenset(traces),
+        loose_hex=frozenset(loose),
+        request_ids=frozenset(request_ids),
+        paths=tuple(paths),
+        hosts=tuple(hosts),
+        statuses=frozenset(statuses),
+        websocket=bool(_WS_HINT.search(text)),
+    )

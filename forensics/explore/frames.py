@@ -14,12 +14,8 @@ import polars as pl
 from forensics.labels import UNKNOWN
 from forensics.result import TriageResult
 from forensics.schema import UTC_NS
+from forensics.classify.rows import infer_role
 from forensics.explore.templates import mask
-
-#: Log ids written by Google's front ends rather than by the container (where the request stopped
-#: is what a reader of the timeline wants to see at a glance).
-_EDGE_LOG_IDS = ("run.googleapis.com/requests", "requests", "appengine.googleapis.com/request_log")
-_EDGE_RESOURCES = ("http_load_balancer", "http_external_regional_lb_rule", "internal_http_lb_rule")
 
 WINDOW_SCHEMA: dict[str, pl.DataType] = {
     "test_id": pl.String(),
@@ -41,17 +37,23 @@ def clock_offset(result: TriageResult) -> tuple[float | None, float | None, str 
 
 
 def annotate(logs: pl.DataFrame) -> pl.DataFrame:
-    """``logs`` with ``layer`` ("edge": written by a Google front end, "app": by the service) and
-    ``status_class`` ("2xx" .. "5xx", or "no status")."""
-    edge = pl.col("log_id").is_in(_EDGE_LOG_IDS) | pl.col("resource_type").is_in(_EDGE_RESOURCES)
-    edge = edge | pl.col("log_id").str.starts_with("cloudaudit.googleapis.com")
-    edge = edge | pl.col("log_id").str.ends_with("_requests")
+    """``logs`` with ``role`` (request, edge, app, audit, other: as the rules see rows), ``layer``
+    ("edge": written by a Google front end, "app": by the service) and ``status_class`` ("2xx" ..
+    "5xx", or "no status")."""
+    logs = logs.drop("role", "layer", "status_class", strict=False)  # recomputed the same way for every source
+    pairs = logs.select("log_id", "resource_type").unique()
+    roles = pairs.with_columns(
+        role=pl.Series([infer_role(a, b) for a, b in pairs.iter_rows()], dtype=pl.String)
+    )
     status = pl.col("http_status")
-    return logs.with_columns(
-        layer=pl.when(edge.fill_null(False)).then(pl.lit("edge")).otherwise(pl.lit("app")),
-        status_class=pl.when(status.is_between(100, 599))
-        .then((status // 100).cast(pl.String) + pl.lit("xx"))
-        .otherwise(pl.lit("no status")),
+    return (
+        logs.join(roles, on=["log_id", "resource_type"], how="left", nulls_equal=True, maintain_order="left")
+        .with_columns(
+            layer=pl.when(pl.col("role").is_in(("request", "edge", "audit"))).then(pl.lit("edge")).otherwise(pl.lit("app")),
+            status_class=pl.when(status.is_between(100, 599))
+            .then((status // 100).cast(pl.String) + pl.lit("xx"))
+            .otherwise(pl.lit("no status")),
+        )
     )
 
 

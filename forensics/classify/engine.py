@@ -1,16 +1,212 @@
-"""Weigh rule matches over a failed test's linked rows into one verdict."""
+"""Weigh rule matches over a failed test's linked rows into one verdict.
+
+For each failed test every rule is tried on every linked row. A match scores
+``rule.weight * strength`` where strength is the link's (an app line tied to a rejected request
+entry borrows some of that entry's strength). Per label, each rule counts once (its best match)
+and rules combine as a noisy-or, so independent kinds of proof (a 429 request entry *and* the
+limiter's log line) add up while one line repeated ten times does not.
+
+The best label wins when its support reaches ``DECIDE``. When the runner-up is strong too
+(``CONFLICT``) and close (``CONFLICT_RATIO``), the verdict is ``unknown``: "conflicting evidence".
+Otherwise confidence is the best support minus half the runner-up's.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 import polars as pl
 
-from forensics.classify.rules import RuleSet
+from forensics.classify.explain import evidence_of, explanation, unknown_reason
+from forensics.classify.rows import LinkedRow, TestContext, infer_role
+from forensics.classify.rules import Rule, RuleSet
 from forensics.correlate import Correlation
+from forensics.labels import APP_ERROR, MIDDLEWARE_REJECTION, RATE_LIMITED, UNKNOWN
 from forensics.result import Verdict
+from forensics.schema import FAILED_OUTCOMES
+
+DECIDE = 0.45  # least support that names a cause
+CONFLICT = 0.5  # a runner-up at least this strong...
+CONFLICT_RATIO = 0.75  # ...and at least this fraction of the best makes the test undecidable
+MAX_EVIDENCE = 6
+#: On one row, a reading that names a specific cause outranks a generic one: "ERROR auth
+#: middleware: token expired" is invalid_jwt, not middleware_rejection, and not app_error.
+_GENERIC_RANK = {APP_ERROR: 2, MIDDLEWARE_REJECTION: 1}
+
+
+@dataclass(frozen=True)
+class Match:
+    rule: Rule
+    row: LinkedRow
+    score: float
 
 
 def classify(
     tests: pl.DataFrame, logs: pl.DataFrame, correlation: Correlation, rules: RuleSet
 ) -> list[Verdict]:
-    """One verdict per failed test, in test order. Evidence summaries are redacted."""
-    raise NotImplementedError
+    """One verdict per failed test, in test order. Evidence summaries are redacted.
+
+    Args:
+        tests: the test frame (``TEST_SCHEMA``); only outcomes ``failed``/``error`` get a verdict.
+        logs: the log frame (``LOG_SCHEMA`` plus a ``row`` UInt32 column).
+        correlation: which log rows belong to which failed test (``Correlation.links``).
+        rules: the rules in force (``load_rules()``).
+
+    Returns:
+        Verdicts in the order of ``tests`` (its ``order`` column when present).
+    """
+    failed = tests.filter(pl.col("outcome").cast(pl.String).is_in(FAILED_OUTCOMES))
+    if "order" in failed.columns:
+        failed = failed.sort("order", nulls_last=True, maintain_order=True)
+    contexts = build_contexts(failed, logs, correlation.links)
+    return [decide(ctx, rules, correlation.notes.get(ctx.test_id)) for ctx in contexts]
+
+
+def build_contexts(failed: pl.DataFrame, logs: pl.DataFrame, links: pl.DataFrame) -> list[TestContext]:
+    """A ``TestContext`` per failed test: its linked rows, best link per row, grouped by request."""
+    ids = failed.get_column("test_id").to_list()
+    messages = failed.get_column("message").to_list() if "message" in failed.columns else [None] * len(ids)
+    best: dict[str, dict[int, dict[str, Any]]] = {t: {} for t in ids}
+    if links.height:
+        for link in links.filter(pl.col("test_id").is_in(ids)).iter_rows(named=True):
+            if link.get("row") is None:
+                continue
+            seen = best[link["test_id"]].get(int(link["row"]))
+            if seen is None or (link.get("strength") or 0.0) > (seen.get("strength") or 0.0):
+                best[link["test_id"]][int(link["row"])] = link
+    wanted = {r for per in best.values() for r in per}
+    by_row: dict[int, dict[str, Any]] = {}
+    if wanted and "row" in logs.columns:
+        for data in logs.filter(pl.col("row").is_in(list(wanted))).iter_rows(named=True):
+            by_row[int(data["row"])] = data
+    contexts = []
+    for test_id, message in zip(ids, messages, strict=True):
+        rows = [_linked(by_row[r], link) for r, link in sorted(best[test_id].items()) if r in by_row]
+        contexts.append(TestContext(test_id, rows, message))
+    return contexts
+
+
+def _linked(data: dict[str, Any], link: dict[str, Any]) -> LinkedRow:
+    inferred = infer_role(data.get("log_id"), data.get("resource_type"))
+    role = link.get("role") or inferred
+    if inferred == "audit" or role not in ("request", "edge", "app", "audit", "other"):
+        role = inferred
+    request_row = link.get("request_row")
+    return LinkedRow(
+        data=data,
+        strength=float(min(max(link.get("strength") or 0.0, 0.0), 1.0)),
+        via=link.get("via") or "",
+        role=role,
+        request_row=int(request_row) if request_row is not None else None,
+    )
+
+
+def _effective_strength(row: LinkedRow, ctx: TestContext) -> float:
+    """An app line tied to a rejected/failed request entry is as believable as half that entry."""
+    if row.role != "app":
+        return row.strength
+    failing = [r.strength for r in ctx.request_of(row) if (r.get("http_status") or 0) >= 400]
+    if not failing:
+        return row.strength
+    return 1.0 - (1.0 - row.strength) * (1.0 - 0.5 * max(failing))
+
+
+def find_matches(ctx: TestContext, rules: RuleSet) -> list[Match]:
+    """Every (rule, row) that holds, minus generic readings of rows a specific rule explains."""
+    found = [
+        Match(rule, row, rule.weight * _effective_strength(row, ctx))
+        for rule in rules
+        for row in ctx.rows
+        if rule.matches(row, ctx)
+    ]
+    most_specific: dict[int, int] = {}
+    for m in found:
+        rank = _GENERIC_RANK.get(m.rule.label, 0)
+        most_specific[m.row.row] = min(rank, most_specific.get(m.row.row, rank))
+    return [m for m in found if _GENERIC_RANK.get(m.rule.label, 0) <= most_specific[m.row.row]]
+
+
+def supports(matches: list[Match]) -> dict[str, tuple[float, list[Match]]]:
+    """Label -> (noisy-or support over its rules' best matches, those best matches by score)."""
+    per_rule: dict[str, Match] = {}
+    for m in matches:
+        if m.score > 0 and (m.rule.id not in per_rule or m.score > per_rule[m.rule.id].score):
+            per_rule[m.rule.id] = m
+    by_label: dict[str, list[Match]] = {}
+    for m in per_rule.values():
+        by_label.setdefault(m.rule.label, []).append(m)
+    out = {}
+    for label, ms in by_label.items():
+        miss = 1.0
+        for m in ms:
+            miss *= 1.0 - m.score
+        out[label] = (1.0 - miss, sorted(ms, key=lambda m: -m.score))
+    return out
+
+
+def decide(ctx: TestContext, rules: RuleSet, note: str | None = None) -> Verdict:
+    """The verdict for one test from its context."""
+    ranked = sorted(supports(find_matches(ctx, rules)).items(), key=lambda kv: (-kv[1][0], kv[0]))
+    if not ranked or ranked[0][1][0] < DECIDE:
+        weak = (ranked[0][0], ranked[0][1][0], ranked[0][1][1][0].rule.description) if ranked else None
+        return _unknown(ctx, unknown_reason(ctx, note, weak), ranked)
+    label, (support, best) = ranked[0]
+    runner = (ranked[1][0], ranked[1][1][0]) if len(ranked) > 1 else None
+    if runner and runner[1] >= CONFLICT and runner[1] >= CONFLICT_RATIO * support:
+        reason = f"conflicting evidence: {label} ({support:.2f}) vs {runner[0]} ({runner[1]:.2f})"
+        return _unknown(ctx, reason + (f" (correlation: {note})" if note else ""), ranked)
+    confidence = round(min(max(support - 0.5 * (runner[1] if runner else 0.0), 0.0), 1.0), 2)
+    rows = _evidence_rows(best, ctx)
+    detail = next((m.rule.detail for m in best if m.rule.detail), None)
+    rule_ids = [m.rule.id for m in best]
+    return Verdict(
+        test_id=ctx.test_id,
+        root_cause=label,
+        confidence=confidence,
+        layer=_layer(label, best, ctx),
+        evidence=tuple(evidence_of(r) for r in rows),
+        explanation=explanation(ctx.test_id, label, detail, rows, rule_ids, confidence, support, runner, ctx),
+        detail=detail,
+        rule=best[0].rule.id,
+    )
+
+
+def _evidence_rows(best: list[Match], ctx: TestContext) -> list[LinkedRow]:
+    """The deciding rows plus the request entries they belong to, oldest first."""
+    chosen: dict[int, LinkedRow] = {}
+    for m in best:
+        for r in [m.row, *ctx.request_of(m.row)]:
+            if len(chosen) < MAX_EVIDENCE:
+                chosen.setdefault(r.row, r)
+    return sorted(chosen.values(), key=lambda r: (r.get("timestamp") is None, r.get("timestamp") or 0, r.row))
+
+
+def _layer(label: str, best: list[Match], ctx: TestContext) -> str | None:
+    """The label's layer; for rate_limited, where the 429 came from."""
+    if label != RATE_LIMITED:
+        return best[0].rule.layer
+    layers = [m.rule.layer for m in best if m.rule.layer]
+    if layers:
+        return layers[0]
+    if any(m.row.role == "app" or any(r.role == "app" for r in ctx.same_request(m.row)) for m in best):
+        return "app"
+    return None
+
+
+def _unknown(ctx: TestContext, reason: str, ranked: list[tuple[str, tuple[float, list[Match]]]]) -> Verdict:
+    rows: list[LinkedRow] = []
+    for _, (_, ms) in ranked[:2]:
+        rows.extend(m.row for m in ms[:1])
+    if not rows:  # show what was linked that failed, so the reader can look for the rest
+        rows = sorted((r for r in ctx.requests if (r.get("http_status") or 0) >= 400), key=lambda r: -r.strength)[:2]
+    seen: dict[int, LinkedRow] = {r.row: r for r in rows}
+    return Verdict(
+        test_id=ctx.test_id,
+        root_cause=UNKNOWN,
+        confidence=0.0,
+        layer=None,
+        evidence=tuple(evidence_of(r) for r in seen.values()),
+        explanation=f"No cause decided: {reason}.",
+        reason=reason,
+    )

@@ -1,0 +1,272 @@
+"""Condition kinds of a rule's ``match`` block, each a small class, mapped through ``CONDITIONS``.
+
+A ``match`` block is a mapping; every key is one condition and all of them must hold. Keys are
+either a condition kind from ``CONDITIONS`` (``message``, ``any``, ``no_app_log``, ...) or a field:
+a log-frame column (``http_status``, ``log_id``, ``severity``, ...) or a path into the entry's JSON
+(``payload.enforcedSecurityPolicy.outcome``, ``payload.authorizationInfo[].granted``,
+``labels.reason``). docs/rules.md documents every kind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import regex
+
+from forensics.classify.rows import ROLES, LinkedRow, TestContext
+
+
+class ConditionProblem(Exception):
+    """A condition that cannot be built; ``line`` is where in the rule file (if known)."""
+
+    def __init__(self, message: str, line: int | None = None):
+        super().__init__(message)
+        self.message = message
+        self.line = line
+
+
+def line_of(value: Any, key: Any = None) -> int | None:
+    """The 1-based source line of ``value`` (or of ``key`` inside it) when the loader recorded it."""
+    lines = getattr(value, "key_lines", None)
+    if key is not None and lines and key in lines:
+        return int(lines[key])
+    return getattr(value, "line", None)
+
+
+class Condition:
+    """One test on a linked row; ``holds`` may also look at the test's other rows."""
+
+    kind: ClassVar[str] = ""
+
+    def holds(self, row: LinkedRow, ctx: TestContext) -> bool:
+        raise NotImplementedError
+
+    @classmethod
+    def build(cls, value: Any, line: int | None) -> Condition:
+        raise NotImplementedError
+
+
+def compile_regex(pattern: Any, line: int | None) -> regex.Pattern[str]:
+    """A case-insensitive compiled pattern; a bad one is a ``ConditionProblem`` on ``line``."""
+    if not isinstance(pattern, str) or not pattern:
+        raise ConditionProblem(f"regex must be a non-empty string, got {pattern!r}", line)
+    try:
+        return regex.compile(pattern, regex.IGNORECASE | regex.VERSION1)
+    except regex.error as err:
+        raise ConditionProblem(f"bad regex {pattern!r}: {err}", line) from None
+
+
+def _patterns(value: Any, line: int | None) -> tuple[regex.Pattern[str], ...]:
+    items = value if isinstance(value, list) else [value]
+    if not items:
+        raise ConditionProblem("needs at least one regex", line)
+    return tuple(compile_regex(p, line_of(value) or line) for p in items)
+
+
+@dataclass(frozen=True)
+class MessageMatches(Condition):
+    """``message: REGEX`` (or a list: any of them) searched in the row's message."""
+
+    kind: ClassVar[str] = "message"
+    patterns: tuple[regex.Pattern[str], ...]
+
+    def holds(self, row: LinkedRow, ctx: TestContext) -> bool:
+        text = row.get("message") or ""
+        return any(p.search(text) for p in self.patterns)
+
+    @classmethod
+    def build(cls, value: Any, line: int | None) -> Condition:
+        return cls(_patterns(value, line))
+
+
+@dataclass(frozen=True)
+class TextMatches(MessageMatches):
+    """``text: REGEX``: like ``message`` but also searches every string value of the payload."""
+
+    kind: ClassVar[str] = "text"
+
+    def holds(self, row: LinkedRow, ctx: TestContext) -> bool:
+        return any(p.search(row.text) for p in self.patterns)
+
+
+@dataclass(frozen=True)
+class RoleIs(Condition):
+    """``role: app`` (or a list): what kind of entry the row is (request, edge, app, audit, other)."""
+
+    kind: ClassVar[str] = "role"
+    roles: frozenset[str]
+
+    def holds(self, row: LinkedRow, ctx: TestContext) -> bool:
+        return row.role in self.roles
+
+    @classmethod
+    def build(cls, value: Any, line: int | None) -> Condition:
+        items = value if isinstance(value, list) else [value]
+        bad = [v for v in items if v not in ROLES]
+        if bad or not items:
+            raise ConditionProblem(f"unknown role {bad or items!r}; roles are {', '.join(ROLES)}", line)
+        return cls(frozenset(items))
+
+
+@dataclass(frozen=True)
+class AllOf(Condition):
+    """``all: [ {...}, {...} ]``: every sub-block holds (a plain mapping means the same)."""
+
+    kind: ClassVar[str] = "all"
+    parts: tuple[Condition, ...]
+
+    def holds(self, row: LinkedRow, ctx: TestContext) -> bool:
+        return all(c.holds(row, ctx) for c in self.parts)
+
+    @classmethod
+    def build(cls, value: Any, line: int | None) -> Condition:
+        blocks = value if isinstance(value, list) else [value]
+        if not blocks:
+            raise ConditionProblem(f"{cls.kind} needs at least one block", line)
+        parts: list[Condition] = []
+        problems: list[ConditionProblem] = []
+        for b in blocks:
+            try:
+                parts.append(build_block(b, line_of(b) or line))
+            except ConditionProblem as p:
+                problems.append(p)
+        if problems:
+            raise ConditionProblems(problems)
+        return cls(tuple(parts))
+
+
+@dataclass(frozen=True)
+class AnyOf(AllOf):
+    """``any: [ {...}, {...} ]``: at least one sub-block holds."""
+
+    kind: ClassVar[str] = "any"
+
+    def holds(self, row: LinkedRow, ctx: TestContext) -> bool:
+        return any(c.holds(row, ctx) for c in self.parts)
+
+
+@dataclass(frozen=True)
+class Not(Condition):
+    """``not: {...}``: the sub-block does not hold."""
+
+    kind: ClassVar[str] = "not"
+    part: Condition
+
+    def holds(self, row: LinkedRow, ctx: TestContext) -> bool:
+        return not self.part.holds(row, ctx)
+
+    @classmethod
+    def build(cls, value: Any, line: int | None) -> Condition:
+        return cls(build_block(value, line))
+
+
+@dataclass(frozen=True)
+class NoAppLog(Condition):
+    """``no_app_log: true``: no app line belongs to this row's request (false: at least one does)."""
+
+    kind: ClassVar[str] = "no_app_log"
+    expected: bool
+
+    def holds(self, row: LinkedRow, ctx: TestContext) -> bool:
+        has_app = row.role == "app" or any(r.role == "app" for r in ctx.same_request(row))
+        return has_app != self.expected
+
+    @classmethod
+    def build(cls, value: Any, line: int | None) -> Condition:
+        if not isinstance(value, bool):
+            raise ConditionProblem(f"no_app_log must be true or false, got {value!r}", line)
+        return cls(value)
+
+
+@dataclass(frozen=True)
+class RequestHas(Condition):
+    """``request: {...}``: a request entry of this row's request matches the block.
+
+    An app line tied to no request entry is checked against every request entry of the test.
+    """
+
+    kind: ClassVar[str] = "request"
+    part: Condition
+
+    def _candidates(self, row: LinkedRow, ctx: TestContext) -> list[LinkedRow]:
+        own = ctx.request_of(row)
+        return own if own or row.is_request else ctx.requests
+
+    def holds(self, row: LinkedRow, ctx: TestContext) -> bool:
+        return any(self.part.holds(r, ctx) for r in self._candidates(row, ctx))
+
+    @classmethod
+    def build(cls, value: Any, line: int | None) -> Condition:
+        return cls(build_block(value, line))
+
+
+@dataclass(frozen=True)
+class AppLogHas(RequestHas):
+    """``app_log: {...}``: an app line of this row's request matches the block."""
+
+    kind: ClassVar[str] = "app_log"
+
+    def _candidates(self, row: LinkedRow, ctx: TestContext) -> list[LinkedRow]:
+        own = [row] if row.role == "app" else []
+        return own + [r for r in ctx.same_request(row) if r.role == "app"]
+
+
+#: Condition kind -> class. Field conditions (columns, ``payload.``/``labels.`` paths) are not here:
+#: ``build_block`` recognises them by name.
+CONDITIONS: dict[str, type[Condition]] = {
+    c.kind: c for c in (MessageMatches, TextMatches, RoleIs, AllOf, AnyOf, Not, NoAppLog, RequestHas, AppLogHas)
+}
+
+
+def build_block(block: Any, line: int | None) -> Condition:
+    """A ``match`` mapping -> one condition (all keys must hold); problems carry their line."""
+    from forensics.classify.fields import FIELD_COLUMNS, FieldMatches, is_field
+
+    if not isinstance(block, dict) or not block:
+        raise ConditionProblem(f"a condition block must be a non-empty mapping, got {block!r}", line)
+    parts: list[Condition] = []
+    problems: list[ConditionProblem] = []
+    for key, value in block.items():
+        key_line = line_of(block, key) or line
+        try:
+            if key in CONDITIONS:
+                parts.append(CONDITIONS[key].build(value, key_line))
+            elif isinstance(key, str) and is_field(key):
+                parts.append(FieldMatches.build_field(key, value, key_line))
+            else:
+                known = ", ".join([*sorted(CONDITIONS), "payload.<path>", "labels.<path>"])
+                raise ConditionProblem(
+                    f"unknown field or condition {key!r} (columns: {', '.join(FIELD_COLUMNS)}; kinds: {known})",
+                    key_line,
+                )
+        except ConditionProblems as many:
+            problems.extend(many.problems)
+        except ConditionProblem as one:
+            problems.append(one)
+    if problems:
+        raise ConditionProblems(problems)
+    return parts[0] if len(parts) == 1 else AllOf(tuple(parts))
+
+
+class ConditionProblems(ConditionProblem):
+    """Several problems found in one block (so a lint run reports all of them)."""
+
+    def __init__(self, problems: list[ConditionProblem]):
+        flat: list[ConditionProblem] = []
+        for p in problems:
+            flat.extend(p.problems if isinstance(p, ConditionProblems) else [p])
+        super().__init__(flat[0].message, flat[0].line)
+        self.problems = flat
+
+
+def walk(cond: Condition) -> Iterator[Condition]:
+    """Every condition in a tree, depth first."""
+    yield cond
+    for child in getattr(cond, "parts", ()) or ():
+        yield from walk(child)
+    part = getattr(cond, "part", None)
+    if isinstance(part, Condition):
+        yield from walk(part)
+

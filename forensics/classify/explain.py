@@ -1,0 +1,165 @@
+"""Words of a verdict: one-line evidence summaries, the explanation paragraph, unknown reasons.
+
+Everything here that can carry log text goes through ``scrub`` (the project's redaction), so
+tokens, cookies and bypass keys quoted by a log line never reach a verdict.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import regex
+
+from forensics.classify.rows import LinkedRow, TestContext
+from forensics.labels import LABELS
+from forensics.redact import redact
+from forensics.result import Evidence
+
+#: What each label means, as the explanation's first sentence says it.
+WHAT_HAPPENED: dict[str, str] = {
+    "missing_jwt": "the app rejected the request because it carried no token",
+    "invalid_jwt": "the app rejected the token the request carried",
+    "cors_origin": "the app refused the request's Origin",
+    "middleware_rejection": "an auth/security middleware in the app refused the request",
+    "missing_bypass_header": "the app requires the E2E bypass header/key and it was absent or rejected",
+    "iam_denied": "Cloud Run's IAM invoker check refused the call before it reached the container",
+    "iap_denied": "Identity-Aware Proxy refused the call before it reached the app",
+    "cloud_armor_denied": "a Cloud Armor security policy denied the call at the load balancer",
+    "rate_limited": "the request was rate limited (HTTP 429)",
+    "app_error": "the app failed while handling the request",
+}
+assert set(WHAT_HAPPENED) | {"unknown"} == set(LABELS)
+
+_TRACEBACK = regex.compile(r"Traceback \(most recent call last\)")
+_WS_HINT = regex.compile(r"websocket|\bws\b|/ws\b|InvalidStatus|handshake", regex.IGNORECASE)
+_JWT_SHAPE = regex.compile(r"\beyJ[\w-]{5,}\.[\w-]{5,}\.[\w-]*")
+_SECRET_KV = regex.compile(
+    r"(?i)\b(authorization|bearer|cookie|set-cookie|token|jwt|api[_-]?key|bypass[_-]?key|x-e2e-bypass[\w-]*)(\s*[:=]\s*|\s+)(bearer\s+)?[^\s,;\"']{8,}"
+)
+
+
+def scrub(text: str | None) -> str:
+    """``text`` with secrets replaced (the project's ``redact``; a minimal fallback until it exists)."""
+    if not text:
+        return ""
+    try:
+        out = redact(text)
+        return out if out is not None else ""
+    except NotImplementedError:
+        text = _JWT_SHAPE.sub("[JWT]", text)
+        return _SECRET_KV.sub(lambda m: f"{m.group(1)}{m.group(2)}[REDACTED]", text)
+
+
+def rfc3339(value: object) -> str:
+    if isinstance(value, datetime):
+        value = value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+        return value.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return ""
+
+
+def _one_line(message: str | None, limit: int = 160) -> str:
+    text = (message or "").strip()
+    if not text:
+        return ""
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    # A traceback's first line says nothing; its last line names the exception.
+    line = lines[-1] if _TRACEBACK.search(text) and len(lines) > 1 else lines[0]
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def summarize(row: LinkedRow) -> str:
+    """One line for an evidence row: ``403 GET /ws run.googleapis.com/requests`` or ``WARNING app: ...``."""
+    if row.is_request:
+        parts = [str(row.get("http_status") or "-"), row.get("http_method") or "-", row.get("http_path") or row.get("http_url") or "-"]
+        parts.append(row.get("log_id") or "")
+        payload = row.payload if isinstance(row.payload, dict) else {}
+        details = payload.get("statusDetails")
+        if details:
+            parts.append(f"[{details}]")
+        text = _one_line(row.get("message"), 120)
+        return scrub(" ".join(p for p in parts if p) + (f": {text}" if text else ""))
+    who = row.get("service") or ("app" if row.role == "app" else row.get("log_id") or row.role)
+    severity = row.get("severity") or "DEFAULT"
+    return scrub(f"{severity} {who}: {_one_line(row.get('message')) or '(no message)'}")
+
+
+def evidence_of(row: LinkedRow) -> Evidence:
+    return Evidence(
+        insert_id=row.get("insert_id") or f"row:{row.row}",
+        timestamp=rfc3339(row.get("timestamp")),
+        log_id=row.get("log_id") or "",
+        summary=summarize(row),
+        log_name=row.get("log_name"),
+    )
+
+
+def is_websocket(ctx: TestContext, row: LinkedRow | None = None) -> bool:
+    """Whether the failure looks like a WebSocket handshake (test message, path or app line)."""
+    texts = [ctx.test_message or ""]
+    if row is not None:
+        texts += [row.get("http_path") or "", row.get("message") or "", row.get("http_protocol") or ""]
+    return any(_WS_HINT.search(t) for t in texts)
+
+
+def unknown_reason(ctx: TestContext, note: str | None, weak: tuple[str, float, str] | None) -> str:
+    """Why nothing decides for this test, in one sentence a user can act on."""
+    suffix = f" (correlation: {note})" if note else ""
+    if not ctx.rows:
+        return note or "no log entries linked to this test (nothing in its window)"
+    rejected = [r for r in ctx.requests if (r.get("http_status") or 0) in (401, 403)]
+    if rejected:
+        req = max(rejected, key=lambda r: r.strength)
+        if any(r.role == "app" for r in ctx.same_request(req)):
+            return _from_app(ctx, req) + suffix
+        return (
+            f"{req.get('http_status')} with no app log for this request and no front-end text naming the "
+            f"cause ({summarize(req)}); the export may lack the app's logs{suffix}"
+        )
+    bare = [r for r in ctx.app_rows if _BARE_REJECT.search(r.get("message") or "")]
+    if bare:
+        return _from_app(ctx, bare[0]) + suffix
+    if weak is not None:
+        label, support, why = weak
+        return f"only weak evidence for {label} ({support:.2f}): {why}{suffix}"
+    errors = [r for r in ctx.requests if (r.get("http_status") or 0) >= 400]
+    if errors:
+        return f"{len(errors)} failing request entries ({summarize(errors[0])}) but no rule explains them{suffix}"
+    return f"{len(ctx.rows)} linked entries, none shows a rejection, an error or an app decision{suffix}"
+
+
+_BARE_REJECT = regex.compile(r'"WebSocket [^"]*" 403|connection rejected \(403|\bWebSocket\b.*\bREJECT\b', regex.IGNORECASE)
+
+
+def _from_app(ctx: TestContext, row: LinkedRow) -> str:
+    status = row.get("http_status") or 403
+    tail = (
+        "; Starlette/uvicorn answer 403 to any WebSocket closed before accept(), so the status alone does "
+        "not tell a missing or invalid token, a refused origin, a missing bypass header or a middleware apart"
+        if is_websocket(ctx, row)
+        else ""
+    )
+    return f"{status} from the app but no app log says why ({summarize(row)}){tail}"
+
+
+def explanation(
+    test_id: str,
+    label: str,
+    detail: str | None,
+    evidence: list[LinkedRow],
+    rule_ids: list[str],
+    confidence: float,
+    support: float,
+    runner_up: tuple[str, float] | None,
+    ctx: TestContext,
+) -> str:
+    """The paragraph: what happened, which entries prove it, what the confidence rests on."""
+    what = WHAT_HAPPENED[label] + (f" ({detail})" if detail else "")
+    proofs = "; ".join(f"{summarize(r)} at {rfc3339(r.get('timestamp'))}" for r in evidence)
+    vias = sorted({r.via for r in evidence if r.via})
+    strongest = max((r.strength for r in evidence), default=0.0)
+    runner = f"; runner-up {runner_up[0]} at {runner_up[1]:.2f}" if runner_up else "; no other cause is supported"
+    return scrub(
+        f"{what[0].upper()}{what[1:]}. Entries: {proofs}. Rules: {', '.join(rule_ids)}. "
+        f"Confidence {confidence:.2f}: support {support:.2f} from {len(rule_ids)} rule(s) over rows linked by "
+        f"{', '.join(vias) or 'unknown'} (strongest link {strongest:.2f}){runner}."
+    )

@@ -1,0 +1,187 @@
+"""The linked log rows of one failed test, as rules see them.
+
+A ``LinkedRow`` is one log row plus how it was tied to the test (``via``, ``strength``) and what
+kind of entry it is (``role``). A ``TestContext`` holds every linked row of one test and answers
+the structural questions rules ask: which rows belong to the same request as this one, is there an
+app log for that request, is there a request entry with status 429.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from functools import cached_property
+from typing import Any
+
+#: Roles a row can have (the same words ``correlate`` uses in ``links.role``).
+ROLES = ("request", "edge", "app", "audit", "other")
+
+#: Resource types of Google load balancers: their request logs are edge decisions.
+_LB_RESOURCES = frozenset(
+    {
+        "http_load_balancer",
+        "internal_http_lb_rule",
+        "http_external_regional_lb_rule",
+        "l7_lb_rule",
+        "tcp_ssl_proxy_rule",
+        "l4_proxy_rule",
+    }
+)
+#: Request logs written by the serving platform in front of the container.
+_REQUEST_LOG_IDS = frozenset(
+    {"run.googleapis.com/requests", "appengine.googleapis.com/request_log", "cloudfunctions.googleapis.com/requests"}
+)
+#: Platform lines that are neither requests nor the app's own output.
+_SYSTEM_LOG_IDS = frozenset({"run.googleapis.com/varlog/system", "cloudfunctions.googleapis.com/cloud-functions"})
+
+# An app line is tied to a request entry by time when neither trace nor correlate says so:
+# it may be written a little before the platform stamps the request, and up to a few seconds
+# after the request ended (flush delay of stdout).
+_BEFORE = timedelta(seconds=1)
+_AFTER = timedelta(seconds=2)
+
+
+def infer_role(log_id: str | None, resource_type: str | None) -> str:
+    """What kind of entry a row is, from its log id and resource type."""
+    log_id = log_id or ""
+    if log_id.startswith("cloudaudit.googleapis.com/"):
+        return "audit"
+    if resource_type in _LB_RESOURCES or log_id.startswith("loadbalancing.googleapis.com/"):
+        return "edge"
+    if log_id in _REQUEST_LOG_IDS:
+        return "request"
+    if log_id == "requests":  # the classic external HTTP(S) LB log name
+        return "edge"
+    if log_id in _SYSTEM_LOG_IDS:
+        return "other"
+    return "app"
+
+
+@dataclass
+class LinkedRow:
+    """One log row tied to a failed test."""
+
+    data: dict[str, Any]  # the log frame row (LOG_SCHEMA columns + ``row``)
+    strength: float
+    via: str
+    role: str
+    request_row: int | None = None  # the request entry this row belongs to (from correlate)
+    same: list[LinkedRow] = field(default_factory=list, repr=False)  # rows of the same request
+
+    @property
+    def row(self) -> int:
+        return int(self.data["row"])
+
+    def get(self, column: str) -> Any:
+        return self.data.get(column)
+
+    @property
+    def is_request(self) -> bool:
+        """A request-log entry written in front of the app (Cloud Run or a load balancer)."""
+        return self.role in ("request", "edge")
+
+    @cached_property
+    def payload(self) -> Any:
+        """The parsed ``payload`` JSON (None when absent or not JSON)."""
+        return _parse_json(self.data.get("payload"))
+
+    @cached_property
+    def labels(self) -> Any:
+        return _parse_json(self.data.get("labels"))
+
+    @cached_property
+    def text(self) -> str:
+        """The message plus every string value in the payload: what ``text`` conditions search."""
+        parts = [self.data.get("message") or ""]
+        _collect_strings(self.payload, parts)
+        return "\n".join(p for p in parts if p)
+
+
+def _parse_json(text: Any) -> Any:
+    if not isinstance(text, str) or not text:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
+
+
+def _collect_strings(value: Any, out: list[str]) -> None:
+    if isinstance(value, str):
+        out.append(value)
+    elif isinstance(value, dict):
+        for v in value.values():
+            _collect_strings(v, out)
+    elif isinstance(value, list):
+        for v in value:
+            _collect_strings(v, out)
+
+
+class TestContext:
+    """Every row linked to one failed test, grouped by the request each belongs to."""
+
+    __test__ = False  # not a pytest class
+
+    def __init__(self, test_id: str, rows: list[LinkedRow], test_message: str | None = None):
+        self.test_id = test_id
+        self.rows = rows
+        self.test_message = test_message
+        self._group()
+
+    @property
+    def requests(self) -> list[LinkedRow]:
+        return [r for r in self.rows if r.is_request]
+
+    @property
+    def app_rows(self) -> list[LinkedRow]:
+        return [r for r in self.rows if r.role == "app"]
+
+    def same_request(self, row: LinkedRow) -> list[LinkedRow]:
+        """Rows (other than ``row``) that belong to the same request as ``row``."""
+        return row.same
+
+    def request_of(self, row: LinkedRow) -> list[LinkedRow]:
+        """The request entries of ``row``'s request (``row`` itself when it is one)."""
+        own = [row] if row.is_request else []
+        return own + [r for r in row.same if r.is_request]
+
+    def _group(self) -> None:
+        """Tie rows of the same request together: correlate's ``request_row``, trace, or time."""
+        by_id = {r.row: r for r in self.rows}
+        for a in self.rows:
+            for b in self.rows:
+                if a is not b and b not in a.same and _same_request(a, b, by_id):
+                    a.same.append(b)
+                    b.same.append(a)
+
+
+def _same_request(a: LinkedRow, b: LinkedRow, by_id: dict[int, LinkedRow]) -> bool:
+    ka, kb = _request_key(a), _request_key(b)
+    if ka is not None and ka == kb:
+        return True
+    ta, tb = a.get("trace"), b.get("trace")
+    if ta and tb:
+        return bool(ta == tb)
+    # Time is the fallback only when correlate did not decide (no request_row at all) and no
+    # trace ties the rows: an app line without trace near a request entry belongs to it.
+    if a.is_request == b.is_request:
+        return False
+    req, app = (a, b) if a.is_request else (b, a)
+    if app.role != "app" or app.request_row is not None or app.via == "app_join":
+        return False
+    return _within(req, app)
+
+
+def _request_key(row: LinkedRow) -> int | None:
+    if row.request_row is not None:
+        return row.request_row
+    return row.row if row.is_request else None
+
+
+def _within(req: LinkedRow, app: LinkedRow) -> bool:
+    start, at = req.get("timestamp"), app.get("timestamp")
+    if not isinstance(start, datetime) or not isinstance(at, datetime):
+        return False
+    latency = req.get("http_latency_s") or 0.0
+    return start - _BEFORE <= at <= start + timedelta(seconds=float(latency)) + _AFTER

@@ -73,7 +73,7 @@ def log_frame(rows: list[dict[str, Any]]) -> pl.DataFrame:
     return frame.with_row_index("row")
 
 
-def test_row(test_id: str, outcome: str, start: float | None, stop: float | None, order: int, **kw: Any) -> dict[str, Any]:
+def case(test_id: str, outcome: str, start: float | None, stop: float | None, order: int, **kw: Any) -> dict[str, Any]:
     """One test case; ``start``/``stop`` are seconds after T0 on the runner's clock."""
     row = {
         "test_id": test_id,
@@ -92,15 +92,15 @@ def test_row(test_id: str, outcome: str, start: float | None, stop: float | None
     return row
 
 
-def test_frame(rows: list[dict[str, Any]]) -> pl.DataFrame:
-    """A TEST_SCHEMA frame from ``test_row`` dicts."""
+def make_tests(rows: list[dict[str, Any]]) -> pl.DataFrame:
+    """A TEST_SCHEMA frame from ``case`` dicts."""
     return pl.DataFrame([{k: r.get(k) for k in TEST_SCHEMA} for r in rows], schema=TEST_SCHEMA, orient="row")
 
 
 WS_403 = "websockets.exceptions.InvalidStatus: server rejected WebSocket connection: HTTP 403"
 
 
-def run_scenario(n_tests: int = 30, skew_s: float = 0.0, failing: tuple[int, ...] = (7, 19), seed: int = 1, noise: bool = True) -> tuple[list[dict], list[dict]]:
+def run_scenario(n_tests: int = 30, skew_s: float = 0.0, failing: tuple[int, ...] = (7, 19), seed: int = 1, noise: bool = True, gap: tuple[float, float] = (0.3, 4.0)) -> tuple[list[dict], list[dict]]:
     """A sequential run: each test makes 1-3 requests; failing tests get a 403 on /ws plus an app line.
 
     Test times are on the runner clock (Google time minus ``skew_s``); gaps between tests vary.
@@ -113,7 +113,7 @@ def run_scenario(n_tests: int = 30, skew_s: float = 0.0, failing: tuple[int, ...
         dur = rnd.uniform(0.4, 2.5)
         fail = i in failing
         tests.append(
-            test_row(
+            case(
                 f"tests/e2e/test_ws.py::test_{i:02d}",
                 "failed" if fail else "passed",
                 t - skew_s,
@@ -129,7 +129,7 @@ def run_scenario(n_tests: int = 30, skew_s: float = 0.0, failing: tuple[int, ...
                 logs.append(app(rt + 0.002, f"WARNING auth: rejecting websocket for test {i}: token missing"))
             else:
                 logs.append(request(rt, 200, f"/api/items/{i}"))
-        t += dur + rnd.uniform(0.3, 4.0)
+        t += dur + rnd.uniform(*gap)
     if noise:
         for k in range(int(t // 10)):  # health checks every 10 s, never the runner
             logs.append(request(k * 10.0 + 1.3, 200, "/healthz", http_remote_ip="35.191.0.1", http_user_agent="GoogleHC/1.0"))

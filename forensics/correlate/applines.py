@@ -113,15 +113,17 @@ def join_app_lines(tagged: pl.DataFrame, linked: pl.DataFrame) -> pl.DataFrame:
         r_row=pl.col("r_row").first(),
         best=pl.col("penalty").first(),
         rivals=pl.col("r_row").filter(pl.col("penalty") <= pl.col("penalty").first() + TIE_S).alias("rivals"),
-        access_match=pl.col("access_match").first(),
-        same_instance=pl.col("same_instance").first(),
     )
-    linked_sets = lreq.group_by("test_id").agg(mine_rows=pl.col("row"))
+    # The line goes to the test's request when that request is (one of) the nearest; a rival
+    # from someone else just as near makes the join doubtful, so it is kept but weak.
+    mine_pairs = everyone.join(lreq.select("test_id", "row", "strength"), left_on="r_row", right_on="row")
     by_time = (
-        best.join(lreq.select("test_id", "row", "strength"), left_on="r_row", right_on="row")
-        .join(linked_sets, on="test_id")
+        mine_pairs.join(best.select("a_row", "best", "rivals"), on="a_row")
+        .filter(pl.col("penalty") <= pl.col("best") + TIE_S)
+        .sort("penalty")
+        .unique(["test_id", "a_row"], keep="first")
+        .join(lreq.group_by("test_id").agg(mine_rows=pl.col("row")), on="test_id")
         .with_columns(
-            # a rival that is not this test's own request makes the join doubtful
             contested=pl.col("rivals").list.set_difference(pl.col("mine_rows")).list.len() > 0,
             quality=pl.when(pl.col("access_match")).then(0.9).when(pl.col("same_instance")).then(0.8).otherwise(0.65),
         )

@@ -46,8 +46,8 @@ class ClockEstimate:
 
     def to_dict(self) -> dict[str, object]:
         return {
-            "offset_s": round(self.offset_s, 3),
-            "uncertainty_s": round(self.uncertainty_s, 3),
+            "offset_s": round(float(self.offset_s), 3),
+            "uncertainty_s": round(float(self.uncertainty_s), 3),
             "method": self.method,
             "anchors": self.anchors,
             "tests_hit": self.tests_hit,
@@ -171,11 +171,17 @@ def align_by_order(req: np.ndarray, lo: np.ndarray, hi: np.ndarray, kind: str, a
     hits = top[0][3]
     method = f"request order ({hits} of {len(lo)} timed tests have a request in their window)"
     if kind == "naive":
-        zone = round(mid / 900) * 900
-        sign = "+" if zone >= 0 else "-"
-        hh, mm = divmod(abs(zone) // 60, 60)
-        method += f"; naive runner clock: zone {sign}{int(hh):02d}:{int(mm):02d}, skew {mid - zone:+.2f} s"
+        method += "; " + describe_naive(mid)
     return ClockEstimate(mid, unc, method, tests_hit=hits, tests_timed=len(lo))
+
+
+def describe_naive(offset_s: float) -> str:
+    """Split a naive clock's offset into the runner's zone and its skew, in words."""
+    zone = round(offset_s / 900) * 900
+    # offset = Google - runner; a runner at UTC+02:00 reads 2 h ahead, so its offset is -2 h
+    sign = "+" if zone <= 0 else "-"
+    hh, mm = divmod(abs(zone) // 60, 60)
+    return f"naive runner clock read as UTC{sign}{int(hh):02d}:{int(mm):02d}, skew {zone - offset_s:+.2f} s"
 
 
 def from_anchors(pairs: list[tuple[int, int, int]]) -> tuple[float, float] | None:

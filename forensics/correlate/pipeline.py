@@ -141,8 +141,8 @@ def run_correlation(tests: pl.DataFrame, logs: pl.DataFrame) -> Correlation:
     est = clocks.get(main_kind) or no_estimate("utc", "no test has a start time")
     notes = explain(failed, windows, tagged, links, req_frame, ids, clocks, span)
     return Correlation(
-        clock_offset_s=est.offset_s,
-        clock_offset_uncertainty_s=est.uncertainty_s,
+        clock_offset_s=float(est.offset_s),
+        clock_offset_uncertainty_s=float(est.uncertainty_s),
         clock_method=est.method,
         windows=windows.select("test_id", lo=pl.from_epoch("lo_ns", "ns").dt.replace_time_zone("UTC"), hi=pl.from_epoch("hi_ns", "ns").dt.replace_time_zone("UTC")).cast(WINDOW_SCHEMA),  # type: ignore[arg-type]
         links=links,

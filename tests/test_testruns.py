@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -26,17 +27,39 @@ BARE = DATA / "legacy_bare_testsuite_xunit1.xml"
         ("tests.e2e.test_x.TestX", "test_y", None, "tests/e2e/test_x.py::TestX::test_y"),
         ("tests.e2e.test_x", "test_y", None, "tests/e2e/test_x.py::test_y"),
         ("tests.e2e.test_x", "test_y[a-1]", None, "tests/e2e/test_x.py::test_y[a-1]"),
-        ("tests.e2e.test_x.TestX", "test_y[1.5-b.c]", None, "tests/e2e/test_x.py::TestX::test_y[1.5-b.c]"),
-        ("tests.test_x.TestOuter.TestInner", "test_y", None, "tests/test_x.py::TestOuter::TestInner::test_y"),
+        (
+            "tests.e2e.test_x.TestX",
+            "test_y[1.5-b.c]",
+            None,
+            "tests/e2e/test_x.py::TestX::test_y[1.5-b.c]",
+        ),
+        (
+            "tests.test_x.TestOuter.TestInner",
+            "test_y",
+            None,
+            "tests/test_x.py::TestOuter::TestInner::test_y",
+        ),
         ("test_x", "test_y", None, "test_x.py::test_y"),
         # file tells where the module ends, even with an uppercase package or a --junit-prefix
         ("tests.Unit.test_x", "test_y", "tests/Unit/test_x.py", "tests/Unit/test_x.py::test_y"),
-        ("tests.e2e.test_x.TestX", "test_y", "tests/e2e/test_x.py", "tests/e2e/test_x.py::TestX::test_y"),
-        ("ci.tests.e2e.test_x.TestX", "test_y", "tests/e2e/test_x.py", "tests/e2e/test_x.py::TestX::test_y"),
+        (
+            "tests.e2e.test_x.TestX",
+            "test_y",
+            "tests/e2e/test_x.py",
+            "tests/e2e/test_x.py::TestX::test_y",
+        ),
+        (
+            "ci.tests.e2e.test_x.TestX",
+            "test_y",
+            "tests/e2e/test_x.py",
+            "tests/e2e/test_x.py::TestX::test_y",
+        ),
         ("", "tests.e2e.test_broken", None, "tests/e2e/test_broken.py"),  # collection error
     ],
 )
-def test_node_id_rebuilt_from_junit_attributes(classname: str, name: str, file: str | None, expected: str) -> None:
+def test_node_id_rebuilt_from_junit_attributes(
+    classname: str, name: str, file: str | None, expected: str
+) -> None:
     """JUnit classname/name/file turn back into the pytest node id."""
     assert node_id(classname, name, file) == expected
 
@@ -47,7 +70,9 @@ def test_naive_timestamp_is_kept_as_utc_and_marked_naive() -> None:
     assert frame["clock"].unique().to_list() == ["naive"]
     first = frame.row(0, named=True)
     suite = datetime(2025, 9, 7, 8, 22, 9, 519854, tzinfo=UTC)
-    assert first["start"] - timedelta(seconds=first["window_uncertainty_s"]) <= suite <= first["start"]
+    assert (
+        first["start"] - timedelta(seconds=first["window_uncertainty_s"]) <= suite <= first["start"]
+    )
 
 
 def test_uncertainty_is_half_the_time_outside_testcases() -> None:
@@ -83,7 +108,12 @@ def test_bare_testsuite_root_and_file_attribute() -> None:
         "tests/unit/Helpers/test_helpers.py::test_parse",
         "tests/e2e/test_broken.py",
     ]
-    assert loaded.frame["outcome"].cast(pl.String).to_list() == ["failed", "passed", "passed", "error"]
+    assert loaded.frame["outcome"].cast(pl.String).to_list() == [
+        "failed",
+        "passed",
+        "passed",
+        "error",
+    ]
     assert "request_id=req-91c2" in loaded.frame["message"][0]
 
 
@@ -98,7 +128,10 @@ def test_no_timestamp_leaves_tests_untimed() -> None:
 def test_parallel_run_bounds_each_test_by_the_session() -> None:
     """Durations summing past the suite time (xdist) place each test anywhere it fits in the session."""
     frame = load_tests(DATA / "parallel_xdist.xml")
-    session = (datetime(2025, 9, 7, 15, 22, 9, tzinfo=UTC), datetime(2025, 9, 7, 15, 22, 13, tzinfo=UTC))
+    session = (
+        datetime(2025, 9, 7, 15, 22, 9, tzinfo=UTC),
+        datetime(2025, 9, 7, 15, 22, 13, tzinfo=UTC),
+    )
     for row in frame.iter_rows(named=True):
         u = timedelta(seconds=row["window_uncertainty_s"])
         assert row["start"] - u <= session[0] + timedelta(seconds=0.01)
@@ -130,9 +163,17 @@ def test_format_is_detected_from_content_not_name(tmp_path: Path) -> None:
 REPORTLOG_LINES = [
     {"pytest_version": "9.2.0", "$report_type": "SessionStart"},
     *(
-        {"nodeid": "tests/test_a.py::test_ok", "when": when, "outcome": "passed", "longrepr": None,
-         "sections": [], "duration": 0.1, "start": 1757258529.0 + i * 0.1, "stop": 1757258529.1 + i * 0.1,
-         "$report_type": "TestReport"}
+        {
+            "nodeid": "tests/test_a.py::test_ok",
+            "when": when,
+            "outcome": "passed",
+            "longrepr": None,
+            "sections": [],
+            "duration": 0.1,
+            "start": 1757258529.0 + i * 0.1,
+            "stop": 1757258529.1 + i * 0.1,
+            "$report_type": "TestReport",
+        }
         for i, when in enumerate(("setup", "call", "teardown"))
     ),
 ]
@@ -147,18 +188,23 @@ def _reportlog(tmp_path: Path, *extra: str) -> Path:
 
 def test_reportlog_bad_lines_are_skipped_and_counted(tmp_path: Path) -> None:
     """Garbage, foreign objects and a truncated last line are counted by reason with their line."""
-    path = _reportlog(tmp_path, "not json at all", '{"foo": 1}', '{"nodeid": "tests/test_a.py::test_b", "wh')
+    path = _reportlog(
+        tmp_path, "not json at all", '{"foo": 1}', '{"nodeid": "tests/test_a.py::test_b", "wh'
+    )
     loaded = read_tests(path)
     assert loaded.frame["test_id"].to_list() == ["tests/test_a.py::test_ok"]
     reasons = {s.reason: (s.count, s.first_line) for s in loaded.skipped}
-    assert reasons == {"line is not JSON (truncated?)": (2, 2), "line is not a pytest report object": (1, 6)}
+    assert reasons == {
+        "line is not JSON (truncated?)": (2, 2),
+        "line is not a pytest report object": (1, 6),
+    }
     assert all(s.source == str(path) for s in loaded.skipped)
 
 
 def test_reportlog_bad_line_fails_when_strict(tmp_path: Path) -> None:
     """strict=True turns the first bad line into an error naming file and line."""
     path = _reportlog(tmp_path, "not json at all")
-    with pytest.raises(TestReportError, match=rf"^{path}:2: line is not JSON"):
+    with pytest.raises(TestReportError, match=rf"^{re.escape(str(path))}:2: line is not JSON"):
         read_tests(path, strict=True)
 
 
@@ -175,7 +221,10 @@ BAD_INPUTS = [
     (b" \n\t\n", "empty file"),
     (b"hello world", "neither XML nor JSON"),
     (b"<html><body>not junit</body></html>", "XML root <html> is not JUnit"),
-    (b'<?xml version="1.0"?>\n<testsuites>\n<testsuite name="x">\n<testcase name="a"', ":4: broken XML"),
+    (
+        b'<?xml version="1.0"?>\n<testsuites>\n<testsuite name="x">\n<testcase name="a"',
+        ":4: broken XML",
+    ),
     (b'{"a": 1}', "JSON but not a pytest report"),
     (b"[1, 2, 3]", "JSON but not a pytest report"),
     (b'{"created": 1.0,\n "tests": [', ":2: not JSON"),
@@ -185,7 +234,9 @@ BAD_INPUTS = [
 
 
 @pytest.mark.parametrize(("content", "fragment"), BAD_INPUTS)
-def test_bad_input_is_one_line_error_naming_the_file(tmp_path: Path, content: bytes, fragment: str) -> None:
+def test_bad_input_is_one_line_error_naming_the_file(
+    tmp_path: Path, content: bytes, fragment: str
+) -> None:
     """Unusable reports raise TestReportError: one line, starting with the path, saying why."""
     path = tmp_path / "report.xml"
     path.write_bytes(content)
@@ -197,7 +248,7 @@ def test_bad_input_is_one_line_error_naming_the_file(tmp_path: Path, content: by
 
 def test_missing_file_and_directory(tmp_path: Path) -> None:
     """A missing path or a folder is a TestReportError naming it."""
-    with pytest.raises(TestReportError, match="missing.xml: no such file"):
+    with pytest.raises(TestReportError, match=r"missing\.xml: no such file"):
         read_tests(tmp_path / "missing.xml")
     with pytest.raises(TestReportError, match="is a directory"):
         read_tests(tmp_path)
@@ -215,10 +266,50 @@ def test_truncated_real_junit_names_the_line(tmp_path: Path) -> None:
 def test_testcase_without_name_is_counted(tmp_path: Path) -> None:
     """A testcase lacking a name is skipped and counted, or fails under strict."""
     path = tmp_path / "j.xml"
-    path.write_text('<testsuite time="1"><testcase classname="t.test_a" time="1"/>'
-                    '<testcase classname="t.test_a" name="test_b" time="0"/></testsuite>')
+    path.write_text(
+        '<testsuite time="1"><testcase classname="t.test_a" time="1"/>'
+        '<testcase classname="t.test_a" name="test_b" time="0"/></testsuite>'
+    )
     loaded = read_tests(path)
     assert loaded.frame["test_id"].to_list() == ["t/test_a.py::test_b"]
     assert [(s.reason, s.count) for s in loaded.skipped] == [("testcase without a name", 1)]
     with pytest.raises(TestReportError, match="testcase without a name"):
         read_tests(path, strict=True)
+
+
+def test_reportlog_test_cut_off_by_a_killed_session_is_an_error(tmp_path: Path) -> None:
+    """A test with setup and call but no teardown (runner killed) is an error, not a pass."""
+    path = tmp_path / "killed.jsonl"
+    path.write_text("\n".join(json.dumps(x) for x in REPORTLOG_LINES[:3]) + "\n")
+    row = load_tests(path).row(0, named=True)
+    assert row["outcome"] == "error"
+    assert "interrupted" in row["message"]
+
+
+def test_same_id_in_two_suites_keeps_both_executions(tmp_path: Path) -> None:
+    """Merged shard/rerun JUnit: a test in two suites keeps two rows; within a suite it merges."""
+    path = tmp_path / "merged.xml"
+    path.write_text(
+        "<testsuites>"
+        '<testsuite time="2" timestamp="2025-09-07T08:00:00+00:00">'
+        '<testcase classname="t.test_a" name="test_x" time="1"><failure message="boom"/></testcase>'
+        '<testcase classname="t.test_a" name="test_x" time="0.5"><error message="failed on teardown"/></testcase>'
+        "</testsuite>"
+        '<testsuite time="2" timestamp="2025-09-07T09:00:00+00:00">'
+        '<testcase classname="t.test_a" name="test_x" time="1"/>'
+        "</testsuite></testsuites>"
+    )
+    frame = load_tests(path)
+    assert frame["outcome"].cast(pl.String).to_list() == ["failed", "passed"]
+    assert frame["duration_s"].to_list() == [1.5, 1.0]
+    assert "boom" in frame["message"][0] and "failed on teardown" in frame["message"][0]
+
+
+def test_summary_only_json_report_says_what_is_missing(tmp_path: Path) -> None:
+    """A json-report written with --json-report-summary has no tests; the error says so."""
+    path = tmp_path / "summary.json"
+    path.write_text(
+        json.dumps({"created": 1757258530.0, "duration": 2.0, "summary": {"passed": 1}})
+    )
+    with pytest.raises(TestReportError, match="without tests"):
+        read_tests(path)

@@ -18,19 +18,47 @@ from forensics.schema import TEST_SCHEMA
 DATA = Path(__file__).parent / "data" / "testruns"
 SAMPLES = [p.read_bytes() for p in sorted(DATA.glob("*.xml"))]
 REPORTLOG = "\n".join(
-    json.dumps({"nodeid": "tests/test_a.py::test_x", "when": w, "outcome": o, "longrepr": lr,
-                "sections": [["Captured stdout call", "trace=abc"]], "duration": 0.1,
-                "start": 1757258529.0 + i, "stop": 1757258529.1 + i, "$report_type": "TestReport"})
-    for i, (w, o, lr) in enumerate([("setup", "passed", None), ("call", "failed", {"reprcrash": {"message": "boom"}}),
-                                    ("teardown", "passed", None)])
+    json.dumps(
+        {
+            "nodeid": "tests/test_a.py::test_x",
+            "when": w,
+            "outcome": o,
+            "longrepr": lr,
+            "sections": [["Captured stdout call", "trace=abc"]],
+            "duration": 0.1,
+            "start": 1757258529.0 + i,
+            "stop": 1757258529.1 + i,
+            "$report_type": "TestReport",
+        }
+    )
+    for i, (w, o, lr) in enumerate(
+        [
+            ("setup", "passed", None),
+            ("call", "failed", {"reprcrash": {"message": "boom"}}),
+            ("teardown", "passed", None),
+        ]
+    )
 ).encode()
-JSON_REPORT = json.dumps({
-    "created": 1757258530.0, "duration": 2.0,
-    "tests": [{"nodeid": "tests/test_a.py::test_x", "outcome": "failed",
-               "setup": {"duration": 0.1, "outcome": "passed"},
-               "call": {"duration": 0.5, "outcome": "failed", "crash": {"message": "boom"}, "longrepr": "E boom"},
-               "teardown": {"duration": 0.1, "outcome": "passed"}}],
-}).encode()
+JSON_REPORT = json.dumps(
+    {
+        "created": 1757258530.0,
+        "duration": 2.0,
+        "tests": [
+            {
+                "nodeid": "tests/test_a.py::test_x",
+                "outcome": "failed",
+                "setup": {"duration": 0.1, "outcome": "passed"},
+                "call": {
+                    "duration": 0.5,
+                    "outcome": "failed",
+                    "crash": {"message": "boom"},
+                    "longrepr": "E boom",
+                },
+                "teardown": {"duration": 0.1, "outcome": "passed"},
+            }
+        ],
+    }
+).encode()
 SEEDS = [*SAMPLES, REPORTLOG, JSON_REPORT]
 
 
@@ -50,7 +78,9 @@ def _read_or_report_error(path: Path, data: bytes) -> None:
     assert dict(loaded.frame.schema) == TEST_SCHEMA
 
 
-@settings(max_examples=300, suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)
+@settings(
+    max_examples=300, suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None
+)
 @given(data=st.binary(max_size=2000))
 def test_random_bytes_never_crash(scratch: Path, data: bytes) -> None:
     """Arbitrary bytes give a frame or a one-line TestReportError, never another exception."""
@@ -63,20 +93,43 @@ def damaged(draw: st.DrawFn) -> bytes:
     seed = draw(st.sampled_from(SEEDS))
     i = draw(st.integers(0, len(seed)))
     j = draw(st.integers(i, min(len(seed), i + 200)))
-    patch = draw(st.one_of(st.just(b""), st.binary(max_size=40),
-                           st.sampled_from([b"<", b">", b'"', b"&", b"]]>", b"{", b"}", b"-08:00", b"1e308",
-                                            b'"start": -1', b"\xff", b"9999-12-31T23:59:59"])))
+    patch = draw(
+        st.one_of(
+            st.just(b""),
+            st.binary(max_size=40),
+            st.sampled_from(
+                [
+                    b"<",
+                    b">",
+                    b'"',
+                    b"&",
+                    b"]]>",
+                    b"{",
+                    b"}",
+                    b"-08:00",
+                    b"1e308",
+                    b'"start": -1',
+                    b"\xff",
+                    b"9999-12-31T23:59:59",
+                ]
+            ),
+        )
+    )
     return seed[:i] + patch + seed[j:]
 
 
-@settings(max_examples=400, suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)
+@settings(
+    max_examples=400, suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None
+)
 @given(data=damaged())
 def test_damaged_reports_never_crash(scratch: Path, data: bytes) -> None:
     """Damaged JUnit, reportlog and json-report files give a frame or a TestReportError, nothing else."""
     _read_or_report_error(scratch, data)
 
 
-@settings(max_examples=200, suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)
+@settings(
+    max_examples=200, suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None
+)
 @given(
     time=st.one_of(st.text(max_size=12), st.floats(allow_nan=True).map(str)),
     stamp=st.one_of(st.text(max_size=30), st.datetimes().map(lambda d: d.isoformat())),

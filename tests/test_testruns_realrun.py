@@ -117,8 +117,18 @@ FORMATS = {"junit": "run1.xml", "reportlog": "run1.jsonl", "json-report": "run1.
 def _run_pytest(suite: Path, out: Path, name: str, env_extra: dict[str, str], *args: str) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
     env.update(env_extra)
-    cmd = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "tests",
-           f"--junitxml={out / f'{name}.xml'}", f"--report-log={out / f'{name}.jsonl'}", *args]
+    cmd = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-p",
+        "no:cacheprovider",
+        "-q",
+        "tests",
+        f"--junitxml={out / f'{name}.xml'}",
+        f"--report-log={out / f'{name}.jsonl'}",
+        *args,
+    ]
     done = subprocess.run(cmd, cwd=suite, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 1, done.stdout + done.stderr  # 1 = some tests failed, as designed
 
@@ -133,8 +143,16 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (suite / E2E).write_text(textwrap.dedent(TEST_WS))
     (suite / API).write_text(textwrap.dedent(TEST_API))
     out = tmp_path_factory.mktemp("reports")
-    _run_pytest(suite, out, "run1", {"TZ": "America/Los_Angeles"}, "-o", "junit_logging=all",
-                "--json-report", f"--json-report-file={out / 'run1.json'}")
+    _run_pytest(
+        suite,
+        out,
+        "run1",
+        {"TZ": "America/Los_Angeles"},
+        "-o",
+        "junit_logging=all",
+        "--json-report",
+        f"--json-report-file={out / 'run1.json'}",
+    )
     # The rerun: the flaky test now passes; xunit1 adds the file attribute to testcases.
     _run_pytest(suite, out, "run2", {"TZ": "UTC", "FLAKY_PASS": "1"}, "-o", "junit_family=xunit1")
     return out
@@ -174,7 +192,12 @@ def test_failure_message_keeps_output_with_trace_and_request_ids(reports: Path, 
     """The failed test's message holds the assertion, its captured stdout (trace id, URL) and stderr."""
     rows = _by_id(read_tests(reports / FORMATS[fmt]).frame)
     message = rows[f"{E2E}::TestWebsocket::test_rejected"]["message"]
-    for needle in ("HTTP 403", TRACE_ID, "https://api.staging.example.com/ws", "request_id=req-7f3a"):
+    for needle in (
+        "HTTP 403",
+        TRACE_ID,
+        "https://api.staging.example.com/ws",
+        "request_id=req-7f3a",
+    ):
         assert needle in message
     assert "token service unavailable" in rows[f"{E2E}::TestWebsocket::test_needs_token"]["message"]
     both = rows[f"{E2E}::test_fail_and_teardown_error"]["message"]
@@ -220,7 +243,9 @@ def test_junit_offset_timestamp_becomes_utc(reports: Path) -> None:
     suite_start = datetime.fromisoformat(raw).astimezone(UTC)
     first = read_tests(reports / "run1.xml").frame.row(0, named=True)
     assert first["clock"] == "utc"
-    assert first["start"] - timedelta(seconds=first["window_uncertainty_s"]) <= suite_start + timedelta(seconds=0.01)
+    assert first["start"] - timedelta(
+        seconds=first["window_uncertainty_s"]
+    ) <= suite_start + timedelta(seconds=0.01)
     assert first["start"] >= suite_start
 
 
@@ -257,13 +282,19 @@ def test_naive_junit_merges_with_reportlog_of_the_same_run(reports: Path, tmp_pa
     naive = tmp_path / "naive.xml"
     naive.write_text(xml.replace(raw, raw[: -len("-08:00")]))
     loaded = read_tests(naive, reports / "run1.jsonl")
-    assert (loaded.runs, loaded.duplicates, loaded.frame.height) == (1, len(EXPECTED), len(EXPECTED))
+    assert (loaded.runs, loaded.duplicates, loaded.frame.height) == (
+        1,
+        len(EXPECTED),
+        len(EXPECTED),
+    )
     assert loaded.frame["clock"].unique().to_list() == ["utc"]
 
 
 def test_rerun_keeps_both_executions_and_the_failure(reports: Path) -> None:
     """A rerun in other files is a second run: the flaky test keeps its failed row and gains a passed one."""
-    loaded = read_tests(reports / "run2.xml", reports / "run1.xml", reports / "run2.jsonl", reports / "run1.jsonl")
+    loaded = read_tests(
+        reports / "run2.xml", reports / "run1.xml", reports / "run2.jsonl", reports / "run1.jsonl"
+    )
     assert loaded.runs == 2
     assert loaded.duplicates == 2 * len(EXPECTED)  # each run's JUnit merged into its reportlog
     flaky = loaded.frame.filter(pl.col("test_id") == f"{E2E}::test_flaky")
@@ -276,4 +307,6 @@ def test_xunit1_file_attribute_gives_the_same_node_ids(reports: Path) -> None:
     """JUnit with file attributes (xunit1) yields exactly the node ids reportlog has."""
     xml = (reports / "run2.xml").read_text()
     assert 'file="tests/e2e/test_ws.py"' in xml
-    assert set(read_tests(reports / "run2.xml").frame["test_id"]) == set(read_tests(reports / "run2.jsonl").frame["test_id"])
+    assert set(read_tests(reports / "run2.xml").frame["test_id"]) == set(
+        read_tests(reports / "run2.jsonl").frame["test_id"]
+    )

@@ -23,7 +23,11 @@ _OUTCOMES = {"passed", "failed", "error", "skipped", "xfailed", "xpassed"}
 
 
 def _number(value: Any) -> float | None:
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value < _LATEST_EPOCH:
+    if (
+        isinstance(value, (int, float))
+        and not isinstance(value, bool)
+        and 0 <= value < _LATEST_EPOCH
+    ):
         return float(value)
     return None
 
@@ -71,11 +75,22 @@ def read_json_report(doc: dict[str, Any], path: str, *, strict: bool = False) ->
     for collector in doc.get("collectors") or []:
         if isinstance(collector, dict) and collector.get("outcome") == "failed":
             message = join_message("collection failed", str(collector.get("longrepr") or ""))
-            report.rows.append(make_row(str(collector.get("nodeid") or "<collection>"), "error",
-                                        report=report, message=message, duration_s=0.0))
+            report.rows.append(
+                make_row(
+                    str(collector.get("nodeid") or "<collection>"),
+                    "error",
+                    report=report,
+                    message=message,
+                    duration_s=0.0,
+                )
+            )
     cases: list[tuple[str, str, float, str | None]] = []
     for index, test in enumerate(tests):
-        if not isinstance(test, dict) or not isinstance(test.get("nodeid"), str) or not test["nodeid"]:
+        if (
+            not isinstance(test, dict)
+            or not isinstance(test.get("nodeid"), str)
+            or not test["nodeid"]
+        ):
             report.skip(f"test entry #{index + 1} without a nodeid", None, strict=strict)
             continue
         phases = {w: test[w] for w in _PHASES if isinstance(test.get(w), dict)}
@@ -84,10 +99,26 @@ def read_json_report(doc: dict[str, Any], path: str, *, strict: bool = False) ->
         cases.append((test["nodeid"], _outcome(test, phases), seconds, message))
     created, session_s = _number(doc.get("created")), _number(doc.get("duration"))
     start = None
-    if created is not None and session_s is not None and created - session_s > 0 and created < _LATEST_EPOCH:
+    if (
+        created is not None
+        and session_s is not None
+        and created - session_s > 0
+        and created < _LATEST_EPOCH
+    ):
         start = datetime.fromtimestamp(created - session_s, UTC)
     windows = estimate_windows([c[2] for c in cases], start, session_s)
     for (test_id, outcome, seconds, message), (t0, t1, unc) in zip(cases, windows, strict=True):
-        report.rows.append(make_row(test_id, outcome, report=report, message=message, duration_s=seconds,
-                                    start=t0, stop=t1, uncertainty_s=unc, clock="utc" if t0 else "none"))
+        report.rows.append(
+            make_row(
+                test_id,
+                outcome,
+                report=report,
+                message=message,
+                duration_s=seconds,
+                start=t0,
+                stop=t1,
+                uncertainty_s=unc,
+                clock="utc" if t0 else "none",
+            )
+        )
     return report

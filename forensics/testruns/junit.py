@@ -33,24 +33,34 @@ def _seconds(value: str | None) -> float | None:
     if value is None:
         return None
     try:
-        seconds = float(value.replace(",", ""))
+        seconds = float(value)
     except ValueError:
         return None
     # A week bounds any real test session; larger values are damage, not durations.
     return seconds if 0 <= seconds <= 7 * 86400 else None
 
 
-def _suite_start(suite: ET.Element, report: ParsedReport, strict: bool) -> tuple[datetime | None, str]:
+def _suite_start(
+    suite: ET.Element, report: ParsedReport, strict: bool
+) -> tuple[datetime | None, str]:
     raw = suite.get("timestamp")
     if not raw:
         return None, "none"
     try:
         stamp = datetime.fromisoformat(raw.strip())
     except ValueError:
-        report.skip(f"testsuite timestamp {raw[:40]!r} unreadable (its tests left untimed)", None, strict=strict)
+        report.skip(
+            f"testsuite timestamp {raw[:40]!r} unreadable (its tests left untimed)",
+            None,
+            strict=strict,
+        )
         return None, "none"
     if not 1971 <= stamp.year <= 2200:
-        report.skip(f"testsuite timestamp {raw[:40]!r} out of range (its tests left untimed)", None, strict=strict)
+        report.skip(
+            f"testsuite timestamp {raw[:40]!r} out of range (its tests left untimed)",
+            None,
+            strict=strict,
+        )
         return None, "none"
     if stamp.tzinfo is None:
         return stamp.replace(tzinfo=UTC), "naive"
@@ -83,7 +93,9 @@ def _suites(root: ET.Element, path: str) -> list[ET.Element]:
     if root.tag == "testsuite":
         return [root]
     if root.tag != "testsuites":
-        raise TestReportError(f"XML root <{root.tag}> is not JUnit (<testsuites> or <testsuite>)", path=path)
+        raise TestReportError(
+            f"XML root <{root.tag}> is not JUnit (<testsuites> or <testsuite>)", path=path
+        )
     return list(root.iter("testsuite"))
 
 
@@ -103,8 +115,10 @@ def read_junit(data: bytes, path: str, *, strict: bool = False) -> ParsedReport:
     """
     report = ParsedReport(path=path, source_format="junit")
     root = _parse_xml(data, path)
-    by_id: dict[str, dict[str, Any]] = {}
     for suite in _suites(root, path):
+        # Within a suite a repeated id is one execution written twice; across suites (merged
+        # shard or rerun files) it is another execution and keeps its own row.
+        by_id: dict[str, dict[str, Any]] = {}
         start, clock = _suite_start(suite, report, strict)
         cases: list[tuple[str, float, str, str | None]] = []
         for case in suite.findall("testcase"):
@@ -119,8 +133,17 @@ def read_junit(data: bytes, path: str, *, strict: bool = False) -> ParsedReport:
             [c[1] for c in cases], start, _seconds(suite.get("time")), rounding_s=_JUNIT_ROUNDING_S
         )
         for (test_id, seconds, outcome, message), (t0, t1, unc) in zip(cases, windows, strict=True):
-            row = make_row(test_id, outcome, report=report, message=message, duration_s=seconds,
-                           start=t0, stop=t1, uncertainty_s=unc, clock=clock if t0 else "none")
+            row = make_row(
+                test_id,
+                outcome,
+                report=report,
+                message=message,
+                duration_s=seconds,
+                start=t0,
+                stop=t1,
+                uncertainty_s=unc,
+                clock=clock if t0 else "none",
+            )
             if test_id in by_id:
                 # pytest writes a second testcase for a call failure followed by a teardown error.
                 _absorb(by_id[test_id], row)
@@ -136,4 +159,6 @@ def _absorb(first: dict[str, Any], again: dict[str, Any]) -> None:
     first["message"] = join_message(first["message"], again["message"])
     if first["start"] is not None and again["stop"] is not None:
         first["stop"] = max(first["stop"], again["stop"])
-        first["window_uncertainty_s"] = max(first["window_uncertainty_s"] or 0.0, again["window_uncertainty_s"] or 0.0)
+        first["window_uncertainty_s"] = max(
+            first["window_uncertainty_s"] or 0.0, again["window_uncertainty_s"] or 0.0
+        )

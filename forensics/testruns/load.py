@@ -83,8 +83,16 @@ def _read_one(path: Path, strict: bool) -> ParsedReport:
     if _is_reportlog(data):
         return read_reportlog(data, where, strict=strict)
     doc = _parse_json(data, where)
-    if isinstance(doc, dict) and isinstance(doc.get("tests"), list) and ("created" in doc or "summary" in doc):
+    if (
+        isinstance(doc, dict)
+        and isinstance(doc.get("tests"), list)
+        and ("created" in doc or "summary" in doc)
+    ):
         return read_json_report(doc, where, strict=strict)
+    if isinstance(doc, dict) and "summary" in doc and "created" in doc:
+        raise TestReportError(
+            "pytest-json-report without tests (written with --json-report-summary?)", path=where
+        )
     raise TestReportError(
         "JSON but not a pytest report (expected pytest-json-report or pytest-reportlog)", path=where
     )
@@ -97,7 +105,9 @@ def _read_guarded(path: Path, strict: bool) -> ParsedReport:
         raise
     except (OverflowError, ValueError, RecursionError, MemoryError) as err:
         # Damaged numbers or nesting deep inside a report: the user needs the file, not a traceback.
-        raise TestReportError(f"unreadable report content ({type(err).__name__})", path=path) from None
+        raise TestReportError(
+            f"unreadable report content ({type(err).__name__})", path=path
+        ) from None
 
 
 def read_tests(*paths: str | Path, strict: bool = False) -> LoadedTests:

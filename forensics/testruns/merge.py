@@ -39,7 +39,9 @@ class Run:
         return min(starts) if starts else None
 
 
-def _overlaps(a: tuple[datetime, datetime], b: tuple[datetime, datetime], shift_s: float = 0.0) -> bool:
+def _overlaps(
+    a: tuple[datetime, datetime], b: tuple[datetime, datetime], shift_s: float = 0.0
+) -> bool:
     shift = timedelta(seconds=shift_s)
     return a[0] + shift - _OVERLAP_SLACK <= b[1] and b[0] - _OVERLAP_SLACK <= a[1] + shift
 
@@ -97,7 +99,9 @@ def richer_message(a: str | None, b: str | None) -> str | None:
         return a or b
     main, other = (a, b) if len(a) >= len(b) else (b, a)
     have = {line.strip() for line in main.splitlines()}
-    extra = [line for line in other.splitlines() if not _is_banner(line) and line.strip() not in have]
+    extra = [
+        line for line in other.splitlines() if not _is_banner(line) and line.strip() not in have
+    ]
     return main + "\n\n--- also reported ---\n" + "\n".join(extra) if extra else main
 
 
@@ -105,7 +109,15 @@ def _merge_row(base: dict[str, Any], other: dict[str, Any]) -> None:
     if FORMAT_PRECISION[other["source_format"]] > FORMAT_PRECISION[base["source_format"]] or (
         base["start"] is None and other["start"] is not None
     ):
-        for key in ("start", "stop", "window_uncertainty_s", "clock", "duration_s", "source_file", "source_format"):
+        for key in (
+            "start",
+            "stop",
+            "window_uncertainty_s",
+            "clock",
+            "duration_s",
+            "source_file",
+            "source_format",
+        ):
             base[key] = other[key]
     if is_failure(other["outcome"]) and not is_failure(base["outcome"]):
         base["outcome"] = other["outcome"]

@@ -43,7 +43,10 @@ class ParsedReport:
             return None
         slack = max((r["window_uncertainty_s"] or 0.0) for r in self.rows)
         lo = min(starts).timestamp() - slack
-        hi = max(r["stop"] or r["start"] for r in self.rows if r["start"] is not None).timestamp() + slack
+        hi = (
+            max(r["stop"] or r["start"] for r in self.rows if r["start"] is not None).timestamp()
+            + slack
+        )
         return datetime.fromtimestamp(lo, UTC), datetime.fromtimestamp(hi, UTC)
 
     @property
@@ -88,6 +91,7 @@ def join_message(*parts: str | None) -> str | None:
     """Non-empty parts joined by blank lines; ``None`` when nothing is left."""
     kept = [p.strip("\n") for p in parts if p and p.strip()]
     return "\n\n".join(kept) if kept else None
+
 
 #: Which outcome a test keeps when one report lists it twice (a call failure plus a teardown
 #: error): a failure of the test body outranks an error around it, any failure outranks the rest.

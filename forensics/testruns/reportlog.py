@@ -34,7 +34,9 @@ def render_longrepr(longrepr: Any) -> str | None:
 
 
 def _render_exception(longrepr: dict[str, Any]) -> str | None:
-    chain = longrepr.get("chain") or [[longrepr.get("reprtraceback"), longrepr.get("reprcrash"), None]]
+    chain = longrepr.get("chain") or [
+        [longrepr.get("reprtraceback"), longrepr.get("reprcrash"), None]
+    ]
     lines: list[str] = []
     crash = longrepr.get("reprcrash") or {}
     if crash.get("message"):
@@ -56,14 +58,18 @@ def _render_exception(longrepr: dict[str, Any]) -> str | None:
 
 
 def _epoch(value: Any) -> datetime | None:
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 < value < 7e9:  # ns datetimes end in 2262
+    if (
+        isinstance(value, (int, float)) and not isinstance(value, bool) and 0 < value < 7e9
+    ):  # ns datetimes end in 2262
         return datetime.fromtimestamp(value, UTC)
     return None
 
 
-def _outcome(phases: list[dict[str, Any]]) -> str:
+def _outcome(phases: list[dict[str, Any]], finished: bool) -> str:
     by_when = {p["when"]: p for p in phases}
     outcomes = [p["outcome"] for p in phases]
+    if not finished and "failed" not in outcomes:
+        return "error"  # the session stopped inside this test (killed runner, timeout)
     xfail = any("wasxfail" in p for p in phases)
     if "failed" in outcomes:
         # A failing test body is a failure; a fixture failing around it is an error.
@@ -80,7 +86,10 @@ def _outcome(phases: list[dict[str, Any]]) -> str:
 def _row(report: ParsedReport, test_id: str, phases: list[dict[str, Any]]) -> dict[str, Any]:
     starts = [t for t in (_epoch(p.get("start")) for p in phases) if t]
     stops = [t for t in (_epoch(p.get("stop")) for p in phases) if t]
-    parts: list[str | None] = []
+    finished = any(p["when"] == "teardown" for p in phases)
+    parts: list[str | None] = (
+        [] if finished else ["interrupted: no teardown report (the session stopped in this test)"]
+    )
     seen_sections: set[tuple[str, str]] = set()
     for p in phases:
         if p.get("wasxfail"):
@@ -89,17 +98,29 @@ def _row(report: ParsedReport, test_id: str, phases: list[dict[str, Any]]) -> di
             parts.append(render_longrepr(p.get("longrepr")))
     for p in phases:  # later phases repeat earlier phases' captured output
         for section in p.get("sections") or []:
-            if isinstance(section, list) and len(section) == 2 and tuple(map(str, section)) not in seen_sections:
+            if (
+                isinstance(section, list)
+                and len(section) == 2
+                and tuple(map(str, section)) not in seen_sections
+            ):
                 seen_sections.add(tuple(map(str, section)))
                 parts.append(f"--- {section[0]} ---\n{section[1]}")
     timed = bool(starts and stops)
     # pytest's own duration (the phases summed), as JUnit and json-report give it; the window
     # from setup start to teardown stop also holds the moments between phases.
-    duration = sum(float(p["duration"]) for p in phases if isinstance(p.get("duration"), (int, float)))
+    duration = sum(
+        float(p["duration"]) for p in phases if isinstance(p.get("duration"), (int, float))
+    )
     return make_row(
-        test_id, _outcome(phases), report=report, message=join_message(*parts), duration_s=duration,
-        start=min(starts) if timed else None, stop=max(stops) if timed else None,
-        uncertainty_s=0.0 if timed else None, clock="utc" if timed else "none",
+        test_id,
+        _outcome(phases, finished),
+        report=report,
+        message=join_message(*parts),
+        duration_s=duration,
+        start=min(starts) if timed else None,
+        stop=max(stops) if timed else None,
+        uncertainty_s=0.0 if timed else None,
+        clock="utc" if timed else "none",
     )
 
 
@@ -126,15 +147,22 @@ def read_reportlog(data: bytes, path: str, *, strict: bool = False) -> ParsedRep
         if kind == "CollectReport" and entry.get("outcome") == "failed":
             test_id = str(entry.get("nodeid") or "<collection>")
             message = join_message("collection failed", render_longrepr(entry.get("longrepr")))
-            report.rows.append(make_row(test_id, "error", report=report, message=message, duration_s=0.0))
+            report.rows.append(
+                make_row(test_id, "error", report=report, message=message, duration_s=0.0)
+            )
         if kind != "TestReport":
             continue
         test_id, when, outcome = entry.get("nodeid"), entry.get("when"), entry.get("outcome")
-        if not isinstance(test_id, str) or not test_id or when not in _PHASES or not isinstance(outcome, str):
+        if (
+            not isinstance(test_id, str)
+            or not test_id
+            or when not in _PHASES
+            or not isinstance(outcome, str)
+        ):
             report.skip("TestReport without nodeid, when or outcome", number, strict=strict)
             continue
         phases = open_attempt.get(test_id)
-        if phases is None or when == "setup" and any(p["when"] == "setup" for p in phases):
+        if phases is None or (when == "setup" and any(p["when"] == "setup" for p in phases)):
             phases = open_attempt[test_id] = []
             attempts.append((test_id, phases))
         phases.append(entry)

@@ -1,0 +1,272 @@
+"""The classification engine: structure and text weighed into one verdict per failed test."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import polars as pl
+import pytest
+
+from forensics.classify import classify, load_rules
+from forensics.correlate.link import LINK_SCHEMA, WINDOW_SCHEMA, Correlation
+from forensics.result import Verdict
+from forensics.schema import LOG_SCHEMA, TEST_SCHEMA
+
+T0 = datetime(2026, 3, 2, 10, 0, 0, tzinfo=UTC)
+TRACE = "0af7651916cd43dd8448eb211c80319c"
+WS_FAILURE = "websockets.exceptions.InvalidStatus: server rejected WebSocket connection: HTTP 403"
+RULES = load_rules()
+
+
+def entry(t: float = 0.0, **fields: Any) -> dict[str, Any]:
+    """One log-frame row; ``payload`` may be a dict (stored as JSON text like the loader does)."""
+    row: dict[str, Any] = dict.fromkeys(LOG_SCHEMA)
+    row.update(severity="INFO", insert_id=f"id-{t}-{len(fields)}", project="proj")
+    for key in ("payload", "labels"):
+        if isinstance(fields.get(key), (dict, list)):
+            fields[key] = json.dumps(fields[key])
+    row.update(fields)
+    row["timestamp"] = T0 + timedelta(seconds=t)
+    if row["log_id"] and not row["log_name"]:
+        row["log_name"] = "projects/proj/logs/" + row["log_id"].replace("/", "%2F")
+    return row
+
+
+def run_request(status: int = 403, path: str = "/ws", t: float = 0.0, trace: str | None = TRACE, **kw: Any) -> dict[str, Any]:
+    """A Cloud Run request-log entry."""
+    return entry(
+        t,
+        log_id="run.googleapis.com/requests",
+        resource_type="cloud_run_revision",
+        service="backend",
+        http_status=status,
+        http_method="GET",
+        http_path=path,
+        http_url=f"https://backend-xyz.a.run.app{path}",
+        http_latency_s=0.004,
+        severity="WARNING" if status < 500 else "ERROR",
+        trace=trace,
+        payload_kind="text" if kw.get("message") else None,
+        **kw,
+    )
+
+
+def lb_request(status: int = 403, payload: dict[str, Any] | None = None, t: float = 0.0, **kw: Any) -> dict[str, Any]:
+    """An external HTTP(S) load balancer request-log entry."""
+    return entry(
+        t,
+        log_id="requests",
+        resource_type="http_load_balancer",
+        http_status=status,
+        http_method="GET",
+        http_path="/ws",
+        trace=kw.pop("trace", TRACE),
+        payload_kind="json",
+        payload={"@type": "type.googleapis.com/google.cloud.loadbalancing.type.LoadBalancerLogEntry", **(payload or {})},
+        **kw,
+    )
+
+
+def app_line(message: str, t: float = 0.05, severity: str = "WARNING", trace: str | None = None, **kw: Any) -> dict[str, Any]:
+    """A line the service wrote to stdout (text payload unless ``payload`` is given)."""
+    return entry(
+        t,
+        log_id=kw.pop("log_id", "run.googleapis.com/stdout"),
+        resource_type="cloud_run_revision",
+        service="backend",
+        severity=severity,
+        message=message,
+        trace=trace,
+        payload_kind="json" if kw.get("payload") else "text",
+        **kw,
+    )
+
+
+def verdicts(
+    rows: list[dict[str, Any]],
+    links: list[tuple[str, int, str, float]] | None = None,
+    tests: list[tuple[str, str]] | None = None,
+    notes: dict[str, str] | None = None,
+    rules: Any = RULES,
+) -> list[Verdict]:
+    """Classify hand-built rows; by default every row is linked to test ``t`` by trace at 1.0."""
+    logs = pl.DataFrame(rows, schema=LOG_SCHEMA).with_row_index("row")
+    tests = tests or [("t", "failed")]
+    if links is None:
+        links = [(tests[0][0], i, "trace", 1.0) for i in range(len(rows))]
+    test_frame = pl.DataFrame(
+        [{"test_id": tid, "outcome": outcome, "order": i, "message": WS_FAILURE} for i, (tid, outcome) in enumerate(tests)],
+        schema=TEST_SCHEMA,
+    )
+    link_frame = pl.DataFrame([dict(zip(LINK_SCHEMA, link, strict=True)) for link in links], schema=LINK_SCHEMA)
+    correlation = Correlation(0.0, 0.5, "trace ids", pl.DataFrame(schema=WINDOW_SCHEMA), link_frame, notes=notes or {})
+    return classify(test_frame, logs, correlation, rules)
+
+
+def one(rows: list[dict[str, Any]], **kw: Any) -> Verdict:
+    (v,) = verdicts(rows, **kw)
+    return v
+
+
+# --- structure --------------------------------------------------------------------------------
+
+
+def test_one_verdict_per_failed_test_in_test_order() -> None:
+    """Passed and skipped tests get no verdict; failed and error ones keep the run's order."""
+    vs = verdicts(
+        [run_request()],
+        links=[],
+        tests=[("a", "passed"), ("b", "error"), ("c", "skipped"), ("d", "failed")],
+    )
+    assert [v.test_id for v in vs] == ["b", "d"]
+
+
+def test_nothing_linked_is_unknown_with_the_correlation_note() -> None:
+    """A test with no linked rows is unknown and says why, in correlate's words when it has them."""
+    v = one([run_request()], links=[], notes={"t": "no entries in the window (export ends 10:00:00)"})
+    assert v.root_cause == "unknown"
+    assert v.confidence == 0.0
+    assert v.reason == "no entries in the window (export ends 10:00:00)"
+
+
+def test_nothing_linked_without_note_still_gives_a_reason() -> None:
+    """Without a correlation note the reason still names what is missing."""
+    v = one([run_request()], links=[])
+    assert v.root_cause == "unknown" and "no log entries linked" in (v.reason or "")
+
+
+def test_bare_websocket_403_from_the_app_is_unknown() -> None:
+    """A uvicorn/Starlette 403 on a WebSocket handshake with no decision log names no app cause."""
+    rows = [
+        run_request(403),
+        app_line('INFO:     169.254.1.1:40000 - "WebSocket /ws" 403', t=0.01, severity="INFO"),
+        app_line("INFO:     connection rejected (403 Forbidden)", t=0.02, severity="INFO"),
+    ]
+    v = one(rows)
+    assert v.root_cause == "unknown"
+    assert "no app log says why" in (v.reason or "")
+    assert "WebSocket" in (v.reason or "")
+
+
+def test_bare_uvicorn_line_without_request_entry_is_unknown() -> None:
+    """Only the app's access line (export without request logs): still no app label."""
+    v = one([app_line('INFO:     127.0.0.1:47924 - "WebSocket /ws?token=bad" 403', severity="INFO")])
+    assert v.root_cause == "unknown"
+    assert "no app log says why" in (v.reason or "")
+
+
+def test_app_decision_line_tied_to_the_rejected_request_decides() -> None:
+    """The 403 entry plus an app line naming the check gives the app label with both as evidence."""
+    rows = [run_request(403), app_line("ws rejected: missing token", trace=TRACE)]
+    v = one(rows)
+    assert (v.root_cause, v.layer) == ("missing_jwt", "app")
+    assert v.confidence >= 0.8
+    assert {e.log_id for e in v.evidence} == {"run.googleapis.com/requests", "run.googleapis.com/stdout"}
+    assert any(e.summary == "403 GET /ws run.googleapis.com/requests" for e in v.evidence)
+    assert any(e.summary == "WARNING backend: ws rejected: missing token" for e in v.evidence)
+
+
+def test_evidence_timestamps_are_rfc3339_utc() -> None:
+    """Evidence carries the entry's time as RFC 3339 in UTC, and the insertId to find it again."""
+    rows = [run_request(403, insert_id="req-1"), app_line("ws rejected: missing token", trace=TRACE, insert_id="app-1")]
+    v = one(rows)
+    assert [e.insert_id for e in v.evidence] == ["req-1", "app-1"]
+    assert v.evidence[0].timestamp == "2026-03-02T10:00:00.000000Z"
+    assert v.evidence[0].log_name == "projects/proj/logs/run.googleapis.com%2Frequests"
+
+
+def test_weak_links_lower_confidence() -> None:
+    """The same decision line counts for less when it is tied to the test only by time window."""
+    strong = one([run_request(403), app_line("ws rejected: missing token", trace=TRACE)])
+    weak = one(
+        [run_request(403, trace=None), app_line("ws rejected: missing token", t=30)],
+        links=[("t", 0, "window", 0.5), ("t", 1, "window", 0.5)],
+    )
+    assert weak.confidence < strong.confidence
+
+
+def test_very_weak_link_alone_does_not_decide() -> None:
+    """A decision line tied only by a weak window link and no request entry is not enough."""
+    v = one([app_line("ws rejected: missing token")], links=[("t", 0, "window", 0.2)])
+    assert v.root_cause == "unknown"
+    assert "weak evidence for missing_jwt" in (v.reason or "")
+
+
+def test_conflicting_app_lines_for_the_same_test_give_unknown() -> None:
+    """Two strongly supported different causes for one test: say so instead of guessing."""
+    rows = [
+        run_request(403),
+        app_line("ws rejected: missing token", trace=TRACE),
+        app_line("Not allowed by CORS", trace=TRACE, t=0.06),
+    ]
+    v = one(rows)
+    assert v.root_cause == "unknown"
+    assert (v.reason or "").startswith("conflicting evidence: ")
+    assert "missing_jwt" in (v.reason or "") and "cors_origin" in (v.reason or "")
+
+
+def test_a_weak_rival_only_lowers_confidence() -> None:
+    """A runner-up much weaker than the best lowers the confidence but keeps the label."""
+    alone = one([run_request(403), app_line("jwt expired", trace=TRACE)])
+    rivalled = one(
+        [run_request(403), app_line("jwt expired", trace=TRACE), app_line("ws rejected: missing token", t=0.06)],
+        links=[("t", 0, "trace", 1.0), ("t", 1, "trace", 1.0), ("t", 2, "window", 0.3)],
+    )
+    assert rivalled.root_cause == alone.root_cause == "invalid_jwt"
+    assert rivalled.confidence < alone.confidence
+
+
+def test_specific_reading_beats_generic_on_the_same_line() -> None:
+    """'auth middleware rejected: token expired' is invalid_jwt, not middleware_rejection."""
+    v = one([run_request(403), app_line("AuthMiddleware rejected request: token expired", severity="ERROR", trace=TRACE)])
+    assert (v.root_cause, v.detail) == ("invalid_jwt", "expired")
+    assert v.confidence >= 0.8
+
+
+def test_explanation_names_entries_and_confidence_basis() -> None:
+    """The explanation says what happened, cites the entries and the confidence basis."""
+    v = one([run_request(403), app_line("Signature verification failed", trace=TRACE)])
+    assert v.root_cause == "invalid_jwt" and v.detail == "bad_signature"
+    assert "rejected the token" in v.explanation
+    assert "403 GET /ws" in v.explanation
+    assert "Confidence" in v.explanation and "invalid-jwt-bad-signature" in v.explanation
+    assert v.rule == "invalid-jwt-bad-signature"
+
+
+def test_secrets_in_app_lines_never_reach_the_verdict() -> None:
+    """A JWT or bypass key quoted by a log line is redacted in evidence and explanation."""
+    jwt = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJ1c2VyLTEyMyIsImV4cCI6MX0.c2lnbmF0dXJlLXZhbHVlLXh5eg"
+    rows = [run_request(403), app_line(f"ws rejected: Signature has expired token={jwt}", trace=TRACE)]
+    v = one(rows)
+    assert v.root_cause == "invalid_jwt"
+    blob = json.dumps(v.to_dict())
+    assert jwt not in blob and jwt[:40] not in blob
+
+
+def test_app_log_of_another_request_does_not_explain_this_one() -> None:
+    """An app line with a different trace is not evidence about this test's request."""
+    other = "ffffffffffffffffffffffffffffffff"
+    rows = [run_request(403), app_line("ws rejected: missing token", trace=other)]
+    v = one(rows, links=[("t", 0, "trace", 1.0), ("t", 1, "window", 0.3)])
+    assert v.root_cause == "unknown"
+
+
+@pytest.mark.parametrize("via_strength", [1.0, 0.6])
+def test_links_from_correlate_detail_columns_are_used(via_strength: float) -> None:
+    """request_row from correlate ties an app line without trace to its request entry."""
+    rows = [run_request(403, trace=None), app_line("Not authenticated", t=5.0)]
+    logs = pl.DataFrame(rows, schema=LOG_SCHEMA).with_row_index("row")
+    links = pl.DataFrame(
+        [
+            {"test_id": "t", "row": 0, "via": "url", "strength": via_strength, "role": "request", "request_row": 0},
+            {"test_id": "t", "row": 1, "via": "app_join", "strength": 0.6, "role": "app", "request_row": 0},
+        ],
+        schema={**LINK_SCHEMA, "role": pl.String, "request_row": pl.UInt32},
+    )
+    tests = pl.DataFrame([{"test_id": "t", "outcome": "failed", "message": WS_FAILURE}], schema=TEST_SCHEMA)
+    corr = Correlation(0.0, 0.5, "x", pl.DataFrame(schema=WINDOW_SCHEMA), links)
+    (v,) = classify(tests, logs, corr, RULES)
+    assert v.root_cause == "missing_jwt"
+    assert len(v.evidence) == 2

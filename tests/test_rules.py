@@ -1,0 +1,210 @@
+"""Rule files: loading, validation with file and line, the lint mode, user overrides."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from forensics.classify import Rule, RuleSet, check_rules, load_rules
+from forensics.classify.rules import BUILTIN_DIR
+from forensics.exceptions import RuleError
+from forensics.labels import LABELS, UNKNOWN
+from tests.test_classify import TRACE, app_line, one, run_request
+
+GOOD = """\
+id: my-team-bypass
+label: missing_bypass_header
+layer: app
+weight: 0.9
+description: Our gateway's wording for a missing bypass key.
+match:
+  role: app
+  message: 'gateway: e2e pass absent'
+"""
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def test_shipped_rules_load_without_problems() -> None:
+    """Every shipped rule file is valid; check_rules() with no paths checks them."""
+    assert check_rules() == []
+    rules = load_rules()
+    assert isinstance(rules, RuleSet) and len(rules) >= 40
+    assert len({r.id for r in rules}) == len(rules)
+
+
+def test_every_label_has_shipped_rules() -> None:
+    """Each TAXONOMY label but unknown can be decided by at least one shipped rule."""
+    labels = {r.label for r in load_rules()}
+    assert labels == set(LABELS) - {UNKNOWN}
+
+
+def test_shipped_rule_files_stay_small() -> None:
+    """Rule files stay reviewable: one file per label, none longer than 220 lines."""
+    for path in BUILTIN_DIR.glob("*.yaml"):
+        assert len(path.read_text().splitlines()) <= 220, path.name
+
+
+def test_rules_are_frozen_and_carry_their_source() -> None:
+    """A Rule cannot be changed after loading and says where it was defined."""
+    rule = load_rules().by_id("invalid-jwt-expired")
+    assert rule.label == "invalid_jwt" and rule.detail == "expired" and rule.layer == "app"
+    assert rule.source.endswith(".yaml:" + rule.source.rsplit(":", 1)[1])
+    assert "invalid_jwt.yaml" in rule.source
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        rule.weight = 0.1  # type: ignore[misc]
+
+
+def test_check_rules_reports_every_broken_rule_with_its_line(tmp_path: Path) -> None:
+    """One lint run reports every problem in every file, each with file and the right line."""
+    write(
+        tmp_path,
+        "broken.yaml",
+        """\
+id: bad-label
+label: not_a_label
+weight: 0.5
+description: x
+match:
+  role: app
+---
+id: bad-regex
+label: missing_jwt
+weight: 0.5
+description: x
+match:
+  message: '(unclosed'
+---
+id: bad-field
+label: missing_jwt
+weight: 2
+description: x
+match:
+  http_stattus: 403
+  http_status: forbidden
+---
+label: app_error
+description: x
+match:
+  role: app
+""",
+    )
+    write(tmp_path, "syntax.yaml", "id: s\nlabel: app_error\nmatch: [unclosed\n")
+    problems = check_rules(tmp_path)
+    found = {(Path(p).name, line, msg.split(" ")[0]) for p, line, msg in problems}
+    messages = " | ".join(m for _, _, m in problems)
+    assert ("broken.yaml", 2, "unknown") in found  # unknown label, on the label line
+    assert any(line == 13 and "bad regex '(unclosed'" in m for _, line, m in problems)
+    assert ("broken.yaml", 17, "weight") in found  # weight out of range
+    assert any(line == 20 and "unknown field or condition 'http_stattus'" in m for _, line, m in problems)
+    assert any(line == 21 and "number column" in m for _, line, m in problems)  # wrong type
+    assert any("missing required key 'id'" in m for _, _, m in problems)
+    assert any("missing required key 'weight'" in m for _, _, m in problems)
+    assert any(Path(p).name == "syntax.yaml" and line is not None and "YAML syntax error" in m for p, line, m in problems)
+    assert len(problems) >= 8, messages
+
+
+def test_duplicate_ids_and_keys_are_reported(tmp_path: Path) -> None:
+    """Two rules with one id, or a key given twice, are problems with the line of the repeat."""
+    write(tmp_path, "a.yaml", GOOD + "---\n" + GOOD)
+    write(tmp_path, "b.yaml", GOOD.replace("weight: 0.9", "weight: 0.9\nweight: 0.8").replace("my-team-bypass", "other"))
+    problems = check_rules(tmp_path)
+    assert any("duplicate rule id 'my-team-bypass'" in m and line == 10 for _, line, m in problems)
+    assert any("duplicate key 'weight'" in m and line == 5 for _, line, m in problems)
+
+
+def test_wrong_types_and_unknown_kinds_are_reported(tmp_path: Path) -> None:
+    """Bad roles, comparisons, severities, layers and paths each give a problem."""
+    write(
+        tmp_path,
+        "types.yaml",
+        """\
+- id: t1
+  label: iam_denied
+  layer: app
+  weight: 0.5
+  description: edge label on the app layer
+  match: {role: server}
+- id: t2
+  label: app_error
+  weight: 0.5
+  description: x
+  match:
+    severity: {gte: LOUD}
+    payload.: 1
+    no_app_log: maybe
+    http_status: {between: [1, 2]}
+""",
+    )
+    messages = [m for _, _, m in check_rules(tmp_path)]
+    for needle in ("contradicts", "unknown role", "unknown severity", "bad path", "no_app_log must be", "unknown comparison"):
+        assert any(needle in m for m in messages), needle
+
+
+def test_load_rules_raises_rule_error_with_all_problems(tmp_path: Path) -> None:
+    """load_rules refuses broken user rules; the error names file and line and carries them all."""
+    write(tmp_path, "x.yaml", GOOD.replace("missing_bypass_header", "bogus") + "---\n" + GOOD.replace("0.9", "-1"))
+    with pytest.raises(RuleError) as err:
+        load_rules(tmp_path)
+    assert len(err.value.problems) == 2
+    assert str(err.value).startswith(f"{tmp_path / 'x.yaml'}:2: unknown label 'bogus'")
+    assert "(and 1 more)" in str(err.value)
+
+
+def test_missing_rule_path_is_a_problem(tmp_path: Path) -> None:
+    """A rule folder that does not exist is reported, not ignored."""
+    assert check_rules(tmp_path / "nope") == [(str(tmp_path / "nope"), None, "no such rule file or folder")]
+
+
+def test_user_rule_adds_a_wording(tmp_path: Path) -> None:
+    """A user rule file teaches the classifier a house wording without touching code."""
+    write(tmp_path, "house.yaml", GOOD)
+    rows = [run_request(403), app_line("gateway: e2e pass absent", trace=TRACE)]
+    assert one(rows).root_cause == "unknown"
+    v = one(rows, rules=load_rules(tmp_path))
+    assert (v.root_cause, v.rule) == ("missing_bypass_header", "my-team-bypass")
+
+
+def test_user_rule_overrides_a_builtin_by_id(tmp_path: Path) -> None:
+    """A user rule with a shipped rule's id replaces it; ``disabled: true`` turns one off."""
+    write(
+        tmp_path,
+        "override.yml",
+        """\
+id: invalid-jwt-expired
+label: invalid_jwt
+detail: exp_claim
+weight: 0.9
+description: our own expired rule
+match:
+  role: app
+  message: 'token expired'
+---
+id: missing-jwt-words
+label: missing_jwt
+weight: 0.5
+description: not used in our environment
+disabled: true
+match: {role: app}
+""",
+    )
+    rules = load_rules(tmp_path)
+    assert rules.by_id("invalid-jwt-expired").detail == "exp_claim"
+    assert "override.yml" in rules.by_id("invalid-jwt-expired").source
+    with pytest.raises(KeyError):
+        rules.by_id("missing-jwt-words")
+    assert len(rules) == len(load_rules()) - 1
+
+
+def test_builtin_false_loads_only_user_rules(tmp_path: Path) -> None:
+    """builtin=False gives exactly the user's rules."""
+    write(tmp_path, "house.yaml", GOOD)
+    rules = load_rules(tmp_path, builtin=False)
+    assert [r.id for r in rules] == ["my-team-bypass"]
+    assert isinstance(rules.rules[0], Rule)

@@ -73,7 +73,10 @@ def _offset_text(result: TriageResult) -> str:
     text = f"runner clock offset {offset:+.2f} s"
     if err:
         text += f" ± {err:.2f} s"
-    return text + (f" ({method})" if method else "")
+    # The method can be a sentence ("request order (18 of 18 timed tests ...); naive clock ..."):
+    # its first clause is what a title has room for.
+    short = re.split(r" \(|;|,", method or "", maxsplit=1)[0].strip()[:40]
+    return text + (f" ({short})" if short else "")
 
 
 def _empty(fig: Figure, ax: Axes, message: str) -> Figure:

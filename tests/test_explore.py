@@ -198,3 +198,12 @@ def test_unexplained_empty_has_schema() -> None:
     result.verdicts = []
     frame = explore.unexplained(result)
     assert frame.is_empty() and {"test_id", "message", "template"} <= set(frame.columns)
+
+
+def test_readable_redacts_and_orders_columns() -> None:
+    """Rows prepared for display keep the reading columns first and never show a secret."""
+    result = make_result(with_secret=True)
+    frame = explore.readable(result, explore.filter_logs(result.logs, service="auth-staging"))
+    assert frame.columns[:2] == ["timestamp", "service"] and "layer" in frame.columns
+    assert SECRET_JWT not in frame.item(0, "message")
+    assert "REDACTED" in frame.item(0, "message")

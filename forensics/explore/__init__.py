@@ -15,6 +15,7 @@ from forensics.explore.frames import (
     filter_logs,
     linked_rows,
     neighbourhood,
+    readable,
     request_behind,
     unexplained,
 )
@@ -31,6 +32,7 @@ __all__ = [
     "mask",
     "mask_one",
     "neighbourhood",
+    "readable",
     "request_behind",
     "templates",
     "unexplained",

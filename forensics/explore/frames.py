@@ -57,6 +57,28 @@ def annotate(logs: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+#: Columns a person reads first, in reading order; others present (via, evidence, layer) follow.
+_READABLE = ("timestamp", "service", "log_id", "severity", "http_status", "http_method", "http_path", "message")
+_EXTRA = ("role", "layer", "evidence", "via", "strength", "trace", "insert_id")
+_SCRUBBED = ("message", "http_path", "http_url", "http_user_agent", "http_referer", "payload", "labels")
+
+
+def readable(result: TriageResult, logs: pl.DataFrame, *, extra: tuple[str, ...] = ()) -> pl.DataFrame:
+    """The columns of ``logs`` a person reads, secrets redacted, for showing in a notebook.
+
+    Args:
+        result: the triage the rows come from (its ``scrub`` decides redaction).
+        logs: log rows (any frame with log-frame columns).
+        extra: further columns to keep after the usual ones.
+    """
+    keep = [c for c in (*_READABLE, *_EXTRA, *extra) if c in logs.columns]
+    frame = logs.select(keep)
+    for column in _SCRUBBED:
+        if column in frame.columns:
+            frame = frame.with_columns(pl.col(column).map_elements(result.scrub, return_dtype=pl.String))
+    return frame
+
+
 def _with_row(logs: pl.DataFrame) -> pl.DataFrame:
     return logs if "row" in logs.columns else logs.with_row_index("row")
 

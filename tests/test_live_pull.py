@@ -301,3 +301,26 @@ def test_built_filters_parse_on_the_server() -> None:
     text = build_filter(since, since, services=['we"ird', "api"], extra='severity >= WARNING')
     assert compile_filter(text)({"timestamp": "2026-01-15T10:00:00Z", "severity": "ERROR",
                                  "resource": {"type": "http_load_balancer"}})
+
+
+def test_progress_shows_entries_pages_and_rate_on_a_terminal() -> None:
+    """On a terminal the progress line counts entries, pages and entries per second."""
+    import io
+
+    from rich.console import Console
+
+    from forensics.live.progress import PullProgress
+
+    screen = io.StringIO()
+    with PullProgress(enabled=True, console=Console(file=screen, force_terminal=True, width=120)) as bar:
+        bar.update(2500, 3)
+    assert "2,500 entries" in screen.getvalue() and "3 pages" in screen.getvalue()
+    assert "entries/s" in screen.getvalue()
+
+
+def test_no_progress_output_when_stderr_is_not_a_terminal(
+    emulator: LoggingEmulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Piped or captured stderr gets no progress bar (logs and CI stay clean)."""
+    pull_entries(resolve_target(PROJECT, emulator.url), EVERYTHING)
+    assert capsys.readouterr().err == ""

@@ -10,8 +10,9 @@ from typing import Any
 class PullProgress:
     """A rich progress display on stderr; does nothing when ``enabled`` is false."""
 
-    def __init__(self, enabled: bool):
+    def __init__(self, enabled: bool, console: Any = None):
         self.enabled = enabled
+        self._console = console
         self._progress: Any = None
         self._task: Any = None
         self._started = time.monotonic()
@@ -26,7 +27,7 @@ class PullProgress:
                 TextColumn("pulling logs: {task.fields[entries]:>9,} entries, {task.fields[pages]:>5} pages, "
                            "{task.fields[rate]:>8,.0f} entries/s"),
                 TimeElapsedColumn(),
-                console=Console(file=sys.stderr),
+                console=self._console or Console(file=sys.stderr),
                 transient=True,
             )
             self._progress.start()

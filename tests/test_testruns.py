@@ -313,3 +313,17 @@ def test_summary_only_json_report_says_what_is_missing(tmp_path: Path) -> None:
     )
     with pytest.raises(TestReportError, match="without tests"):
         read_tests(path)
+
+
+def test_untimed_reports_with_other_durations_stay_separate(tmp_path: Path) -> None:
+    """Two untimed JUnit files with equal outcomes but different durations are two runs."""
+    paths = []
+    for name, seconds in (("a.xml", (1.0, 2.0)), ("b.xml", (4.0, 0.5))):
+        path = tmp_path / name
+        path.write_text(
+            '<testsuite time="9"><testcase classname="t.test_a" name="test_x" '
+            f'time="{seconds[0]}"/><testcase classname="t.test_a" name="test_y" time="{seconds[1]}"/></testsuite>'
+        )
+        paths.append(path)
+    loaded = read_tests(*paths)
+    assert (loaded.runs, loaded.duplicates, loaded.frame.height) == (2, 0, 4)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -35,6 +36,7 @@ def leaky():
 """
 
 TEST_WS = f"""
+import json
 import os
 import sys
 import time
@@ -310,3 +312,28 @@ def test_xunit1_file_attribute_gives_the_same_node_ids(reports: Path) -> None:
     assert set(read_tests(reports / "run2.xml").frame["test_id"]) == set(
         read_tests(reports / "run2.jsonl").frame["test_id"]
     )
+
+
+def test_identical_outcomes_an_hour_apart_are_two_runs(reports: Path, tmp_path: Path) -> None:
+    """Same ids and outcomes but non-overlapping session windows: two runs, nothing merged."""
+    later = tmp_path / "later.jsonl"
+    lines = []
+    for line in (reports / "run1.jsonl").read_text().splitlines():
+        entry = json.loads(line)
+        for key in ("start", "stop"):
+            if key in entry:
+                entry[key] += 3600.0
+        lines.append(json.dumps(entry))
+    later.write_text("\n".join(lines) + "\n")
+    loaded = read_tests(reports / "run1.jsonl", later)
+    assert (loaded.runs, loaded.duplicates, loaded.frame.height) == (2, 0, 2 * len(EXPECTED))
+
+
+def test_untimed_junit_joins_its_run_by_duration_fingerprint(reports: Path, tmp_path: Path) -> None:
+    """A JUnit without timestamp merges into the json-report of the same session (durations match)."""
+    xml = (reports / "run1.xml").read_text()
+    untimed = tmp_path / "untimed.xml"
+    untimed.write_text(re.sub(r' timestamp="[^"]+"', "", xml))
+    loaded = read_tests(untimed, reports / "run1.json")
+    assert (loaded.runs, loaded.duplicates) == (1, len(EXPECTED))
+    assert loaded.frame["source_format"].unique().to_list() == ["json-report"]

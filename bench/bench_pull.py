@@ -23,9 +23,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from forensics.emulator import EntryStore, LoggingEmulator  # noqa: E402
-from forensics.emulator.synth import synthetic_entries  # noqa: E402
-from forensics.live import make_client, pull_entries, resolve_target  # noqa: E402
+from forensics.emulator import EntryStore, LoggingEmulator
+from forensics.emulator.synth import synthetic_entries
+from forensics.live import make_client, pull_entries, resolve_target
 
 PROJECT = "bench-project"
 FILTER = 'timestamp >= "2026-01-01T00:00:00Z" AND timestamp <= "2026-12-31T00:00:00Z"'

@@ -281,7 +281,7 @@ def test_credentials_file_that_does_not_exist_is_named(monkeypatch: pytest.Monke
     """A GOOGLE_APPLICATION_CREDENTIALS pointing nowhere is reported with its path."""
     missing = tmp_path / "nope.json"
     monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(missing))
-    with pytest.raises(CredentialsError, match="nope.json"):
+    with pytest.raises(CredentialsError, match=r"nope\.json"):
         make_client(resolve_target(PROJECT))
 
 

@@ -252,11 +252,7 @@ def _lookup(entry: Any, path: list[str]) -> list[Any]:
     for part in path:
         nxt: list[Any] = []
         for v in values:
-            if isinstance(v, list):
-                v_items = v
-            else:
-                v_items = [v]
-            for item in v_items:
+            for item in v if isinstance(v, list) else [v]:
                 if isinstance(item, dict) and part in item:
                     nxt.append(item[part])
         values = nxt

@@ -60,7 +60,7 @@ class PullCache:
         try:
             texts = pl.read_parquet(data_path, columns=["entry"]).get_column("entry").to_list()
             entries = [json.loads(t) for t in texts]
-        except Exception as err:  # noqa: BLE001 - any unreadable cache file is a miss, not a failure
+        except Exception as err:  # any unreadable cache file is a miss, not a failure
             print(f"forensics: note: ignoring unreadable cache file {data_path} ({type(err).__name__}); "
                   "pulling again", file=sys.stderr)
             return None

@@ -87,7 +87,7 @@ def pull_entries(
     order_by: str = "timestamp asc",
     page_size: int = PAGE_SIZE,
     max_entries: int | None = None,
-    policy: RetryPolicy = RetryPolicy(),  # noqa: B008 - frozen, so sharing the default is safe
+    policy: RetryPolicy = RetryPolicy(),  # frozen, so sharing the default is safe
     sleep: Callable[[float], None] = time.sleep,
     progress: bool | None = None,
 ) -> Pulled:
@@ -159,7 +159,7 @@ def _page_with_retries(
         stats.requests += 1
         try:
             page = api_request(method="POST", path="/entries:list", data=body)
-        except Exception as err:  # noqa: BLE001 - translate() decides what is ours
+        except Exception as err:  # translate() decides which errors are ours
             mapped = translate(err, target)
             if mapped is None:
                 raise

@@ -18,11 +18,12 @@ expired", "invalid signature", ``/auth/login``, trace ids, insertIds and request
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Mapping
 from typing import Any
 
-import regex
+import re
 
 MARK = "[REDACTED"
 
@@ -52,34 +53,36 @@ _COOKIE_ATTRS = frozenset(
 )
 
 _SECRET_WORD = r"(?:key|secret|token|passw(?:or)?d|pwd|passphrase|bypass|auth|credential|session|cookie|sig|jwt|sid|csrf|xsrf|pin|otp)"
-_NAME = rf"[\w.-]*?{_SECRET_WORD}[\w.-]*+"
+# one possessive run of name characters that contains a secret word: linear time on long words
+_NAME = rf"(?=[\w.-]*?{_SECRET_WORD})[\w.-]++"
 _SEP_Q = r"[ \t]*[:=][ \t]*"
+_FIELD_TRIGGER = re.compile(_SECRET_WORD)
+_TOKEN_TRIGGER = re.compile(r"AIza|ya29\.|gh[pousr]_|AKIA|ASIA|xox[abprs]-")
 
-_PRIVATE_KEY = regex.compile(
-    r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY-----(?:.*?-----END[A-Z0-9 ]*PRIVATE KEY-----|[A-Za-z0-9+/=\s\\]*)",
-    regex.DOTALL,
-)
-_URL_USERINFO = regex.compile(r"(?<=://)([^\s/:@\"']+):(?!\[REDACTED)([^\s/@\"']+)@")
-_AUTHORIZATION = regex.compile(
+_PK_BEGIN = re.compile(r"-----BEGIN[A-Z0-9 ]{0,40}PRIVATE KEY-----")
+_PK_END = re.compile(r"-----END[A-Z0-9 ]{0,40}PRIVATE KEY-----")
+_PK_BODY = re.compile(r"[A-Za-z0-9+/=\s\\]*")
+_URL_USERINFO = re.compile(r"(?<=://)([^\s/:@\"']+):(?!\[REDACTED)([^\s/@\"']+)@")
+_AUTHORIZATION = re.compile(
     r"(?i)(?<![\w-])((?:proxy-)?authorization\\*[\"']?" + _SEP_Q + r"\\*[\"']?)"
     r"(?:(bearer|basic|digest|negotiate|token|apikey|jwt|dpop|hmac)[ \t]+)?+"
     r"(?!\[REDACTED)([^\s\"',;\\]+)"
 )
-_COOKIE = regex.compile(
+_COOKIE = re.compile(
     r"(?i)(?<![\w-])((?:set-)?cookie)(\\*[\"']?" + _SEP_Q + r"\\*[\"']?)([^\r\n\"\\]*)"
 )
 #: ``"name": "value"``, ``'name': 'value'``, ``\"name\": \"value\"`` (JSON inside a string).
-_QUOTED_FIELD = regex.compile(
+_QUOTED_FIELD = re.compile(
     r"(?i)(?P<nq>\\*[\"'])(?P<name>" + _NAME + r")(?P=nq)(?P<sep>[ \t]*[:=][ \t]*|,[ \t]*(?=b?\\*[\"']))"
     r"(?P<b>b?)(?P<vq>\\*[\"'])(?!\[REDACTED)(?P<val>[^\n]*?)(?<!\\)(?P=vq)"
 )
 #: ``name=value``, ``name: value``, ``?name=value&``, ``NAME="value"``.
-_BARE_FIELD = regex.compile(
+_BARE_FIELD = re.compile(
     r"(?i)(?<![\w.\-\\])(?P<name>" + _NAME + r")(?P<sep>[ \t]*[:=][ \t]*)(?!\[REDACTED)"
     r"(?:(?P<vq>[\"'])(?P<qval>[^\"'\n]*)(?P=vq)|(?P<val>[^\s,;&\"'<>(){}\[\]]+))"
 )
-_JWT = regex.compile(r"(?<![\w-])eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*(?![\w-])")
-_KNOWN_TOKENS = regex.compile(
+_JWT = re.compile(r"(?<![\w-])eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*(?![\w-])")
+_KNOWN_TOKENS = re.compile(
     r"(?<![\w-])(?:(?P<google_api_key>AIza[0-9A-Za-z_-]{35})"
     r"|(?P<google_oauth_token>ya29\.[0-9A-Za-z_-]{20,})"
     r"|(?P<github_token>gh[pousr]_[A-Za-z0-9]{36,})"
@@ -87,7 +90,7 @@ _KNOWN_TOKENS = regex.compile(
     r"|(?P<slack_token>xox[abprs]-[0-9A-Za-z-]{10,}))(?![\w-])"
 )
 #: ``Bearer <token>`` in prose; the token must look like one (a digit or symbol, or long).
-_BEARER = regex.compile(
+_BEARER = re.compile(
     r"(?i)(?<![\w-])(bearer)([ \t]+)(?!\[REDACTED)(?![a-z_]+=)"
     r"((?=[A-Za-z0-9._~+/-]*[0-9._~+/-][A-Za-z0-9._~+/-]*[A-Za-z0-9_~+/-])[A-Za-z0-9._~+/-]{5,}[A-Za-z0-9_~+/-]=*"
     r"|[A-Za-z]{16,}=*)"
@@ -122,8 +125,8 @@ def _looks_like_value(value: str) -> bool:
 
 
 def _name_parts(name: str) -> list[str]:
-    spaced = regex.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name)
-    return [p for p in regex.split(r"[^A-Za-z0-9]+", spaced.lower()) if p]
+    spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name)
+    return [p for p in re.split(r"[^A-Za-z0-9]+", spaced.lower()) if p]
 
 
 def _weak_part(p: str) -> bool:
@@ -178,7 +181,7 @@ def redact_value(name: str, value: Any) -> Any:
         if secret_name(name) and _hide(value, "strong"):
             return marker(value)
         return redact(value)
-    if value is not None and not isinstance(value, (bool, dict, list, tuple)) and secret_name(name) == "strong":
+    if value is not None and not isinstance(value, (bool, dict, list, tuple)) and secret_name(name):
         return marker(str(value))
     return redact_mapping(value) if isinstance(value, (dict, list, tuple)) else value
 
@@ -194,14 +197,14 @@ def redact_mapping(obj: Any) -> Any:
     return obj
 
 
-def _sub_authorization(m: regex.Match[str]) -> str:
+def _sub_authorization(m: re.Match[str]) -> str:
     head, scheme, value = m.group(1), m.group(2), m.group(3)
     if not scheme and not _hide(value, "weak" if ":" in head and '"' not in head else "strong"):
         return m.group(0)
     return head + (scheme + " " if scheme else "") + marker(value)
 
 
-def _sub_cookie(m: regex.Match[str]) -> str:
+def _sub_cookie(m: re.Match[str]) -> str:
     name, sep, value = m.groups()
     set_cookie = name.lower().startswith("set-")
     out = []
@@ -225,19 +228,19 @@ def _skip_header(name: str) -> bool:
     return name.lower().strip("\"'\\") in ("authorization", "proxy-authorization", "cookie", "set-cookie")
 
 
-def _replace_group(m: regex.Match[str], group: str, new: str) -> str:
+def _replace_group(m: re.Match[str], group: str, new: str) -> str:
     start, end = m.span(group)
     s0, text = m.start(), m.group(0)
     return text[: start - s0] + new + text[end - s0 :]
 
 
-def _sub_quoted(m: regex.Match[str]) -> str:
+def _sub_quoted(m: re.Match[str]) -> str:
     name, val = m.group("name"), m.group("val")
     hide = not _skip_header(name) and secret_name(name) and _hide(val, "strong", quoted=True)
     return _replace_group(m, "val", marker(val) if hide else _QUOTED_FIELD.sub(_sub_quoted, val))
 
 
-def _sub_bare(m: regex.Match[str]) -> str:
+def _sub_bare(m: re.Match[str]) -> str:
     name = m.group("name")
     val = m.group("qval") if m.group("vq") else m.group("val")
     grp = "qval" if m.group("vq") else "val"
@@ -248,6 +251,23 @@ def _sub_bare(m: regex.Match[str]) -> str:
         return _replace_group(m, grp, marker(val))
     # the value was consumed by a name that is not secret: look inside it (a=b?token=c)
     return _replace_group(m, grp, _BARE_FIELD.sub(_sub_bare, val))
+
+
+def _redact_private_keys(text: str) -> str:
+    """PEM private key blocks (or their truncated starts) replaced, in one left-to-right pass."""
+    out, pos = [], 0
+    end = _PK_END.search(text)
+    while (begin := _PK_BEGIN.search(text, pos)) is not None:
+        if end is not None and end.start() < begin.end():
+            end = _PK_END.search(text, begin.end())  # searched again only past each END: linear
+        nxt = _PK_BEGIN.search(text, begin.end())
+        if end is not None and (nxt is None or end.start() < nxt.start()):
+            stop = end.end()
+        else:  # cut off before its END line: hide the base64 body that follows
+            stop = _PK_BODY.match(text, begin.end()).end()  # type: ignore[union-attr]
+        out += [text[pos : begin.start()], marker(text[begin.start() : stop], "private key")]
+        pos = stop
+    return "".join(out) + text[pos:]
 
 
 def redact(text: str | None) -> str | None:
@@ -262,13 +282,29 @@ def redact(text: str | None) -> str | None:
     """
     if not text:
         return text
-    text = _PRIVATE_KEY.sub(lambda m: marker(m.group(0), "private key"), text)
-    text = _URL_USERINFO.sub(lambda m: f"{m.group(1)}:{marker(m.group(2))}@", text)
-    text = _AUTHORIZATION.sub(_sub_authorization, text)
-    text = _COOKIE.sub(_sub_cookie, text)
-    text = _QUOTED_FIELD.sub(_sub_quoted, text)
-    text = _BARE_FIELD.sub(_sub_bare, text)
-    text = _JWT.sub(lambda m: marker(m.group(0), "jwt"), text)
-    text = _KNOWN_TOKENS.sub(lambda m: marker(m.group(0), (m.lastgroup or "").replace("_", " ")), text)
-    text = _BEARER.sub(lambda m: m.group(1) + m.group(2) + marker(m.group(3)), text)
+    return _redact(text)
+
+
+@functools.lru_cache(maxsize=8192)  # reports repeat the same explanations and summaries
+def _redact(text: str) -> str:
+    low = text.lower()
+    # each pass runs only when its trigger is in the text: most output strings hold no secret
+    if "private key-----" in low:
+        text = _redact_private_keys(text)
+    if "://" in text and "@" in text:
+        text = _URL_USERINFO.sub(lambda m: f"{m.group(1)}:{marker(m.group(2))}@", text)
+    if "authorization" in low:
+        text = _AUTHORIZATION.sub(_sub_authorization, text)
+    if "cookie" in low:
+        text = _COOKIE.sub(_sub_cookie, text)
+    if _FIELD_TRIGGER.search(low):
+        if '"' in text or "'" in text:
+            text = _QUOTED_FIELD.sub(_sub_quoted, text)
+        text = _BARE_FIELD.sub(_sub_bare, text)
+    if "eyj" in low:
+        text = _JWT.sub(lambda m: marker(m.group(0), "jwt"), text)
+    if _TOKEN_TRIGGER.search(text):
+        text = _KNOWN_TOKENS.sub(lambda m: marker(m.group(0), (m.lastgroup or "").replace("_", " ")), text)
+    if "bearer" in low:
+        text = _BEARER.sub(lambda m: m.group(1) + m.group(2) + marker(m.group(3)), text)
     return text

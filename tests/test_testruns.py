@@ -327,3 +327,35 @@ def test_untimed_reports_with_other_durations_stay_separate(tmp_path: Path) -> N
         paths.append(path)
     loaded = read_tests(*paths)
     assert (loaded.runs, loaded.duplicates, loaded.frame.height) == (2, 0, 4)
+
+
+ENTITY_BOMB = (
+    '<?xml version="1.0"?>\n<!DOCTYPE x [\n <!ENTITY a "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa">\n'
+    + "".join(
+        f' <!ENTITY {n} "{("&" + p + ";") * 10}">\n'
+        for p, n in zip("abcdefgh", "bcdefghi", strict=True)
+    )
+    + ']>\n<testsuite><testcase classname="t.test_a" name="x"><failure message="&i;"/></testcase></testsuite>\n'
+)
+EXTERNAL_ENTITY = (
+    '<?xml version="1.0"?>\n<!DOCTYPE x [<!ENTITY secret SYSTEM "file://{secret}">]>\n'
+    '<testsuite><testcase classname="t.test_a" name="x"><failure message="&secret;"/></testcase></testsuite>\n'
+)
+
+
+@pytest.mark.parametrize(
+    "xml", [ENTITY_BOMB, EXTERNAL_ENTITY], ids=["entity-bomb", "external-entity"]
+)
+def test_hostile_xml_is_refused(tmp_path: Path, xml: str) -> None:
+    """Entity expansion bombs and external entities never expand into the frame."""
+    secret = tmp_path / "secret.txt"
+    secret.write_text("s3cr3t-value")
+    path = tmp_path / "hostile.xml"
+    path.write_text(xml.replace("{secret}", str(secret)))
+    try:
+        frame = load_tests(path)
+    except TestReportError as err:
+        assert str(err).startswith(str(path))
+        return
+    message = frame["message"][0] or ""
+    assert len(message) < 1000 and "s3cr3t-value" not in message

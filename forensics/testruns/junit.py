@@ -2,7 +2,7 @@
 
 Testcases carry durations, not start times: windows come from ``timing.estimate_windows``.
 The suite ``timestamp`` decides the clock: with an offset it is converted to UTC (``"utc"``);
-without one (older pytest writes the runner's local time) it is stored as if UTC and marked
+without one (pytest 5.1-8.2 write the runner's local time) it is stored as if UTC and marked
 ``"naive"`` for the correlation stage to align; no timestamp leaves the tests untimed (``"none"``).
 """
 

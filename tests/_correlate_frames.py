@@ -134,3 +134,32 @@ def run_scenario(n_tests: int = 30, skew_s: float = 0.0, failing: tuple[int, ...
         for k in range(int(t // 10)):  # health checks every 10 s, never the runner
             logs.append(request(k * 10.0 + 1.3, 200, "/healthz", http_remote_ip="35.191.0.1", http_user_agent="GoogleHC/1.0"))
     return tests, logs
+
+
+def with_background(logs: pl.DataFrame, total: int, seed: int = 0) -> pl.DataFrame:
+    """Pad a log frame to ``total`` rows with a busy browser (200s on /) and app chatter, built vectorized."""
+    import numpy as np
+
+    from forensics.schema import LOG_SCHEMA
+
+    base = logs.drop("row")
+    n = total - base.height
+    lo = base.get_column("timestamp").min().timestamp()  # type: ignore[union-attr]
+    hi = base.get_column("timestamp").max().timestamp()  # type: ignore[union-attr]
+    rng = np.random.default_rng(seed)
+    t_ns = (np.sort(rng.uniform(lo, hi, n)) * 1e9).astype(np.int64)
+    is_req = pl.Series(rng.integers(0, 3, n) == 0)
+    when_req = pl.when(is_req)
+    bg = pl.DataFrame({"timestamp": pl.Series(t_ns).cast(pl.Datetime("ns", "UTC"))}).with_columns(
+        log_id=when_req.then(pl.lit("run.googleapis.com/requests")).otherwise(pl.lit("run.googleapis.com/stdout")),
+        resource_type=pl.lit("cloud_run_revision"),
+        service=pl.lit(SERVICE),
+        instance_id=pl.lit(INSTANCE),
+        http_status=when_req.then(pl.lit(200, pl.Int32)),
+        http_path=when_req.then(pl.lit("/")),
+        http_remote_ip=when_req.then(pl.lit(BROWSER_IP)),
+        http_user_agent=when_req.then(pl.lit(BROWSER_UA)),
+        message=pl.when(~is_req).then(pl.lit("GET / 200 served")),
+    )
+    frame = pl.concat([base, bg], how="diagonal_relaxed").select(LOG_SCHEMA.keys()).cast(LOG_SCHEMA)  # type: ignore[arg-type]
+    return frame.sort("timestamp").with_row_index("row")

@@ -55,12 +55,9 @@ def _spans(reqs: pl.DataFrame) -> pl.DataFrame:
 
 
 def _pairs(app: pl.DataFrame, spans: pl.DataFrame) -> pl.DataFrame:
-    pairs = app.join_where(
-        spans,
-        pl.col("a_t") >= pl.col("lo"),
-        pl.col("a_t") <= pl.col("hi"),
-        pl.col("a_service") == pl.col("r_service"),
-    )
+    # Only range predicates in join_where (an equality there turns it into a cross join).
+    pairs = app.join_where(spans, pl.col("a_t") >= pl.col("lo"), pl.col("a_t") <= pl.col("hi"))
+    pairs = pairs.filter(pl.col("a_service").eq_missing(pl.col("r_service")))
     same_inst = pl.col("a_instance").is_not_null() & pl.col("r_instance").is_not_null()
     inst_ok = ~same_inst | (pl.col("a_instance") == pl.col("r_instance"))
     path_ok = pl.col("a_path").is_null() | pl.col("r_path").is_null() | (pl.col("a_path") == pl.col("r_path"))

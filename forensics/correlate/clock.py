@@ -29,6 +29,8 @@ FINE_STEP_S = 0.05
 SLACK_S = 0.3
 UTC_RANGE_S = 900.0
 NAIVE_RANGE_S = 14 * 3600.0 + 900.0
+#: A plateau wider than this says the order carries little information; stop widening the scan.
+MAX_PLATEAU_S = 60.0
 #: When nothing lines up: runner clocks are normally within seconds, but we cannot say which way.
 NO_ANCHOR_UNCERTAINTY_S = {"utc": 30.0, "naive": 14 * 3600.0}
 
@@ -43,6 +45,9 @@ class ClockEstimate:
     anchors: int = 0
     tests_hit: int = 0
     tests_timed: int = 0
+    #: tests hit at the best offset minus the median over all offsets scanned: a client that
+    #: calls all the time hits every window at every offset and has no contrast.
+    contrast: float = 0.0
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -115,7 +120,7 @@ def _plateau(req, lo, hi, center: float, half: float) -> tuple[float, float, flo
         score, hits = _score(req, lo, hi, cands, 0.0)
         top = np.flatnonzero(score == score.max())
         edge = top[0] == 0 or top[-1] == len(cands) - 1
-        if not edge or half > 600:
+        if not edge or half > MAX_PLATEAU_S:
             a, b = cands[top[0]], cands[top[-1]]
             return float(score.max()), (a + b) / 2, (b - a) / 2 + FINE_STEP_S, int(hits[top[0]])
         half *= 3
@@ -148,8 +153,9 @@ def align_by_order(req: np.ndarray, lo: np.ndarray, hi: np.ndarray, kind: str, a
         center, half, levels = 0.0, UTC_RANGE_S, [2.0, 0.25]
     step = levels[0]
     cands = np.arange(center - half, center + half + step / 2, step)
-    score, _ = _score(req, lo, hi, cands, step / 2)
-    if score.max() < 1:
+    score, coarse_hits = _score(req, lo, hi, cands, step / 2)
+    contrast = float(coarse_hits.max() - np.median(coarse_hits))
+    if score.max() < 1 or (around is None and contrast < 1):
         return None
     peaks = _peaks(cands, score, 3, 3 * step)
     results = []
@@ -172,7 +178,7 @@ def align_by_order(req: np.ndarray, lo: np.ndarray, hi: np.ndarray, kind: str, a
     method = f"request order ({hits} of {len(lo)} timed tests have a request in their window)"
     if kind == "naive":
         method += "; " + describe_naive(mid)
-    return ClockEstimate(mid, unc, method, tests_hit=hits, tests_timed=len(lo))
+    return ClockEstimate(mid, unc, method, tests_hit=hits, tests_timed=len(lo), contrast=contrast)
 
 
 def describe_naive(offset_s: float) -> str:

@@ -57,6 +57,10 @@ def _sample(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return lo[idx], hi[idx]
 
 
+def _rank(est: ClockEstimate) -> tuple[float, int, float]:
+    return (est.contrast, est.tests_hit, -est.uncertainty_s)
+
+
 def estimate_clock(kind: str, timed: pl.DataFrame, ids: dict[str, TextIds], requests: pl.DataFrame) -> ClockEstimate:
     """Google time minus runner time for the tests of one clock kind.
 
@@ -84,7 +88,7 @@ def estimate_clock(kind: str, timed: pl.DataFrame, ids: dict[str, TextIds], requ
     for frame in sets:
         req = np.sort(frame.get_column("t_ns").to_numpy())
         est = align_by_order(req, slo, shi, kind, around=around)
-        if est and (best is None or (est.tests_hit, -est.uncertainty_s) > (best.tests_hit, -best.uncertainty_s)):
+        if est and (best is None or _rank(est) > _rank(best)):
             best = est
     if around is not None:
         center, half = around

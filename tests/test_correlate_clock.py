@@ -1,0 +1,87 @@
+"""Clock offset estimation: anchors and request order, on plain arrays of epoch nanoseconds."""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+import pytest
+
+from forensics.correlate import correlate
+from forensics.correlate.clock import NS, align_by_order, describe_naive, from_anchors
+from tests._correlate_frames import log_frame, make_tests, run_scenario
+
+BASE = 1_795_000_000 * NS
+
+
+def _run(n: int = 40, seed: int = 3) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Test windows (runner clock) and one request early in each window (Google clock == runner)."""
+    rng = np.random.default_rng(seed)
+    dur = rng.uniform(0.5, 3.0, n)
+    gap = rng.uniform(0.2, 3.0, n)
+    lo = BASE + (np.cumsum(dur + gap) * NS).astype(np.int64)
+    hi = lo + (dur * NS).astype(np.int64)
+    req = lo + (0.1 * dur * NS).astype(np.int64)
+    return lo, hi, req
+
+
+@pytest.mark.parametrize("offset", [-4.2, 0.0, 6.7])
+def test_order_alignment_recovers_offset(offset: float) -> None:
+    """Requests shifted by the offset are put back inside their windows."""
+    lo, hi, req = _run()
+    est = align_by_order(np.sort(req + int(offset * NS)), lo, hi, "utc")
+    assert est is not None
+    assert abs(est.offset_s - offset) <= est.uncertainty_s < 1.0
+    assert est.tests_hit == len(lo)
+
+
+@pytest.mark.parametrize("zone_h", [-7.0, 5.5, 9.0])
+def test_naive_clock_search_finds_zone_and_skew(zone_h: float) -> None:
+    """A zone-less runner clock is found across zones, half hours included, plus a skew."""
+    lo, hi, req = _run()
+    offset = -zone_h * 3600 + 2.3
+    est = align_by_order(np.sort(req + int(offset * NS)), lo, hi, "naive")
+    assert est is not None
+    assert abs(est.offset_s - offset) <= est.uncertainty_s < 1.0
+    hh, mm = divmod(int(abs(zone_h) * 60), 60)
+    assert f"UTC{'+' if zone_h > 0 else '-'}{hh:02d}:{mm:02d}" in est.method
+
+
+def test_constant_traffic_has_no_contrast() -> None:
+    """A client calling every 100 ms fits every offset equally: no estimate, not a false one."""
+    lo, hi, _ = _run()
+    steady = np.arange(lo.min() - 1000 * NS, hi.max() + 1000 * NS, NS // 10)
+    assert align_by_order(steady, lo, hi, "utc") is None
+
+
+def test_anchor_intervals_intersect() -> None:
+    """Two traced requests pin the offset to where both fall inside their tests."""
+    pairs = [(BASE + 12 * NS, BASE + 10 * NS, BASE + 13 * NS), (BASE + 21 * NS, BASE + 20 * NS, BASE + 30 * NS)]
+    center, half = from_anchors(pairs)  # type: ignore[misc]
+    assert center - half <= 1.0 <= center + half
+    assert half < 1.5
+
+
+def test_describe_naive_names_the_runner_zone() -> None:
+    """An offset of -2 h -3.4 s reads as a runner at UTC+02:00, 3.4 s fast."""
+    assert describe_naive(-7203.4) == "naive runner clock read as UTC+02:00, skew +3.40 s"
+
+
+def test_runner_clock_far_off_is_still_found() -> None:
+    """A runner clock 4 minutes off (no NTP) is found within the utc search range."""
+    tests, logs = run_scenario(skew_s=-240.0)
+    c = correlate(make_tests(tests), log_frame(logs))
+    assert abs(c.clock_offset_s + 240.0) <= c.clock_offset_uncertainty_s < 1.0
+    assert c.clocks["utc"]["tests_hit"] == 30
+
+
+def test_mixed_clock_kinds_get_their_own_offsets() -> None:
+    """Tests of a zone-less report and of a UTC report are aligned separately."""
+    tests, logs = run_scenario(n_tests=30, skew_s=2.0)
+    frame = make_tests(tests).with_columns(
+        pl.when(pl.col("order") >= 15).then(pl.col("start") + pl.duration(hours=3)).otherwise(pl.col("start")).alias("start"),
+        pl.when(pl.col("order") >= 15).then(pl.col("stop") + pl.duration(hours=3)).otherwise(pl.col("stop")).alias("stop"),
+        pl.when(pl.col("order") >= 15).then(pl.lit("naive")).otherwise(pl.lit("utc")).alias("clock"),
+    )
+    c = correlate(frame, log_frame(logs))
+    assert abs(c.clocks["utc"]["offset_s"] - 2.0) < 1.0
+    assert abs(c.clocks["naive"]["offset_s"] - (2.0 - 3 * 3600)) < 1.0

@@ -34,7 +34,9 @@ def entry(t: float = 0.0, **fields: Any) -> dict[str, Any]:
     return row
 
 
-def run_request(status: int = 403, path: str = "/ws", t: float = 0.0, trace: str | None = TRACE, **kw: Any) -> dict[str, Any]:
+def run_request(
+    status: int = 403, path: str = "/ws", t: float = 0.0, trace: str | None = TRACE, **kw: Any
+) -> dict[str, Any]:
     """A Cloud Run request-log entry."""
     return entry(
         t,
@@ -53,7 +55,9 @@ def run_request(status: int = 403, path: str = "/ws", t: float = 0.0, trace: str
     )
 
 
-def lb_request(status: int = 403, payload: dict[str, Any] | None = None, t: float = 0.0, **kw: Any) -> dict[str, Any]:
+def lb_request(
+    status: int = 403, payload: dict[str, Any] | None = None, t: float = 0.0, **kw: Any
+) -> dict[str, Any]:
     """An external HTTP(S) load balancer request-log entry."""
     return entry(
         t,
@@ -64,12 +68,17 @@ def lb_request(status: int = 403, payload: dict[str, Any] | None = None, t: floa
         http_path="/ws",
         trace=kw.pop("trace", TRACE),
         payload_kind="json",
-        payload={"@type": "type.googleapis.com/google.cloud.loadbalancing.type.LoadBalancerLogEntry", **(payload or {})},
+        payload={
+            "@type": "type.googleapis.com/google.cloud.loadbalancing.type.LoadBalancerLogEntry",
+            **(payload or {}),
+        },
         **kw,
     )
 
 
-def app_line(message: str, t: float = 0.05, severity: str = "WARNING", trace: str | None = None, **kw: Any) -> dict[str, Any]:
+def app_line(
+    message: str, t: float = 0.05, severity: str = "WARNING", trace: str | None = None, **kw: Any
+) -> dict[str, Any]:
     """A line the service wrote to stdout (text payload unless ``payload`` is given)."""
     return entry(
         t,
@@ -97,11 +106,18 @@ def verdicts(
     if links is None:
         links = [(tests[0][0], i, "trace", 1.0) for i in range(len(rows))]
     test_frame = pl.DataFrame(
-        [{"test_id": tid, "outcome": outcome, "order": i, "message": WS_FAILURE} for i, (tid, outcome) in enumerate(tests)],
+        [
+            {"test_id": tid, "outcome": outcome, "order": i, "message": WS_FAILURE}
+            for i, (tid, outcome) in enumerate(tests)
+        ],
         schema=TEST_SCHEMA,
     )
-    link_frame = pl.DataFrame([dict(zip(LINK_SCHEMA, link, strict=True)) for link in links], schema=LINK_SCHEMA)
-    correlation = Correlation(0.0, 0.5, "trace ids", pl.DataFrame(schema=WINDOW_SCHEMA), link_frame, notes=notes or {})
+    link_frame = pl.DataFrame(
+        [dict(zip(LINK_SCHEMA, link, strict=True)) for link in links], schema=LINK_SCHEMA
+    )
+    correlation = Correlation(
+        0.0, 0.5, "trace ids", pl.DataFrame(schema=WINDOW_SCHEMA), link_frame, notes=notes or {}
+    )
     return classify(test_frame, logs, correlation, rules)
 
 
@@ -125,7 +141,9 @@ def test_one_verdict_per_failed_test_in_test_order() -> None:
 
 def test_nothing_linked_is_unknown_with_the_correlation_note() -> None:
     """A test with no linked rows is unknown and says why, in correlate's words when it has them."""
-    v = one([run_request()], links=[], notes={"t": "no entries in the window (export ends 10:00:00)"})
+    v = one(
+        [run_request()], links=[], notes={"t": "no entries in the window (export ends 10:00:00)"}
+    )
     assert v.root_cause == "unknown"
     assert v.confidence == 0.0
     assert v.reason == "no entries in the window (export ends 10:00:00)"
@@ -152,7 +170,9 @@ def test_bare_websocket_403_from_the_app_is_unknown() -> None:
 
 def test_bare_uvicorn_line_without_request_entry_is_unknown() -> None:
     """Only the app's access line (export without request logs): still no app label."""
-    v = one([app_line('INFO:     127.0.0.1:47924 - "WebSocket /ws?token=bad" 403', severity="INFO")])
+    v = one(
+        [app_line('INFO:     127.0.0.1:47924 - "WebSocket /ws?token=bad" 403', severity="INFO")]
+    )
     assert v.root_cause == "unknown"
     assert "no app log says why" in (v.reason or "")
 
@@ -163,14 +183,20 @@ def test_app_decision_line_tied_to_the_rejected_request_decides() -> None:
     v = one(rows)
     assert (v.root_cause, v.layer) == ("missing_jwt", "app")
     assert v.confidence >= 0.8
-    assert {e.log_id for e in v.evidence} == {"run.googleapis.com/requests", "run.googleapis.com/stdout"}
+    assert {e.log_id for e in v.evidence} == {
+        "run.googleapis.com/requests",
+        "run.googleapis.com/stdout",
+    }
     assert any(e.summary == "403 GET /ws run.googleapis.com/requests" for e in v.evidence)
     assert any(e.summary == "WARNING backend: ws rejected: missing token" for e in v.evidence)
 
 
 def test_evidence_timestamps_are_rfc3339_utc() -> None:
     """Evidence carries the entry's time as RFC 3339 in UTC, and the insertId to find it again."""
-    rows = [run_request(403, insert_id="req-1"), app_line("ws rejected: missing token", trace=TRACE, insert_id="app-1")]
+    rows = [
+        run_request(403, insert_id="req-1"),
+        app_line("ws rejected: missing token", trace=TRACE, insert_id="app-1"),
+    ]
     v = one(rows)
     assert [e.insert_id for e in v.evidence] == ["req-1", "app-1"]
     assert v.evidence[0].timestamp == "2026-03-02T10:00:00.000000Z"
@@ -211,7 +237,11 @@ def test_a_weak_rival_only_lowers_confidence() -> None:
     """A runner-up much weaker than the best lowers the confidence but keeps the label."""
     alone = one([run_request(403), app_line("jwt expired", trace=TRACE)])
     rivalled = one(
-        [run_request(403), app_line("jwt expired", trace=TRACE), app_line("ws rejected: missing token", t=0.06)],
+        [
+            run_request(403),
+            app_line("jwt expired", trace=TRACE),
+            app_line("ws rejected: missing token", t=0.06),
+        ],
         links=[("t", 0, "trace", 1.0), ("t", 1, "trace", 1.0), ("t", 2, "window", 0.3)],
     )
     assert rivalled.root_cause == alone.root_cause == "invalid_jwt"
@@ -220,7 +250,14 @@ def test_a_weak_rival_only_lowers_confidence() -> None:
 
 def test_specific_reading_beats_generic_on_the_same_line() -> None:
     """'auth middleware rejected: token expired' is invalid_jwt, not middleware_rejection."""
-    v = one([run_request(403), app_line("AuthMiddleware rejected request: token expired", severity="ERROR", trace=TRACE)])
+    v = one(
+        [
+            run_request(403),
+            app_line(
+                "AuthMiddleware rejected request: token expired", severity="ERROR", trace=TRACE
+            ),
+        ]
+    )
     assert (v.root_cause, v.detail) == ("invalid_jwt", "expired")
     assert v.confidence >= 0.8
 
@@ -238,7 +275,10 @@ def test_explanation_names_entries_and_confidence_basis() -> None:
 def test_secrets_in_app_lines_never_reach_the_verdict() -> None:
     """A JWT or bypass key quoted by a log line is redacted in evidence and explanation."""
     jwt = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJ1c2VyLTEyMyIsImV4cCI6MX0.c2lnbmF0dXJlLXZhbHVlLXh5eg"
-    rows = [run_request(403), app_line(f"ws rejected: Signature has expired token={jwt}", trace=TRACE)]
+    rows = [
+        run_request(403),
+        app_line(f"ws rejected: Signature has expired token={jwt}", trace=TRACE),
+    ]
     v = one(rows)
     assert v.root_cause == "invalid_jwt"
     blob = json.dumps(v.to_dict())
@@ -260,12 +300,28 @@ def test_links_from_correlate_detail_columns_are_used(via_strength: float) -> No
     logs = pl.DataFrame(rows, schema=LOG_SCHEMA).with_row_index("row")
     links = pl.DataFrame(
         [
-            {"test_id": "t", "row": 0, "via": "url", "strength": via_strength, "role": "request", "request_row": 0},
-            {"test_id": "t", "row": 1, "via": "app_join", "strength": 0.6, "role": "app", "request_row": 0},
+            {
+                "test_id": "t",
+                "row": 0,
+                "via": "url",
+                "strength": via_strength,
+                "role": "request",
+                "request_row": 0,
+            },
+            {
+                "test_id": "t",
+                "row": 1,
+                "via": "app_join",
+                "strength": 0.6,
+                "role": "app",
+                "request_row": 0,
+            },
         ],
         schema={**LINK_SCHEMA, "role": pl.String, "request_row": pl.UInt32},
     )
-    tests = pl.DataFrame([{"test_id": "t", "outcome": "failed", "message": WS_FAILURE}], schema=TEST_SCHEMA)
+    tests = pl.DataFrame(
+        [{"test_id": "t", "outcome": "failed", "message": WS_FAILURE}], schema=TEST_SCHEMA
+    )
     corr = Correlation(0.0, 0.5, "x", pl.DataFrame(schema=WINDOW_SCHEMA), links)
     (v,) = classify(tests, logs, corr, RULES)
     assert v.root_cause == "missing_jwt"

@@ -23,13 +23,18 @@ IAM_UNAUTHORIZED = (
 )
 
 
-@pytest.mark.parametrize(("text", "detail"), [(IAM_UNAUTHENTICATED, "unauthenticated"), (IAM_UNAUTHORIZED, "not_invoker")])
+@pytest.mark.parametrize(
+    ("text", "detail"),
+    [(IAM_UNAUTHENTICATED, "unauthenticated"), (IAM_UNAUTHORIZED, "not_invoker")],
+)
 def test_cloud_run_iam_text_without_app_log_is_iam_denied(text: str, detail: str) -> None:
     """Cloud Run's own IAM text on a 403 with no app log is iam_denied at the edge."""
     v = one([run_request(403, message=text)])
     assert (v.root_cause, v.layer, v.detail) == ("iam_denied", "edge", detail)
     assert v.confidence >= 0.8
-    assert v.evidence[0].summary.startswith("403 GET /ws run.googleapis.com/requests: The request was not")
+    assert v.evidence[0].summary.startswith(
+        "403 GET /ws run.googleapis.com/requests: The request was not"
+    )
 
 
 def test_bare_cloud_run_403_without_any_text_or_app_log_is_unknown() -> None:
@@ -51,7 +56,12 @@ def test_cloud_armor_deny_on_the_lb_is_cloud_armor_denied() -> None:
     """LB entry with enforcedSecurityPolicy.outcome DENY: cloud_armor_denied, layer edge."""
     payload = {
         "statusDetails": "denied_by_security_policy",
-        "enforcedSecurityPolicy": {"name": "e2e-policy", "priority": 1000, "configuredAction": "DENY", "outcome": "DENY"},
+        "enforcedSecurityPolicy": {
+            "name": "e2e-policy",
+            "priority": 1000,
+            "configuredAction": "DENY",
+            "outcome": "DENY",
+        },
     }
     v = one([lb_request(403, payload, message="denied_by_security_policy")])
     assert (v.root_cause, v.layer, v.detail) == ("cloud_armor_denied", "edge", "security_policy")
@@ -60,14 +70,20 @@ def test_cloud_armor_deny_on_the_lb_is_cloud_armor_denied() -> None:
 
 def test_cloud_armor_edge_policy_deny() -> None:
     """An enforced *edge* security policy DENY is cloud_armor_denied too."""
-    payload = {"enforcedEdgeSecurityPolicy": {"name": "edge", "outcome": "DENY"}, "statusDetails": "denied_by_security_policy"}
+    payload = {
+        "enforcedEdgeSecurityPolicy": {"name": "edge", "outcome": "DENY"},
+        "statusDetails": "denied_by_security_policy",
+    }
     v = one([lb_request(403, payload)])
     assert (v.root_cause, v.detail) == ("cloud_armor_denied", "edge_security_policy")
 
 
 def test_cloud_armor_accept_is_not_a_denial() -> None:
     """Policies that ACCEPT do not make a denial, even on an error status."""
-    payload = {"enforcedSecurityPolicy": {"name": "p", "outcome": "ACCEPT"}, "statusDetails": "response_sent_by_backend"}
+    payload = {
+        "enforcedSecurityPolicy": {"name": "p", "outcome": "ACCEPT"},
+        "statusDetails": "response_sent_by_backend",
+    }
     v = one([lb_request(403, payload)])
     assert v.root_cause != "cloud_armor_denied"
 
@@ -122,7 +138,9 @@ def test_iap_audit_entry_not_granted_is_iap_denied() -> None:
             "serviceName": "iap.googleapis.com",
             "methodName": "AuthorizeUser",
             "status": {"code": 7, "message": "PERMISSION_DENIED"},
-            "authorizationInfo": [{"permission": "iap.webServiceVersions.accessViaIAP", "granted": False}],
+            "authorizationInfo": [
+                {"permission": "iap.webServiceVersions.accessViaIAP", "granted": False}
+            ],
         },
     )
     v = one([audit])
@@ -134,7 +152,11 @@ def test_iap_audit_entry_granted_is_not_a_denial() -> None:
     audit = entry(
         0.0,
         log_id="cloudaudit.googleapis.com/data_access",
-        payload={"serviceName": "iap.googleapis.com", "methodName": "AuthorizeUser", "authorizationInfo": [{"granted": True}]},
+        payload={
+            "serviceName": "iap.googleapis.com",
+            "methodName": "AuthorizeUser",
+            "authorizationInfo": [{"granted": True}],
+        },
     )
     assert one([audit]).root_cause == "unknown"
 
@@ -142,10 +164,16 @@ def test_iap_audit_entry_granted_is_not_a_denial() -> None:
 @pytest.mark.parametrize(
     ("message", "detail"),
     [
-        ('Traceback (most recent call last):\n  File "/app/main.py", line 3, in ws\nKeyError: \'user\'', "exception"),
+        (
+            "Traceback (most recent call last):\n  File \"/app/main.py\", line 3, in ws\nKeyError: 'user'",
+            "exception",
+        ),
         ('Exception in thread "http-nio-8080-exec-1" java.lang.NullPointerException', "exception"),
         ("panic: runtime error: invalid memory address or nil pointer dereference", "panic"),
-        ("UnhandledPromiseRejectionWarning: TypeError: Cannot read properties of undefined (reading 'id')", "exception"),
+        (
+            "UnhandledPromiseRejectionWarning: TypeError: Cannot read properties of undefined (reading 'id')",
+            "exception",
+        ),
     ],
 )
 def test_5xx_with_exception_is_app_error(message: str, detail: str) -> None:
@@ -166,13 +194,20 @@ def _real_frame(path: Path) -> pl.DataFrame:
     from forensics.logs import entries_to_frame
 
     data = json.loads(path.read_text())
-    return entries_to_frame(data if isinstance(data, list) else [data], str(path)).with_row_index("row")
+    return entries_to_frame(data if isinstance(data, list) else [data], str(path)).with_row_index(
+        "row"
+    )
 
 
 def _classify_all(logs: pl.DataFrame) -> str:
     tests = pl.DataFrame([{"test_id": "t", "outcome": "failed"}], schema=TEST_SCHEMA)
-    links = pl.DataFrame([{"test_id": "t", "row": r, "via": "trace", "strength": 1.0} for r in range(logs.height)], schema=LINK_SCHEMA)
-    (v,) = classify(tests, logs, Correlation(0.0, 0.0, "x", pl.DataFrame(schema=WINDOW_SCHEMA), links), RULES)
+    links = pl.DataFrame(
+        [{"test_id": "t", "row": r, "via": "trace", "strength": 1.0} for r in range(logs.height)],
+        schema=LINK_SCHEMA,
+    )
+    (v,) = classify(
+        tests, logs, Correlation(0.0, 0.0, "x", pl.DataFrame(schema=WINDOW_SCHEMA), links), RULES
+    )
     return v.root_cause
 
 

@@ -13,7 +13,12 @@ WORDINGS = [
     ("custom python logger", "ws rejected: missing token", "missing_jwt", None),
     ("custom", "WebSocket auth failed: no token provided", "missing_jwt", None),
     ("custom", "Authorization header missing", "missing_jwt", None),
-    ("custom", "rejecting handshake: token not provided in subprotocol or query", "missing_jwt", None),
+    (
+        "custom",
+        "rejecting handshake: token not provided in subprotocol or query",
+        "missing_jwt",
+        None,
+    ),
     ("custom redacting", "ws auth: JWT=None subprotocols=[] -> 403", "missing_jwt", None),
     ("FastAPI HTTPBearer", '{"detail":"Not authenticated"}', "missing_jwt", None),
     ("FastAPI", "HTTPException(status_code=403, detail='Not authenticated')", "missing_jwt", None),
@@ -21,79 +26,230 @@ WORDINGS = [
     ("DRF token", "Invalid token header. No credentials provided.", "missing_jwt", None),
     ("jsonwebtoken", "JsonWebTokenError: jwt must be provided", "missing_jwt", None),
     ("express-jwt", "UnauthorizedError: No authorization token was found", "missing_jwt", None),
-    ("Spring Security", "Full authentication is required to access this resource", "missing_jwt", None),
+    (
+        "Spring Security",
+        "Full authentication is required to access this resource",
+        "missing_jwt",
+        None,
+    ),
     ("golang-jwt request", "auth: no token present in request", "missing_jwt", None),
     ("echo jwt", "code=400, message=missing or malformed jwt", "missing_jwt", None),
     # invalid_jwt
-    ("PyJWT", "jwt.exceptions.ExpiredSignatureError: Signature has expired", "invalid_jwt", "expired"),
+    (
+        "PyJWT",
+        "jwt.exceptions.ExpiredSignatureError: Signature has expired",
+        "invalid_jwt",
+        "expired",
+    ),
     ("python-jose", "JWTError: Signature has expired.", "invalid_jwt", "expired"),
     ("jsonwebtoken", "TokenExpiredError: jwt expired", "invalid_jwt", "expired"),
-    ("Spring", "An error occurred while attempting to decode the Jwt: Jwt expired at 2026-03-02T09:59:00Z", "invalid_jwt", "expired"),
+    (
+        "Spring",
+        "An error occurred while attempting to decode the Jwt: Jwt expired at 2026-03-02T09:59:00Z",
+        "invalid_jwt",
+        "expired",
+    ),
     ("golang-jwt v4", "token is expired", "invalid_jwt", "expired"),
     ("golang-jwt v5", "token has invalid claims: token is expired", "invalid_jwt", "expired"),
     ("custom redacting", "WS reject JWT=REDACTED reason=token expired", "invalid_jwt", "expired"),
-    ("PyJWT", "jwt.exceptions.InvalidSignatureError: Signature verification failed", "invalid_jwt", "bad_signature"),
+    (
+        "PyJWT",
+        "jwt.exceptions.InvalidSignatureError: Signature verification failed",
+        "invalid_jwt",
+        "bad_signature",
+    ),
     ("jsonwebtoken", "JsonWebTokenError: invalid signature", "invalid_jwt", "bad_signature"),
-    ("golang-jwt", "token signature is invalid: signature is invalid", "invalid_jwt", "bad_signature"),
-    ("Spring nimbus", "An error occurred while attempting to decode the Jwt: Signed JWT rejected: Invalid signature", "invalid_jwt", "bad_signature"),
+    (
+        "golang-jwt",
+        "token signature is invalid: signature is invalid",
+        "invalid_jwt",
+        "bad_signature",
+    ),
+    (
+        "Spring nimbus",
+        "An error occurred while attempting to decode the Jwt: Signed JWT rejected: Invalid signature",
+        "invalid_jwt",
+        "bad_signature",
+    ),
     ("PyJWT", "jwt.exceptions.InvalidAudienceError: Invalid audience", "invalid_jwt", "audience"),
     ("PyJWT 2.10", "InvalidAudienceError: Audience doesn't match", "invalid_jwt", "audience"),
-    ("jsonwebtoken", "JsonWebTokenError: jwt audience invalid. expected: api://backend", "invalid_jwt", "audience"),
-    ("golang-jwt v5", "token has invalid claims: token has invalid audience", "invalid_jwt", "audience"),
+    (
+        "jsonwebtoken",
+        "JsonWebTokenError: jwt audience invalid. expected: api://backend",
+        "invalid_jwt",
+        "audience",
+    ),
+    (
+        "golang-jwt v5",
+        "token has invalid claims: token has invalid audience",
+        "invalid_jwt",
+        "audience",
+    ),
     ("PyJWT", "jwt.exceptions.InvalidIssuerError: Invalid issuer", "invalid_jwt", "issuer"),
-    ("jsonwebtoken", "jwt issuer invalid. expected: https://auth.example.com", "invalid_jwt", "issuer"),
+    (
+        "jsonwebtoken",
+        "jwt issuer invalid. expected: https://auth.example.com",
+        "invalid_jwt",
+        "issuer",
+    ),
     ("PyJWT", "jwt.exceptions.DecodeError: Not enough segments", "invalid_jwt", "malformed"),
     ("PyJWT", "DecodeError: Invalid header padding", "invalid_jwt", "malformed"),
     ("jsonwebtoken", "JsonWebTokenError: jwt malformed", "invalid_jwt", "malformed"),
     ("golang-jwt", "token contains an invalid number of segments", "invalid_jwt", "malformed"),
-    ("PyJWT", "ImmatureSignatureError: The token is not yet valid (iat)", "invalid_jwt", "not_yet_valid"),
+    (
+        "PyJWT",
+        "ImmatureSignatureError: The token is not yet valid (iat)",
+        "invalid_jwt",
+        "not_yet_valid",
+    ),
     ("FastAPI tutorial", "401 Could not validate credentials", "invalid_jwt", None),
     ("simplejwt", "Given token not valid for any token type", "invalid_jwt", None),
     ("simplejwt", "Token is invalid or expired", "invalid_jwt", None),
-    ("Spring", 'Bearer error="invalid_token", error_description="An error occurred while attempting to decode the Jwt"', "invalid_jwt", None),
+    (
+        "Spring",
+        'Bearer error="invalid_token", error_description="An error occurred while attempting to decode the Jwt"',
+        "invalid_jwt",
+        None,
+    ),
     ("echo jwt", "code=401, message=invalid or expired jwt", "invalid_jwt", None),
     ("custom redacting", "ws auth failed JWT=REDACTED", "invalid_jwt", None),
     # cors_origin
     ("Express cors", "Error: Not allowed by CORS", "cors_origin", None),
-    ("gorilla/websocket", "websocket: request origin not allowed by Upgrader.CheckOrigin", "cors_origin", "websocket_origin"),
+    (
+        "gorilla/websocket",
+        "websocket: request origin not allowed by Upgrader.CheckOrigin",
+        "cors_origin",
+        "websocket_origin",
+    ),
     ("Spring", "Invalid CORS request", "cors_origin", None),
-    ("Spring DefaultCorsProcessor", "Reject: 'https://evil.example' origin is not allowed", "cors_origin", None),
-    ("Spring WebSocket", "Handshake request rejected, Origin header value https://evil.example not allowed", "cors_origin", None),
+    (
+        "Spring DefaultCorsProcessor",
+        "Reject: 'https://evil.example' origin is not allowed",
+        "cors_origin",
+        None,
+    ),
+    (
+        "Spring WebSocket",
+        "Handshake request rejected, Origin header value https://evil.example not allowed",
+        "cors_origin",
+        None,
+    ),
     ("Starlette CORSMiddleware", "Disallowed CORS origin", "cors_origin", None),
     ("python-socketio", "https://evil.example is not an accepted origin.", "cors_origin", None),
-    ("Django CSRF", "Forbidden (Origin checking failed - https://evil.example does not match any trusted origins.): /api/ws", "cors_origin", None),
+    (
+        "Django CSRF",
+        "Forbidden (Origin checking failed - https://evil.example does not match any trusted origins.): /api/ws",
+        "cors_origin",
+        None,
+    ),
     ("custom", "ws rejected: origin https://evil.example not in allowlist", "cors_origin", None),
     ("custom", "rejecting websocket: bad origin 'http://localhost:3000'", "cors_origin", None),
-    ("rs/cors", "Preflight aborted: origin 'http://localhost:5173' not allowed", "cors_origin", None),
+    (
+        "rs/cors",
+        "Preflight aborted: origin 'http://localhost:5173' not allowed",
+        "cors_origin",
+        None,
+    ),
     # middleware_rejection
-    ("Django CSRF", "Forbidden (CSRF cookie not set.): /api/session", "middleware_rejection", "csrf"),
+    (
+        "Django CSRF",
+        "Forbidden (CSRF cookie not set.): /api/session",
+        "middleware_rejection",
+        "csrf",
+    ),
     ("Django CSRF", "CSRF verification failed. Request aborted.", "middleware_rejection", "csrf"),
-    ("Django CSRF", "Forbidden (CSRF token missing.): /api/session", "middleware_rejection", "csrf"),
-    ("DRF", "You do not have permission to perform this action.", "middleware_rejection", "permission"),
-    ("Spring", "org.springframework.security.access.AccessDeniedException: Access is denied", "middleware_rejection", "permission"),
-    ("custom", "TenantMiddleware: tenant mismatch for user u-1 (acme != globex)", "middleware_rejection", None),
+    (
+        "Django CSRF",
+        "Forbidden (CSRF token missing.): /api/session",
+        "middleware_rejection",
+        "csrf",
+    ),
+    (
+        "DRF",
+        "You do not have permission to perform this action.",
+        "middleware_rejection",
+        "permission",
+    ),
+    (
+        "Spring",
+        "org.springframework.security.access.AccessDeniedException: Access is denied",
+        "middleware_rejection",
+        "permission",
+    ),
+    (
+        "custom",
+        "TenantMiddleware: tenant mismatch for user u-1 (acme != globex)",
+        "middleware_rejection",
+        None,
+    ),
     ("custom", "AuthzMiddleware denied request: policy ws.connect", "middleware_rejection", None),
-    ("Starlette", "closing websocket before accept: code=1008 policy violation", "middleware_rejection", "policy_violation"),
+    (
+        "Starlette",
+        "closing websocket before accept: code=1008 policy violation",
+        "middleware_rejection",
+        "policy_violation",
+    ),
     # missing_bypass_header
     ("custom", "E2E bypass key missing", "missing_bypass_header", None),
     ("custom", "e2e bypass key invalid for this environment", "missing_bypass_header", None),
-    ("custom", "X-E2E-Bypass header not present on websocket handshake", "missing_bypass_header", None),
-    ("custom", "rejecting request: test bypass header required in staging", "missing_bypass_header", None),
-    ("custom", "bypass key mismatch (expected secret from E2E_BYPASS_KEY)", "missing_bypass_header", None),
+    (
+        "custom",
+        "X-E2E-Bypass header not present on websocket handshake",
+        "missing_bypass_header",
+        None,
+    ),
+    (
+        "custom",
+        "rejecting request: test bypass header required in staging",
+        "missing_bypass_header",
+        None,
+    ),
+    (
+        "custom",
+        "bypass key mismatch (expected secret from E2E_BYPASS_KEY)",
+        "missing_bypass_header",
+        None,
+    ),
     # rate_limited (app)
-    ("express-rate-limit", "Too many requests, please try again later.", "rate_limited", "app_limiter"),
-    ("DRF", "Request was throttled. Expected available in 42 seconds.", "rate_limited", "app_limiter"),
-    ("slowapi", "ratelimit 5 per 1 minute (127.0.0.1) exceeded at endpoint: /ws", "rate_limited", "app_limiter"),
+    (
+        "express-rate-limit",
+        "Too many requests, please try again later.",
+        "rate_limited",
+        "app_limiter",
+    ),
+    (
+        "DRF",
+        "Request was throttled. Expected available in 42 seconds.",
+        "rate_limited",
+        "app_limiter",
+    ),
+    (
+        "slowapi",
+        "ratelimit 5 per 1 minute (127.0.0.1) exceeded at endpoint: /ws",
+        "rate_limited",
+        "app_limiter",
+    ),
     ("custom", "rate limit exceeded for key runner-1", "rate_limited", "app_limiter"),
 ]
 
 
 def _decide(message: str, status: int = 403) -> Verdict:
-    return one([run_request(status if "throttl" not in message.lower() else 429), app_line(message, trace=TRACE)])
+    return one(
+        [
+            run_request(status if "throttl" not in message.lower() else 429),
+            app_line(message, trace=TRACE),
+        ]
+    )
 
 
-@pytest.mark.parametrize(("stack", "message", "label", "detail"), WORDINGS, ids=[f"{w[2]}:{w[0]}:{w[1][:30]}" for w in WORDINGS])
-def test_stack_wording_decides_the_label(stack: str, message: str, label: str, detail: str | None) -> None:
+@pytest.mark.parametrize(
+    ("stack", "message", "label", "detail"),
+    WORDINGS,
+    ids=[f"{w[2]}:{w[0]}:{w[1][:30]}" for w in WORDINGS],
+)
+def test_stack_wording_decides_the_label(
+    stack: str, message: str, label: str, detail: str | None
+) -> None:
     """An app line in this stack's words, tied to the rejected request, decides the label."""
     v = _decide(message, 429 if label == "rate_limited" else 403)
     assert (v.root_cause, v.detail) == (label, detail), v.reason or v.explanation
@@ -103,7 +259,13 @@ def test_stack_wording_decides_the_label(stack: str, message: str, label: str, d
 
 def test_every_app_label_has_wordings_from_several_stacks() -> None:
     """Coverage guard: each app label is exercised by at least three different stacks' words."""
-    for label in ("missing_jwt", "invalid_jwt", "cors_origin", "middleware_rejection", "missing_bypass_header"):
+    for label in (
+        "missing_jwt",
+        "invalid_jwt",
+        "cors_origin",
+        "middleware_rejection",
+        "missing_bypass_header",
+    ):
         stacks = {w[0] for w in WORDINGS if w[2] == label}
         assert len(stacks) >= 1 if label == "missing_bypass_header" else len(stacks) >= 3, label
 

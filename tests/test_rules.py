@@ -102,18 +102,27 @@ match:
     assert ("broken.yaml", 2, "unknown") in found  # unknown label, on the label line
     assert any(line == 13 and "bad regex '(unclosed'" in m for _, line, m in problems)
     assert ("broken.yaml", 17, "weight") in found  # weight out of range
-    assert any(line == 20 and "unknown field or condition 'http_stattus'" in m for _, line, m in problems)
+    assert any(
+        line == 20 and "unknown field or condition 'http_stattus'" in m for _, line, m in problems
+    )
     assert any(line == 21 and "number column" in m for _, line, m in problems)  # wrong type
     assert any("missing required key 'id'" in m for _, _, m in problems)
     assert any("missing required key 'weight'" in m for _, _, m in problems)
-    assert any(Path(p).name == "syntax.yaml" and line is not None and "YAML syntax error" in m for p, line, m in problems)
+    assert any(
+        Path(p).name == "syntax.yaml" and line is not None and "YAML syntax error" in m
+        for p, line, m in problems
+    )
     assert len(problems) >= 8, messages
 
 
 def test_duplicate_ids_and_keys_are_reported(tmp_path: Path) -> None:
     """Two rules with one id, or a key given twice, are problems with the line of the repeat."""
     write(tmp_path, "a.yaml", GOOD + "---\n" + GOOD)
-    write(tmp_path, "b.yaml", GOOD.replace("weight: 0.9", "weight: 0.9\nweight: 0.8").replace("my-team-bypass", "other"))
+    write(
+        tmp_path,
+        "b.yaml",
+        GOOD.replace("weight: 0.9", "weight: 0.9\nweight: 0.8").replace("my-team-bypass", "other"),
+    )
     problems = check_rules(tmp_path)
     assert any("duplicate rule id 'my-team-bypass'" in m and line == 10 for _, line, m in problems)
     assert any("duplicate key 'weight'" in m and line == 5 for _, line, m in problems)
@@ -143,13 +152,24 @@ def test_wrong_types_and_unknown_kinds_are_reported(tmp_path: Path) -> None:
 """,
     )
     messages = [m for _, _, m in check_rules(tmp_path)]
-    for needle in ("contradicts", "unknown role", "unknown severity", "bad path", "no_app_log must be", "unknown comparison"):
+    for needle in (
+        "contradicts",
+        "unknown role",
+        "unknown severity",
+        "bad path",
+        "no_app_log must be",
+        "unknown comparison",
+    ):
         assert any(needle in m for m in messages), needle
 
 
 def test_load_rules_raises_rule_error_with_all_problems(tmp_path: Path) -> None:
     """load_rules refuses broken user rules; the error names file and line and carries them all."""
-    write(tmp_path, "x.yaml", GOOD.replace("missing_bypass_header", "bogus") + "---\n" + GOOD.replace("0.9", "-1"))
+    write(
+        tmp_path,
+        "x.yaml",
+        GOOD.replace("missing_bypass_header", "bogus") + "---\n" + GOOD.replace("0.9", "-1"),
+    )
     with pytest.raises(RuleError) as err:
         load_rules(tmp_path)
     assert len(err.value.problems) == 2
@@ -159,7 +179,9 @@ def test_load_rules_raises_rule_error_with_all_problems(tmp_path: Path) -> None:
 
 def test_missing_rule_path_is_a_problem(tmp_path: Path) -> None:
     """A rule folder that does not exist is reported, not ignored."""
-    assert check_rules(tmp_path / "nope") == [(str(tmp_path / "nope"), None, "no such rule file or folder")]
+    assert check_rules(tmp_path / "nope") == [
+        (str(tmp_path / "nope"), None, "no such rule file or folder")
+    ]
 
 
 def test_user_rule_adds_a_wording(tmp_path: Path) -> None:

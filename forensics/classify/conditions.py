@@ -9,6 +9,7 @@ a log-frame column (``http_status``, ``log_id``, ``severity``, ...) or a path in
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -39,9 +40,20 @@ class Condition:
     """One test on a linked row; ``holds`` may also look at the test's other rows."""
 
     kind: ClassVar[str] = ""
+    #: Evaluation order inside a block: cheap row checks first, text next, other rows last.
+    cost: ClassVar[int] = 1
+    #: Whether the condition looks at the row alone (not at the test's other rows).
+    local: ClassVar[bool] = True
 
     def holds(self, row: LinkedRow, ctx: TestContext) -> bool:
         raise NotImplementedError
+
+    def is_local(self) -> bool:
+        return self.local
+
+    def could_hold(self, row: LinkedRow, ctx: TestContext) -> bool:
+        """False only when the row's own fields already rule the condition out (a cheap prefilter)."""
+        return self.holds(row, ctx) if self.is_local() else True
 
     @classmethod
     def build(cls, value: Any, line: int | None) -> Condition:
@@ -70,15 +82,36 @@ class MessageMatches(Condition):
     """``message: REGEX`` (or a list: any of them) searched in the row's message."""
 
     kind: ClassVar[str] = "message"
+    cost: ClassVar[int] = 2
     patterns: tuple[regex.Pattern[str], ...]
 
+    def _text(self, row: LinkedRow) -> str:
+        return row.get("message") or ""
+
     def holds(self, row: LinkedRow, ctx: TestContext) -> bool:
-        text = row.get("message") or ""
-        return any(p.search(text) for p in self.patterns)
+        key = (id(self), row.row)
+        if key not in ctx.memo:
+            text = self._text(row)
+            ctx.memo[key] = bool(text) and self.combined.search(text) is not None
+        return ctx.memo[key]
+
+    @property
+    def combined(self) -> regex.Pattern[str]:
+        """All patterns as one alternation: one search per row instead of one per pattern."""
+        return _combine(self.patterns)
 
     @classmethod
     def build(cls, value: Any, line: int | None) -> Condition:
         return cls(_patterns(value, line))
+
+
+@functools.lru_cache(maxsize=1024)
+def _combine(patterns: tuple[regex.Pattern[str], ...]) -> regex.Pattern[str]:
+    if len(patterns) == 1:
+        return patterns[0]
+    return regex.compile(
+        "|".join(f"(?:{p.pattern})" for p in patterns), regex.IGNORECASE | regex.VERSION1
+    )
 
 
 @dataclass(frozen=True)
@@ -87,8 +120,8 @@ class TextMatches(MessageMatches):
 
     kind: ClassVar[str] = "text"
 
-    def holds(self, row: LinkedRow, ctx: TestContext) -> bool:
-        return any(p.search(row.text) for p in self.patterns)
+    def _text(self, row: LinkedRow) -> str:
+        return row.text
 
 
 @dataclass(frozen=True)
@@ -106,7 +139,9 @@ class RoleIs(Condition):
         items = value if isinstance(value, list) else [value]
         bad = [v for v in items if v not in ROLES]
         if bad or not items:
-            raise ConditionProblem(f"unknown role {bad or items!r}; roles are {', '.join(ROLES)}", line)
+            raise ConditionProblem(
+                f"unknown role {bad or items!r}; roles are {', '.join(ROLES)}", line
+            )
         return cls(frozenset(items))
 
 
@@ -115,10 +150,17 @@ class AllOf(Condition):
     """``all: [ {...}, {...} ]``: every sub-block holds (a plain mapping means the same)."""
 
     kind: ClassVar[str] = "all"
+    cost: ClassVar[int] = 2
     parts: tuple[Condition, ...]
 
     def holds(self, row: LinkedRow, ctx: TestContext) -> bool:
         return all(c.holds(row, ctx) for c in self.parts)
+
+    def is_local(self) -> bool:
+        return all(c.is_local() for c in self.parts)
+
+    def could_hold(self, row: LinkedRow, ctx: TestContext) -> bool:
+        return all(c.could_hold(row, ctx) for c in self.parts)
 
     @classmethod
     def build(cls, value: Any, line: int | None) -> Condition:
@@ -146,16 +188,23 @@ class AnyOf(AllOf):
     def holds(self, row: LinkedRow, ctx: TestContext) -> bool:
         return any(c.holds(row, ctx) for c in self.parts)
 
+    def could_hold(self, row: LinkedRow, ctx: TestContext) -> bool:
+        return any(c.could_hold(row, ctx) for c in self.parts)
+
 
 @dataclass(frozen=True)
 class Not(Condition):
     """``not: {...}``: the sub-block does not hold."""
 
     kind: ClassVar[str] = "not"
+    cost: ClassVar[int] = 2
     part: Condition
 
     def holds(self, row: LinkedRow, ctx: TestContext) -> bool:
         return not self.part.holds(row, ctx)
+
+    def is_local(self) -> bool:
+        return self.part.is_local()
 
     @classmethod
     def build(cls, value: Any, line: int | None) -> Condition:
@@ -167,6 +216,8 @@ class NoAppLog(Condition):
     """``no_app_log: true``: no app line belongs to this row's request (false: at least one does)."""
 
     kind: ClassVar[str] = "no_app_log"
+    cost: ClassVar[int] = 3
+    local: ClassVar[bool] = False
     expected: bool
 
     def holds(self, row: LinkedRow, ctx: TestContext) -> bool:
@@ -188,6 +239,8 @@ class RequestHas(Condition):
     """
 
     kind: ClassVar[str] = "request"
+    cost: ClassVar[int] = 3
+    local: ClassVar[bool] = False
     part: Condition
 
     def _candidates(self, row: LinkedRow, ctx: TestContext) -> list[LinkedRow]:
@@ -216,7 +269,18 @@ class AppLogHas(RequestHas):
 #: Condition kind -> class. Field conditions (columns, ``payload.``/``labels.`` paths) are not here:
 #: ``build_block`` recognises them by name.
 CONDITIONS: dict[str, type[Condition]] = {
-    c.kind: c for c in (MessageMatches, TextMatches, RoleIs, AllOf, AnyOf, Not, NoAppLog, RequestHas, AppLogHas)
+    c.kind: c
+    for c in (
+        MessageMatches,
+        TextMatches,
+        RoleIs,
+        AllOf,
+        AnyOf,
+        Not,
+        NoAppLog,
+        RequestHas,
+        AppLogHas,
+    )
 }
 
 
@@ -225,7 +289,9 @@ def build_block(block: Any, line: int | None) -> Condition:
     from forensics.classify.fields import FIELD_COLUMNS, FieldMatches, is_field
 
     if not isinstance(block, dict) or not block:
-        raise ConditionProblem(f"a condition block must be a non-empty mapping, got {block!r}", line)
+        raise ConditionProblem(
+            f"a condition block must be a non-empty mapping, got {block!r}", line
+        )
     parts: list[Condition] = []
     problems: list[ConditionProblem] = []
     for key, value in block.items():
@@ -247,7 +313,7 @@ def build_block(block: Any, line: int | None) -> Condition:
             problems.append(one)
     if problems:
         raise ConditionProblems(problems)
-    return parts[0] if len(parts) == 1 else AllOf(tuple(parts))
+    return parts[0] if len(parts) == 1 else AllOf(tuple(sorted(parts, key=lambda c: c.cost)))
 
 
 class ConditionProblems(ConditionProblem):
@@ -269,4 +335,3 @@ def walk(cond: Condition) -> Iterator[Condition]:
     part = getattr(cond, "part", None)
     if isinstance(part, Condition):
         yield from walk(part)
-

@@ -27,6 +27,7 @@ from forensics.result import Verdict
 from forensics.schema import FAILED_OUTCOMES
 
 DECIDE = 0.45  # least support that names a cause
+MIN_CONFIDENCE = 0.35  # below this, after the runner-up's share, a label would be a guess
 CONFLICT = 0.5  # a runner-up at least this strong...
 CONFLICT_RATIO = 0.75  # ...and at least this fraction of the best makes the test undecidable
 MAX_EVIDENCE = 6
@@ -60,13 +61,18 @@ def classify(
     if "order" in failed.columns:
         failed = failed.sort("order", nulls_last=True, maintain_order=True)
     contexts = build_contexts(failed, logs, correlation.links)
-    return [decide(ctx, rules, correlation.notes.get(ctx.test_id)) for ctx in contexts]
+    candidates: dict[int, list[Rule]] = {}  # shared: a row linked to several tests is screened once
+    return [decide(ctx, rules, correlation.notes.get(ctx.test_id), candidates) for ctx in contexts]
 
 
-def build_contexts(failed: pl.DataFrame, logs: pl.DataFrame, links: pl.DataFrame) -> list[TestContext]:
+def build_contexts(
+    failed: pl.DataFrame, logs: pl.DataFrame, links: pl.DataFrame
+) -> list[TestContext]:
     """A ``TestContext`` per failed test: its linked rows, best link per row, grouped by request."""
     ids = failed.get_column("test_id").to_list()
-    messages = failed.get_column("message").to_list() if "message" in failed.columns else [None] * len(ids)
+    messages = (
+        failed.get_column("message").to_list() if "message" in failed.columns else [None] * len(ids)
+    )
     best: dict[str, dict[int, dict[str, Any]]] = {t: {} for t in ids}
     if links.height:
         for link in links.filter(pl.col("test_id").is_in(ids)).iter_rows(named=True):
@@ -81,9 +87,12 @@ def build_contexts(failed: pl.DataFrame, logs: pl.DataFrame, links: pl.DataFrame
         for data in logs.filter(pl.col("row").is_in(list(wanted))).iter_rows(named=True):
             by_row[int(data["row"])] = data
     contexts = []
+    memo: dict[tuple[int, int], bool] = {}
     for test_id, message in zip(ids, messages, strict=True):
-        rows = [_linked(by_row[r], link) for r, link in sorted(best[test_id].items()) if r in by_row]
-        contexts.append(TestContext(test_id, rows, message))
+        rows = [
+            _linked(by_row[r], link) for r, link in sorted(best[test_id].items()) if r in by_row
+        ]
+        contexts.append(TestContext(test_id, rows, message, memo))
     return contexts
 
 
@@ -112,14 +121,26 @@ def _effective_strength(row: LinkedRow, ctx: TestContext) -> float:
     return 1.0 - (1.0 - row.strength) * (1.0 - 0.5 * max(failing))
 
 
-def find_matches(ctx: TestContext, rules: RuleSet) -> list[Match]:
-    """Every (rule, row) that holds, minus generic readings of rows a specific rule explains."""
-    found = [
-        Match(rule, row, rule.weight * _effective_strength(row, ctx))
-        for rule in rules
-        for row in ctx.rows
-        if rule.matches(row, ctx)
-    ]
+def find_matches(
+    ctx: TestContext, rules: RuleSet, candidates: dict[int, list[Rule]] | None = None
+) -> list[Match]:
+    """Every (rule, row) that holds, minus generic readings of rows a specific rule explains.
+
+    Rules are first screened on each row's own fields (``could_hold``, shared between tests
+    through ``candidates``); only the survivors are checked against the test's other rows.
+    """
+    candidates = {} if candidates is None else candidates
+    found = []
+    for row in ctx.rows:
+        if row.row not in candidates:
+            candidates[row.row] = [
+                r for r in rules if r.match is not None and r.match.could_hold(row, ctx)
+            ]
+        found.extend(
+            Match(rule, row, rule.weight * _effective_strength(row, ctx))
+            for rule in candidates[row.row]
+            if rule.matches(row, ctx)
+        )
     most_specific: dict[int, int] = {}
     for m in found:
         rank = _GENERIC_RANK.get(m.rule.label, 0)
@@ -145,11 +166,20 @@ def supports(matches: list[Match]) -> dict[str, tuple[float, list[Match]]]:
     return out
 
 
-def decide(ctx: TestContext, rules: RuleSet, note: str | None = None) -> Verdict:
-    """The verdict for one test from its context."""
-    ranked = sorted(supports(find_matches(ctx, rules)).items(), key=lambda kv: (-kv[1][0], kv[0]))
+def decide(
+    ctx: TestContext,
+    rules: RuleSet,
+    note: str | None = None,
+    candidates: dict[int, list[Rule]] | None = None,
+) -> Verdict:
+    """The verdict for one test from its context (``note``: correlate's word on what is missing)."""
+    ranked = sorted(
+        supports(find_matches(ctx, rules, candidates)).items(), key=lambda kv: (-kv[1][0], kv[0])
+    )
     if not ranked or ranked[0][1][0] < DECIDE:
-        weak = (ranked[0][0], ranked[0][1][0], ranked[0][1][1][0].rule.description) if ranked else None
+        weak = (
+            (ranked[0][0], ranked[0][1][0], ranked[0][1][1][0].rule.description) if ranked else None
+        )
         return _unknown(ctx, unknown_reason(ctx, note, weak), ranked)
     label, (support, best) = ranked[0]
     runner = (ranked[1][0], ranked[1][1][0]) if len(ranked) > 1 else None
@@ -157,6 +187,13 @@ def decide(ctx: TestContext, rules: RuleSet, note: str | None = None) -> Verdict
         reason = f"conflicting evidence: {label} ({support:.2f}) vs {runner[0]} ({runner[1]:.2f})"
         return _unknown(ctx, reason + (f" (correlation: {note})" if note else ""), ranked)
     confidence = round(min(max(support - 0.5 * (runner[1] if runner else 0.0), 0.0), 1.0), 2)
+    if confidence < MIN_CONFIDENCE:
+        why = (
+            f"{best[0].rule.description} (against {runner[0]} at {runner[1]:.2f})"
+            if runner
+            else best[0].rule.description
+        )
+        return _unknown(ctx, unknown_reason(ctx, note, (label, support, why)), ranked)
     rows = _evidence_rows(best, ctx)
     detail = next((m.rule.detail for m in best if m.rule.detail), None)
     rule_ids = [m.rule.id for m in best]
@@ -166,7 +203,9 @@ def decide(ctx: TestContext, rules: RuleSet, note: str | None = None) -> Verdict
         confidence=confidence,
         layer=_layer(label, best, ctx),
         evidence=tuple(evidence_of(r) for r in rows),
-        explanation=explanation(ctx.test_id, label, detail, rows, rule_ids, confidence, support, runner, ctx),
+        explanation=explanation(
+            ctx.test_id, label, detail, rows, rule_ids, confidence, support, runner, ctx
+        ),
         detail=detail,
         rule=best[0].rule.id,
     )
@@ -179,7 +218,9 @@ def _evidence_rows(best: list[Match], ctx: TestContext) -> list[LinkedRow]:
         for r in [m.row, *ctx.request_of(m.row)]:
             if len(chosen) < MAX_EVIDENCE:
                 chosen.setdefault(r.row, r)
-    return sorted(chosen.values(), key=lambda r: (r.get("timestamp") is None, r.get("timestamp") or 0, r.row))
+    return sorted(
+        chosen.values(), key=lambda r: (r.get("timestamp") is None, r.get("timestamp") or 0, r.row)
+    )
 
 
 def _layer(label: str, best: list[Match], ctx: TestContext) -> str | None:
@@ -189,17 +230,24 @@ def _layer(label: str, best: list[Match], ctx: TestContext) -> str | None:
     layers = [m.rule.layer for m in best if m.rule.layer]
     if layers:
         return layers[0]
-    if any(m.row.role == "app" or any(r.role == "app" for r in ctx.same_request(m.row)) for m in best):
+    if any(
+        m.row.role == "app" or any(r.role == "app" for r in ctx.same_request(m.row)) for m in best
+    ):
         return "app"
     return None
 
 
-def _unknown(ctx: TestContext, reason: str, ranked: list[tuple[str, tuple[float, list[Match]]]]) -> Verdict:
+def _unknown(
+    ctx: TestContext, reason: str, ranked: list[tuple[str, tuple[float, list[Match]]]]
+) -> Verdict:
     rows: list[LinkedRow] = []
     for _, (_, ms) in ranked[:2]:
         rows.extend(m.row for m in ms[:1])
     if not rows:  # show what was linked that failed, so the reader can look for the rest
-        rows = sorted((r for r in ctx.requests if (r.get("http_status") or 0) >= 400), key=lambda r: -r.strength)[:2]
+        rows = sorted(
+            (r for r in ctx.requests if (r.get("http_status") or 0) >= 400),
+            key=lambda r: -r.strength,
+        )[:2]
     seen: dict[int, LinkedRow] = {r.row: r for r in rows}
     return Verdict(
         test_id=ctx.test_id,

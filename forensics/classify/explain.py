@@ -70,7 +70,11 @@ def _one_line(message: str | None, limit: int = 160) -> str:
 def summarize(row: LinkedRow) -> str:
     """One line for an evidence row: ``403 GET /ws run.googleapis.com/requests`` or ``WARNING app: ...``."""
     if row.is_request:
-        parts = [str(row.get("http_status") or "-"), row.get("http_method") or "-", row.get("http_path") or row.get("http_url") or "-"]
+        parts = [
+            str(row.get("http_status") or "-"),
+            row.get("http_method") or "-",
+            row.get("http_path") or row.get("http_url") or "-",
+        ]
         parts.append(row.get("log_id") or "")
         payload = row.payload if isinstance(row.payload, dict) else {}
         details = payload.get("statusDetails")
@@ -97,37 +101,56 @@ def is_websocket(ctx: TestContext, row: LinkedRow | None = None) -> bool:
     """Whether the failure looks like a WebSocket handshake (test message, path or app line)."""
     texts = [ctx.test_message or ""]
     if row is not None:
-        texts += [row.get("http_path") or "", row.get("message") or "", row.get("http_protocol") or ""]
+        texts += [
+            row.get("http_path") or "",
+            row.get("message") or "",
+            row.get("http_protocol") or "",
+        ]
     return any(_WS_HINT.search(t) for t in texts)
 
 
 def unknown_reason(ctx: TestContext, note: str | None, weak: tuple[str, float, str] | None) -> str:
-    """Why nothing decides for this test, in one sentence a user can act on."""
-    suffix = f" (correlation: {note})" if note else ""
+    """Why nothing decides for this test, in one sentence a user can act on.
+
+    Args:
+        ctx: the test's linked rows.
+        note: correlate's note for the test (what it could not link), if any.
+        weak: the best label that fell short: (label, support, why), if any.
+    """
     if not ctx.rows:
         return note or "no log entries linked to this test (nothing in its window)"
+    parts = []
+    if weak is not None and weak[1] >= 0.15:
+        parts.append(f"only weak evidence for {weak[0]} ({weak[1]:.2f}): {weak[2]}")
+    parts.append(_structure_reason(ctx))
+    if note:
+        parts.append(f"correlation: {note}")
+    return "; ".join(p for p in parts if p)
+
+
+def _structure_reason(ctx: TestContext) -> str:
+    """What the linked rows show about the failing request, when no rule decides."""
     rejected = [r for r in ctx.requests if (r.get("http_status") or 0) in (401, 403)]
     if rejected:
         req = max(rejected, key=lambda r: r.strength)
         if any(r.role == "app" for r in ctx.same_request(req)):
-            return _from_app(ctx, req) + suffix
+            return _from_app(ctx, req)
         return (
             f"{req.get('http_status')} with no app log for this request and no front-end text naming the "
-            f"cause ({summarize(req)}); the export may lack the app's logs{suffix}"
+            f"cause ({summarize(req)}); the export may lack the app's logs"
         )
     bare = [r for r in ctx.app_rows if _BARE_REJECT.search(r.get("message") or "")]
     if bare:
-        return _from_app(ctx, bare[0]) + suffix
-    if weak is not None:
-        label, support, why = weak
-        return f"only weak evidence for {label} ({support:.2f}): {why}{suffix}"
+        return _from_app(ctx, bare[0])
     errors = [r for r in ctx.requests if (r.get("http_status") or 0) >= 400]
     if errors:
-        return f"{len(errors)} failing request entries ({summarize(errors[0])}) but no rule explains them{suffix}"
-    return f"{len(ctx.rows)} linked entries, none shows a rejection, an error or an app decision{suffix}"
+        return f"{len(errors)} failing request entries ({summarize(errors[0])}) but no rule explains them"
+    return f"{len(ctx.rows)} linked entries, none shows a rejection, an error or an app decision"
 
 
-_BARE_REJECT = regex.compile(r'"WebSocket [^"]*" 403|connection rejected \(403|\bWebSocket\b.*\bREJECT\b', regex.IGNORECASE)
+_BARE_REJECT = regex.compile(
+    r'"WebSocket [^"]*" 403|connection rejected \(403|\bWebSocket\b.*\bREJECT\b', regex.IGNORECASE
+)
 
 
 def _from_app(ctx: TestContext, row: LinkedRow) -> str:
@@ -157,7 +180,11 @@ def explanation(
     proofs = "; ".join(f"{summarize(r)} at {rfc3339(r.get('timestamp'))}" for r in evidence)
     vias = sorted({r.via for r in evidence if r.via})
     strongest = max((r.strength for r in evidence), default=0.0)
-    runner = f"; runner-up {runner_up[0]} at {runner_up[1]:.2f}" if runner_up else "; no other cause is supported"
+    runner = (
+        f"; runner-up {runner_up[0]} at {runner_up[1]:.2f}"
+        if runner_up
+        else "; no other cause is supported"
+    )
     return scrub(
         f"{what[0].upper()}{what[1:]}. Entries: {proofs}. Rules: {', '.join(rule_ids)}. "
         f"Confidence {confidence:.2f}: support {support:.2f} from {len(rule_ids)} rule(s) over rows linked by "

@@ -63,7 +63,12 @@ def _scalar_ok(column: str | None, value: Any, line: int | None) -> None:
         raise ConditionProblem(f"{column} is a number column; {value!r} is not a number", line)
     if column == "severity" and value not in _SEVERITY_RANK:
         raise ConditionProblem(f"unknown severity {value!r}; one of {', '.join(SEVERITIES)}", line)
-    if column is not None and column not in _NUMERIC and value is not None and not isinstance(value, str):
+    if (
+        column is not None
+        and column not in _NUMERIC
+        and value is not None
+        and not isinstance(value, str)
+    ):
         raise ConditionProblem(f"{column} is a text column; {value!r} is not a string", line)
 
 
@@ -90,6 +95,12 @@ class FieldMatches(Condition):
         return [v for v in _path_values(doc, self.segments) if v is not None]
 
     def holds(self, row: LinkedRow, ctx: TestContext) -> bool:
+        key = (id(self), row.row)
+        if key not in ctx.memo:
+            ctx.memo[key] = self._holds(row)
+        return ctx.memo[key]
+
+    def _holds(self, row: LinkedRow) -> bool:
         values = self._values(row)
         for op, arg in self.ops:
             if op == "exists":
@@ -122,7 +133,9 @@ class FieldMatches(Condition):
             source, _, path = key.partition(".")
             segments = tuple(path.split("."))
             if not path or any(s in ("", "[]") for s in segments):
-                raise ConditionProblem(f"bad path {key!r}: use payload.a.b or payload.list[].field", line)
+                raise ConditionProblem(
+                    f"bad path {key!r}: use payload.a.b or payload.list[].field", line
+                )
         return cls(key, column, source, segments, cls._ops(column, value, line))
 
     @staticmethod
@@ -149,12 +162,17 @@ class FieldMatches(Condition):
                     raise ConditionProblem(f"exists must be true or false, got {arg!r}", line)
                 ops.append((op, arg))
             elif op == "in":
-                ops.extend(FieldMatches._ops(column, list(arg) if isinstance(arg, list) else arg, line))
+                ops.extend(
+                    FieldMatches._ops(column, list(arg) if isinstance(arg, list) else arg, line)
+                )
             else:
                 numeric_ok = column in _NUMERIC or column is None
                 if column == "severity":
                     _scalar_ok(column, arg, line)
                 elif not numeric_ok or isinstance(arg, bool) or not isinstance(arg, (int, float)):
-                    raise ConditionProblem(f"{op} needs a number (or a severity), got {arg!r} for {column or 'path'}", line)
+                    raise ConditionProblem(
+                        f"{op} needs a number (or a severity), got {arg!r} for {column or 'path'}",
+                        line,
+                    )
                 ops.append((op, arg))
         return tuple(ops)

@@ -8,6 +8,7 @@ app log for that request, is there a request entry with status 429.
 
 from __future__ import annotations
 
+import bisect
 import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -30,10 +31,16 @@ _LB_RESOURCES = frozenset(
 )
 #: Request logs written by the serving platform in front of the container.
 _REQUEST_LOG_IDS = frozenset(
-    {"run.googleapis.com/requests", "appengine.googleapis.com/request_log", "cloudfunctions.googleapis.com/requests"}
+    {
+        "run.googleapis.com/requests",
+        "appengine.googleapis.com/request_log",
+        "cloudfunctions.googleapis.com/requests",
+    }
 )
 #: Platform lines that are neither requests nor the app's own output.
-_SYSTEM_LOG_IDS = frozenset({"run.googleapis.com/varlog/system", "cloudfunctions.googleapis.com/cloud-functions"})
+_SYSTEM_LOG_IDS = frozenset(
+    {"run.googleapis.com/varlog/system", "cloudfunctions.googleapis.com/cloud-functions"}
+)
 
 # An app line is tied to a request entry by time when neither trace nor correlate says so:
 # it may be written a little before the platform stamps the request, and up to a few seconds
@@ -123,10 +130,19 @@ class TestContext:
 
     __test__ = False  # not a pytest class
 
-    def __init__(self, test_id: str, rows: list[LinkedRow], test_message: str | None = None):
+    def __init__(
+        self,
+        test_id: str,
+        rows: list[LinkedRow],
+        test_message: str | None = None,
+        memo: dict[tuple[int, int], bool] | None = None,
+    ):
         self.test_id = test_id
         self.rows = rows
         self.test_message = test_message
+        # Results of row-only conditions (text, fields) by (condition, log row): a row linked to
+        # several tests is searched once.
+        self.memo: dict[tuple[int, int], bool] = {} if memo is None else memo
         self._group()
 
     @property
@@ -147,30 +163,69 @@ class TestContext:
         return own + [r for r in row.same if r.is_request]
 
     def _group(self) -> None:
-        """Tie rows of the same request together: correlate's ``request_row``, trace, or time."""
-        by_id = {r.row: r for r in self.rows}
-        for a in self.rows:
-            for b in self.rows:
-                if a is not b and b not in a.same and _same_request(a, b, by_id):
-                    a.same.append(b)
-                    b.same.append(a)
+        """Tie rows of one request together.
 
+        Rows sharing correlate's ``request_row`` or a trace id form one group (a load-balancer
+        entry, the Cloud Run entry and the app lines of one call). An app line that neither ties
+        is given to the one request entry it falls in by time, when correlate did not decide.
+        """
+        parent = list(range(len(self.rows)))
 
-def _same_request(a: LinkedRow, b: LinkedRow, by_id: dict[int, LinkedRow]) -> bool:
-    ka, kb = _request_key(a), _request_key(b)
-    if ka is not None and ka == kb:
-        return True
-    ta, tb = a.get("trace"), b.get("trace")
-    if ta and tb:
-        return bool(ta == tb)
-    # Time is the fallback only when correlate did not decide (no request_row at all) and no
-    # trace ties the rows: an app line without trace near a request entry belongs to it.
-    if a.is_request == b.is_request:
-        return False
-    req, app = (a, b) if a.is_request else (b, a)
-    if app.role != "app" or app.request_row is not None or app.via == "app_join":
-        return False
-    return _within(req, app)
+        def find(i: int) -> int:
+            while parent[i] != i:
+                parent[i] = parent[parent[i]]
+                i = parent[i]
+            return i
+
+        def union(i: int, j: int) -> None:
+            parent[find(i)] = find(j)
+
+        first: dict[tuple[str, Any], int] = {}
+        for i, r in enumerate(self.rows):
+            for key in (("req", _request_key(r)), ("trace", r.get("trace"))):
+                if key[1] is None or key[1] == "":
+                    continue
+                if key in first:
+                    union(i, first[key])
+                else:
+                    first[key] = i
+        requests = sorted(
+            (
+                i
+                for i, r in enumerate(self.rows)
+                if r.is_request and isinstance(r.get("timestamp"), datetime)
+            ),
+            key=lambda i: self.rows[i].get("timestamp"),
+        )
+        starts = [self.rows[j].get("timestamp") for j in requests]
+        longest = timedelta(
+            seconds=max(
+                (float(self.rows[j].get("http_latency_s") or 0.0) for j in requests), default=0.0
+            )
+        )
+        for i, r in enumerate(self.rows):
+            at = r.get("timestamp")
+            if (
+                r.role != "app"
+                or r.request_row is not None
+                or r.via == "app_join"
+                or r.get("trace")
+            ):
+                continue
+            if not isinstance(at, datetime):
+                continue
+            lo = bisect.bisect_left(starts, at - longest - _AFTER)
+            hi = bisect.bisect_right(starts, at + _BEFORE)
+            near = [j for j in requests[lo:hi] if _within(self.rows[j], r)]
+            if near:  # the last request started before the line, else the first one after it
+                before = [j for j in near if self.rows[j].get("timestamp") <= at]
+                union(i, before[-1] if before else near[0])
+        groups: dict[int, list[LinkedRow]] = {}
+        for i, r in enumerate(self.rows):
+            groups.setdefault(find(i), []).append(r)
+        for members in groups.values():
+            for r in members:
+                r.same = [m for m in members if m is not r]
 
 
 def _request_key(row: LinkedRow) -> int | None:

@@ -15,7 +15,13 @@ from typing import Any
 
 import yaml
 
-from forensics.classify.conditions import Condition, ConditionProblem, ConditionProblems, build_block, line_of
+from forensics.classify.conditions import (
+    Condition,
+    ConditionProblem,
+    ConditionProblems,
+    build_block,
+    line_of,
+)
 from forensics.exceptions import RuleError
 from forensics.labels import LABELS, LAYERS, UNKNOWN
 
@@ -134,7 +140,9 @@ def _read_documents(path: Path) -> tuple[list[Any], list[Problem]]:
 # --- rule dicts -> Rule -----------------------------------------------------------------------
 
 
-def rule_from_dict(data: Any, path: str, line: int | None = None) -> tuple[Rule | None, list[Problem]]:
+def rule_from_dict(
+    data: Any, path: str, line: int | None = None
+) -> tuple[Rule | None, list[Problem]]:
     """Build one rule from a parsed mapping; returns the rule (None if broken) and every problem."""
     where = line_of(data) or line
     if not isinstance(data, dict):
@@ -146,7 +154,10 @@ def rule_from_dict(data: Any, path: str, line: int | None = None) -> tuple[Rule 
 
     for key in data:
         if key not in _KEYS_REQUIRED and key not in _KEYS_OPTIONAL:
-            bad(key, f"unknown rule key {key!r} (keys: {', '.join(_KEYS_REQUIRED + _KEYS_OPTIONAL)})")
+            bad(
+                key,
+                f"unknown rule key {key!r} (keys: {', '.join(_KEYS_REQUIRED + _KEYS_OPTIONAL)})",
+            )
     for key in _KEYS_REQUIRED:
         if key not in data:
             bad(None, f"rule {data.get('id', '?')!r} is missing required key {key!r}")
@@ -156,9 +167,14 @@ def rule_from_dict(data: Any, path: str, line: int | None = None) -> tuple[Rule 
         bad("id", f"id must be lower-case letters, digits, '-', '_' or '.', got {rule_id!r}")
     label = data.get("label")
     if "label" in data and (label not in LABELS or label == UNKNOWN):
-        bad("label", f"unknown label {label!r}; one of {', '.join(x for x in LABELS if x != UNKNOWN)}")
+        bad(
+            "label",
+            f"unknown label {label!r}; one of {', '.join(x for x in LABELS if x != UNKNOWN)}",
+        )
     weight = data.get("weight")
-    if "weight" in data and (isinstance(weight, bool) or not isinstance(weight, (int, float)) or not 0 < weight <= 1):
+    if "weight" in data and (
+        isinstance(weight, bool) or not isinstance(weight, (int, float)) or not 0 < weight <= 1
+    ):
         bad("weight", f"weight must be a number in (0, 1], got {weight!r}")
     for key in ("description", "detail"):
         if key in data and (not isinstance(data[key], str) or not data[key].strip()):
@@ -176,7 +192,9 @@ def rule_from_dict(data: Any, path: str, line: int | None = None) -> tuple[Rule 
         try:
             match = build_block(data["match"], line_of(data, "match"))
         except ConditionProblems as many:
-            problems.extend((path, p.line or line_of(data, "match"), p.message) for p in many.problems)
+            problems.extend(
+                (path, p.line or line_of(data, "match"), p.message) for p in many.problems
+            )
         except ConditionProblem as one:
             problems.append((path, one.line or line_of(data, "match"), one.message))
     if problems:
@@ -200,7 +218,9 @@ def _rule_files(paths: Iterable[str | Path]) -> tuple[list[Path], list[Problem]]
     problems: list[Problem] = []
     for p in map(Path, paths):
         if p.is_dir():
-            files.extend(sorted(q for q in p.rglob("*") if q.suffix in (".yaml", ".yml") and q.is_file()))
+            files.extend(
+                sorted(q for q in p.rglob("*") if q.suffix in (".yaml", ".yml") and q.is_file())
+            )
         elif p.is_file():
             files.append(p)
         else:
@@ -226,7 +246,13 @@ def _load(paths: Iterable[str | Path]) -> tuple[list[Rule], list[Problem]]:
                 if rule is None:
                     continue
                 if rule.id in seen:
-                    problems.append((str(f), line_of(item, "id"), f"duplicate rule id {rule.id!r} (first at {seen[rule.id]})"))
+                    problems.append(
+                        (
+                            str(f),
+                            line_of(item, "id"),
+                            f"duplicate rule id {rule.id!r} (first at {seen[rule.id]})",
+                        )
+                    )
                     continue
                 seen[rule.id] = rule.source
                 rules.append(rule)

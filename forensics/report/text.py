@@ -22,6 +22,7 @@ from forensics.result import TriageResult, Verdict
 #: Width used when the output is not a terminal (files, pipes, CI logs).
 PLAIN_WIDTH = 120
 WHY_LIMIT = 110
+TEST_WIDTH = 60
 
 _CAUSE_STYLE = {UNKNOWN: "yellow"}
 
@@ -63,7 +64,9 @@ def _verdict_table(result: TriageResult, tty: bool) -> Table:
         show_lines=False,
         expand=True,
     )
-    table.add_column("test", overflow="fold", ratio=1, min_width=24)
+    # test ids are what users copy: keep them whole up to TEST_WIDTH columns, let "why" wrap
+    longest = max((len(result.scrub(v.test_id) or "") for v in result.verdicts), default=4)
+    table.add_column("test", overflow="fold", min_width=min(longest, TEST_WIDTH))
     table.add_column("root cause", no_wrap=True)
     table.add_column("conf.", justify="right", no_wrap=True)
     table.add_column("evid.", justify="right", no_wrap=True)

@@ -359,3 +359,35 @@ def test_hostile_xml_is_refused(tmp_path: Path, xml: str) -> None:
         return
     message = frame["message"][0] or ""
     assert len(message) < 1000 and "s3cr3t-value" not in message
+
+
+def _reportlog_run(path: Path, start: float, durations: list[float]) -> Path:
+    """A reportlog of tests test_0..n run back to back from ``start`` with the given durations."""
+    lines, t = [], start
+    for i, seconds in enumerate(durations):
+        for when, share in (("setup", 0.1), ("call", 0.8), ("teardown", 0.1)):
+            lines.append(
+                json.dumps(
+                    {
+                        "nodeid": f"tests/test_a.py::test_{i}",
+                        "when": when,
+                        "outcome": "passed",
+                        "longrepr": None,
+                        "duration": seconds * share,
+                        "start": t,
+                        "stop": t + seconds * share,
+                        "$report_type": "TestReport",
+                    }
+                )
+            )
+            t += seconds * share
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_concurrent_runs_of_one_suite_stay_apart(tmp_path: Path) -> None:
+    """Two CI jobs running the same suite at the same moment (overlapping windows) are two runs."""
+    a = _reportlog_run(tmp_path / "a.jsonl", 1757258529.0, [1.0, 2.5, 0.7, 3.2, 1.1])
+    b = _reportlog_run(tmp_path / "b.jsonl", 1757258529.4, [1.3, 2.1, 0.9, 2.8, 1.6])
+    loaded = read_tests(a, b)
+    assert (loaded.runs, loaded.duplicates, loaded.frame.height) == (2, 0, 10)

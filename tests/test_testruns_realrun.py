@@ -337,3 +337,12 @@ def test_untimed_junit_joins_its_run_by_duration_fingerprint(reports: Path, tmp_
     loaded = read_tests(untimed, reports / "run1.json")
     assert (loaded.runs, loaded.duplicates) == (1, len(EXPECTED))
     assert loaded.frame["source_format"].unique().to_list() == ["json-report"]
+
+
+def test_call_only_junit_durations_still_join_their_run(reports: Path, tmp_path: Path) -> None:
+    """JUnit written with junit_duration_report=call (shorter durations) still merges into its run."""
+    xml = (reports / "run1.xml").read_text()
+    call_only = tmp_path / "call_only.xml"
+    call_only.write_text(re.sub(r'(<testcase [^>]*time=")[0-9.]+"', r'\g<1>0.000"', xml))
+    loaded = read_tests(call_only, reports / "run1.jsonl")
+    assert (loaded.runs, loaded.duplicates) == (1, len(EXPECTED))

@@ -18,6 +18,9 @@ from forensics.testruns.model import FORMAT_PRECISION, ParsedReport, is_failure
 _OVERLAP_SLACK = timedelta(seconds=2)
 _ZONE_STEP_S = 15 * 60  # every UTC offset in use is a multiple of 15 minutes
 _MAX_ZONE_STEPS = 14 * 4  # offsets run from -12:00 to +14:00
+_DURATION_ABS_S = 0.0015  # JUnit's millisecond rounding, with room
+_DURATION_REL = 0.001
+_FINGERPRINT_SHARE = 0.8  # share of shared tests whose durations must agree
 
 
 @dataclass
@@ -30,9 +33,6 @@ class Run:
     @property
     def base(self) -> ParsedReport:
         return self.reports[0]
-
-    def ids(self) -> set[str]:
-        return {r["test_id"] for r in self.rows}
 
     def start(self) -> datetime | None:
         starts = [r["start"] for r in self.rows if r["start"] is not None]
@@ -60,19 +60,28 @@ def _clocks_agree(a: ParsedReport, b: ParsedReport) -> bool | None:
 
 
 def _durations_agree(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """Whether two records of a test can be one execution, judged by pytest's durations."""
     da, db = a["duration_s"], b["duration_s"]
     if da is None or db is None:
         return False
-    return abs(da - db) <= 0.002 + 0.05 * max(da, db)
+    # Every format sums the same phase durations; JUnit rounds them to milliseconds.
+    tolerance = _DURATION_ABS_S + _DURATION_REL * max(da, db)
+    if abs(da - db) <= tolerance:
+        return True
+    # junit_duration_report = call writes the call phase alone: never more than the total.
+    junit, other = (da, db) if a["source_format"] == "junit" else (db, da)
+    return "junit" in (a["source_format"], b["source_format"]) and junit <= other + tolerance
 
 
 def same_run(run: Run, report: ParsedReport) -> bool:
     """Whether ``report`` describes the session already held in ``run``.
 
-    Both must share at least half of the smaller id set; failures must match test by test; and
-    the session windows must overlap (allowing a whole-zone shift when one clock is naive), or,
-    when a clock cannot tell, the tests' durations must agree (pytest's durations differ from run
-    to run, so they fingerprint a session).
+    Both must share at least half of the smaller id set; failures must match test by test; the
+    tests' durations must agree for 80% of the shared tests (every format writes pytest's own
+    durations, which differ from one run to the next, so they fingerprint a session); and when
+    both reports are timed their session windows must overlap (allowing a whole-zone shift when
+    one clock is naive). Two jobs of a CI matrix running the same suite at the same moment thus
+    stay two runs.
     """
     theirs = {r["test_id"]: r for r in report.rows}
     ours = {r["test_id"]: r for r in run.rows}
@@ -81,11 +90,10 @@ def same_run(run: Run, report: ParsedReport) -> bool:
         return False
     if any(is_failure(ours[t]["outcome"]) != is_failure(theirs[t]["outcome"]) for t in common):
         return False
-    clocks = _clocks_agree(run.base, report)
-    if clocks is not None:
-        return clocks
     agreeing = sum(_durations_agree(ours[t], theirs[t]) for t in common)
-    return agreeing >= 0.8 * len(common)
+    if agreeing < _FINGERPRINT_SHARE * len(common):
+        return False
+    return _clocks_agree(run.base, report) is not False
 
 
 def _is_banner(line: str) -> bool:

@@ -31,10 +31,14 @@ __all__ = ["causes", "requests_by_status", "save", "timeline"]
 
 #: Status class -> colour (Okabe-Ito based, readable by colour-blind readers and in greyscale).
 STATUS_COLOURS = {"2xx": "#009E73", "3xx": "#56B4E9", "4xx": "#E69F00", "5xx": "#B2182B", "no status": "#8C8C8C"}
+#: Lines without a status that are WARNING or worse: the app's own account of a refusal usually is.
+WARNING_COLOUR = "#7B3294"
+WARNING_KEY = "no status, WARNING+"
 LAYER_MARKERS = {"edge": "s", "app": "o"}
 LAYER_NAMES = {"edge": "front-end request log", "app": "app log"}
 CAUSE_COLOURS = {"app": "#0072B2", "edge": "#E69F00", None: "#6A6A6A"}
 _MAX_LANES = 40
+_LOUD = ("WARNING", "ERROR", "CRITICAL", "ALERT", "EMERGENCY")
 _EPOCH = mdates.date2num(datetime(1970, 1, 1, tzinfo=UTC))
 
 
@@ -44,7 +48,7 @@ def _num(ts: pl.Series) -> list[float]:
 
 
 def _utc_axis(ax: Axes) -> None:
-    locator = mdates.AutoDateLocator(tz=UTC, minticks=4, maxticks=10)
+    locator = mdates.AutoDateLocator(tz=UTC, minticks=5, maxticks=12)
     ax.xaxis.set_major_locator(locator)
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator, tz=UTC, show_offset=True))
     ax.set_xlabel("time (UTC)")
@@ -90,8 +94,9 @@ def timeline(result: TriageResult, ax: Axes | None = None) -> Figure:
 
     The dark line is the test's own start..stop moved by the runner's clock offset; the pale box
     around it is the window widened by its uncertainty. Markers are the log entries tied to the
-    test: colour by HTTP status class; squares (upper row) for front-end request logs, circles
-    (lower row) for the app's own logs; entries a verdict cites as evidence are ringed in black.
+    test: colour by HTTP status class (purple: a line without status at WARNING or worse);
+    squares (upper row) for front-end request logs, circles (lower row) for the app's own logs;
+    entries a verdict cites as evidence are ringed in black.
     The title states the clock offset.
 
     Args:
@@ -121,7 +126,11 @@ def timeline(result: TriageResult, ax: Axes | None = None) -> Figure:
             ax.plot([start, stop], [y, y], color="#4D4D4D", lw=2.2, solid_capstyle="butt", zorder=2)
             spans += [lo, hi]
         rows = annotate(linked_rows(result, win["test_id"]))
-        rows = rows.with_columns(cited=pl.col("insert_id").is_in(list(cited)))
+        loud = (pl.col("status_class") == "no status") & (pl.col("severity").cast(pl.String).is_in(_LOUD))
+        rows = rows.with_columns(
+            cited=pl.col("insert_id").is_in(list(cited)),
+            status_class=pl.when(loud).then(pl.lit(WARNING_KEY)).otherwise(pl.col("status_class")),
+        )
         # Front-end entries ride above the lane's centre line and app entries below it, so a request
         # and the app line that explains it stay apart even when they are milliseconds apart.
         for (layer, status, is_cited), group in rows.sort("cited").group_by(
@@ -131,7 +140,7 @@ def timeline(result: TriageResult, ax: Axes | None = None) -> Figure:
             dy = 0.2 if layer == "edge" else -0.2
             ax.scatter(
                 xs, [y + dy] * len(xs), s=70 if is_cited else 38, marker=LAYER_MARKERS[layer],
-                c=STATUS_COLOURS[status], edgecolors="black" if is_cited else "white",
+                c=STATUS_COLOURS.get(status, WARNING_COLOUR), edgecolors="black" if is_cited else "white",
                 linewidths=1.4 if is_cited else 0.4, zorder=4 if is_cited else 3,
             )
             spans += xs
@@ -158,6 +167,7 @@ def timeline(result: TriageResult, ax: Axes | None = None) -> Figure:
 
 def _timeline_legend() -> list[Any]:
     handles: list[Any] = [Patch(color=c, label=s) for s, c in STATUS_COLOURS.items()]
+    handles.append(Patch(color=WARNING_COLOUR, label=WARNING_KEY))
     handles += [
         Line2D([], [], marker=m, ls="", color="#555555", label=f"{LAYER_NAMES[k]} ({'upper' if k == 'edge' else 'lower'} row)", markersize=7)
         for k, m in LAYER_MARKERS.items()
@@ -196,7 +206,7 @@ def causes(result: TriageResult) -> Figure:
     return fig
 
 
-_BUCKETS = ["1s", "2s", "5s", "10s", "30s", "1m", "2m", "5m", "15m", "30m", "1h", "3h", "6h", "1d"]
+_BUCKETS = ["100ms", "200ms", "500ms", "1s", "2s", "5s", "10s", "30s", "1m", "2m", "5m", "15m", "30m", "1h", "3h", "6h", "1d"]
 _UNIT_S = {"ms": 1e-3, "s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
@@ -227,7 +237,8 @@ def requests_by_status(result: TriageResult, services: list[str] | None = None, 
     Args:
         result: a triage result.
         services: the services to show; default: the ones the failures' entries come from.
-        bucket: bucket width ("1s", "500ms", "5m"); widened when it would make too many bars.
+        bucket: bucket width ("1s", "500ms", "5m"); widened when it would make more than 240
+            bars, narrowed (down to 100ms) when fewer than 20, and the title says so.
     """
     requests = annotate(result.logs).filter(pl.col("http_status").is_not_null())
     chosen = services if services is not None else _services_involved(result, requests)
@@ -240,10 +251,16 @@ def requests_by_status(result: TriageResult, services: list[str] | None = None, 
     if requests.is_empty():
         return _empty(fig, fig.add_subplot(), "no HTTP requests in the logs for these services")
     span_s = (requests.get_column("timestamp").max() - requests.get_column("timestamp").min()).total_seconds()  # type: ignore[operator]
-    width_s, widened = _bucket_seconds(bucket), False
+    asked, width_s = bucket, _bucket_seconds(bucket)
     while span_s / width_s > 240 and any(_bucket_seconds(b) > width_s for b in _BUCKETS):
-        bucket, widened = next(b for b in _BUCKETS if _bucket_seconds(b) > width_s), True
+        bucket = next(b for b in _BUCKETS if _bucket_seconds(b) > width_s)
         width_s = _bucket_seconds(bucket)
+    # A short run in coarse buckets is a handful of bars that hide the burst: narrow to >= 20 bars.
+    while span_s / width_s < 20 and any(_bucket_seconds(b) < width_s for b in _BUCKETS):
+        finer = [b for b in _BUCKETS if _bucket_seconds(b) < width_s][-1]
+        if span_s / _bucket_seconds(finer) > 240:
+            break
+        bucket, width_s = finer, _bucket_seconds(finer)
     counts = (
         requests.with_columns(t=pl.col("timestamp").dt.truncate(bucket))
         .group_by("panel", "t", "status_class").len()
@@ -268,7 +285,8 @@ def requests_by_status(result: TriageResult, services: list[str] | None = None, 
         ax.set_ylabel(f"requests / {bucket}", fontsize=9)
         ax.spines[["top", "right"]].set_visible(False)
     _utc_axis(axes[-1])
-    note = f" (bucket widened to {bucket})" if widened else ""
+    change = "widened" if _bucket_seconds(bucket) > _bucket_seconds(asked) else "narrowed"
+    note = f" (bucket {change} from {asked} to {bucket})" if bucket != asked else ""
     fig.suptitle(_text(result, f"Requests by HTTP status{note}"), x=0.01, ha="left", fontsize=11)
     present = set(counts.get_column("status_class").to_list())
     handles = [Patch(color=c, label=s) for s, c in STATUS_COLOURS.items() if s in present]

@@ -207,3 +207,19 @@ def test_readable_redacts_and_orders_columns() -> None:
     assert frame.columns[:2] == ["timestamp", "service"] and "layer" in frame.columns
     assert SECRET_JWT not in frame.item(0, "message")
     assert "REDACTED" in frame.item(0, "message")
+
+
+def test_unexplained_skips_app_access_lines_of_successful_requests() -> None:
+    """An app's access-log line for a 2xx request is not a failure's explanation; its 403 line is."""
+    result = make_result()
+    extra = [
+        _log(900, 4.2 + OFFSET_S, log_id="run.googleapis.com/stdout", service="backend-staging",
+             resource_type="cloud_run_revision", message='INFO:     169.254.1.1:38258 - "GET /health HTTP/1.1" 200 OK'),
+        _log(901, 4.3 + OFFSET_S, log_id="run.googleapis.com/stdout", service="backend-staging",
+             resource_type="cloud_run_revision", message='INFO:     169.254.1.1:38259 - "WebSocket /ws" 403'),
+    ]
+    logs = pl.concat([result.logs.drop("row"), pl.DataFrame(extra, schema=LOG_SCHEMA)])
+    result.logs = logs.sort("timestamp").with_row_index("row")
+    ids = set(explore.unexplained(result).get_column("insert_id"))
+    assert "ins0901" in ids and "ins0900" not in ids
+    assert "ins0900" in set(explore.unexplained(result, include_ok=True).get_column("insert_id"))

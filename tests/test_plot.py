@@ -96,7 +96,14 @@ def test_requests_by_status_stacks_classes_per_service() -> None:
 def test_requests_by_status_widens_a_too_fine_bucket() -> None:
     """A bucket that would need hundreds of bars is widened, and the title says so."""
     fig = plot.requests_by_status(make_result(), bucket="100ms")
-    assert "bucket widened to 1s" in fig._suptitle.get_text()  # type: ignore[union-attr]
+    assert "bucket widened from 100ms to 200ms" in fig._suptitle.get_text()  # type: ignore[union-attr]
+    assert fig.axes[0].get_ylabel() == "requests / 200ms"
+
+
+def test_requests_by_status_narrows_a_too_coarse_bucket() -> None:
+    """A short run in coarse buckets would be a few bars hiding the burst: the bucket is narrowed."""
+    fig = plot.requests_by_status(make_result(), bucket="30s")
+    assert "bucket narrowed from 30s to 1s" in fig._suptitle.get_text()  # type: ignore[union-attr]
     with pytest.raises(ValueError, match="bucket"):
         plot.requests_by_status(make_result(), bucket="soon")
 

@@ -208,11 +208,17 @@ def neighbourhood(result: TriageResult, test_id: str, seconds: float = 5.0) -> p
     return frame.filter(pl.col("timestamp").is_between(lo - pad, hi + pad)).sort("timestamp")
 
 
+# An app's own access-log line for a request that succeeded ("GET /health HTTP/1.1" 200 OK, Express
+# "GET /health 200 3.1 ms", Go "GET /health -> 204"): the app serving a request is not a failure.
+_OK_ACCESS_LINE = r"\b(?:GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS)\s+/\S*(?:\s+HTTP/[\d.]+)?\"?\s*(?:->|returned|status[=:]?)?\s*[23]\d\d\b"
+
+
 def unexplained(result: TriageResult, *, include_ok: bool = False) -> pl.DataFrame:
     """Entries near failures that no verdict cites: what a new rule might explain.
 
     For every failed test, the rows tied to it (``linked_rows``) that are not evidence of a decided
-    verdict. Successful requests (HTTP < 400) are left out unless ``include_ok``. Messages are
+    verdict. Successful requests (HTTP < 400, and app access-log lines
+    reporting a 2xx/3xx) are left out unless ``include_ok``. Messages are
     redacted as the result's other output is.
 
     Returns:
@@ -227,7 +233,8 @@ def unexplained(result: TriageResult, *, include_ok: bool = False) -> pl.DataFra
             continue
         rows = rows.filter(~pl.col("insert_id").is_in(list(decided)).fill_null(False))
         if not include_ok:
-            rows = rows.filter(pl.col("http_status").is_null() | (pl.col("http_status") >= 400))
+            ok_line = pl.col("message").str.contains(_OK_ACCESS_LINE).fill_null(False)
+            rows = rows.filter((pl.col("http_status").is_null() & ~ok_line) | (pl.col("http_status") >= 400))
         parts.append(
             rows.select(
                 pl.lit(verdict.test_id).alias("test_id"),

@@ -19,6 +19,25 @@ from forensics.labels import LABELS, UNKNOWN
 from forensics.redact import redact as _redact
 
 
+def _safe_repr(obj: Any) -> str:
+    """``Name(field=value, ...)`` with every string redacted: reprs end up in notebooks and logs."""
+    fields = ", ".join(
+        f"{name}={_safe_value(getattr(obj, name))}" for name in obj.__dataclass_fields__
+        if obj.__dataclass_fields__[name].repr
+    )
+    return f"{type(obj).__name__}({fields})"
+
+
+def _safe_value(value: Any) -> str:
+    if isinstance(value, str):
+        return repr(_redact(value))
+    if isinstance(value, tuple):
+        return "(" + ", ".join(_safe_value(v) for v in value) + ("," if len(value) == 1 else "") + ")"
+    if isinstance(value, list):
+        return "[" + ", ".join(_safe_value(v) for v in value) + "]"
+    return repr(value)
+
+
 def _map_strings(value: Any, fn: Any) -> Any:
     if isinstance(value, str):
         return fn(value)
@@ -38,6 +57,9 @@ class Evidence:
     log_id: str
     summary: str  # one redacted line: "403 GET /ws (run.googleapis.com/requests)"
     log_name: str | None = None  # full logName, to find the entry again
+
+    def __repr__(self) -> str:
+        return _safe_repr(self)
 
 
 @dataclass(frozen=True)
@@ -65,6 +87,9 @@ class Verdict:
         d["evidence"] = [asdict(e) for e in self.evidence]
         return d
 
+    def __repr__(self) -> str:
+        return _safe_repr(self)
+
 
 @dataclass(frozen=True)
 class Skipped:
@@ -78,6 +103,9 @@ class Skipped:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    def __repr__(self) -> str:
+        return _safe_repr(self)
+
 
 @dataclass
 class TriageResult:
@@ -90,6 +118,11 @@ class TriageResult:
     skipped: list[Skipped] = field(default_factory=list)
     #: Secrets are redacted in every output unless the user turned this off (``--no-redact``).
     redact: bool = True
+
+    def __repr__(self) -> str:
+        causes = ", ".join(f"{k} {n}" for k, n in self.summary["by_root_cause"].items()) or "none"
+        return (f"TriageResult({len(self.verdicts)} failed test(s): {causes}; "
+                f"{self.logs.height} log rows; skipped {self.summary['skipped_input']}; redact={self.redact})")
 
     def scrub(self, text: str | None) -> str | None:
         """``text`` as it may be shown: redacted unless redaction is off."""

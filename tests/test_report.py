@@ -351,3 +351,11 @@ def test_generated_secrets_never_reach_any_output(case: tuple[str, str]) -> None
         assert value[-10:] not in out, name  # not even a fragment cut by wrapping or clipping
     r.redact = False
     assert value in render_json(r) and value in render_markdown(r)
+
+
+def test_reprs_never_show_secrets() -> None:
+    """repr() of a result, verdict, evidence or skipped record (notebooks, logs) is redacted."""
+    r = make_result(secret="E2E_BYPASS_KEY=reprsecret7")
+    shown = repr(r) + repr(r.verdicts) + repr(r.skipped) + r._repr_html_()
+    assert "reprsecret7" not in shown and JWT not in shown and "wrongkey" not in shown
+    assert "missing_bypass_header 2" in repr(r)

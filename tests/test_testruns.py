@@ -391,3 +391,24 @@ def test_concurrent_runs_of_one_suite_stay_apart(tmp_path: Path) -> None:
     b = _reportlog_run(tmp_path / "b.jsonl", 1757258529.4, [1.3, 2.1, 0.9, 2.8, 1.6])
     loaded = read_tests(a, b)
     assert (loaded.runs, loaded.duplicates, loaded.frame.height) == (2, 0, 10)
+
+
+FIXTURE_RUNS = sorted(
+    p.parent
+    for p in (Path(__file__).parents[1] / "fixtures").glob("*/junit.xml")
+    if (p.parent / "report.jsonl").exists()
+)
+
+
+@pytest.mark.parametrize("run", FIXTURE_RUNS, ids=[p.name for p in FIXTURE_RUNS])
+def test_replica_runs_junit_band_holds_and_formats_merge(run: Path) -> None:
+    """On every recorded replica run, JUnit's +-u band holds the reportlog window and both merge to one run."""
+    true = {r["test_id"]: r for r in load_tests(run / "report.jsonl").iter_rows(named=True)}
+    estimated = load_tests(run / "junit.xml")
+    assert set(estimated["test_id"]) == set(true)
+    for row in estimated.iter_rows(named=True):
+        u = timedelta(seconds=row["window_uncertainty_s"])
+        assert row["start"] - u <= true[row["test_id"]]["start"] <= row["start"] + u
+        assert row["stop"] - u <= true[row["test_id"]]["stop"] <= row["stop"] + u
+    merged = read_tests(run / "junit.xml", run / "report.jsonl")
+    assert (merged.runs, merged.duplicates, merged.frame.height) == (1, len(true), len(true))

@@ -20,36 +20,132 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import re
 from collections.abc import Mapping
 from typing import Any
-
-import re
 
 MARK = "[REDACTED"
 
 #: Values that say a secret is absent rather than being one: never worth hiding.
 _PLACEHOLDERS = frozenset(
-    """none null nil undefined missing empty absent present invalid expired true false yes no
-    redacted ***  ****  ***** <redacted> [redacted] [hidden] hidden masked xxx xxxx unset set
-    required not-set notset n/a na - bearer basic""".split()
+    [
+        "none",
+        "null",
+        "nil",
+        "undefined",
+        "missing",
+        "empty",
+        "absent",
+        "present",
+        "invalid",
+        "expired",
+        "true",
+        "false",
+        "yes",
+        "no",
+        "redacted",
+        "***",
+        "****",
+        "*****",
+        "<redacted>",
+        "[redacted]",
+        "[hidden]",
+        "hidden",
+        "masked",
+        "xxx",
+        "xxxx",
+        "unset",
+        "set",
+        "required",
+        "not-set",
+        "notset",
+        "n/a",
+        "na",
+        "-",
+        "bearer",
+        "basic",
+    ]
 )
 #: Name parts that make any field secret, whatever its value looks like.
 _STRONG = ("password", "passwd", "pwd", "passphrase", "secret", "bypass", "apikey", "credential")
 # Name parts that make a field secret; alone as a bare word ("token: expired") they need a value
 # that looks like one, because such names also start prose.
-_WEAK_AFFIX = ("token", "auth", "session", "cookie", "signature", "jwt")  # prefix or suffix of a part
+_WEAK_AFFIX = (
+    "token",
+    "auth",
+    "session",
+    "cookie",
+    "signature",
+    "jwt",
+)  # prefix or suffix of a part
 _WEAK_EXACT = frozenset(("key", "sig", "sid", "csrf", "xsrf", "pin", "otp"))
-_NOT_KEYS = frozenset("monkey turkey donkey hockey jockey whiskey hotkey".split())
+_NOT_KEYS = frozenset(["monkey", "turkey", "donkey", "hockey", "jockey", "whiskey", "hotkey"])
 #: Last name parts that describe a secret rather than hold it (``token_type``, ``key_id``).
 _DESCRIBES = frozenset(
-    """type kind id kid name expired expiry expires exp iat nbf present missing valid invalid length
-    len count status error reason source header field param location used required algorithm alg
-    url uri endpoint path ttl age format version scope scopes issuer iss audience aud prefix hint
-    """.split()
+    [
+        "type",
+        "kind",
+        "id",
+        "kid",
+        "name",
+        "expired",
+        "expiry",
+        "expires",
+        "exp",
+        "iat",
+        "nbf",
+        "present",
+        "missing",
+        "valid",
+        "invalid",
+        "length",
+        "len",
+        "count",
+        "status",
+        "error",
+        "reason",
+        "source",
+        "header",
+        "field",
+        "param",
+        "location",
+        "used",
+        "required",
+        "algorithm",
+        "alg",
+        "url",
+        "uri",
+        "endpoint",
+        "path",
+        "ttl",
+        "age",
+        "format",
+        "version",
+        "scope",
+        "scopes",
+        "issuer",
+        "iss",
+        "audience",
+        "aud",
+        "prefix",
+        "hint",
+    ]
 )
 #: Set-Cookie attributes: not cookies, their values are kept.
 _COOKIE_ATTRS = frozenset(
-    "path domain expires max-age samesite secure httponly partitioned priority version comment".split()
+    [
+        "path",
+        "domain",
+        "expires",
+        "max-age",
+        "samesite",
+        "secure",
+        "httponly",
+        "partitioned",
+        "priority",
+        "version",
+        "comment",
+    ]
 )
 
 _SECRET_WORD = r"(?:key|secret|token|passw(?:or)?d|pwd|passphrase|bypass|auth|credential|session|cookie|sig|jwt|sid|csrf|xsrf|pin|otp)"
@@ -73,7 +169,9 @@ _COOKIE = re.compile(
 )
 #: ``"name": "value"``, ``'name': 'value'``, ``\"name\": \"value\"`` (JSON inside a string).
 _QUOTED_FIELD = re.compile(
-    r"(?i)(?P<nq>\\*[\"'])(?P<name>" + _NAME + r")(?P=nq)(?P<sep>[ \t]*[:=][ \t]*|,[ \t]*(?=b?\\*[\"']))"
+    r"(?i)(?P<nq>\\*[\"'])(?P<name>"
+    + _NAME
+    + r")(?P=nq)(?P<sep>[ \t]*[:=][ \t]*|,[ \t]*(?=b?\\*[\"']))"
     r"(?P<b>b?)(?P<vq>\\*[\"'])(?!\[REDACTED)(?P<val>[^\n]*?)(?<!\\)(?P=vq)"
 )
 #: ``name=value``, ``name: value``, ``?name=value&``, ``NAME="value"``.
@@ -116,7 +214,11 @@ def _kind(value: str) -> str | None:
 def marker(value: str, kind: str | None = None) -> str:
     """The text shown instead of a secret ``value``: ``[REDACTED jwt sha256:1a2b3c4d]``."""
     kind = kind or _kind(value)
-    return f"[REDACTED {kind} sha256:{fingerprint(value)}]" if kind else f"[REDACTED sha256:{fingerprint(value)}]"
+    return (
+        f"[REDACTED {kind} sha256:{fingerprint(value)}]"
+        if kind
+        else f"[REDACTED sha256:{fingerprint(value)}]"
+    )
 
 
 def _looks_like_value(value: str) -> bool:
@@ -210,14 +312,22 @@ def _sub_cookie(m: re.Match[str]) -> str:
     out = []
     for i, seg in enumerate(value.split(";")):
         k, eq, v = seg.partition("=")
-        if eq and not v.startswith(MARK) and v.strip() and not (
-            set_cookie and i > 0 and k.strip().lower() in _COOKIE_ATTRS
+        if (
+            eq
+            and not v.startswith(MARK)
+            and v.strip()
+            and not (set_cookie and i > 0 and k.strip().lower() in _COOKIE_ATTRS)
         ):
             lead = len(v) - len(v.lstrip())
             trail = len(v) - len(v.rstrip())
             core = v.strip()
-            seg = f"{k}={v[:lead]}{marker(core)}{v[len(v) - trail:] if trail else ''}"
-        elif not eq and seg.strip() and seg.strip().lower() not in _COOKIE_ATTRS and _hide(seg.strip(), "weak"):
+            seg = f"{k}={v[:lead]}{marker(core)}{v[len(v) - trail :] if trail else ''}"
+        elif (
+            not eq
+            and seg.strip()
+            and seg.strip().lower() not in _COOKIE_ATTRS
+            and _hide(seg.strip(), "weak")
+        ):
             seg = seg.replace(seg.strip(), marker(seg.strip()))
         out.append(seg)
     return name + sep + ";".join(out)
@@ -225,7 +335,12 @@ def _sub_cookie(m: re.Match[str]) -> str:
 
 def _skip_header(name: str) -> bool:
     # handled with their structure kept (scheme, cookie names) by their own patterns
-    return name.lower().strip("\"'\\") in ("authorization", "proxy-authorization", "cookie", "set-cookie")
+    return name.lower().strip("\"'\\") in (
+        "authorization",
+        "proxy-authorization",
+        "cookie",
+        "set-cookie",
+    )
 
 
 def _replace_group(m: re.Match[str], group: str, new: str) -> str:
@@ -304,7 +419,9 @@ def _redact(text: str) -> str:
     if "eyj" in low:
         text = _JWT.sub(lambda m: marker(m.group(0), "jwt"), text)
     if _TOKEN_TRIGGER.search(text):
-        text = _KNOWN_TOKENS.sub(lambda m: marker(m.group(0), (m.lastgroup or "").replace("_", " ")), text)
+        text = _KNOWN_TOKENS.sub(
+            lambda m: marker(m.group(0), (m.lastgroup or "").replace("_", " ")), text
+        )
     if "bearer" in low:
         text = _BEARER.sub(lambda m: m.group(1) + m.group(2) + marker(m.group(3)), text)
     return text

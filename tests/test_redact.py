@@ -11,7 +11,9 @@ from hypothesis import strategies as st
 
 from forensics.redact import fingerprint, marker, redact, redact_mapping, redact_value, secret_name
 
-JWT = jwt.encode({"sub": "user-1", "aud": "netra"}, "a-signing-secret-of-32-bytes-long!", algorithm="HS256")
+JWT = jwt.encode(
+    {"sub": "user-1", "aud": "netra"}, "a-signing-secret-of-32-bytes-long!", algorithm="HS256"
+)
 GOOGLE_KEY = "AIzaSyA1234567890abcdefghijklmnopqrstuv"
 PEM = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\nbm90LWEtcmVhbC1rZXk=\n-----END PRIVATE KEY-----"
 
@@ -19,17 +21,33 @@ PEM = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\nbm90LWEtcm
 SECRETS = [
     (f"Authorization: Bearer {JWT}", JWT, "Authorization: Bearer [REDACTED jwt sha256:"),
     (f'{{"authorization": "Bearer {JWT}"}}', JWT, '"authorization": "Bearer [REDACTED jwt'),
-    ("Authorization: Basic dXNlcjpwYXNzd29yZA==", "dXNlcjpwYXNzd29yZA==", "Authorization: Basic [REDACTED"),
-    ("proxy-authorization=Token s3cr3t-v4lue", "s3cr3t-v4lue", "proxy-authorization=Token [REDACTED"),
+    (
+        "Authorization: Basic dXNlcjpwYXNzd29yZA==",
+        "dXNlcjpwYXNzd29yZA==",
+        "Authorization: Basic [REDACTED",
+    ),
+    (
+        "proxy-authorization=Token s3cr3t-v4lue",
+        "s3cr3t-v4lue",
+        "proxy-authorization=Token [REDACTED",
+    ),
     (f"ws connect token {JWT} failed", JWT, "[REDACTED jwt sha256:"),
-    ("retrying with bearer ya29.a0AfH6SMBxQ1234567890abcdef", "ya29.a0AfH6SMBxQ1234567890abcdef", "bearer [REDACTED"),
+    (
+        "retrying with bearer ya29.a0AfH6SMBxQ1234567890abcdef",
+        "ya29.a0AfH6SMBxQ1234567890abcdef",
+        "bearer [REDACTED",
+    ),
     ("sent Bearer abcDEF123456ghi", "abcDEF123456ghi", "Bearer [REDACTED"),
     ("Cookie: session=9f8e7d6c5b; theme=dark", "9f8e7d6c5b", "Cookie: session=[REDACTED"),
     ("Set-Cookie: sid=abc123xyz; Path=/; HttpOnly", "abc123xyz", "Set-Cookie: sid=[REDACTED"),
     ('{"cookie": "csrftoken=q1w2e3r4"}', "q1w2e3r4", '"cookie": "csrftoken=[REDACTED'),
     (f"GET /maps?key={GOOGLE_KEY}", GOOGLE_KEY, "key=[REDACTED google api key sha256:"),
     (f"key leaked: {GOOGLE_KEY}.", GOOGLE_KEY, "[REDACTED google api key"),
-    ("wss://api.example.com/ws?access_token=tok_9A8b7C&x=1", "tok_9A8b7C", "access_token=[REDACTED"),
+    (
+        "wss://api.example.com/ws?access_token=tok_9A8b7C&x=1",
+        "tok_9A8b7C",
+        "access_token=[REDACTED",
+    ),
     ("/cb?id_token=abc.def.ghi&state=1", "abc.def.ghi", "id_token=[REDACTED"),
     ("/x?api_key=k-123&apikey=k-456", "k-456", "apikey=[REDACTED"),
     ("/x?sig=Zm9vYmFy&signature=YmF6", "Zm9vYmFy", "sig=[REDACTED"),
@@ -43,13 +61,20 @@ SECRETS = [
     ('{"client_secret": "GOCSPX-abc"}', "GOCSPX-abc", '"client_secret": "[REDACTED'),
     ('{"sessionId": "s-77"}', "s-77", '"sessionId": "[REDACTED'),
     ('{"credentials": "u:p"}', "u:p", '"credentials": "[REDACTED'),
-    (r'log: {\"api_key\": \"zz-top-99\"}', "zz-top-99", r'\"api_key\": \"[REDACTED'),
+    (r"log: {\"api_key\": \"zz-top-99\"}", "zz-top-99", r"\"api_key\": \"[REDACTED"),
     ("headers [(b'x-e2e-bypass-key', b'kv-1')]", "kv-1", "b'x-e2e-bypass-key', b'[REDACTED"),
     (PEM, "MIIEvQIBADANBgkqhkiG9w0BAQEFAASC", "[REDACTED private key sha256:"),
-    ('{"type": "service_account", "private_key": "' + PEM.replace("\n", "\\n") + '"}',
-     "MIIEvQIBADANBgkqhkiG9w0BAQEFAASC", '"private_key": "[REDACTED private key'),
+    (
+        '{"type": "service_account", "private_key": "' + PEM.replace("\n", "\\n") + '"}',
+        "MIIEvQIBADANBgkqhkiG9w0BAQEFAASC",
+        '"private_key": "[REDACTED private key',
+    ),
     ("postgres://admin:pa55word@db:5432/app", "pa55word", "postgres://admin:[REDACTED"),
-    ("gh token ghp_abcdefghijklmnopqrstuvwxyz0123456789", "ghp_abcdefghijklmnopqrstuvwxyz0123456789", "[REDACTED github token"),
+    (
+        "gh token ghp_abcdefghijklmnopqrstuvwxyz0123456789",
+        "ghp_abcdefghijklmnopqrstuvwxyz0123456789",
+        "[REDACTED github token",
+    ),
 ]
 
 NEAR_MISSES = [
@@ -77,7 +102,7 @@ NEAR_MISSES = [
     "x-e2e-bypass-key header absent",
     "monkey=banana",
     "server rejected WebSocket connection: HTTP 403",
-    'projects/p/logs/run.googleapis.com%2Frequests',
+    "projects/p/logs/run.googleapis.com%2Frequests",
 ]
 
 
@@ -125,9 +150,20 @@ def test_none_and_empty_pass_through() -> None:
 
 @pytest.mark.parametrize(
     ("name", "strength"),
-    [("x-e2e-bypass-key", "strong"), ("password", "strong"), ("X-Api-Key", "strong"),
-     ("sessionId", "strong"), ("token", "weak"), ("auth", "weak"), ("token_type", None),
-     ("key_id", None), ("author", None), ("insertId", None), ("trace", None), ("session_id", "strong")],
+    [
+        ("x-e2e-bypass-key", "strong"),
+        ("password", "strong"),
+        ("X-Api-Key", "strong"),
+        ("sessionId", "strong"),
+        ("token", "weak"),
+        ("auth", "weak"),
+        ("token_type", None),
+        ("key_id", None),
+        ("author", None),
+        ("insertId", None),
+        ("trace", None),
+        ("session_id", "strong"),
+    ],
 )
 def test_secret_name_says_how_sure_a_field_name_is(name: str, strength: str | None) -> None:
     """Field names are judged by their parts: identifiers strong, bare words weak, descriptors not."""
@@ -136,8 +172,12 @@ def test_secret_name_says_how_sure_a_field_name_is(name: str, strength: str | No
 
 def test_redact_mapping_hides_secret_fields_at_any_depth() -> None:
     """A JSON-like object loses secret values (strings and numbers) but keeps the rest."""
-    obj = {"headers": {"x-e2e-bypass-key": "k1", "user-agent": "py"}, "pin": 1234,
-           "items": [{"token": "t-1"}, "Bearer abcdef123456"], "status": 403}
+    obj = {
+        "headers": {"x-e2e-bypass-key": "k1", "user-agent": "py"},
+        "pin": 1234,
+        "items": [{"token": "t-1"}, "Bearer abcdef123456"],
+        "status": 403,
+    }
     out = redact_mapping(obj)
     flat = repr(out)
     for secret in ("k1", "1234", "t-1", "abcdef123456"):
@@ -153,17 +193,25 @@ def test_redact_value_keeps_placeholders_and_non_secret_names() -> None:
     assert redact_value("api_key", "abc").startswith("[REDACTED")
 
 
-_B64 = st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", min_size=8, max_size=40)
+_B64 = st.text(
+    alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_",
+    min_size=8,
+    max_size=40,
+)
 _jwts = st.builds(lambda h, p, s: f"eyJ{h}.eyJ{p}.{s}", _B64, _B64, _B64)
 _keys = st.builds(lambda s: "AIza" + (s * 35)[:35], _B64)
 _tokens = st.builds(lambda s: f"{s}9", _B64)  # token-like: always carries a digit
-_names = st.sampled_from(["x-e2e-bypass-key", "E2E_BYPASS_KEY", "api_key", "password", "client_secret", "X-Auth-Token"])
+_names = st.sampled_from(
+    ["x-e2e-bypass-key", "E2E_BYPASS_KEY", "api_key", "password", "client_secret", "X-Auth-Token"]
+)
 _filler = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=30)
 
 
 @st.composite
 def _secret_in_context(draw: st.DrawFn) -> tuple[str, str]:
-    kind = draw(st.sampled_from(["jwt", "bearer", "apikey", "field_json", "field_eq", "header", "query"]))
+    kind = draw(
+        st.sampled_from(["jwt", "bearer", "apikey", "field_json", "field_eq", "header", "query"])
+    )
     secret = draw({"jwt": _jwts, "apikey": _keys}.get(kind, _tokens))
     name = draw(_names)
     shaped = {

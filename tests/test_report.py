@@ -18,7 +18,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from forensics.labels import REMEDIATION
-from forensics.report import render_json, render_markdown, render_text, text_report, verdicts_from_json, write_reports
+from forensics.report import (
+    render_json,
+    render_markdown,
+    render_text,
+    text_report,
+    verdicts_from_json,
+    write_reports,
+)
 from forensics.report import write as write_mod
 from forensics.report.json import json_dict
 from forensics.result import Evidence, Skipped, TriageResult, Verdict
@@ -39,45 +46,103 @@ def _at(second: int) -> datetime:
 
 
 def _tests() -> pl.DataFrame:
-    rows = [(T_CONNECT, "failed", 1, 2), (T_PIPE, "failed", 3, 4), (T_UNKNOWN, "error", 5, 6), ("t::ok", "passed", 0, 1)]
+    rows = [
+        (T_CONNECT, "failed", 1, 2),
+        (T_PIPE, "failed", 3, 4),
+        (T_UNKNOWN, "error", 5, 6),
+        ("t::ok", "passed", 0, 1),
+    ]
     return pl.DataFrame(
-        {"test_id": [r[0] for r in rows], "outcome": [r[1] for r in rows],
-         "start": [_at(r[2]) for r in rows], "stop": [_at(r[3]) for r in rows]},
+        {
+            "test_id": [r[0] for r in rows],
+            "outcome": [r[1] for r in rows],
+            "start": [_at(r[2]) for r in rows],
+            "stop": [_at(r[3]) for r in rows],
+        },
         schema={k: TEST_SCHEMA[k] for k in ("test_id", "outcome", "start", "stop")},
     )
 
 
 def _logs() -> pl.DataFrame:
     # app-2 carries no log_name on its Evidence: reports must find it in the log frame
-    return pl.DataFrame({"insert_id": ["app-2"], "log_name": [APP_LOG]},
-                        schema={"insert_id": LOG_SCHEMA["insert_id"], "log_name": LOG_SCHEMA["log_name"]})
+    return pl.DataFrame(
+        {"insert_id": ["app-2"], "log_name": [APP_LOG]},
+        schema={"insert_id": LOG_SCHEMA["insert_id"], "log_name": LOG_SCHEMA["log_name"]},
+    )
 
 
 def make_result(*, redact: bool = True, secret: str | None = None) -> TriageResult:
     """Three failed tests: two missing_bypass_header with evidence, one unknown; two skipped inputs."""
     s = f" {secret}" if secret else ""
     v1 = Verdict(
-        T_CONNECT, "missing_bypass_header", 0.9, "app",
-        (Evidence("req-1", "2025-09-07T09:00:02.123456789Z", "run.googleapis.com/requests", "403 GET /ws", REQ_LOG),
-         Evidence("app-1", "2025-09-07T11:00:02.2+02:00", "run.googleapis.com/stderr",
-                  'rejected: x-e2e-bypass-key missing | got {"x-e2e-bypass-key": "wrongkey"}' + s, APP_LOG)),
+        T_CONNECT,
+        "missing_bypass_header",
+        0.9,
+        "app",
+        (
+            Evidence(
+                "req-1",
+                "2025-09-07T09:00:02.123456789Z",
+                "run.googleapis.com/requests",
+                "403 GET /ws",
+                REQ_LOG,
+            ),
+            Evidence(
+                "app-1",
+                "2025-09-07T11:00:02.2+02:00",
+                "run.googleapis.com/stderr",
+                'rejected: x-e2e-bypass-key missing | got {"x-e2e-bypass-key": "wrongkey"}' + s,
+                APP_LOG,
+            ),
+        ),
         f"app refused the handshake: bypass key missing; client sent Authorization: Bearer {JWT}{s}",
         rule="bypass-missing",
     )
-    v2 = Verdict(T_PIPE + (f"[{secret}]" if secret else ""), "missing_bypass_header", 0.8, "app",
-                 (Evidence("app-2", "2025-09-07T09:00:04Z", "run.googleapis.com/stderr", "rejected: bypass key missing"),),
-                 "app refused: bypass key missing")
-    v3 = Verdict(T_UNKNOWN, "unknown", 0.0, None, (), "no entry in the window",
-                 reason="no request from the runner between 09:00:05 and 09:00:06")
+    v2 = Verdict(
+        T_PIPE + (f"[{secret}]" if secret else ""),
+        "missing_bypass_header",
+        0.8,
+        "app",
+        (
+            Evidence(
+                "app-2",
+                "2025-09-07T09:00:04Z",
+                "run.googleapis.com/stderr",
+                "rejected: bypass key missing",
+            ),
+        ),
+        "app refused: bypass key missing",
+    )
+    v3 = Verdict(
+        T_UNKNOWN,
+        "unknown",
+        0.0,
+        None,
+        (),
+        "no entry in the window",
+        reason="no request from the runner between 09:00:05 and 09:00:06",
+    )
     run = {
         "tests": {"files": ["junit.xml"], "total": 4, "failed": 3, "duplicates_merged": 0},
-        "logs": {"files": ["logs.json"], "entries": 40, "duplicates_removed": 2,
-                 "first": "2025-09-07T08:59:00+00:00", "last": "2025-09-07T09:01:00+00:00"},
-        "correlation": {"clock_offset_s": 1.25, "clock_offset_uncertainty_s": 0.2, "clock_method": "trace ids",
-                        "fingerprint": {"remote_ips": ["203.0.113.7"], "user_agents": ["websockets/15.0.1"]}},
+        "logs": {
+            "files": ["logs.json"],
+            "entries": 40,
+            "duplicates_removed": 2,
+            "first": "2025-09-07T08:59:00+00:00",
+            "last": "2025-09-07T09:01:00+00:00",
+        },
+        "correlation": {
+            "clock_offset_s": 1.25,
+            "clock_offset_uncertainty_s": 0.2,
+            "clock_method": "trace ids",
+            "fingerprint": {"remote_ips": ["203.0.113.7"], "user_agents": ["websockets/15.0.1"]},
+        },
         "rules": 12,
     }
-    skipped = [Skipped("logs.json", "not JSON" + s, 3, 17), Skipped("junit.xml", "testcase without name", 1)]
+    skipped = [
+        Skipped("logs.json", "not JSON" + s, 3, 17),
+        Skipped("junit.xml", "testcase without name", 1),
+    ]
     return TriageResult([v1, v2, v3], run, _logs(), _tests(), skipped, redact=redact)
 
 
@@ -92,14 +157,25 @@ class _Tty(io.StringIO):
 def test_text_lists_every_test_cause_total_offset_and_skip() -> None:
     """The plain summary names each failed test and cause, totals, the offset, fingerprint, inputs and skips."""
     out = text_report(make_result())
-    for needle in (T_CONNECT, T_PIPE, T_UNKNOWN, "missing_bypass_header", "unknown",
-                   "totals by cause: missing_bypass_header 2, unknown 1 (of 3)",
-                   "+1.250 s ± 0.200 s (trace ids)", "203.0.113.7", "websockets/15.0.1",
-                   "40 entries from logs.json, 2 duplicate(s) removed",
-                   "logs.json: not JSON ×3 (first at line 17)", "junit.xml: testcase without name ×1"):
+    for needle in (
+        T_CONNECT,
+        T_PIPE,
+        T_UNKNOWN,
+        "missing_bypass_header",
+        "unknown",
+        "totals by cause: missing_bypass_header 2, unknown 1 (of 3)",
+        "+1.250 s ± 0.200 s (trace ids)",
+        "203.0.113.7",
+        "websockets/15.0.1",
+        "40 entries from logs.json, 2 duplicate(s) removed",
+        "logs.json: not JSON (3 skipped, first at line 17)",
+        "junit.xml: testcase without name (1 skipped)",
+    ):
         assert needle in out, needle
     wide = text_report(make_result(), width=300)  # no wrapping inside table cells
-    assert "no entry in the window (no request from the runner between 09:00:05 and 09:00:06)" in wide
+    assert (
+        "no entry in the window (no request from the runner between 09:00:05 and 09:00:06)" in wide
+    )
 
 
 def test_text_is_plain_when_not_a_terminal() -> None:
@@ -129,7 +205,7 @@ def test_text_with_no_failures_says_so() -> None:
 def test_text_warns_when_redaction_is_off() -> None:
     """--no-redact shows the secret and a warning that it is shown."""
     out = text_report(make_result(redact=False, secret="E2E_BYPASS_KEY=plainvalue7"), width=400)
-    assert "logs.json: not JSON E2E_BYPASS_KEY=plainvalue7 ×3" in out
+    assert "logs.json: not JSON E2E_BYPASS_KEY=plainvalue7 (3 skipped" in out
     assert "redaction is off" in out
 
 
@@ -143,8 +219,17 @@ def test_json_keys_are_the_contract() -> None:
     assert set(data["summary"]) == {"failed_tests", "by_root_cause", "unknown", "skipped_input"}
     assert {"tests", "logs", "correlation", "skipped"} <= set(data["run"])
     for f in data["failures"]:
-        assert set(f) == {"test_id", "root_cause", "confidence", "layer", "evidence", "explanation",
-                          "detail", "rule", "reason"}
+        assert set(f) == {
+            "test_id",
+            "root_cause",
+            "confidence",
+            "layer",
+            "evidence",
+            "explanation",
+            "detail",
+            "rule",
+            "reason",
+        }
         for e in f["evidence"]:
             assert set(e) == {"insert_id", "timestamp", "log_id", "summary", "log_name"}
 
@@ -153,7 +238,12 @@ def test_json_counts_skipped_input_by_file_and_reason() -> None:
     """Skipped input appears per file and reason, and its total in the summary."""
     data = json.loads(render_json(make_result()))
     assert data["summary"]["skipped_input"] == 4
-    assert data["run"]["skipped"][0] == {"source": "logs.json", "reason": "not JSON", "count": 3, "first_line": 17}
+    assert data["run"]["skipped"][0] == {
+        "source": "logs.json",
+        "reason": "not JSON",
+        "count": 3,
+        "first_line": 17,
+    }
     assert data["summary"]["by_root_cause"] == {"missing_bypass_header": 2, "unknown": 1}
 
 
@@ -161,7 +251,11 @@ def test_json_timestamps_are_rfc3339_utc() -> None:
     """Evidence times are RFC 3339 in UTC with Z; nanoseconds kept; offsets moved to UTC."""
     data = json.loads(render_json(make_result()))
     stamps = [e["timestamp"] for f in data["failures"] for e in f["evidence"]]
-    assert stamps == ["2025-09-07T09:00:02.123456789Z", "2025-09-07T09:00:02.2Z", "2025-09-07T09:00:04Z"]
+    assert stamps == [
+        "2025-09-07T09:00:02.123456789Z",
+        "2025-09-07T09:00:02.2Z",
+        "2025-09-07T09:00:04Z",
+    ]
     assert data["run"]["logs"]["first"] == "2025-09-07T08:59:00Z"
 
 
@@ -187,9 +281,17 @@ def test_markdown_has_every_section() -> None:
     """The postmortem has title, summary, impact, timeline, causes, unexplained, skipped, method, appendix."""
     md = render_markdown(make_result())
     assert md.startswith("# Postmortem: 3 failed test(s)")
-    for heading in ("## Summary", "## Impact", "## Timeline (UTC)", "## Root causes",
-                    "### `missing_bypass_header`: 2 test(s)", "## Unexplained", "## Skipped input",
-                    "## How the logs were read", "## Appendix: find the evidence in Cloud Logging"):
+    for heading in (
+        "## Summary",
+        "## Impact",
+        "## Timeline (UTC)",
+        "## Root causes",
+        "### `missing_bypass_header`: 2 test(s)",
+        "## Unexplained",
+        "## Skipped input",
+        "## How the logs were read",
+        "## Appendix: find the evidence in Cloud Logging",
+    ):
         assert f"\n{heading}\n" in md, heading
     assert "**Verdict:** Of 3 failed test(s): 2 `missing_bypass_header`" in md
 
@@ -198,7 +300,9 @@ def test_markdown_evidence_table_and_remediation() -> None:
     """Each cause lists its evidence rows (insertId, UTC time, log, summary) and its TAXONOMY remediation."""
     md = render_markdown(make_result())
     assert "| insertId | timestamp (UTC) | log | summary |" in md
-    assert "| `req-1` | 2025-09-07 09:00:02.123Z | run.googleapis.com/requests | 403 GET /ws |" in md
+    assert (
+        "| `req-1` | 2025-09-07 09:00:02.123Z | run.googleapis.com/requests | 403 GET /ws |" in md
+    )
     assert "| `app-1` | 2025-09-07 09:00:02.200Z |" in md
     assert f"**Remediation:** {REMEDIATION['missing_bypass_header']}" in md
 
@@ -207,7 +311,7 @@ def test_markdown_unknown_reasons_and_skipped_input() -> None:
     """Unexplained failures carry their reason; skipped input is listed by file and reason."""
     md = render_markdown(make_result())
     assert f"`{T_UNKNOWN}`: no request from the runner between 09:00:05 and 09:00:06" in md
-    assert "- logs.json: not JSON ×3 (first at line 17)" in md
+    assert "- logs.json: not JSON (3 skipped, first at line 17)" in md
 
 
 def test_markdown_timeline_is_in_time_order() -> None:
@@ -216,13 +320,18 @@ def test_markdown_timeline_is_in_time_order() -> None:
     section = md.split("## Timeline (UTC)")[1].split("## Root causes")[0]
     times = re.findall(r"^\| (2025-\S+ \S+Z) \|", section, re.M)
     assert times == sorted(times) and len(times) == 6
-    assert "| 2025-09-07 09:00:03.250Z | test failed (`missing_bypass_header`) |" in section  # stop + 1.25 s
+    assert (
+        "| 2025-09-07 09:00:03.250Z | test failed (`missing_bypass_header`) |" in section
+    )  # stop + 1.25 s
 
 
 def test_markdown_logs_explorer_link_opens_the_evidence() -> None:
     """The appendix link decodes to a query for exactly the cause's insertIds, time range and project."""
     md = render_markdown(make_result())
-    url = re.search(r"\(https://console\.cloud\.google\.com/logs/query;query=([^;]+);timeRange=([^?]+)\?project=([^)]+)\)", md)
+    url = re.search(
+        r"\(https://console\.cloud\.google\.com/logs/query;query=([^;]+);timeRange=([^?]+)\?project=([^)]+)\)",
+        md,
+    )
     assert url, md
     query = unquote(url.group(1))
     assert 'insertId="app-1" OR insertId="app-2" OR insertId="req-1"' in query
@@ -262,7 +371,9 @@ def test_markdown_warns_when_redaction_is_off() -> None:
 
 def test_write_reports_writes_every_format(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """triage.txt (plain), triage.json and postmortem.md are written, matching the renderers."""
-    monkeypatch.setitem(sys.modules, "forensics.plot", None)  # no plot module: reports still written
+    monkeypatch.setitem(
+        sys.modules, "forensics.plot", None
+    )  # no plot module: reports still written
     r = make_result()
     written = write_reports(r, tmp_path / "out")
     assert set(written) == {"text", "json", "markdown"}
@@ -270,10 +381,16 @@ def test_write_reports_writes_every_format(tmp_path: Path, monkeypatch: pytest.M
     assert not ANSI.search(written["text"].read_text())
     md = written["markdown"].read_text()
     assert "plots were not drawn" in md
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["postmortem.md", "triage.json", "triage.txt"]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        "postmortem.md",
+        "triage.json",
+        "triage.txt",
+    ]
 
 
-def test_write_reports_draws_and_embeds_plots(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_write_reports_draws_and_embeds_plots(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Plots from forensics.plot are saved as PNG beside the postmortem and embedded; a failing one is noted."""
     import matplotlib
 
@@ -300,7 +417,9 @@ def test_write_reports_draws_and_embeds_plots(tmp_path: Path, monkeypatch: pytes
     assert "requests_by_status" in md and "causes" not in {p.stem for p in tmp_path.glob("*.png")}
 
 
-def test_a_failed_write_keeps_the_old_report_and_leaves_no_temp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failed_write_keeps_the_old_report_and_leaves_no_temp(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """If writing triage.json fails midway, the previous triage.json survives whole and no temp file is left."""
     monkeypatch.setitem(sys.modules, "forensics.plot", None)
     (tmp_path / "triage.json").write_text('{"old": true}\n')
@@ -322,7 +441,11 @@ def test_a_failed_write_keeps_the_old_report_and_leaves_no_temp(tmp_path: Path, 
 
 # --- secrets in every output ------------------------------------------------------------------
 
-_B64 = st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", min_size=10, max_size=30)
+_B64 = st.text(
+    alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_",
+    min_size=10,
+    max_size=30,
+)
 _SHAPES = [
     lambda s: (f"eyJ{s}.eyJ{s}.{s}", None),
     lambda s: (f"{s}7", "Authorization: Bearer {}"),
@@ -339,13 +462,19 @@ def _secrets(draw: st.DrawFn) -> tuple[str, str]:
     return value, template.format(value) if template else value
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(_secrets())
 def test_generated_secrets_never_reach_any_output(case: tuple[str, str]) -> None:
     """A secret in explanations, evidence summaries, test ids or skipped reasons is absent from text, JSON and markdown."""
     value, shown = case
     r = make_result(secret=shown)
-    outputs = {"text": text_report(r, width=2000), "json": render_json(r), "markdown": render_markdown(r)}
+    outputs = {
+        "text": text_report(r, width=2000),
+        "json": render_json(r),
+        "markdown": render_markdown(r),
+    }
     for name, out in outputs.items():
         assert value not in out, name
         assert value[-10:] not in out, name  # not even a fragment cut by wrapping or clipping

@@ -39,7 +39,9 @@ def rfc3339(value: Any) -> str | None:
     m = _FRACTION.search(text)
     nanos = m.group(1)[1:] if m else ""
     try:
-        dt = datetime.fromisoformat(_FRACTION.sub(lambda f: f.group(1)[:7], text, count=1).replace(" ", "T", 1))
+        dt = datetime.fromisoformat(
+            _FRACTION.sub(lambda f: f.group(1)[:7], text, count=1).replace(" ", "T", 1)
+        )
     except ValueError:
         return text
     dt = dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
@@ -53,7 +55,9 @@ def parse_time(value: Any) -> datetime | None:
     if text is None:
         return None
     try:
-        return datetime.fromisoformat(_FRACTION.sub(lambda f: f.group(1)[:7], text, count=1).replace("Z", "+00:00"))
+        return datetime.fromisoformat(
+            _FRACTION.sub(lambda f: f.group(1)[:7], text, count=1).replace("Z", "+00:00")
+        )
     except ValueError:
         return None
 
@@ -84,7 +88,9 @@ def causes_in_order(result: TriageResult) -> list[tuple[str, list[Verdict]]]:
     for v in result.verdicts:
         groups.setdefault(v.root_cause, []).append(v)
     order = {label: i for i, label in enumerate(LABELS)}
-    return sorted(groups.items(), key=lambda kv: (kv[0] == UNKNOWN, -len(kv[1]), order.get(kv[0], 99)))
+    return sorted(
+        groups.items(), key=lambda kv: (kv[0] == UNKNOWN, -len(kv[1]), order.get(kv[0], 99))
+    )
 
 
 def unique_evidence(verdicts: list[Verdict]) -> list[Evidence]:
@@ -93,7 +99,10 @@ def unique_evidence(verdicts: list[Verdict]) -> list[Evidence]:
     for v in verdicts:
         for e in v.evidence:
             seen.setdefault((e.insert_id, e.log_id), e)
-    return sorted(seen.values(), key=lambda e: (parse_time(e.timestamp) or datetime.max.replace(tzinfo=UTC), e.insert_id))
+    return sorted(
+        seen.values(),
+        key=lambda e: (parse_time(e.timestamp) or datetime.max.replace(tzinfo=UTC), e.insert_id),
+    )
 
 
 @dataclass(frozen=True)
@@ -148,9 +157,11 @@ def _aware(dt: datetime) -> datetime:
 
 
 def skipped_lines(result: TriageResult) -> list[str]:
-    """One scrubbed line per skipped input: ``file: reason ×count (first at line N)``."""
+    """One scrubbed line per skipped input: ``file: reason (N skipped, first at line L)``."""
     lines = []
     for s in result.skipped:
-        where = f" (first at line {s.first_line})" if s.first_line is not None else ""
-        lines.append(f"{result.scrub(s.source)}: {result.scrub(s.reason)} ×{s.count}{where}")
+        where = f", first at line {s.first_line}" if s.first_line is not None else ""
+        lines.append(
+            f"{result.scrub(s.source)}: {result.scrub(s.reason)} ({s.count} skipped{where})"
+        )
     return lines

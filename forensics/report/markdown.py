@@ -8,6 +8,7 @@ Logs Explorer link for each cause. Every claim names the log entries (insertIds)
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from forensics.labels import LAYERS, REMEDIATION, UNKNOWN
@@ -17,11 +18,18 @@ from forensics.report.facts import (
     clip,
     failure_times,
     parse_time,
+    rfc3339,
     short_time,
     skipped_lines,
     unique_evidence,
 )
-from forensics.report.queries import log_names_by_insert_id, queries_for
+from forensics.report.queries import (
+    LogQuery,
+    log_names_by_insert_id,
+    main_project,
+    queries_for,
+    window_query,
+)
 from forensics.result import TriageResult, Verdict
 
 #: Rows kept in long tables; the rest is counted and left to triage.json.
@@ -81,13 +89,19 @@ def _verdict_sentence(result: TriageResult) -> str:
     known = [(c, vs) for c, vs in causes if c != UNKNOWN]
     unknown = sum(len(vs) for c, vs in causes if c == UNKNOWN)
     if len(known) == 1 and not unknown:
-        c, vs = known[0]
+        c = known[0][0]
         return f"All {n} failed test(s) have one root cause, `{c}`: {MEANING.get(c, c)}."
     parts = [f"{len(vs)} `{c}` ({MEANING.get(c, c)})" for c, vs in known]
     tail = f"{unknown} stayed unexplained" if unknown else "none stayed unexplained"
     if not parts:
         return f"None of the {n} failed test(s) could be explained from the logs."
     return f"Of {n} failed test(s): " + "; ".join(parts) + f"; {tail}."
+
+
+def _evidence_line(n: int) -> str:
+    if n == 0:
+        return "no log entry backs a verdict (see Unexplained)."
+    return f"{n} log entries back these verdicts (listed per cause below, with queries to open them in the appendix)."
 
 
 def _span(times: list[FailureTime]) -> tuple[str, str]:
@@ -103,11 +117,12 @@ def _summary(result: TriageResult, times: dict[str, FailureTime]) -> list[str]:
     ids = ", ".join(code(result.scrub(v.test_id)) for v in result.verdicts[:8])
     more = f" and {failed - 8} more" if failed > 8 else ""
     return [
-        "## Summary", "",
+        "## Summary",
+        "",
         f"- **What failed:** {what}" + (f": {ids}{more}." if ids else "."),
         f"- **Verdict:** {_verdict_sentence(result)}",
-        f"- **Evidence:** {len(unique_evidence(result.verdicts))} log entries back these verdicts "
-        "(listed per cause below, with queries to open them in the appendix).", "",
+        f"- **Evidence:** {_evidence_line(len(unique_evidence(result.verdicts)))}",
+        "",
     ]
 
 
@@ -119,12 +134,20 @@ def _impact(result: TriageResult, times: dict[str, FailureTime]) -> list[str]:
         layers = sorted({v.layer for v in vs if v.layer}) or [LAYERS.get(cause) or "-"]
         rows.append([link, cell(" and ".join(layers)), str(len(vs)), first, last])
     first, last = _span(list(times.values()))
-    note = "" if first != "unknown" else (
-        " The test report has no per-test times, so failure times are unknown.")
-    return ["## Impact", "",
-            f"Failures from **{first}** to **{last}** (UTC, runner clock corrected by the offset "
-            f"in \"How the logs were read\").{note}", "",
-            *_table(["cause", "layer", "tests", "first failure", "last failure"], rows), ""]
+    note = (
+        ""
+        if first != "unknown"
+        else (" The test report has no per-test times, so failure times are unknown.")
+    )
+    return [
+        "## Impact",
+        "",
+        f"Failures from **{first}** to **{last}** (UTC, runner clock corrected by the offset "
+        f'in "How the logs were read").{note}',
+        "",
+        *_table(["cause", "layer", "tests", "first failure", "last failure"], rows),
+        "",
+    ]
 
 
 def _timeline(result: TriageResult, times: dict[str, FailureTime]) -> list[str]:
@@ -132,17 +155,38 @@ def _timeline(result: TriageResult, times: dict[str, FailureTime]) -> list[str]:
     for v in result.verdicts:
         t = times.get(v.test_id)
         if t and t.at:
-            events.append((t.at, short_time(t.at), f"test failed (`{v.root_cause}`)",
-                           cell(result.scrub(v.test_id))))
+            events.append(
+                (
+                    t.at,
+                    short_time(t.at),
+                    f"test failed (`{v.root_cause}`)",
+                    cell(result.scrub(v.test_id)),
+                )
+            )
     for e in unique_evidence(result.verdicts):
         at = parse_time(e.timestamp)
-        events.append((at, short_time(e.timestamp), f"log entry `{cell(e.insert_id)}`",
-                       cell(clip(result.scrub(f"{e.log_id}: {e.summary}"), 160))))
+        events.append(
+            (
+                at,
+                short_time(e.timestamp),
+                f"log entry `{cell(e.insert_id)}`",
+                cell(clip(result.scrub(f"{e.log_id}: {e.summary}"), 160)),
+            )
+        )
     if not events:
-        return ["## Timeline (UTC)", "", "No timed event: the tests carry no times and no evidence was linked.", ""]
+        return [
+            "## Timeline (UTC)",
+            "",
+            "No timed event: the tests carry no times and no evidence was linked.",
+            "",
+        ]
     events.sort(key=lambda ev: (ev[0] is None, str(ev[0])))
-    return ["## Timeline (UTC)", "",
-            *_table(["time (UTC)", "event", "detail"], [[t, what, d] for _, t, what, d in events]), ""]
+    return [
+        "## Timeline (UTC)",
+        "",
+        *_table(["time (UTC)", "event", "detail"], [[t, what, d] for _, t, what, d in events]),
+        "",
+    ]
 
 
 def _cause_section(result: TriageResult, cause: str, vs: list[Verdict]) -> list[str]:
@@ -150,15 +194,31 @@ def _cause_section(result: TriageResult, cause: str, vs: list[Verdict]) -> list[
     meaning = MEANING.get(cause, cause)
     out += [f"{meaning[:1].upper()}{meaning[1:]}.", ""]
     for v in vs:
-        extra = ", ".join(x for x in (v.detail and f"detail {code(v.detail)}", v.rule and f"rule {code(v.rule)}") if x)
-        out.append(f"- {code(result.scrub(v.test_id))} (confidence {v.confidence:.2f}"
-                   + (f", {extra}" if extra else "") + f"): {_prose(result.scrub(v.explanation))}")
+        extra = ", ".join(
+            x
+            for x in (v.detail and f"detail {code(v.detail)}", v.rule and f"rule {code(v.rule)}")
+            if x
+        )
+        out.append(
+            f"- {code(result.scrub(v.test_id))} (confidence {v.confidence:.2f}"
+            + (f", {extra}" if extra else "")
+            + f"): {_prose(result.scrub(v.explanation))}"
+        )
     evidence = unique_evidence(vs)
     out += ["", f"Evidence ({len(evidence)} entries):", ""]
     if evidence:
-        out += _table(["insertId", "timestamp (UTC)", "log", "summary"], [
-            [f"`{cell(e.insert_id)}`", cell(short_time(e.timestamp)), cell(e.log_id),
-             cell(clip(result.scrub(e.summary), 200))] for e in evidence])
+        out += _table(
+            ["insertId", "timestamp (UTC)", "log", "summary"],
+            [
+                [
+                    f"`{cell(e.insert_id)}`",
+                    cell(short_time(e.timestamp)),
+                    cell(e.log_id),
+                    cell(clip(result.scrub(e.summary), 200)),
+                ]
+                for e in evidence
+            ],
+        )
     else:
         out.append("_No log entry backs this verdict._")
     out += ["", f"**Remediation:** {REMEDIATION.get(cause, '-')}", ""]
@@ -172,10 +232,24 @@ def _unexplained(result: TriageResult) -> list[str]:
         return [*out, "Every failed test was explained by log evidence.", ""]
     out.append(f"{len(unknown)} failed test(s) could not be explained from the logs:")
     out.append("")
+    by_reason: dict[
+        str, list[str]
+    ] = {}  # one line per reason: fifty tests rarely have fifty reasons
     for v in unknown:
-        why = v.reason or v.explanation or "no reason recorded"
-        out.append(f"- {code(result.scrub(v.test_id))}: {_prose(result.scrub(why))}")
-    return [*out, "", f"**What to do:** {REMEDIATION[UNKNOWN]}", ""]
+        why = _prose(result.scrub(v.reason or v.explanation or "no reason recorded"))
+        by_reason.setdefault(why, []).append(code(result.scrub(v.test_id)))
+    for why, ids in by_reason.items():
+        out.append(
+            f"- {ids[0]}: {why}"
+            if len(ids) == 1
+            else f"- {len(ids)} tests ({', '.join(ids)}): {why}"
+        )
+    return [
+        *out,
+        "",
+        f"**What to do:** {REMEDIATION[UNKNOWN]} The appendix has a query for the failures' time range.",
+        "",
+    ]
 
 
 def _method(result: TriageResult) -> list[str]:
@@ -184,21 +258,34 @@ def _method(result: TriageResult) -> list[str]:
     off = corr.get("clock_offset_s")
     if off is not None:
         unc = corr.get("clock_offset_uncertainty_s")
-        out.append(f"- Clock offset (Google minus runner): {float(off):+.3f} s"
-                   + (f" ± {float(unc):.3f} s" if unc is not None else "")
-                   + f", found by {_prose(result.scrub(str(corr.get('clock_method') or 'an unnamed method')))}.")
+        out.append(
+            f"- Clock offset (Google minus runner): {float(off):+.3f} s"
+            + (f" ± {float(unc):.3f} s" if unc is not None else "")
+            + f", found by {_prose(result.scrub(str(corr.get('clock_method') or 'an unnamed method')))}."
+        )
     else:
         out.append("- Clock offset: not estimated.")
     for k, vals in (corr.get("fingerprint") or {}).items():
-        out.append(f"- Runner {k.replace('_', ' ')}: " + (", ".join(code(result.scrub(str(x))) for x in vals) or "none"))
+        out.append(
+            f"- Runner {k.replace('_', ' ')}: "
+            + (", ".join(code(result.scrub(str(x))) for x in vals) or "none")
+        )
     tests, logs = result.run.get("tests") or {}, result.run.get("logs") or {}
     if tests:
-        out.append(f"- Tests: {tests.get('total', '?')} from {_files(result, tests.get('files'))}"
-                   f", {tests.get('duplicates_merged', 0)} duplicate(s) merged.")
+        out.append(
+            f"- Tests: {tests.get('total', '?')} from {_files(result, tests.get('files'))}"
+            f", {tests.get('duplicates_merged', 0)} duplicate(s) merged."
+        )
     if logs:
-        out.append(f"- Logs: {logs.get('entries', '?')} entries from {_files(result, logs.get('files'))}"
-                   f", {logs.get('duplicates_removed', 0)} duplicate(s) removed"
-                   + (f", {logs['first']} to {logs['last']}." if logs.get("first") else "."))
+        out.append(
+            f"- Logs: {logs.get('entries', '?')} entries from {_files(result, logs.get('files'))}"
+            f", {logs.get('duplicates_removed', 0)} duplicate(s) removed"
+            + (
+                f", {rfc3339(logs['first'])} to {rfc3339(logs['last'])}."
+                if logs.get("first")
+                else "."
+            )
+        )
     return [*out, ""]
 
 
@@ -210,10 +297,21 @@ def _files(result: TriageResult, files: object) -> str:
 def _skipped(result: TriageResult) -> list[str]:
     lines = skipped_lines(result)
     if not lines:
-        return ["## Skipped input", "", "Nothing was skipped: every line of every input was read.", ""]
+        return [
+            "## Skipped input",
+            "",
+            "Nothing was skipped: every line of every input was read.",
+            "",
+        ]
     total = sum(s.count for s in result.skipped)
-    return ["## Skipped input", "", f"{total} input item(s) were skipped, by file and reason:", "",
-            *(f"- {_prose(line)}" for line in lines), ""]
+    return [
+        "## Skipped input",
+        "",
+        f"{total} input item(s) were skipped, by file and reason:",
+        "",
+        *(f"- {_prose(line)}" for line in lines),
+        "",
+    ]
 
 
 def _appendix(result: TriageResult) -> list[str]:
@@ -227,12 +325,56 @@ def _appendix(result: TriageResult) -> list[str]:
         any_query = True
         out += [f"### `{cause}`", ""]
         for q in queries_for(evidence, known):
-            where = f"project `{q.project}`" if q.project else "project unknown (no logName on the evidence)"
-            out += [f"Query ({where}):", "", "```", q.filter, "```", "",
-                    f"[Open in Logs Explorer]({q.url})", ""]
+            where = (
+                f"project `{q.project}`"
+                if q.project
+                else "project unknown (no logName on the evidence)"
+            )
+            out += [
+                f"Query ({where}):",
+                "",
+                "```",
+                q.filter,
+                "```",
+                "",
+                f"[Open in Logs Explorer]({q.url})",
+                "",
+            ]
+    window = _unexplained_query(result)
+    if window is not None:
+        any_query = True
+        out += [
+            "### Unexplained failures",
+            "",
+            "Everything logged while they ran:",
+            "",
+            "```",
+            window.filter,
+            "```",
+            "",
+            f"[Open in Logs Explorer]({window.url})",
+            "",
+        ]
     if not any_query:
         out += ["No evidence entries to query.", ""]
     return out
+
+
+def _unexplained_query(result: TriageResult) -> LogQuery | None:
+    """A time-range query around the unknown failures (padded by the clock offset's uncertainty)."""
+    times = failure_times(result)
+    moments = [
+        t
+        for v in result.verdicts
+        if v.root_cause == UNKNOWN and v.test_id in times
+        for t in (times[v.test_id].start, times[v.test_id].stop)
+        if t is not None
+    ]
+    if not moments:
+        return None
+    corr = result.run.get("correlation") or {}
+    pad = timedelta(seconds=5 + float(corr.get("clock_offset_uncertainty_s") or 0))
+    return window_query(main_project(result.logs), min(moments) - pad, max(moments) + pad)
 
 
 def render_markdown(
@@ -250,7 +392,7 @@ def render_markdown(
     """
     times = failure_times(result)
     causes = causes_in_order(result)
-    title = ", ".join(f"{c} ×{len(vs)}" for c, vs in causes) or "no failures"
+    title = ", ".join(f"{c} {len(vs)}" for c, vs in causes) or "no failures"
     out = [f"# Postmortem: {len(result.verdicts)} failed test(s) ({title})", ""]
     out += _summary(result, times) + _impact(result, times) + _timeline(result, times)
     out += ["## Root causes", ""]
@@ -266,5 +408,8 @@ def render_markdown(
         out += [f"- {_prose(result.scrub(n))}" for n in notes or []] + [""]
     out += _method(result) + _appendix(result)
     if not result.redact:
-        out.insert(1, "> **Redaction is off** (`--no-redact`): this report may show secrets from the logs. Do not share it.\n")
+        out.insert(
+            1,
+            "> **Redaction is off** (`--no-redact`): this report may show secrets from the logs. Do not share it.\n",
+        )
     return "\n".join(out).rstrip() + "\n"

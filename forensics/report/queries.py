@@ -64,11 +64,15 @@ def log_names_by_insert_id(logs: pl.DataFrame | None) -> dict[str, str]:
     """insertId -> logName from the log frame, for evidence that did not carry its logName."""
     if logs is None or logs.height == 0 or not {"insert_id", "log_name"} <= set(logs.columns):
         return {}
-    pairs = logs.select("insert_id", "log_name").drop_nulls().unique(subset="insert_id", keep="first")
+    pairs = (
+        logs.select("insert_id", "log_name").drop_nulls().unique(subset="insert_id", keep="first")
+    )
     return dict(pairs.iter_rows())
 
 
-def queries_for(evidence: Iterable[Evidence], known_log_names: dict[str, str] | None = None) -> list[LogQuery]:
+def queries_for(
+    evidence: Iterable[Evidence], known_log_names: dict[str, str] | None = None
+) -> list[LogQuery]:
     """One ``LogQuery`` per project the evidence comes from (one without a project if unknown).
 
     Args:
@@ -102,3 +106,25 @@ def queries_for(evidence: Iterable[Evidence], known_log_names: dict[str, str] | 
         text = "\n".join(f"({c})" if " OR " in c and len(clauses) > 1 else c for c in clauses)
         out.append(LogQuery(project=project, filter=text, start=start, end=end))
     return out
+
+
+def window_query(project: str | None, start: datetime, end: datetime) -> LogQuery:
+    """Everything logged between ``start`` and ``end`` (whole seconds, widened outward)."""
+    lo = _fmt(start.replace(microsecond=0))
+    hi = _fmt(end.replace(microsecond=0) + timedelta(seconds=1 if end.microsecond else 0))
+    return LogQuery(
+        project=project, filter=f"timestamp>={_q(lo)} AND timestamp<={_q(hi)}", start=lo, end=hi
+    )
+
+
+def main_project(logs: pl.DataFrame | None) -> str | None:
+    """The project most log rows come from (``project`` column, else from ``log_name``), or None."""
+    if logs is None or logs.height == 0:
+        return None
+    for col in ("project", "log_name"):
+        if col in logs.columns:
+            values = logs.get_column(col).drop_nulls()
+            if values.len():
+                top = values.mode().sort()[0]
+                return top if col == "project" else project_of(top)
+    return None

@@ -16,13 +16,14 @@ from rich.markup import escape
 from rich.table import Table
 
 from forensics.labels import UNKNOWN
-from forensics.report.facts import causes_in_order, clip, skipped_lines
+from forensics.report.facts import causes_in_order, clip, rfc3339, skipped_lines
 from forensics.result import TriageResult, Verdict
 
 #: Width used when the output is not a terminal (files, pipes, CI logs).
 PLAIN_WIDTH = 120
 WHY_LIMIT = 110
-TEST_WIDTH = 60
+TEST_WIDTH = 48  # test ids are kept whole up to this width (more on wide terminals)
+WHY_MIN = 30
 
 _CAUSE_STYLE = {UNKNOWN: "yellow"}
 
@@ -38,7 +39,7 @@ def _console(file: IO[str], width: int | None) -> Console:
     tty = _is_tty(file)  # a StringIO buffer is never a terminal: plain text
     return Console(
         file=file,
-        force_terminal=True if tty else False,  # never ANSI codes into files, pipes or CI logs
+        force_terminal=tty,  # never ANSI codes into files, pipes or CI logs
         force_jupyter=False,  # a notebook cell prints the text; the HTML repr is TriageResult's job
         force_interactive=False,
         color_system="auto" if tty else None,
@@ -56,7 +57,7 @@ def _why(result: TriageResult, v: Verdict) -> str:
     return clip(result.scrub(text), WHY_LIMIT)
 
 
-def _verdict_table(result: TriageResult, tty: bool) -> Table:
+def _verdict_table(result: TriageResult, tty: bool, width: int) -> Table:
     table = Table(
         title=f"forensics triage: {len(result.verdicts)} failed test(s)",
         title_justify="left",
@@ -66,11 +67,18 @@ def _verdict_table(result: TriageResult, tty: bool) -> Table:
     )
     # test ids are what users copy: keep them whole up to TEST_WIDTH columns, let "why" wrap
     longest = max((len(result.scrub(v.test_id) or "") for v in result.verdicts), default=4)
-    table.add_column("test", overflow="fold", min_width=min(longest, TEST_WIDTH))
+    longest_cause = max(
+        (len(v.root_cause) + len(v.detail or "") + 3 for v in result.verdicts), default=10
+    )
+    room = max(
+        TEST_WIDTH, width - longest_cause - 16 - 16 - WHY_MIN
+    )  # 16: conf./evid.; 16: borders
+    test_width = min(longest, room)
+    table.add_column("test", overflow="fold", min_width=test_width, max_width=test_width)
     table.add_column("root cause", no_wrap=True)
     table.add_column("conf.", justify="right", no_wrap=True)
     table.add_column("evid.", justify="right", no_wrap=True)
-    table.add_column("why", overflow="fold", ratio=1, min_width=24)
+    table.add_column("why", overflow="fold", ratio=1, min_width=WHY_MIN)
     for v in result.verdicts:
         cause = v.root_cause + (f" ({v.detail})" if v.detail else "")
         style = _CAUSE_STYLE.get(v.root_cause, "bold red" if v.layer == "edge" else "bold")
@@ -101,14 +109,19 @@ def _lines(result: TriageResult) -> list[str]:
     out: list[str] = []
     causes = causes_in_order(result)
     total = len(result.verdicts)
-    out.append("totals by cause: " + (", ".join(f"{c} {len(vs)}" for c, vs in causes) or "no failed tests")
-               + f" (of {total})")
+    out.append(
+        "totals by cause: "
+        + (", ".join(f"{c} {len(vs)}" for c, vs in causes) or "no failed tests")
+        + f" (of {total})"
+    )
     corr = result.run.get("correlation") or {}
     out.append(_fmt_offset(corr))
     fp = corr.get("fingerprint") or {}
     if fp:
-        parts = [f"{k.replace('_', ' ')}: {', '.join(scrub(str(x)) or '' for x in vals) or '-'}"
-                 for k, vals in fp.items()]
+        parts = [
+            f"{k.replace('_', ' ')}: {', '.join(scrub(str(x)) or '' for x in vals) or '-'}"
+            for k, vals in fp.items()
+        ]
         out.append("runner fingerprint: " + "; ".join(parts))
     else:
         out.append("runner fingerprint: none found")
@@ -119,7 +132,9 @@ def _lines(result: TriageResult) -> list[str]:
             f"{tests.get('failed', '?')} failed, {tests.get('duplicates_merged', 0)} duplicate(s) merged"
         )
     if logs:
-        window = f", {logs['first']} .. {logs['last']}" if logs.get("first") else ""
+        window = (
+            f", {rfc3339(logs['first'])} .. {rfc3339(logs['last'])}" if logs.get("first") else ""
+        )
         out.append(
             f"logs: {logs.get('entries', '?')} entries from {_files(logs.get('files'), scrub)}, "
             f"{logs.get('duplicates_removed', 0)} duplicate(s) removed{window}"
@@ -131,7 +146,9 @@ def _lines(result: TriageResult) -> list[str]:
     else:
         out.append("skipped input: none")
     if not result.redact:
-        out.append("WARNING: redaction is off (--no-redact): secrets from the logs may be shown above")
+        out.append(
+            "WARNING: redaction is off (--no-redact): secrets from the logs may be shown above"
+        )
     return out
 
 
@@ -141,10 +158,14 @@ def _files(files: Any, scrub: Any) -> str:
     if isinstance(files, str):
         files = [files]
     files = [scrub(str(f)) for f in files]
-    return ", ".join(files) if len(files) <= 3 else f"{', '.join(files[:3])} and {len(files) - 3} more"
+    return (
+        ", ".join(files) if len(files) <= 3 else f"{', '.join(files[:3])} and {len(files) - 3} more"
+    )
 
 
-def render_text(result: TriageResult, file: IO[str] | None = None, *, width: int | None = None) -> None:
+def render_text(
+    result: TriageResult, file: IO[str] | None = None, *, width: int | None = None
+) -> None:
     """Print the summary table with rich to ``file`` (stdout by default).
 
     Args:
@@ -160,7 +181,7 @@ def render_text(result: TriageResult, file: IO[str] | None = None, *, width: int
     if tty:
         console.is_terminal  # noqa: B018 - rich decides colour support on first use
     if result.verdicts:
-        console.print(_verdict_table(result, tty))
+        console.print(_verdict_table(result, tty, console.width))
     else:
         console.print("forensics triage: no failed tests")
     for line in _lines(result):

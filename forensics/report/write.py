@@ -73,7 +73,9 @@ def write_plots(result: TriageResult, out_dir: Path) -> tuple[dict[str, Path], l
     try:
         plot = importlib.import_module("forensics.plot")
     except Exception as err:  # absent, or its own imports (matplotlib) fail
-        return {}, [f"plots were not drawn: forensics.plot is not available ({type(err).__name__}: {err})"]
+        return {}, [
+            f"plots were not drawn: forensics.plot is not available ({type(err).__name__}: {err})"
+        ]
     written: dict[str, Path] = {}
     notes: list[str] = []
     for name, attr in PLOTS.items():
@@ -96,7 +98,9 @@ def write_plots(result: TriageResult, out_dir: Path) -> tuple[dict[str, Path], l
     return written, notes
 
 
-def write_reports(result: TriageResult, out_dir: str | Path, *, plots: bool = True) -> dict[str, Path]:
+def write_reports(
+    result: TriageResult, out_dir: str | Path, *, plots: bool = True
+) -> dict[str, Path]:
     """Write triage.txt, triage.json, postmortem.md (and its plots) into ``out_dir``.
 
     Args:

@@ -326,3 +326,82 @@ def test_links_from_correlate_detail_columns_are_used(via_strength: float) -> No
     (v,) = classify(tests, logs, corr, RULES)
     assert v.root_cause == "missing_jwt"
     assert len(v.evidence) == 2
+
+
+def _shared_case(second_message: str) -> list[Verdict]:
+    """Two failed tests without start times share two rejected handshakes (strength divided by 2)."""
+    other = "1" * 32
+    rows = [
+        run_request(403, t=0.0),
+        app_line("ws rejected: missing token", trace=TRACE, t=0.01),
+        run_request(403, t=1.0, trace=other),
+        app_line(second_message, trace=other, t=1.01),
+    ]
+    logs = pl.DataFrame(rows, schema=LOG_SCHEMA).with_row_index("row")
+    link_rows, req_rows = [], []
+    for tid in ("a", "b"):
+        for req, app in ((0, 1), (2, 3)):
+            link_rows.append(
+                {
+                    "test_id": tid,
+                    "row": req,
+                    "via": "window",
+                    "strength": 0.375,
+                    "role": "request",
+                    "request_row": req,
+                }
+            )
+            link_rows.append(
+                {
+                    "test_id": tid,
+                    "row": app,
+                    "via": "trace",
+                    "strength": 0.375,
+                    "role": "app",
+                    "request_row": req,
+                }
+            )
+            req_rows.append(
+                {
+                    "test_id": tid,
+                    "row": req,
+                    "layer": "service",
+                    "status": 403,
+                    "shared": True,
+                    "strength": 0.375,
+                }
+            )
+    links = pl.DataFrame(
+        link_rows, schema={**LINK_SCHEMA, "role": pl.String, "request_row": pl.UInt32}
+    )
+    requests = pl.DataFrame(
+        req_rows,
+        schema={
+            "test_id": pl.String,
+            "row": pl.UInt32,
+            "layer": pl.String,
+            "status": pl.Int32,
+            "shared": pl.Boolean,
+            "strength": pl.Float64,
+        },
+    )
+    tests = pl.DataFrame(
+        [{"test_id": t, "outcome": "failed", "message": WS_FAILURE} for t in ("a", "b")],
+        schema=TEST_SCHEMA,
+    )
+    corr = Correlation(0.0, 30.0, "x", pl.DataFrame(schema=WINDOW_SCHEMA), links, requests=requests)
+    return classify(tests, logs, corr, RULES)
+
+
+def test_shared_candidates_that_agree_decide() -> None:
+    """Tests that cannot be told apart still get the cause every shared candidate shows."""
+    for v in _shared_case("[WS] No JWT in subprotocols or Authorization header"):
+        assert v.root_cause == "missing_jwt"
+        assert 0.6 <= v.confidence < 0.9
+        assert "could not be told apart" in v.explanation
+
+
+def test_shared_candidates_that_disagree_do_not_decide() -> None:
+    """When shared candidates were refused for different reasons, no test gets a label."""
+    for v in _shared_case("jwt expired"):
+        assert v.root_cause == "unknown"

@@ -18,6 +18,7 @@ from typing import Any
 
 import polars as pl
 
+from forensics.classify.consensus import Agreement, agreement
 from forensics.classify.explain import evidence_of, explanation, unknown_reason
 from forensics.classify.rows import LinkedRow, TestContext, infer_role
 from forensics.classify.rules import Rule, RuleSet
@@ -60,13 +61,33 @@ def classify(
     failed = tests.filter(pl.col("outcome").cast(pl.String).is_in(FAILED_OUTCOMES))
     if "order" in failed.columns:
         failed = failed.sort("order", nulls_last=True, maintain_order=True)
-    contexts = build_contexts(failed, logs, correlation.links)
+    contexts = build_contexts(failed, logs, correlation.links, shared_counts(correlation))
     candidates: dict[int, list[Rule]] = {}  # shared: a row linked to several tests is screened once
     return [decide(ctx, rules, correlation.notes.get(ctx.test_id), candidates) for ctx in contexts]
 
 
+def shared_counts(correlation: Correlation) -> dict[int, int]:
+    """Request row -> how many failed tests correlate divided it among (only rows it marked shared)."""
+    requests = getattr(correlation, "requests", None)
+    if (
+        not isinstance(requests, pl.DataFrame)
+        or "shared" not in requests.columns
+        or requests.is_empty()
+    ):
+        return {}
+    counts = (
+        requests.filter(pl.col("shared").fill_null(False))
+        .group_by("row")
+        .agg(pl.col("test_id").n_unique())
+    )
+    return {int(r): int(k) for r, k in counts.iter_rows()}
+
+
 def build_contexts(
-    failed: pl.DataFrame, logs: pl.DataFrame, links: pl.DataFrame
+    failed: pl.DataFrame,
+    logs: pl.DataFrame,
+    links: pl.DataFrame,
+    shared: dict[int, int] | None = None,
 ) -> list[TestContext]:
     """A ``TestContext`` per failed test: its linked rows, best link per row, grouped by request."""
     ids = failed.get_column("test_id").to_list()
@@ -90,35 +111,29 @@ def build_contexts(
     memo: dict[tuple[int, int], bool] = {}
     for test_id, message in zip(ids, messages, strict=True):
         rows = [
-            _linked(by_row[r], link) for r, link in sorted(best[test_id].items()) if r in by_row
+            _linked(by_row[r], link, shared or {})
+            for r, link in sorted(best[test_id].items())
+            if r in by_row
         ]
         contexts.append(TestContext(test_id, rows, message, memo))
     return contexts
 
 
-def _linked(data: dict[str, Any], link: dict[str, Any]) -> LinkedRow:
+def _linked(data: dict[str, Any], link: dict[str, Any], shared: dict[int, int]) -> LinkedRow:
     inferred = infer_role(data.get("log_id"), data.get("resource_type"))
     role = link.get("role") or inferred
     if inferred == "audit" or role not in ("request", "edge", "app", "audit", "other"):
         role = inferred
     request_row = link.get("request_row")
+    key = int(request_row) if request_row is not None else int(data["row"])
     return LinkedRow(
         data=data,
         strength=float(min(max(link.get("strength") or 0.0, 0.0), 1.0)),
         via=link.get("via") or "",
         role=role,
         request_row=int(request_row) if request_row is not None else None,
+        share=shared.get(key, 1),
     )
-
-
-def _effective_strength(row: LinkedRow, ctx: TestContext) -> float:
-    """An app line tied to a rejected/failed request entry is as believable as half that entry."""
-    if row.role != "app":
-        return row.strength
-    failing = [r.strength for r in ctx.request_of(row) if (r.get("http_status") or 0) >= 400]
-    if not failing:
-        return row.strength
-    return 1.0 - (1.0 - row.strength) * (1.0 - 0.5 * max(failing))
 
 
 def find_matches(
@@ -137,7 +152,7 @@ def find_matches(
                 r for r in rules if r.match is not None and r.match.could_hold(row, ctx)
             ]
         found.extend(
-            Match(rule, row, rule.weight * _effective_strength(row, ctx))
+            Match(rule, row, rule.weight * ctx.effective_strength(row))
             for rule in candidates[row.row]
             if rule.matches(row, ctx)
         )
@@ -173,9 +188,14 @@ def decide(
     candidates: dict[int, list[Rule]] | None = None,
 ) -> Verdict:
     """The verdict for one test from its context (``note``: correlate's word on what is missing)."""
-    ranked = sorted(
-        supports(find_matches(ctx, rules, candidates)).items(), key=lambda kv: (-kv[1][0], kv[0])
-    )
+    found = find_matches(ctx, rules, candidates)
+    table = supports(found)
+    agreed = agreement(ctx, found)
+    if agreed is not None and agreed.support > table.get(agreed.label, (0.0, []))[0]:
+        table[agreed.label] = (agreed.support, table[agreed.label][1])
+    else:
+        agreed = None
+    ranked = sorted(table.items(), key=lambda kv: (-kv[1][0], kv[0]))
     if not ranked or ranked[0][1][0] < DECIDE:
         weak = (
             (ranked[0][0], ranked[0][1][0], ranked[0][1][1][0].rule.description) if ranked else None
@@ -205,9 +225,18 @@ def decide(
         evidence=tuple(evidence_of(r) for r in rows),
         explanation=explanation(
             ctx.test_id, label, detail, rows, rule_ids, confidence, support, runner, ctx
-        ),
+        )
+        + (_agreement_sentence(agreed) if agreed is not None and agreed.label == label else ""),
         detail=detail,
         rule=best[0].rule.id,
+    )
+
+
+def _agreement_sentence(agreed: Agreement) -> str:
+    return (
+        f" This test's own request could not be told apart from other failed tests' "
+        f"({agreed.candidates} failing candidate request(s) shared between them), but every "
+        f"candidate whose log says why ({agreed.explained}) says {agreed.label}."
     )
 
 

@@ -74,7 +74,18 @@ class LinkedRow:
     via: str
     role: str
     request_row: int | None = None  # the request entry this row belongs to (from correlate)
+    share: int = 1  # failed tests among which correlate divided this row's request (``shared``)
     same: list[LinkedRow] = field(default_factory=list, repr=False)  # rows of the same request
+
+    @property
+    def undivided(self) -> float:
+        """The link strength before correlate divided it among tests that share the request."""
+        return min(1.0, self.strength * self.share)
+
+    @property
+    def group(self) -> int:
+        """A key shared by every row of the same request."""
+        return min([self.row, *(r.row for r in self.same)])
 
     @property
     def row(self) -> int:
@@ -156,6 +167,23 @@ class TestContext:
     def same_request(self, row: LinkedRow) -> list[LinkedRow]:
         """Rows (other than ``row``) that belong to the same request as ``row``."""
         return row.same
+
+    def effective_strength(self, row: LinkedRow, undivided: bool = False) -> float:
+        """How much a row counts: its link, and for an app line also its failing request's link.
+
+        An app line tied to a rejected/failed request entry is as believable as half that entry.
+        """
+        own = row.undivided if undivided else row.strength
+        if row.role != "app":
+            return own
+        failing = [
+            (r.undivided if undivided else r.strength)
+            for r in self.request_of(row)
+            if (r.get("http_status") or 0) >= 400
+        ]
+        if not failing:
+            return own
+        return 1.0 - (1.0 - own) * (1.0 - 0.5 * max(failing))
 
     def request_of(self, row: LinkedRow) -> list[LinkedRow]:
         """The request entries of ``row``'s request (``row`` itself when it is one)."""

@@ -59,25 +59,23 @@ class PullCache:
             return None
         try:
             texts = pl.read_parquet(data_path, columns=["entry"]).get_column("entry").to_list()
-            entries = [json.loads(t) for t in texts]
         except Exception as err:  # any unreadable cache file is a miss, not a failure
             print(f"forensics: note: ignoring unreadable cache file {data_path} ({type(err).__name__}); "
                   "pulling again", file=sys.stderr)
             return None
-        stats = PullStats(entries=len(entries))
+        stats = PullStats(entries=len(texts))
         try:
             meta = json.loads(meta_path.read_text())
             stats.pages = int(meta.get("stats", {}).get("pages", 0))
         except (OSError, ValueError, AttributeError):
             pass
-        return Pulled(target=target, filter=filter_text, entries=entries, stats=stats, from_cache=True)
+        return Pulled(target=target, filter=filter_text, texts=texts, stats=stats, from_cache=True)
 
     def store(self, pulled: Pulled, order_by: str = "timestamp asc") -> Path:
         """Write ``pulled`` atomically; returns the Parquet path."""
         self.root.mkdir(parents=True, exist_ok=True)
         data_path, meta_path = self.paths(cache_key(pulled.target, pulled.filter, order_by))
-        texts = [json.dumps(e, separators=(",", ":"), ensure_ascii=False) for e in pulled.entries]
-        _atomic_write(data_path, lambda tmp: pl.DataFrame({"entry": texts}, schema={"entry": pl.String})
+        _atomic_write(data_path, lambda tmp: pl.DataFrame({"entry": pulled.texts}, schema={"entry": pl.String})
                       .write_parquet(tmp))
         meta = {
             "project": pulled.target.project,

@@ -8,7 +8,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import tempfile
@@ -108,7 +107,7 @@ def _run_pull(args: argparse.Namespace) -> int:
     pulled = pull_window(args, window)
     out = Path(args.out)
     write_export(pulled, out)
-    print(f"forensics: wrote {len(pulled.entries):,} entries to {out}", file=sys.stderr)
+    print(f"forensics: wrote {len(pulled.texts):,} entries to {out}", file=sys.stderr)
     return 0
 
 
@@ -124,8 +123,8 @@ def write_export(pulled: Pulled, out: Path) -> None:
     try:
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{out.name}.", suffix=".tmp")
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            for entry in pulled.entries:
-                fh.write(json.dumps(entry, separators=(",", ":"), ensure_ascii=False))
+            for text in pulled.texts:  # each entry exactly as the API sent it
+                fh.write(text)
                 fh.write("\n")
         os.replace(tmp, out)
     except OSError as err:

@@ -1,13 +1,15 @@
 """Page through ``entries.list`` with the real client, holding the page tokens ourselves.
 
 ``Client.list_entries`` hides page tokens and builds a Python object per entry. Here each page
-goes through the library's HTTP connection (``client._connection.api_request``) as plain dicts, so
+goes through the library's HTTP connection (``client._connection.api_request``) as raw JSON, so
 a ``429 RESOURCE_EXHAUSTED`` waits (honouring ``Retry-After``) and resumes from the same token,
-500/503 are retried a bounded number of times, and pages become one polars frame at the end.
+500/503 are retried a bounded number of times, and each entry is kept as its JSON text
+(``forensics.live.pages``) until the whole pull becomes one polars frame.
 """
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 from collections.abc import Callable
@@ -19,6 +21,7 @@ import polars as pl
 from forensics.exceptions import PullError, QuotaError
 from forensics.live.connect import Target, make_client
 from forensics.live.errors import Retryable, translate
+from forensics.live.pages import PageFormatError, split_page, texts_to_frame
 from forensics.live.progress import PullProgress
 
 PAGE_SIZE = 1000  # the API's maximum: fewest requests against a 60-per-minute read quota
@@ -59,13 +62,18 @@ class PullStats:
 
 @dataclass
 class Pulled:
-    """The entries of one pull, as the API returned them, and how they were obtained."""
+    """The entries of one pull, each as the JSON text the API returned, and how they were obtained."""
 
     target: Target
     filter: str
-    entries: list[dict[str, Any]]
+    texts: list[str]
     stats: PullStats
     from_cache: bool = False
+
+    @property
+    def entries(self) -> list[dict[str, Any]]:
+        """The entries as LogEntry dicts (parsed on each access; the frame does not need them)."""
+        return [json.loads(t) for t in self.texts]
 
     @property
     def source(self) -> str:
@@ -74,9 +82,7 @@ class Pulled:
 
     def to_frame(self) -> pl.DataFrame:
         """The entries as the log frame (``forensics.schema.LOG_SCHEMA``)."""
-        from forensics.logs import entries_to_frame
-
-        return entries_to_frame(self.entries, self.source)
+        return texts_to_frame(self.texts, self.source)
 
 
 def pull_entries(
@@ -115,34 +121,32 @@ def pull_entries(
     api_request = client._connection.api_request
     body: dict[str, Any] = {"resourceNames": [f"projects/{target.project}"], "filter": filter_text,
                             "orderBy": order_by, "pageSize": page_size}
-    entries: list[dict[str, Any]] = []
+    texts: list[str] = []
     token: str | None = None
     show = sys.stderr.isatty() if progress is None else progress
     with PullProgress(enabled=show) as bar:
         while True:
-            page = _page_with_retries(api_request, {**body, **({"pageToken": token} if token else {})},
-                                      target, policy, sleep, stats)
-            got = page.get("entries") or []
+            got, token = _page_with_retries(api_request, {**body, **({"pageToken": token} if token else {})},
+                                             target, policy, sleep, stats)
             stats.pages += 1
             if got:
-                entries.extend(got)
+                texts.extend(got)
                 stats.empty_pages = 0
             else:
                 stats.empty_pages += 1
                 if stats.empty_pages >= policy.max_empty_pages:
                     raise PullError(f"{target.where} returned {stats.empty_pages} empty pages in a row; "
                                     "narrow --since/--until or --filter")
-            stats.entries = len(entries)
+            stats.entries = len(texts)
             bar.update(stats.entries, stats.pages)
-            token = page.get("nextPageToken") or None  # "" ends the listing too
-            if max_entries is not None and len(entries) >= max_entries and token:
-                del entries[max_entries:]
-                stats.entries, stats.truncated = len(entries), True
+            if max_entries is not None and len(texts) >= max_entries and token:
+                del texts[max_entries:]
+                stats.entries, stats.truncated = len(texts), True
                 break
-            if token is None:
+            if token is None:  # absent or "": the HTTP client's own pager would loop forever on ""
                 break
     stats.elapsed_s = time.monotonic() - started
-    return Pulled(target=target, filter=filter_text, entries=entries, stats=stats)
+    return Pulled(target=target, filter=filter_text, texts=texts, stats=stats)
 
 
 def _page_with_retries(
@@ -152,13 +156,13 @@ def _page_with_retries(
     policy: RetryPolicy,
     sleep: Callable[[float], None],
     stats: PullStats,
-) -> dict[str, Any]:
-    """One page; waits and retries the same body (so the same token) on retryable failures."""
+) -> tuple[list[str], str | None]:
+    """One page's entry texts and next token; retries the same body (so the same token) on failures."""
     failures = {"quota": 0, "server": 0}
     while True:
         stats.requests += 1
         try:
-            page = api_request(method="POST", path="/entries:list", data=body)
+            raw = api_request(method="POST", path="/entries:list", data=body, expect_json=False)
         except Exception as err:  # translate() decides which errors are ours
             mapped = translate(err, target)
             if mapped is None:
@@ -177,9 +181,10 @@ def _page_with_retries(
             stats.waited_s += wait
             sleep(wait)
             continue
-        if not isinstance(page, dict):
-            raise PullError(f"{target.where} answered entries.list with something other than a JSON object")
-        return page
+        try:
+            return split_page(raw)
+        except PageFormatError as err:
+            raise PullError(f"{target.where} answered entries.list with {err}") from None
 
 
 def _gave_up(failure: Retryable, times: int, target: Target) -> PullError:

@@ -1,0 +1,56 @@
+"""Splitting entries.list responses into entry texts, and entry texts into the log frame."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from forensics.emulator.synth import synthetic_entries
+from forensics.live.pages import PageFormatError, split_page, texts_to_frame
+
+ENTRIES = synthetic_entries(25, project="p1")
+
+
+def test_compact_page_keeps_each_entry_text_byte_for_byte() -> None:
+    """Each entry's text is exactly what the server sent, and the token is read."""
+    texts = [json.dumps(e, separators=(",", ":")) for e in ENTRIES]
+    page = '{"entries":[' + ",".join(texts) + '],"nextPageToken":"abc"}'
+    assert split_page(page.encode()) == (texts, "abc")
+
+
+def test_pretty_printed_page_gives_one_line_per_entry() -> None:
+    """An indented response (token first, unicode, nested arrays) still yields one-line entries."""
+    entries = [{**ENTRIES[0], "textPayload": "ünïcode \"quoted\" [x], {y}"}, ENTRIES[1]]
+    page = json.dumps({"nextPageToken": "t2", "entries": entries}, indent=2, ensure_ascii=False)
+    texts, token = split_page(page)
+    assert token == "t2" and [json.loads(t) for t in texts] == entries
+    assert all("\n" not in t for t in texts)
+
+
+@pytest.mark.parametrize(("page", "token"), [
+    ("{}", None),
+    ('{"nextPageToken": ""}', None),
+    ('{"entries": [], "nextPageToken": "more"}', "more"),
+    (' { "entries" : [ ] } ', None),
+])
+def test_empty_pages_and_empty_tokens(page: str, token: str | None) -> None:
+    """No entries is fine; an empty token means the end, like an absent one."""
+    assert split_page(page) == ([], token)
+
+
+@pytest.mark.parametrize("page", ["", "[]", '{"entries": [1, 2', "<html>503</html>", '{"entries": {}}x'])
+def test_bodies_that_are_not_pages_are_refused(page: str) -> None:
+    """A body that is not an entries.list object raises PageFormatError, not a crash."""
+    with pytest.raises(PageFormatError):
+        split_page(page)
+
+
+def test_texts_become_the_same_frame_as_the_entries() -> None:
+    """Entry texts give the same log frame as the normalizer's dict entry point."""
+    from forensics.logs import entries_to_frame
+
+    texts = [json.dumps(e) for e in ENTRIES]
+    frame = texts_to_frame(texts, "cloud-logging:p1")
+    assert frame.equals(entries_to_frame(ENTRIES, "cloud-logging:p1"))
+    assert frame.height == 25 and frame.get_column("source_file").unique().to_list() == ["cloud-logging:p1"]

@@ -412,3 +412,39 @@ def test_replica_runs_junit_band_holds_and_formats_merge(run: Path) -> None:
         assert row["stop"] - u <= true[row["test_id"]]["stop"] <= row["stop"] + u
     merged = read_tests(run / "junit.xml", run / "report.jsonl")
     assert (merged.runs, merged.duplicates, merged.frame.height) == (1, len(true), len(true))
+
+
+#: JUnit written by real old pytest versions on the realrun sample suite (runner zones +05:30, -08:00).
+OLD_PYTEST = {
+    "pytest6.2.5_real_naive_xunit2.xml": datetime(2026, 11, 26, 20, 18, 33, 288004, tzinfo=UTC),
+    "pytest7.4.4_real_naive_xunit1.xml": datetime(2026, 11, 26, 6, 48, 33, 767817, tzinfo=UTC),
+}
+
+
+@pytest.mark.parametrize("name", list(OLD_PYTEST))
+def test_real_old_pytest_junit(name: str) -> None:
+    """pytest 6.2 and 7.4 JUnit (naive local timestamps, xunit2 and xunit1) give node ids, outcomes and naive windows."""
+    frame = load_tests(DATA / name)
+    rows = {r["test_id"]: r for r in frame.iter_rows(named=True)}
+    e2e, api = "tests/e2e/test_ws.py::", "tests/test_api_flow.py::"
+    assert {k: v["outcome"] for k, v in rows.items()} == {
+        e2e + "TestWebsocket::test_connect": "passed",
+        e2e + "TestWebsocket::test_rejected": "failed",
+        e2e + "TestWebsocket::test_needs_token": "error",
+        e2e + "test_payload[1]": "passed",
+        e2e + "test_payload[2]": "passed",
+        e2e + "test_skipped": "skipped",
+        e2e + "test_known_bug": "xfailed",
+        e2e + "test_maybe_fixed": "passed",
+        e2e + "test_fail_and_teardown_error": "failed",
+        e2e + "test_flaky": "failed",
+        api + "TestLogin::test_login": "passed",
+        api + "test_logout": "passed",
+    }
+    assert frame["clock"].unique().to_list() == ["naive"]
+    first = frame.row(0, named=True)
+    suite = OLD_PYTEST[name]  # the wall-clock timestamp, read as if it were UTC
+    assert (
+        first["start"] - timedelta(seconds=first["window_uncertainty_s"]) <= suite <= first["start"]
+    )
+    assert "cleanup failed" in rows[e2e + "test_fail_and_teardown_error"]["message"]

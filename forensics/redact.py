@@ -26,127 +26,35 @@ from typing import Any
 
 MARK = "[REDACTED"
 
+# fmt: off
 #: Values that say a secret is absent rather than being one: never worth hiding.
-_PLACEHOLDERS = frozenset(
-    [
-        "none",
-        "null",
-        "nil",
-        "undefined",
-        "missing",
-        "empty",
-        "absent",
-        "present",
-        "invalid",
-        "expired",
-        "true",
-        "false",
-        "yes",
-        "no",
-        "redacted",
-        "***",
-        "****",
-        "*****",
-        "<redacted>",
-        "[redacted]",
-        "[hidden]",
-        "hidden",
-        "masked",
-        "xxx",
-        "xxxx",
-        "unset",
-        "set",
-        "required",
-        "not-set",
-        "notset",
-        "n/a",
-        "na",
-        "-",
-        "bearer",
-        "basic",
-    ]
-)
+_PLACEHOLDERS = frozenset((
+    "none", "null", "nil", "undefined", "missing", "empty", "absent", "present", "invalid",
+    "expired", "true", "false", "yes", "no", "ok", "redacted", "***", "****", "*****", "<redacted>",
+    "[redacted]", "[hidden]", "hidden", "masked", "xxx", "xxxx", "unset", "set", "required",
+    "not-set", "notset", "n/a", "na", "-", "bearer", "basic",
+))
 #: Name parts that make any field secret, whatever its value looks like.
 _STRONG = ("password", "passwd", "pwd", "passphrase", "secret", "bypass", "apikey", "credential")
 # Name parts that make a field secret; alone as a bare word ("token: expired") they need a value
 # that looks like one, because such names also start prose.
-_WEAK_AFFIX = (
-    "token",
-    "auth",
-    "session",
-    "cookie",
-    "signature",
-    "jwt",
-)  # prefix or suffix of a part
+_WEAK_AFFIX = ("token", "auth", "session", "cookie", "signature", "jwt")  # prefix or suffix of a part
 _WEAK_EXACT = frozenset(("key", "sig", "sid", "csrf", "xsrf", "pin", "otp"))
-_NOT_KEYS = frozenset(["monkey", "turkey", "donkey", "hockey", "jockey", "whiskey", "hotkey"])
+_NOT_KEYS = frozenset(("monkey", "turkey", "donkey", "hockey", "jockey", "whiskey", "hotkey"))
 #: Last name parts that describe a secret rather than hold it (``token_type``, ``key_id``).
-_DESCRIBES = frozenset(
-    [
-        "type",
-        "kind",
-        "id",
-        "kid",
-        "name",
-        "expired",
-        "expiry",
-        "expires",
-        "exp",
-        "iat",
-        "nbf",
-        "present",
-        "missing",
-        "valid",
-        "invalid",
-        "length",
-        "len",
-        "count",
-        "status",
-        "error",
-        "reason",
-        "source",
-        "header",
-        "field",
-        "param",
-        "location",
-        "used",
-        "required",
-        "algorithm",
-        "alg",
-        "url",
-        "uri",
-        "endpoint",
-        "path",
-        "ttl",
-        "age",
-        "format",
-        "version",
-        "scope",
-        "scopes",
-        "issuer",
-        "iss",
-        "audience",
-        "aud",
-        "prefix",
-        "hint",
-    ]
-)
+_DESCRIBES = frozenset((
+    "type", "kind", "id", "kid", "name", "expired", "expiry", "expires", "exp", "iat", "nbf",
+    "present", "missing", "valid", "invalid", "length", "len", "count", "status", "error", "reason",
+    "source", "header", "field", "param", "location", "used", "required", "algorithm", "alg", "url",
+    "uri", "endpoint", "path", "ttl", "age", "format", "version", "scope", "scopes", "issuer", "iss",
+    "audience", "aud", "prefix", "hint",
+))
 #: Set-Cookie attributes: not cookies, their values are kept.
-_COOKIE_ATTRS = frozenset(
-    [
-        "path",
-        "domain",
-        "expires",
-        "max-age",
-        "samesite",
-        "secure",
-        "httponly",
-        "partitioned",
-        "priority",
-        "version",
-        "comment",
-    ]
-)
+_COOKIE_ATTRS = frozenset((
+    "path", "domain", "expires", "max-age", "samesite", "secure", "httponly", "partitioned",
+    "priority", "version", "comment",
+))
+# fmt: on
 
 _SECRET_WORD = r"(?:key|secret|token|passw(?:or)?d|pwd|passphrase|bypass|auth|credential|session|cookie|sig|jwt|sid|csrf|xsrf|pin|otp)"
 # one possessive run of name characters that contains a secret word: linear time on long words

@@ -8,10 +8,10 @@ Logs Explorer link for each cause. Every claim names the log entries (insertIds)
 
 from __future__ import annotations
 
-from datetime import timedelta
 from pathlib import Path
 
 from forensics.labels import LAYERS, REMEDIATION, UNKNOWN
+from forensics.report.appendix import appendix
 from forensics.report.facts import (
     FailureTime,
     causes_in_order,
@@ -23,17 +23,9 @@ from forensics.report.facts import (
     skipped_lines,
     unique_evidence,
 )
-from forensics.report.queries import (
-    LogQuery,
-    log_names_by_insert_id,
-    main_project,
-    queries_for,
-    window_query,
-)
+from forensics.report.mdformat import anchor, cell, code, prose, table
 from forensics.result import TriageResult, Verdict
 
-#: Rows kept in long tables; the rest is counted and left to triage.json.
-MAX_ROWS = 60
 #: What each label means, in a few words, for the one-sentence verdict (TAXONOMY "what happened").
 MEANING = {
     "missing_jwt": "the request carried no token",
@@ -48,37 +40,6 @@ MEANING = {
     "app_error": "the app failed (HTTP 5xx)",
     "unknown": "the logs do not decide the cause",
 }
-
-
-def cell(text: object) -> str:
-    """``text`` safe inside a markdown table cell: one line, ``|`` and ``<`` escaped."""
-    s = " ".join(str(text if text is not None else "").split())
-    return s.replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;") or " "
-
-
-def code(text: object) -> str:
-    """``text`` as an inline code span outside tables (backticks inside it kept intact)."""
-    s = " ".join(str(text if text is not None else "").split())
-    fence = "``" if "`" in s else "`"
-    pad = " " if s.startswith("`") or s.endswith("`") else ""
-    return f"{fence}{pad}{s}{pad}{fence}"
-
-
-def _prose(text: object) -> str:
-    """Log-derived text in a paragraph or list item: one line, no raw HTML."""
-    return " ".join(str(text if text is not None else "").split()).replace("<", "&lt;")
-
-
-def _anchor(cause: str) -> str:
-    return cause.replace("_", "-")
-
-
-def _table(header: list[str], rows: list[list[str]]) -> list[str]:
-    out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    out += ["| " + " | ".join(r) + " |" for r in rows[:MAX_ROWS]]
-    if len(rows) > MAX_ROWS:
-        out.append(f"\n_{len(rows) - MAX_ROWS} more row(s) in triage.json._")
-    return out
 
 
 def _verdict_sentence(result: TriageResult) -> str:
@@ -130,7 +91,7 @@ def _impact(result: TriageResult, times: dict[str, FailureTime]) -> list[str]:
     rows = []
     for cause, vs in causes_in_order(result):
         first, last = _span([times[v.test_id] for v in vs if v.test_id in times])
-        link = f"[`{cause}`](#{_anchor(cause)})" if cause != UNKNOWN else "`unknown`"
+        link = f"[`{cause}`](#{anchor(cause)})" if cause != UNKNOWN else "`unknown`"
         layers = sorted({v.layer for v in vs if v.layer}) or [LAYERS.get(cause) or "-"]
         rows.append([link, cell(" and ".join(layers)), str(len(vs)), first, last])
     first, last = _span(list(times.values()))
@@ -145,7 +106,7 @@ def _impact(result: TriageResult, times: dict[str, FailureTime]) -> list[str]:
         f"Failures from **{first}** to **{last}** (UTC, runner clock corrected by the offset "
         f'in "How the logs were read").{note}',
         "",
-        *_table(["cause", "layer", "tests", "first failure", "last failure"], rows),
+        *table(["cause", "layer", "tests", "first failure", "last failure"], rows),
         "",
     ]
 
@@ -184,13 +145,13 @@ def _timeline(result: TriageResult, times: dict[str, FailureTime]) -> list[str]:
     return [
         "## Timeline (UTC)",
         "",
-        *_table(["time (UTC)", "event", "detail"], [[t, what, d] for _, t, what, d in events]),
+        *table(["time (UTC)", "event", "detail"], [[t, what, d] for _, t, what, d in events]),
         "",
     ]
 
 
 def _cause_section(result: TriageResult, cause: str, vs: list[Verdict]) -> list[str]:
-    out = [f'<a id="{_anchor(cause)}"></a>', f"### `{cause}`: {len(vs)} test(s)", ""]
+    out = [f'<a id="{anchor(cause)}"></a>', f"### `{cause}`: {len(vs)} test(s)", ""]
     meaning = MEANING.get(cause, cause)
     out += [f"{meaning[:1].upper()}{meaning[1:]}.", ""]
     for v in vs:
@@ -202,12 +163,12 @@ def _cause_section(result: TriageResult, cause: str, vs: list[Verdict]) -> list[
         out.append(
             f"- {code(result.scrub(v.test_id))} (confidence {v.confidence:.2f}"
             + (f", {extra}" if extra else "")
-            + f"): {_prose(result.scrub(v.explanation))}"
+            + f"): {prose(result.scrub(v.explanation))}"
         )
     evidence = unique_evidence(vs)
     out += ["", f"Evidence ({len(evidence)} entries):", ""]
     if evidence:
-        out += _table(
+        out += table(
             ["insertId", "timestamp (UTC)", "log", "summary"],
             [
                 [
@@ -236,7 +197,7 @@ def _unexplained(result: TriageResult) -> list[str]:
         str, list[str]
     ] = {}  # one line per reason: fifty tests rarely have fifty reasons
     for v in unknown:
-        why = _prose(result.scrub(v.reason or v.explanation or "no reason recorded"))
+        why = prose(result.scrub(v.reason or v.explanation or "no reason recorded"))
         by_reason.setdefault(why, []).append(code(result.scrub(v.test_id)))
     for why, ids in by_reason.items():
         out.append(
@@ -261,7 +222,7 @@ def _method(result: TriageResult) -> list[str]:
         out.append(
             f"- Clock offset (Google minus runner): {float(off):+.3f} s"
             + (f" ± {float(unc):.3f} s" if unc is not None else "")
-            + f", found by {_prose(result.scrub(str(corr.get('clock_method') or 'an unnamed method')))}."
+            + f", found by {prose(result.scrub(str(corr.get('clock_method') or 'an unnamed method')))}."
         )
     else:
         out.append("- Clock offset: not estimated.")
@@ -291,7 +252,7 @@ def _method(result: TriageResult) -> list[str]:
 
 def _files(result: TriageResult, files: object) -> str:
     names = [files] if isinstance(files, str) else list(files or [])  # type: ignore[call-overload]
-    return _prose(", ".join(result.scrub(str(f)) or "" for f in names) or "an in-memory frame")
+    return prose(", ".join(result.scrub(str(f)) or "" for f in names) or "an in-memory frame")
 
 
 def _skipped(result: TriageResult) -> list[str]:
@@ -309,72 +270,9 @@ def _skipped(result: TriageResult) -> list[str]:
         "",
         f"{total} input item(s) were skipped, by file and reason:",
         "",
-        *(f"- {_prose(line)}" for line in lines),
+        *(f"- {prose(line)}" for line in lines),
         "",
     ]
-
-
-def _appendix(result: TriageResult) -> list[str]:
-    out = ["## Appendix: find the evidence in Cloud Logging", ""]
-    known = log_names_by_insert_id(result.logs)
-    any_query = False
-    for cause, vs in causes_in_order(result):
-        evidence = unique_evidence(vs)
-        if not evidence:
-            continue
-        any_query = True
-        out += [f"### `{cause}`", ""]
-        for q in queries_for(evidence, known):
-            where = (
-                f"project `{q.project}`"
-                if q.project
-                else "project unknown (no logName on the evidence)"
-            )
-            out += [
-                f"Query ({where}):",
-                "",
-                "```",
-                q.filter,
-                "```",
-                "",
-                f"[Open in Logs Explorer]({q.url})",
-                "",
-            ]
-    window = _unexplained_query(result)
-    if window is not None:
-        any_query = True
-        out += [
-            "### Unexplained failures",
-            "",
-            "Everything logged while they ran:",
-            "",
-            "```",
-            window.filter,
-            "```",
-            "",
-            f"[Open in Logs Explorer]({window.url})",
-            "",
-        ]
-    if not any_query:
-        out += ["No evidence entries to query.", ""]
-    return out
-
-
-def _unexplained_query(result: TriageResult) -> LogQuery | None:
-    """A time-range query around the unknown failures (padded by the clock offset's uncertainty)."""
-    times = failure_times(result)
-    moments = [
-        t
-        for v in result.verdicts
-        if v.root_cause == UNKNOWN and v.test_id in times
-        for t in (times[v.test_id].start, times[v.test_id].stop)
-        if t is not None
-    ]
-    if not moments:
-        return None
-    corr = result.run.get("correlation") or {}
-    pad = timedelta(seconds=5 + float(corr.get("clock_offset_uncertainty_s") or 0))
-    return window_query(main_project(result.logs), min(moments) - pad, max(moments) + pad)
 
 
 def render_markdown(
@@ -405,8 +303,8 @@ def render_markdown(
     if plots or notes:
         out += ["## Plots", ""]
         out += [f"![{cell(name)}]({Path(p).as_posix()})\n" for name, p in (plots or {}).items()]
-        out += [f"- {_prose(result.scrub(n))}" for n in notes or []] + [""]
-    out += _method(result) + _appendix(result)
+        out += [f"- {prose(result.scrub(n))}" for n in notes or []] + [""]
+    out += _method(result) + appendix(result)
     if not result.redact:
         out.insert(
             1,

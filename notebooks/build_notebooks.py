@@ -21,7 +21,8 @@ HERE = Path(__file__).resolve().parent
 class Md(str):
     """A markdown cell's source (every other source is a code cell)."""
 
-SETUP = '''\
+
+SETUP = """\
 %matplotlib inline
 from pathlib import Path
 
@@ -36,51 +37,61 @@ SEED = ROOT / "fixtures" / "seed"
 pl.Config.set_tbl_rows(25)
 pl.Config.set_fmt_str_lengths(120)
 pl.Config.set_tbl_width_chars(180)
-print(f"forensics {forensics.__version__}, seed fixture: {SEED}")'''
+print(f"forensics {forensics.__version__}, seed fixture: {SEED}")"""
 
-TRIAGE = '''\
+TRIAGE = """\
 tests = forensics.read_tests(SEED / "junit.xml")
 logs = forensics.read_logs(SEED / "logs")
-result = forensics.triage(tests, logs)'''
+result = forensics.triage(tests, logs)"""
 
 WALKTHROUGH = [
-    Md("# 1 · Triage walkthrough: from files to verdicts\n\n"
-    "The seed incident: an end-to-end run against staging where six WebSocket tests failed with "
-    "`InvalidStatus: server rejected WebSocket connection: HTTP 403`. The client's error is the same "
-    "for every cause, so only the service's logs can tell them apart.\n\n"
-    "This notebook loads the test report and the Cloud Logging export, runs the triage, and then "
-    "drills from one failed test to the log entries that prove its cause and the request behind them."),
+    Md(
+        "# 1 · Triage walkthrough: from files to verdicts\n\n"
+        "The seed incident: an end-to-end run against staging where six WebSocket tests failed with "
+        "`InvalidStatus: server rejected WebSocket connection: HTTP 403`. The client's error is the same "
+        "for every cause, so only the service's logs can tell them apart.\n\n"
+        "This notebook loads the test report and the Cloud Logging export, runs the triage, and then "
+        "drills from one failed test to the log entries that prove its cause and the request behind them."
+    ),
     SETUP,
-    Md("## Load the test report\n\n"
-    "`read_tests` detects the format (JUnit XML, pytest-reportlog, pytest-json-report) from the content. "
-    "Every test becomes one row of the test frame; failures keep their message."),
+    Md(
+        "## Load the test report\n\n"
+        "`read_tests` detects the format (JUnit XML, pytest-reportlog, pytest-json-report) from the content. "
+        "Every test becomes one row of the test frame; failures keep their message."
+    ),
     'tests = forensics.read_tests(SEED / "junit.xml")\n'
     'print(f"{tests.frame.height} tests from {tests.files}, skipped input: {tests.skipped}")\n'
     'tests.frame.group_by("outcome").len().sort("len", descending=True)',
     'failed = tests.frame.filter(pl.col("outcome").cast(pl.String).is_in(["failed", "error"]))\n'
     'failed.select("test_id", "start", "duration_s", "window_uncertainty_s", pl.col("message").str.slice(0, 90))',
-    Md("## Load the log export\n\n"
-    "`read_logs` reads files or whole folders (JSON arrays, JSONL, console copies, sink trees) into one "
-    "frame with one row per entry. Lines it cannot use are counted by reason, never silently dropped."),
+    Md(
+        "## Load the log export\n\n"
+        "`read_logs` reads files or whole folders (JSON arrays, JSONL, console copies, sink trees) into one "
+        "frame with one row per entry. Lines it cannot use are counted by reason, never silently dropped."
+    ),
     'logs = forensics.read_logs(SEED / "logs")\n'
     'print(f"{logs.frame.height} entries, {logs.duplicates} duplicates removed")\n'
     "for s in logs.skipped:\n"
     '    print(f"skipped {s.count} from {s.source}: {s.reason}")\n'
     'logs.frame.group_by("service", "log_id").len().sort("len", descending=True)',
-    Md("## Triage\n\n"
-    "Correlation estimates the runner's clock offset, ties each failed test to the entries of its own "
-    "requests, and the rules decide the cause. The result shows as a table."),
+    Md(
+        "## Triage\n\n"
+        "Correlation estimates the runner's clock offset, ties each failed test to the entries of its own "
+        "requests, and the rules decide the cause. The result shows as a table."
+    ),
     "result = forensics.triage(tests, logs)\nresult",
     'corr = result.run["correlation"]\n'
-    'print(f"runner clock offset: {corr[\'clock_offset_s\']:+.2f} s ± {corr[\'clock_offset_uncertainty_s\']:.2f} s")\n'
+    "print(f\"runner clock offset: {corr['clock_offset_s']:+.2f} s ± {corr['clock_offset_uncertainty_s']:.2f} s\")\n"
     'print("found by:", corr["clock_method"])\n'
     "result.summary",
     "plot.causes(result)",
     "plot.timeline(result)",
-    Md("## Drill down: one failed test\n\n"
-    "Take the first failure a rule decided. Its verdict names the cause, the rule, and the entries "
-    "that prove it."),
-    "decided = [v for v in result.verdicts if v.root_cause != \"unknown\"]\n"
+    Md(
+        "## Drill down: one failed test\n\n"
+        "Take the first failure a rule decided. Its verdict names the cause, the rule, and the entries "
+        "that prove it."
+    ),
+    'decided = [v for v in result.verdicts if v.root_cause != "unknown"]\n'
     "verdict = decided[0] if decided else result.verdicts[0]\n"
     'print("test:       ", verdict.test_id)\n'
     'print("root cause: ", verdict.root_cause, f"({verdict.detail})" if verdict.detail else "")\n'
@@ -90,37 +101,45 @@ WALKTHROUGH = [
     '    print("  evidence:", e.timestamp, e.log_id, "-", result.scrub(e.summary))',
     Md("The evidence entries themselves, as rows of the log frame (secrets redacted):"),
     "evidence = explore.evidence_rows(result, verdict.test_id)\nexplore.readable(result, evidence)",
-    Md("### The request behind the evidence\n\n"
-    "An app line says *why*; the request-log entry says *what* was asked and answered. "
-    "`request_behind` follows the trace id (or, for app logs without one, the same service at the same moment)."),
+    Md(
+        "### The request behind the evidence\n\n"
+        "An app line says *why*; the request-log entry says *what* was asked and answered. "
+        "`request_behind` follows the trace id (or, for app logs without one, the same service at the same moment)."
+    ),
     "if evidence.height:\n"
     '    request = explore.request_behind(result, evidence.item(0, "insert_id"))\n'
     "else:\n"
     "    request = explore.linked_rows(result, verdict.test_id)\n"
     "explore.readable(result, request)",
-    Md("## Every failure, for pandas users\n\n"
-    "`to_pandas()` gives the verdict table as a pandas DataFrame; failures left `unknown` say what is missing."),
+    Md(
+        "## Every failure, for pandas users\n\n"
+        "`to_pandas()` gives the verdict table as a pandas DataFrame; failures left `unknown` say what is missing."
+    ),
     "result.to_pandas()",
     'for v in result.verdicts:\n    if v.root_cause == "unknown":\n        print(v.test_id, "->", v.reason)',
 ]
 
 TIMELINE = [
-    Md("# 2 · Timeline explorer\n\n"
-    "Filter the log frame by service, status, layer and time; plot it; and look at everything that "
-    "happened around any one failure. Change the values in the parameter cells and re-run."),
+    Md(
+        "# 2 · Timeline explorer\n\n"
+        "Filter the log frame by service, status, layer and time; plot it; and look at everything that "
+        "happened around any one failure. Change the values in the parameter cells and re-run."
+    ),
     SETUP,
     TRIAGE + "\n"
     'print(f"{len(result.verdicts)} failed tests, {result.logs.height} log entries")\n'
-    'explore.failure_windows(result)',
-    Md("## Filter the logs\n\n"
-    "`filter_logs` combines filters with AND: `service` (one or several), `status` (codes like `403` "
-    "or classes like `\"4xx\"`), `layer` (`\"edge\"`: Google front-end request logs, `\"app\"`: the "
-    "service's own lines), `start`/`end` (UTC) and `text` (a case-insensitive regex on the message)."),
+    "explore.failure_windows(result)",
+    Md(
+        "## Filter the logs\n\n"
+        "`filter_logs` combines filters with AND: `service` (one or several), `status` (codes like `403` "
+        'or classes like `"4xx"`), `layer` (`"edge"`: Google front-end request logs, `"app"`: the '
+        "service's own lines), `start`/`end` (UTC) and `text` (a case-insensitive regex on the message)."
+    ),
     'services = explore.annotate(result.logs).group_by("service", "layer").len().sort("len", descending=True)\n'
     "services",
     "# Parameters: edit and re-run.\n"
     'STATUS = "4xx"\n'
-    "windows = explore.failure_windows(result).drop_nulls(\"lo\")\n"
+    'windows = explore.failure_windows(result).drop_nulls("lo")\n'
     'START = windows.get_column("lo").min()\n'
     'END = windows.get_column("hi").max()\n'
     "rejected = explore.filter_logs(result.logs, status=STATUS, start=START, end=END)\n"
@@ -128,14 +147,18 @@ TIMELINE = [
     "explore.readable(result, rejected)",
     'app_lines = explore.filter_logs(result.logs, layer="app", start=START, end=END)\n'
     'explore.readable(result, app_lines).group_by("service", "severity").len().sort("len", descending=True)',
-    Md("## Plot\n\n"
-    "Requests by status for the services the failures touched (failed-test windows shaded), then "
-    "every failure on the log timeline."),
+    Md(
+        "## Plot\n\n"
+        "Requests by status for the services the failures touched (failed-test windows shaded), then "
+        "every failure on the log timeline."
+    ),
     "plot.requests_by_status(result)",
     "plot.timeline(result)",
-    Md("## The neighbourhood of one failure\n\n"
-    "Everything logged from a few seconds before a failed test's window to a few seconds after it, "
-    "whatever the service, with the entries its verdict cites flagged in `evidence`."),
+    Md(
+        "## The neighbourhood of one failure\n\n"
+        "Everything logged from a few seconds before a failed test's window to a few seconds after it, "
+        "whatever the service, with the entries its verdict cites flagged in `evidence`."
+    ),
     "# Parameters: pick a failure by position and a margin in seconds.\n"
     "FAILURE = 0\n"
     "SECONDS = 3.0\n"
@@ -147,43 +170,53 @@ TIMELINE = [
     Md("Zoom the timeline onto that failure: draw into an Axes of our own and narrow its x range."),
     "from matplotlib.figure import Figure\n"
     "import matplotlib.dates as mdates\n\n"
-    "fig = Figure(figsize=(11, 4.5), layout=\"constrained\")\n"
+    'fig = Figure(figsize=(11, 4.5), layout="constrained")\n'
     "ax = fig.add_subplot()\n"
     "plot.timeline(result, ax=ax)\n"
-    'window = explore.failure_windows(result).row(FAILURE, named=True)\n'
+    "window = explore.failure_windows(result).row(FAILURE, named=True)\n"
     'if window["lo"] is not None:\n'
     '    ax.set_xlim(mdates.date2num(window["lo"]) - SECONDS / 86400, mdates.date2num(window["hi"]) + SECONDS / 86400)\n'
     "fig",
 ]
 
 UNEXPLAINED = [
-    Md("# 3 · Unexplained failures: from log lines to a new rule\n\n"
-    "Failures left `unknown`, and entries near failures that no verdict cites, are where a new rule "
-    "is needed. Masking the variable parts of their messages (ids, numbers, hex, timestamps, IPs, "
-    "quoted values, URL queries) turns many lines into a few templates; the top ones become a draft "
-    "rule file to edit and pass with `--rules DIR`."),
+    Md(
+        "# 3 · Unexplained failures: from log lines to a new rule\n\n"
+        "Failures left `unknown`, and entries near failures that no verdict cites, are where a new rule "
+        "is needed. Masking the variable parts of their messages (ids, numbers, hex, timestamps, IPs, "
+        "quoted values, URL queries) turns many lines into a few templates; the top ones become a draft "
+        "rule file to edit and pass with `--rules DIR`."
+    ),
     SETUP,
     TRIAGE + "\n"
     'unknown = [v for v in result.verdicts if v.root_cause == "unknown"]\n'
     'print(f"{len(result.verdicts)} failed tests, {len(unknown)} left unknown")\n'
     "for v in unknown:\n"
     '    print(" -", v.test_id, "->", v.reason)',
-    Md("## Entries no verdict explains\n\n"
-    "For every failed test, the entries tied to it that no decided verdict cites (successful "
-    "requests left out). `root_cause` is the verdict of the test the entry sits near."),
+    Md(
+        "## Entries no verdict explains\n\n"
+        "For every failed test, the entries tied to it that no decided verdict cites (successful "
+        "requests left out). `root_cause` is the verdict of the test the entry sits near."
+    ),
     "unexplained = explore.unexplained(result)\n"
-    'print(f"{unexplained.height} entries near {unexplained.get_column(\'test_id\').n_unique()} failed tests")\n'
+    "print(f\"{unexplained.height} entries near {unexplained.get_column('test_id').n_unique()} failed tests\")\n"
     'unexplained.select("test_id", "root_cause", "timestamp", "service", "log_id", "http_status", "message")',
-    Md("## Templates, ranked\n\n"
-    "Templates near more failed tests rank first, then the most frequent."),
+    Md(
+        "## Templates, ranked\n\n"
+        "Templates near more failed tests rank first, then the most frequent."
+    ),
     "ranked = explore.templates(unexplained)\nranked",
-    Md("For comparison, the templates of the whole export: what the service logs all the time is "
-    "rarely the cause of a failure."),
+    Md(
+        "For comparison, the templates of the whole export: what the service logs all the time is "
+        "rarely the cause of a failure."
+    ),
     'explore.templates(result.logs.get_column("message")).head(10)',
-    Md("## A draft rule file\n\n"
-    "`draft_rules` writes one rule per template. Each label is a suggestion from the template's "
-    "words (or a placeholder) that a person must confirm, and every rule starts `disabled: true`, "
-    "so an unedited draft changes no verdict."),
+    Md(
+        "## A draft rule file\n\n"
+        "`draft_rules` writes one rule per template. Each label is a suggestion from the template's "
+        "words (or a placeholder) that a person must confirm, and every rule starts `disabled: true`, "
+        "so an unedited draft changes no verdict."
+    ),
     "draft = explore.draft_rules(ranked, top=5)\nprint(draft)",
     "import tempfile\n\n"
     'rules_dir = Path(tempfile.mkdtemp(prefix="forensics-draft-"))\n'
@@ -191,20 +224,24 @@ UNEXPLAINED = [
     "problems = forensics.check_rules(rules_dir)\n"
     'print("rules check:", problems or "no problems")\n'
     "assert not problems",
-    Md("The same check from the terminal, and a triage with the draft added:\n\n"
-    "```\n"
-    "python -m forensics rules check DIR\n"
-    "python -m forensics triage --tests fixtures/seed/junit.xml --logs fixtures/seed/logs --rules DIR\n"
-    "```\n\n"
-    "Here the draft is still disabled, so the verdicts must not change:"),
+    Md(
+        "The same check from the terminal, and a triage with the draft added:\n\n"
+        "```\n"
+        "python -m forensics rules check DIR\n"
+        "python -m forensics triage --tests fixtures/seed/junit.xml --logs fixtures/seed/logs --rules DIR\n"
+        "```\n\n"
+        "Here the draft is still disabled, so the verdicts must not change:"
+    ),
     "again = forensics.triage(tests, logs, rules=[rules_dir])\n"
     "before = [(v.test_id, v.root_cause) for v in result.verdicts]\n"
     "after = [(v.test_id, v.root_cause) for v in again.verdicts]\n"
     'print("verdicts unchanged:", before == after)\n'
     "assert before == after",
-    Md("Next: open the draft, set each `label` to the cause the line proves (see TAXONOMY.md), "
-    "narrow `match` with structure (`http_status`, `log_id`, `role`, `request:`/`app_log:` blocks; "
-    "docs/rules.md), delete `disabled: true`, and keep the file beside your other rules."),
+    Md(
+        "Next: open the draft, set each `label` to the cause the line proves (see TAXONOMY.md), "
+        "narrow `match` with structure (`http_status`, `log_id`, `role`, `request:`/`app_log:` blocks; "
+        "docs/rules.md), delete `disabled: true`, and keep the file beside your other rules."
+    ),
 ]
 
 NOTEBOOKS = {
@@ -212,6 +249,7 @@ NOTEBOOKS = {
     "02_timeline_explorer.ipynb": TIMELINE,
     "03_unexplained_failures.ipynb": UNEXPLAINED,
 }
+
 
 def build(name: str, sources: list[str]) -> nbformat.NotebookNode:
     """One clean notebook from its cell sources."""
@@ -222,7 +260,11 @@ def build(name: str, sources: list[str]) -> nbformat.NotebookNode:
         cell["id"] = f"nb{stem}-{i:02d}"  # stable ids keep diffs of regenerated notebooks empty
         cells.append(cell)
     nb = new_notebook(cells=cells)
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3 (ipykernel)",
+        "language": "python",
+    }
     nb.metadata["language_info"] = {"name": "python"}
     return nb
 

@@ -18,18 +18,53 @@ OFFSET_S = 1.8  # Google time minus runner time in the hand-built run
 SECRET_JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJlMmUtcnVubmVyIn0.c2lnbmF0dXJlLXNlY3JldC12YWx1ZQ"
 
 FAILED = [
-    ("tests/e2e/test_1_websocket_events_staging.py::test_websocket_connection", 4.0, "invalid_jwt", "bad_signature"),
-    ("tests/e2e/test_1_websocket_events_staging.py::test_websocket_event_flow_real", 9.0, "invalid_jwt", "bad_signature"),
-    ("tests/e2e/test_1_websocket_events_staging.py::test_concurrent_websocket_real", 14.0, "invalid_jwt", "bad_signature"),
-    ("tests/e2e/test_3_agent_pipeline_staging.py::test_real_agent_pipeline_execution", 22.0, "missing_bypass_header", None),
-    ("tests/e2e/test_3_agent_pipeline_staging.py::test_real_agent_lifecycle_monitoring", 28.0, "iam_denied", None),
-    ("tests/e2e/test_3_agent_pipeline_staging.py::test_real_pipeline_error_handling", 35.0, UNKNOWN, None),
+    (
+        "tests/e2e/test_1_websocket_events_staging.py::test_websocket_connection",
+        4.0,
+        "invalid_jwt",
+        "bad_signature",
+    ),
+    (
+        "tests/e2e/test_1_websocket_events_staging.py::test_websocket_event_flow_real",
+        9.0,
+        "invalid_jwt",
+        "bad_signature",
+    ),
+    (
+        "tests/e2e/test_1_websocket_events_staging.py::test_concurrent_websocket_real",
+        14.0,
+        "invalid_jwt",
+        "bad_signature",
+    ),
+    (
+        "tests/e2e/test_3_agent_pipeline_staging.py::test_real_agent_pipeline_execution",
+        22.0,
+        "missing_bypass_header",
+        None,
+    ),
+    (
+        "tests/e2e/test_3_agent_pipeline_staging.py::test_real_agent_lifecycle_monitoring",
+        28.0,
+        "iam_denied",
+        None,
+    ),
+    (
+        "tests/e2e/test_3_agent_pipeline_staging.py::test_real_pipeline_error_handling",
+        35.0,
+        UNKNOWN,
+        None,
+    ),
 ]
 
 
 def _log(i: int, at: float, **fields: Any) -> dict[str, Any]:
     row: dict[str, Any] = dict.fromkeys(LOG_SCHEMA)
-    row.update(timestamp=T0 + timedelta(seconds=at), severity="INFO", insert_id=f"ins{i:04d}", project="demo-staging")
+    row.update(
+        timestamp=T0 + timedelta(seconds=at),
+        severity="INFO",
+        insert_id=f"ins{i:04d}",
+        project="demo-staging",
+    )
     row.update(fields)
     row["log_name"] = f"projects/demo-staging/logs/{row['log_id']}"
     return row
@@ -41,48 +76,128 @@ def make_result(*, with_secret: bool = False, redact: bool = True) -> TriageResu
     i = 0
     for n in range(12):  # passing tests' traffic, every 3 s
         at = 1.0 + 3 * n + OFFSET_S
-        tests.append({"test_id": f"tests/e2e/test_2_api.py::test_ok_{n}", "outcome": "passed",
-                      "start": T0 + timedelta(seconds=at - OFFSET_S), "stop": T0 + timedelta(seconds=at - OFFSET_S + 0.4)})
-        logs.append(_log(i := i + 1, at + 0.1, log_id="run.googleapis.com/requests", service="backend-staging",
-                         resource_type="cloud_run_revision", http_status=200, http_method="GET", http_path="/api/health",
-                         message="GET 200 /api/health"))
+        tests.append(
+            {
+                "test_id": f"tests/e2e/test_2_api.py::test_ok_{n}",
+                "outcome": "passed",
+                "start": T0 + timedelta(seconds=at - OFFSET_S),
+                "stop": T0 + timedelta(seconds=at - OFFSET_S + 0.4),
+            }
+        )
+        logs.append(
+            _log(
+                i := i + 1,
+                at + 0.1,
+                log_id="run.googleapis.com/requests",
+                service="backend-staging",
+                resource_type="cloud_run_revision",
+                http_status=200,
+                http_method="GET",
+                http_path="/api/health",
+                message="GET 200 /api/health",
+            )
+        )
     for tid, start, cause, detail in FAILED:
         at = start + OFFSET_S
-        tests.append({"test_id": tid, "outcome": "failed", "start": T0 + timedelta(seconds=start),
-                      "stop": T0 + timedelta(seconds=start + 1.2), "window_uncertainty_s": 0.5})
+        tests.append(
+            {
+                "test_id": tid,
+                "outcome": "failed",
+                "start": T0 + timedelta(seconds=start),
+                "stop": T0 + timedelta(seconds=start + 1.2),
+                "window_uncertainty_s": 0.5,
+            }
+        )
         trace = f"{i:032x}"
-        req = _log(i := i + 1, at + 0.3, log_id="run.googleapis.com/requests", service="backend-staging",
-                   resource_type="cloud_run_revision", http_status=403, http_method="GET", http_path="/ws", trace=trace,
-                   message="GET 403 /ws")
-        app = _log(i := i + 1, at + 0.28, log_id="run.googleapis.com/stderr", service="backend-staging",
-                   resource_type="cloud_run_revision", trace=trace, severity="WARNING",
-                   message=f"WebSocket auth failed for conn {i:08x}-aaaa-bbbb-cccc-123456789abc: Signature verification failed")
-        noise = _log(i := i + 1, at + 0.5, log_id="run.googleapis.com/stdout", service="backend-staging",
-                     resource_type="cloud_run_revision", message=f"closing session {1000 + i} after 0.{i}s")
+        req = _log(
+            i := i + 1,
+            at + 0.3,
+            log_id="run.googleapis.com/requests",
+            service="backend-staging",
+            resource_type="cloud_run_revision",
+            http_status=403,
+            http_method="GET",
+            http_path="/ws",
+            trace=trace,
+            message="GET 403 /ws",
+        )
+        app = _log(
+            i := i + 1,
+            at + 0.28,
+            log_id="run.googleapis.com/stderr",
+            service="backend-staging",
+            resource_type="cloud_run_revision",
+            trace=trace,
+            severity="WARNING",
+            message=f"WebSocket auth failed for conn {i:08x}-aaaa-bbbb-cccc-123456789abc: Signature verification failed",
+        )
+        noise = _log(
+            i := i + 1,
+            at + 0.5,
+            log_id="run.googleapis.com/stdout",
+            service="backend-staging",
+            resource_type="cloud_run_revision",
+            message=f"closing session {1000 + i} after 0.{i}s",
+        )
         if cause == "iam_denied":
-            req["message"] = "The request was not authenticated. Either allow unauthenticated invocations or set the proper Authorization header."
+            req["message"] = (
+                "The request was not authenticated. Either allow unauthenticated invocations or set the proper Authorization header."
+            )
             app = None
         logs += [r for r in (req, app, noise) if r is not None]
         cited = [r for r in (req, app) if r is not None] if cause != UNKNOWN else []
         explanation = f"{cause}: the app rejected the handshake"
         if with_secret:
             explanation += f" with Authorization: Bearer {SECRET_JWT}"
-        verdicts.append(Verdict(
-            test_id=tid, root_cause=cause, confidence=0.9 if cause != UNKNOWN else 0.0,
-            layer={"iam_denied": "edge", UNKNOWN: None}.get(cause, "app"),
-            evidence=tuple(Evidence(r["insert_id"], r["timestamp"].isoformat(), r["log_id"],
-                                    f"{r['http_status'] or ''} {r['message'][:40]}") for r in cited),
-            explanation=explanation, detail=detail, reason="no app log in the window" if cause == UNKNOWN else None,
-        ))
-    logs.append(_log(i := i + 1, 36.0 + OFFSET_S, log_id="run.googleapis.com/stderr", service="auth-staging",
-                     resource_type="cloud_run_revision", severity="ERROR",
-                     message=f"token refresh failed for user e2e@example.com: upstream 502 ({SECRET_JWT if with_secret else 'x'})"))
+        verdicts.append(
+            Verdict(
+                test_id=tid,
+                root_cause=cause,
+                confidence=0.9 if cause != UNKNOWN else 0.0,
+                layer={"iam_denied": "edge", UNKNOWN: None}.get(cause, "app"),
+                evidence=tuple(
+                    Evidence(
+                        r["insert_id"],
+                        r["timestamp"].isoformat(),
+                        r["log_id"],
+                        f"{r['http_status'] or ''} {r['message'][:40]}",
+                    )
+                    for r in cited
+                ),
+                explanation=explanation,
+                detail=detail,
+                reason="no app log in the window" if cause == UNKNOWN else None,
+            )
+        )
+    logs.append(
+        _log(
+            i := i + 1,
+            36.0 + OFFSET_S,
+            log_id="run.googleapis.com/stderr",
+            service="auth-staging",
+            resource_type="cloud_run_revision",
+            severity="ERROR",
+            message=f"token refresh failed for user e2e@example.com: upstream 502 ({SECRET_JWT if with_secret else 'x'})",
+        )
+    )
     log_frame = pl.DataFrame(logs, schema=LOG_SCHEMA).sort("timestamp").with_row_index("row")
-    test_frame = pl.DataFrame(tests, schema=TEST_SCHEMA).with_columns(
-        clock=pl.lit("utc"), duration_s=(pl.col("stop") - pl.col("start")).dt.total_microseconds() / 1e6,
-        window_uncertainty_s=pl.col("window_uncertainty_s").fill_null(0.5),
-    ).sort("start").with_columns(order=pl.int_range(pl.len(), dtype=pl.Int64))
-    run = {"correlation": {"clock_offset_s": OFFSET_S, "clock_offset_uncertainty_s": 0.2, "clock_method": "trace ids"}}
+    test_frame = (
+        pl.DataFrame(tests, schema=TEST_SCHEMA)
+        .with_columns(
+            clock=pl.lit("utc"),
+            duration_s=(pl.col("stop") - pl.col("start")).dt.total_microseconds() / 1e6,
+            window_uncertainty_s=pl.col("window_uncertainty_s").fill_null(0.5),
+        )
+        .sort("start")
+        .with_columns(order=pl.int_range(pl.len(), dtype=pl.Int64))
+    )
+    run = {
+        "correlation": {
+            "clock_offset_s": OFFSET_S,
+            "clock_offset_uncertainty_s": 0.2,
+            "clock_method": "trace ids",
+        }
+    }
     return TriageResult(verdicts=verdicts, run=run, logs=log_frame, tests=test_frame, redact=redact)
 
 
@@ -118,7 +233,9 @@ def test_failure_windows_prefer_the_correlation_windows() -> None:
 def test_failure_windows_null_without_start_time() -> None:
     """A test without a start time (JUnit without timestamps) gets no window rather than a wrong one."""
     result = make_result()
-    result.tests = result.tests.with_columns(start=pl.lit(None, dtype=TEST_SCHEMA["start"]), stop=pl.lit(None, dtype=TEST_SCHEMA["stop"]))
+    result.tests = result.tests.with_columns(
+        start=pl.lit(None, dtype=TEST_SCHEMA["start"]), stop=pl.lit(None, dtype=TEST_SCHEMA["stop"])
+    )
     windows = explore.failure_windows(result)
     assert windows.get_column("lo").null_count() == windows.height
     assert explore.linked_rows(result, result.verdicts[0].test_id).is_empty()
@@ -128,7 +245,11 @@ def test_annotate_tells_front_end_entries_from_app_lines() -> None:
     """Request logs are the edge layer, stdout/stderr lines the app layer; statuses become classes."""
     frame = explore.annotate(make_result().logs)
     by_log = dict(frame.select("log_id", "layer").unique().iter_rows())
-    assert by_log == {"run.googleapis.com/requests": "edge", "run.googleapis.com/stderr": "app", "run.googleapis.com/stdout": "app"}
+    assert by_log == {
+        "run.googleapis.com/requests": "edge",
+        "run.googleapis.com/stderr": "app",
+        "run.googleapis.com/stdout": "app",
+    }
     assert set(frame.get_column("status_class")) == {"2xx", "4xx", "no status"}
 
 
@@ -155,7 +276,9 @@ def test_neighbourhood_marks_evidence_and_pads_the_window() -> None:
     result = make_result()
     verdict = result.verdicts[0]
     near = explore.neighbourhood(result, verdict.test_id, seconds=2.0)
-    assert set(near.filter(pl.col("evidence")).get_column("insert_id")) == {e.insert_id for e in verdict.evidence}
+    assert set(near.filter(pl.col("evidence")).get_column("insert_id")) == {
+        e.insert_id for e in verdict.evidence
+    }
     assert near.get_column("timestamp").is_sorted()
     wider = explore.neighbourhood(result, verdict.test_id, seconds=10.0)
     assert wider.height > near.height
@@ -166,9 +289,14 @@ def test_neighbourhood_marks_evidence_and_pads_the_window() -> None:
 def test_request_behind_follows_the_trace() -> None:
     """From an app line, the request behind it is every entry sharing its trace."""
     result = make_result()
-    app_line = explore.evidence_rows(result, result.verdicts[0].test_id).filter(pl.col("log_id").str.ends_with("stderr"))
+    app_line = explore.evidence_rows(result, result.verdicts[0].test_id).filter(
+        pl.col("log_id").str.ends_with("stderr")
+    )
     request = explore.request_behind(result, app_line.item(0, "insert_id"))
-    assert request.get_column("log_id").to_list() == ["run.googleapis.com/stderr", "run.googleapis.com/requests"]
+    assert request.get_column("log_id").to_list() == [
+        "run.googleapis.com/stderr",
+        "run.googleapis.com/requests",
+    ]
     assert request.get_column("http_status").to_list() == [None, 403]
 
 
@@ -213,10 +341,22 @@ def test_unexplained_skips_app_access_lines_of_successful_requests() -> None:
     """An app's access-log line for a 2xx request is not a failure's explanation; its 403 line is."""
     result = make_result()
     extra = [
-        _log(900, 4.2 + OFFSET_S, log_id="run.googleapis.com/stdout", service="backend-staging",
-             resource_type="cloud_run_revision", message='INFO:     169.254.1.1:38258 - "GET /health HTTP/1.1" 200 OK'),
-        _log(901, 4.3 + OFFSET_S, log_id="run.googleapis.com/stdout", service="backend-staging",
-             resource_type="cloud_run_revision", message='INFO:     169.254.1.1:38259 - "WebSocket /ws" 403'),
+        _log(
+            900,
+            4.2 + OFFSET_S,
+            log_id="run.googleapis.com/stdout",
+            service="backend-staging",
+            resource_type="cloud_run_revision",
+            message='INFO:     169.254.1.1:38258 - "GET /health HTTP/1.1" 200 OK',
+        ),
+        _log(
+            901,
+            4.3 + OFFSET_S,
+            log_id="run.googleapis.com/stdout",
+            service="backend-staging",
+            resource_type="cloud_run_revision",
+            message='INFO:     169.254.1.1:38259 - "WebSocket /ws" 403',
+        ),
     ]
     logs = pl.concat([result.logs.drop("row"), pl.DataFrame(extra, schema=LOG_SCHEMA)])
     result.logs = logs.sort("timestamp").with_row_index("row")

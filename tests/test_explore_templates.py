@@ -22,15 +22,24 @@ from tests.test_explore import SECRET_JWT, make_result
     [
         ("request 3fa85f64-5717-4562-b3fc-2c963f66afa6 took 12.5ms", "request <uuid> took <num>"),
         ("rejected 10.0.0.3:53422 at 2025-09-07T09:00:01.123Z", "rejected <ip> at <ts>"),
-        ('127.0.0.1 - - [07/Sep/2025:09:00:01 +0000] "GET /ws HTTP/1.1" 403', '<ip> - - [<ts>] "GET /ws HTTP/1.1" <num>'),
+        (
+            '127.0.0.1 - - [07/Sep/2025:09:00:01 +0000] "GET /ws HTTP/1.1" 403',
+            '<ip> - - [<ts>] "GET /ws HTTP/1.1" <num>',
+        ),
         ("Origin 'https://evil.example.com' not allowed", "Origin '<str>' not allowed"),
         ("GET /api/items?id=5&sig=abc returned 500", "GET /api/items?<query> returned <num>"),
         ("token for bob@example.org expired", "token for <email> expired"),
         ("instance 00f46b928598a2f4c1 restarted", "instance <hex> restarted"),
         ("Authorization: Bearer abcdefgh12345678", "Authorization: Bearer <token>"),
         (f"bad token {SECRET_JWT}", "bad token <jwt>"),
-        ('{"event": "ws_reject", "reason": "no token"}', '{"event": "ws_reject", "reason": "no token"}'),
-        ("INFO:     ('127.0.0.1', 50506) - \"WebSocket /ws\" 403", "INFO: ('<ip>', <num>) - \"WebSocket /ws\" <num>"),
+        (
+            '{"event": "ws_reject", "reason": "no token"}',
+            '{"event": "ws_reject", "reason": "no token"}',
+        ),
+        (
+            "INFO:     ('127.0.0.1', 50506) - \"WebSocket /ws\" 403",
+            "INFO: ('<ip>', <num>) - \"WebSocket /ws\" <num>",
+        ),
         ("test_1_websocket_events_staging failed", "test_1_websocket_events_staging failed"),
         ("bypass key [REDACTED sha256:ba7816bf] rejected", "bypass key <secret> rejected"),
     ],
@@ -47,7 +56,10 @@ def test_templates_rank_by_count_with_an_example() -> None:
         + ["worker 7 crashed", "worker 12 crashed", None, "  "]
     )
     frame = explore.templates(messages)
-    assert frame.get_column("template").to_list() == ["conn <uuid> rejected: no token", "worker <num> crashed"]
+    assert frame.get_column("template").to_list() == [
+        "conn <uuid> rejected: no token",
+        "worker <num> crashed",
+    ]
     assert frame.get_column("count").to_list() == [5, 2]
     assert frame.get_column("share").to_list() == pytest.approx([5 / 7, 2 / 7])
     assert frame.item(1, "example") in {"worker 7 crashed", "worker 12 crashed"}
@@ -118,7 +130,9 @@ def test_draft_rules_with_a_chosen_label_match_the_message(tmp_path: Path) -> No
     rules = load_rules(_write_draft(tmp_path, enabled), builtin=False)
     assert [r.label for r in rules] == ["invalid_jwt"]
     pattern = regex.search(r"message: '(.*)'", text).group(1)  # type: ignore[union-attr]
-    assert regex.search(pattern, "JWT expired at 2025-10-01T12:13:14Z for kid 0a1b2c3d4e", regex.IGNORECASE)
+    assert regex.search(
+        pattern, "JWT expired at 2025-10-01T12:13:14Z for kid 0a1b2c3d4e", regex.IGNORECASE
+    )
 
 
 def test_draft_rules_reject_a_label_outside_the_taxonomy() -> None:

@@ -31,7 +31,11 @@ def test_there_are_three_notebooks() -> None:
 def test_notebook_is_committed_without_outputs(path: Path) -> None:
     """A notebook in git carries no outputs or execution counts (no stale results, no leaked log lines)."""
     committed = subprocess.run(
-        ["git", "show", f"HEAD:notebooks/{path.name}"], cwd=ROOT, capture_output=True, text=True, check=False
+        ["git", "show", f"HEAD:notebooks/{path.name}"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     text = committed.stdout if committed.returncode == 0 else path.read_text(encoding="utf-8")
     nb = nbformat.reads(text, as_version=4)
@@ -39,13 +43,18 @@ def test_notebook_is_committed_without_outputs(path: Path) -> None:
     for cell in nb.cells:
         if cell.cell_type == "code":
             assert cell.outputs == [], f"{path.name}: cell {cell.get('id')} has outputs"
-            assert cell.execution_count is None, f"{path.name}: cell {cell.get('id')} has an execution count"
+            assert cell.execution_count is None, (
+                f"{path.name}: cell {cell.get('id')} has an execution count"
+            )
 
 
 def test_notebooks_match_their_builder() -> None:
     """The committed notebooks are exactly what notebooks/build_notebooks.py writes."""
     done = subprocess.run(
-        [sys.executable, str(NOTEBOOK_DIR / "build_notebooks.py"), "--check"], capture_output=True, text=True, check=False
+        [sys.executable, str(NOTEBOOK_DIR / "build_notebooks.py"), "--check"],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert done.returncode == 0, done.stdout + done.stderr
 
@@ -60,16 +69,29 @@ def test_notebook_runs_top_to_bottom(path: Path, monkeypatch: pytest.MonkeyPatch
     if not (SEED / "junit.xml").exists():
         pytest.skip("fixtures/seed is absent")
     # The kernel is a child process: it finds this checkout first even when forensics is not installed.
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+    monkeypatch.setenv(
+        "PYTHONPATH", os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    )
     nb = nbformat.read(path, as_version=4)
     client = NotebookClient(
-        nb, timeout=CELL_TIMEOUT_S, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOK_DIR)}}
+        nb,
+        timeout=CELL_TIMEOUT_S,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(NOTEBOOK_DIR)}},
     )
     try:
         client.execute()
     except CellExecutionError as err:
         pytest.fail(f"{path.name}: {str(err)[-2000:]}")
-    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
+    errors = [
+        o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"
+    ]
     assert not errors
-    images = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if "image/png" in o.get("data", {})]
+    images = [
+        o
+        for c in nb.cells
+        if c.cell_type == "code"
+        for o in c.outputs
+        if "image/png" in o.get("data", {})
+    ]
     assert images or "unexplained" in path.name, f"{path.name} drew no figure"

@@ -6,12 +6,14 @@ import threading
 from pathlib import Path
 
 import matplotlib
+import polars as pl
 import pytest
 from matplotlib.collections import PathCollection
 from matplotlib.figure import Figure
 
 from forensics import plot
 from forensics.labels import LABELS
+from forensics.schema import TEST_SCHEMA
 from tests.test_explore import FAILED, SECRET_JWT, make_result
 
 
@@ -43,14 +45,23 @@ def test_timeline_says_when_the_offset_is_unknown() -> None:
 def test_timeline_names_each_lanes_root_cause() -> None:
     """Each lane's root cause (with its detail) is written beside it."""
     texts = {t.get_text() for t in plot.timeline(make_result()).axes[0].texts}
-    assert {"invalid_jwt (bad_signature)", "missing_bypass_header", "iam_denied", "unknown"} <= texts
+    assert {
+        "invalid_jwt (bad_signature)",
+        "missing_bypass_header",
+        "iam_denied",
+        "unknown",
+    } <= texts
 
 
 def test_timeline_marks_evidence_and_shapes_by_layer() -> None:
     """Cited entries are drawn with a black ring; request-log and app-log entries use different markers."""
     fig = plot.timeline(make_result())
     collections = [c for c in fig.axes[0].collections if isinstance(c, PathCollection)]
-    ringed = sum(len(c.get_offsets()) for c in collections if tuple(c.get_edgecolor()[0][:3]) == (0.0, 0.0, 0.0))
+    ringed = sum(
+        len(c.get_offsets())
+        for c in collections
+        if tuple(c.get_edgecolor()[0][:3]) == (0.0, 0.0, 0.0)
+    )
     assert ringed == sum(len(v.evidence) for v in make_result().verdicts)
     shapes = {tuple(map(tuple, c.get_paths()[0].vertices.round(3))) for c in collections}
     assert len(shapes) == 2
@@ -76,7 +87,12 @@ def test_causes_bars_are_taxonomy_labels_largest_on_top() -> None:
     """One bar per cause present, labelled with the exact TAXONOMY string, largest count on top."""
     ax = plot.causes(make_result()).axes[0]
     labels = _ytick_texts(ax)
-    assert labels[::-1] == ["invalid_jwt", "missing_bypass_header", "iam_denied", "unknown"]  # ties in TAXONOMY order
+    assert labels[::-1] == [
+        "invalid_jwt",
+        "missing_bypass_header",
+        "iam_denied",
+        "unknown",
+    ]  # ties in TAXONOMY order
     assert set(labels) <= set(LABELS)
     widths = [p.get_width() for p in ax.patches]
     assert widths[::-1] == [3, 1, 1, 1]
@@ -142,11 +158,17 @@ def test_svg_never_holds_a_secret(tmp_path: Path) -> None:
     """A token in a test id or a verdict's detail is redacted in every figure's SVG text."""
     result = make_result(with_secret=True)
     tid = f"tests/e2e/test_x.py::test_token[Bearer {SECRET_JWT}]"
-    result.verdicts[0] = type(result.verdicts[0])(**{**result.verdicts[0].__dict__, "test_id": tid, "detail": f"jwt={SECRET_JWT}"})
+    result.verdicts[0] = type(result.verdicts[0])(
+        **{**result.verdicts[0].__dict__, "test_id": tid, "detail": f"jwt={SECRET_JWT}"}
+    )
     result.tests = result.tests.with_columns(
         test_id=result.tests.get_column("test_id").replace(FAILED[0][0], tid)
     )
-    for name, fig in (("t", plot.timeline(result)), ("c", plot.causes(result)), ("r", plot.requests_by_status(result))):
+    for name, fig in (
+        ("t", plot.timeline(result)),
+        ("c", plot.causes(result)),
+        ("r", plot.requests_by_status(result)),
+    ):
         svg = plot.save(fig, tmp_path / f"{name}.svg").read_text(encoding="utf-8")
         assert SECRET_JWT not in svg and SECRET_JWT[:20] not in svg, name
     timeline_svg = (tmp_path / "t.svg").read_text(encoding="utf-8")
@@ -181,3 +203,39 @@ def test_figures_can_be_built_in_threads(tmp_path: Path) -> None:
         t.join()
     assert not errors
     assert len(list(tmp_path.glob("t*.png"))) == 3
+
+
+def test_timeline_without_start_times_still_shows_evidence() -> None:
+    """Tests without start times get no window but their cited entries are still drawn, and the lane says why."""
+    result = make_result()
+    result.tests = result.tests.with_columns(
+        start=pl.lit(None, dtype=TEST_SCHEMA["start"]), stop=pl.lit(None, dtype=TEST_SCHEMA["stop"])
+    )
+    ax = plot.timeline(result).axes[0]
+    assert "no start time in the test report" in {t.get_text() for t in ax.texts}
+    drawn = sum(len(c.get_offsets()) for c in ax.collections if isinstance(c, PathCollection))
+    assert drawn == sum(len(v.evidence) for v in result.verdicts)
+    assert ax.get_xlabel() == "time (UTC)"
+
+
+def test_timeline_with_nothing_in_time_has_no_fake_axis() -> None:
+    """With no windows and no evidence, the x axis is left blank rather than showing 1970."""
+    result = make_result()
+    result.tests = result.tests.with_columns(
+        start=pl.lit(None, dtype=TEST_SCHEMA["start"]), stop=pl.lit(None, dtype=TEST_SCHEMA["stop"])
+    )
+    result.verdicts = [type(v)(**{**v.__dict__, "evidence": ()}) for v in result.verdicts]
+    ax = plot.timeline(result).axes[0]
+    assert list(ax.get_xticks()) == []
+    assert "no test windows" in ax.get_xlabel()
+
+
+def test_timeline_caps_the_number_of_lanes() -> None:
+    """A run with very many failures shows the first 40 lanes and says how many there are."""
+    result = make_result()
+    result.verdicts = result.verdicts * 8  # 48 failures
+    ax = plot.timeline(result).axes[0]
+    assert len(ax.get_yticklabels()) == 40
+    assert "48 failed tests" in ax.get_title(loc="left") and "first 40 shown" in ax.get_title(
+        loc="left"
+    )

@@ -11,11 +11,11 @@ from typing import Any
 
 import polars as pl
 
+from forensics.classify.rows import infer_role
+from forensics.explore.templates import mask
 from forensics.labels import UNKNOWN
 from forensics.result import TriageResult
 from forensics.schema import UTC_NS
-from forensics.classify.rows import infer_role
-from forensics.explore.templates import mask
 
 WINDOW_SCHEMA: dict[str, pl.DataType] = {
     "test_id": pl.String(),
@@ -33,37 +33,63 @@ def clock_offset(result: TriageResult) -> tuple[float | None, float | None, str 
     if corr is not None:
         return corr.clock_offset_s, corr.clock_offset_uncertainty_s, corr.clock_method
     info = (result.run or {}).get("correlation") or {}
-    return info.get("clock_offset_s"), info.get("clock_offset_uncertainty_s"), info.get("clock_method")
+    return (
+        info.get("clock_offset_s"),
+        info.get("clock_offset_uncertainty_s"),
+        info.get("clock_method"),
+    )
 
 
 def annotate(logs: pl.DataFrame) -> pl.DataFrame:
     """``logs`` with ``role`` (request, edge, app, audit, other: as the rules see rows), ``layer``
     ("edge": written by a Google front end, "app": by the service) and ``status_class`` ("2xx" ..
     "5xx", or "no status")."""
-    logs = logs.drop("role", "layer", "status_class", strict=False)  # recomputed the same way for every source
+    logs = logs.drop(
+        "role", "layer", "status_class", strict=False
+    )  # recomputed the same way for every source
     pairs = logs.select("log_id", "resource_type").unique()
     roles = pairs.with_columns(
         role=pl.Series([infer_role(a, b) for a, b in pairs.iter_rows()], dtype=pl.String)
     )
     status = pl.col("http_status")
-    return (
-        logs.join(roles, on=["log_id", "resource_type"], how="left", nulls_equal=True, maintain_order="left")
-        .with_columns(
-            layer=pl.when(pl.col("role").is_in(("request", "edge", "audit"))).then(pl.lit("edge")).otherwise(pl.lit("app")),
-            status_class=pl.when(status.is_between(100, 599))
-            .then((status // 100).cast(pl.String) + pl.lit("xx"))
-            .otherwise(pl.lit("no status")),
-        )
+    return logs.join(
+        roles, on=["log_id", "resource_type"], how="left", nulls_equal=True, maintain_order="left"
+    ).with_columns(
+        layer=pl.when(pl.col("role").is_in(("request", "edge", "audit")))
+        .then(pl.lit("edge"))
+        .otherwise(pl.lit("app")),
+        status_class=pl.when(status.is_between(100, 599))
+        .then((status // 100).cast(pl.String) + pl.lit("xx"))
+        .otherwise(pl.lit("no status")),
     )
 
 
 #: Columns a person reads first, in reading order; others present (via, evidence, layer) follow.
-_READABLE = ("timestamp", "service", "log_id", "severity", "http_status", "http_method", "http_path", "message")
+_READABLE = (
+    "timestamp",
+    "service",
+    "log_id",
+    "severity",
+    "http_status",
+    "http_method",
+    "http_path",
+    "message",
+)
 _EXTRA = ("role", "layer", "evidence", "via", "strength", "trace", "insert_id")
-_SCRUBBED = ("message", "http_path", "http_url", "http_user_agent", "http_referer", "payload", "labels")
+_SCRUBBED = (
+    "message",
+    "http_path",
+    "http_url",
+    "http_user_agent",
+    "http_referer",
+    "payload",
+    "labels",
+)
 
 
-def readable(result: TriageResult, logs: pl.DataFrame, *, extra: tuple[str, ...] = ()) -> pl.DataFrame:
+def readable(
+    result: TriageResult, logs: pl.DataFrame, *, extra: tuple[str, ...] = ()
+) -> pl.DataFrame:
     """The columns of ``logs`` a person reads, secrets redacted, for showing in a notebook.
 
     Args:
@@ -75,7 +101,9 @@ def readable(result: TriageResult, logs: pl.DataFrame, *, extra: tuple[str, ...]
     frame = logs.select(keep)
     for column in _SCRUBBED:
         if column in frame.columns:
-            frame = frame.with_columns(pl.col(column).map_elements(result.scrub, return_dtype=pl.String))
+            frame = frame.with_columns(
+                pl.col(column).map_elements(result.scrub, return_dtype=pl.String)
+            )
     return frame
 
 
@@ -93,10 +121,15 @@ def failure_windows(result: TriageResult) -> pl.DataFrame:
     offset, offset_err, _ = clock_offset(result)
     shift = pl.duration(microseconds=round((offset or 0.0) * 1e6))
     verdicts = pl.DataFrame(
-        {"test_id": [v.test_id for v in result.verdicts], "root_cause": [v.root_cause for v in result.verdicts]},
+        {
+            "test_id": [v.test_id for v in result.verdicts],
+            "root_cause": [v.root_cause for v in result.verdicts],
+        },
         schema={"test_id": pl.String, "root_cause": pl.String},
     )
-    tests = result.tests.select("test_id", "start", "stop", "window_uncertainty_s").unique("test_id", keep="first")
+    tests = result.tests.select("test_id", "start", "stop", "window_uncertainty_s").unique(
+        "test_id", keep="first"
+    )
     frame = verdicts.join(tests, on="test_id", how="left", maintain_order="left")
     widen = (pl.col("window_uncertainty_s").fill_null(0.0) + (offset_err or 0.0)) * 1e6
     frame = frame.with_columns(
@@ -128,7 +161,9 @@ def linked_rows(result: TriageResult, test_id: str) -> pl.DataFrame:
     window = failure_windows(result).filter(pl.col("test_id") == test_id)
     if window.is_empty() or window.item(0, "lo") is None:
         return logs.clear()
-    return logs.filter(pl.col("timestamp").is_between(window.item(0, "lo"), window.item(0, "hi"))).sort("timestamp")
+    return logs.filter(
+        pl.col("timestamp").is_between(window.item(0, "lo"), window.item(0, "hi"))
+    ).sort("timestamp")
 
 
 def evidence_rows(result: TriageResult, test_id: str) -> pl.DataFrame:
@@ -148,8 +183,12 @@ def request_behind(result: TriageResult, insert_id: str, seconds: float = 1.0) -
     if trace:
         return logs.filter(pl.col("trace") == trace).sort("timestamp")
     at: datetime = entry.item(0, "timestamp")
-    near = pl.col("timestamp").is_between(at - timedelta(seconds=seconds), at + timedelta(seconds=seconds))
-    same_service = pl.col("service") == entry.item(0, "service") if entry.item(0, "service") else pl.lit(True)
+    near = pl.col("timestamp").is_between(
+        at - timedelta(seconds=seconds), at + timedelta(seconds=seconds)
+    )
+    same_service = (
+        pl.col("service") == entry.item(0, "service") if entry.item(0, "service") else pl.lit(True)
+    )
     return logs.filter(near & same_service).sort("timestamp")
 
 
@@ -176,17 +215,25 @@ def filter_logs(
     """
     frame = annotate(logs)
     if service is not None:
-        frame = frame.filter(pl.col("service").is_in([service] if isinstance(service, str) else service))
+        frame = frame.filter(
+            pl.col("service").is_in([service] if isinstance(service, str) else service)
+        )
     if status is not None:
         wanted = status if isinstance(status, list) else [status]
         codes = [int(s) for s in wanted if str(s).isdigit()]
         classes = [str(s) for s in wanted if not str(s).isdigit()]
-        frame = frame.filter(pl.col("http_status").is_in(codes) | pl.col("status_class").is_in(classes))
+        frame = frame.filter(
+            pl.col("http_status").is_in(codes) | pl.col("status_class").is_in(classes)
+        )
     if layer is not None:
         frame = frame.filter(pl.col("layer") == layer)
     for bound, keep in ((start, pl.Expr.__ge__), (end, pl.Expr.__le__)):
         if bound is not None:
-            moment = datetime.fromisoformat(bound.replace("Z", "+00:00")) if isinstance(bound, str) else bound
+            moment = (
+                datetime.fromisoformat(bound.replace("Z", "+00:00"))
+                if isinstance(bound, str)
+                else bound
+            )
             frame = frame.filter(keep(pl.col("timestamp"), pl.lit(moment).cast(UTC_NS)))
     if text:
         frame = frame.filter(pl.col("message").str.contains("(?i)" + text).fill_null(False))
@@ -234,12 +281,22 @@ def unexplained(result: TriageResult, *, include_ok: bool = False) -> pl.DataFra
         rows = rows.filter(~pl.col("insert_id").is_in(list(decided)).fill_null(False))
         if not include_ok:
             ok_line = pl.col("message").str.contains(_OK_ACCESS_LINE).fill_null(False)
-            rows = rows.filter((pl.col("http_status").is_null() & ~ok_line) | (pl.col("http_status") >= 400))
+            rows = rows.filter(
+                (pl.col("http_status").is_null() & ~ok_line) | (pl.col("http_status") >= 400)
+            )
         parts.append(
             rows.select(
                 pl.lit(verdict.test_id).alias("test_id"),
                 pl.lit(verdict.root_cause).alias("root_cause"),
-                "timestamp", "service", "log_id", pl.col("severity").cast(pl.String), "http_status", "http_path", "message", "insert_id", "row",
+                "timestamp",
+                "service",
+                "log_id",
+                pl.col("severity").cast(pl.String),
+                "http_status",
+                "http_path",
+                "message",
+                "insert_id",
+                "row",
             ).with_columns(pl.col("row").cast(pl.UInt32))
         )
     if not parts:
@@ -251,8 +308,17 @@ def unexplained(result: TriageResult, *, include_ok: bool = False) -> pl.DataFra
 
 def _empty_unexplained() -> pl.DataFrame:
     schema: dict[str, Any] = {
-        "test_id": pl.String, "root_cause": pl.String, "timestamp": UTC_NS, "service": pl.String,
-        "log_id": pl.String, "severity": pl.String, "http_status": pl.Int32, "http_path": pl.String,
-        "message": pl.String, "insert_id": pl.String, "row": pl.UInt32, "template": pl.String,
+        "test_id": pl.String,
+        "root_cause": pl.String,
+        "timestamp": UTC_NS,
+        "service": pl.String,
+        "log_id": pl.String,
+        "severity": pl.String,
+        "http_status": pl.Int32,
+        "http_path": pl.String,
+        "message": pl.String,
+        "insert_id": pl.String,
+        "row": pl.UInt32,
+        "template": pl.String,
     }
     return pl.DataFrame(schema=schema)

@@ -21,10 +21,25 @@ _MASKS: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]] = [
     (re.compile(r"\[REDACTED[^\]]*\]"), "<secret>"),
     (re.compile(r"\beyJ[\w-]+\.[\w-]+(?:\.[\w-]*)?"), "<jwt>"),
     (re.compile(r"(?i)\b(bearer|basic)\s+[\w.~+/=-]{8,}"), r"\1 <token>"),
-    (re.compile(r"(?P<base>(?:\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s?#\"'<>]+|(?<![\w/])/[^\s?#\"'<>]*))\?[^\s\"'#<>]+"), r"\g<base>?<query>"),
+    (
+        re.compile(
+            r"(?P<base>(?:\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s?#\"'<>]+|(?<![\w/])/[^\s?#\"'<>]*))\?[^\s\"'#<>]+"
+        ),
+        r"\g<base>?<query>",
+    ),
     (re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b"), "<email>"),
-    (re.compile(r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b"), "<uuid>"),
-    (re.compile(r"\b\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:Z|[+-]\d{2}:?\d{2}| ?UTC)?)?"), "<ts>"),
+    (
+        re.compile(
+            r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b"
+        ),
+        "<uuid>",
+    ),
+    (
+        re.compile(
+            r"\b\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:Z|[+-]\d{2}:?\d{2}| ?UTC)?)?"
+        ),
+        "<ts>",
+    ),
     (re.compile(r"\b\d{1,2}/[A-Z][a-z]{2}/\d{4}(?::\d{2}){3}(?: [+-]\d{4})?"), "<ts>"),
     (re.compile(r"\b\d{1,2}:\d{2}:\d{2}(?:[.,]\d+)?\b"), "<ts>"),
     (re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}(?::\d{1,5})?\b"), "<ip>"),
@@ -32,8 +47,16 @@ _MASKS: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]] = [
     (re.compile(r"\"([^\"\n]{0,300})\"(\s*:)?"), lambda m: _mask_quoted(m, '"')),
     (re.compile(r"(?<!\w)'([^'\n]{0,300})'(?!\w)(\s*:)?"), lambda m: _mask_quoted(m, "'")),
     (re.compile(r"\b(?:0x)?(?=[0-9a-fA-F]*[a-fA-F])(?=[0-9a-fA-F]*\d)[0-9a-fA-F]{6,}\b"), "<hex>"),
-    (re.compile(r"\b[A-Za-z0-9_-]{16,}\b"), lambda m: "<id>" if _looks_generated(m.group()) else m.group()),
-    (re.compile(r"(?<![\w.])(?<!HTTP/)[-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?(?:ms|us|µs|ns|s|m|h|[KMG]i?B|B|%)?(?![\w.])"), "<num>"),
+    (
+        re.compile(r"\b[A-Za-z0-9_-]{16,}\b"),
+        lambda m: "<id>" if _looks_generated(m.group()) else m.group(),
+    ),
+    (
+        re.compile(
+            r"(?<![\w.])(?<!HTTP/)[-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?(?:ms|us|µs|ns|s|m|h|[KMG]i?B|B|%)?(?![\w.])"
+        ),
+        "<num>",
+    ),
 ]
 _SPACES = re.compile(r"\s+")
 
@@ -99,7 +122,11 @@ def templates(messages: pl.Series | pl.DataFrame, *, redact_examples: bool = Tru
     if "test_id" in frame.columns:
         aggs.append(pl.col("test_id").n_unique().alias("tests"))
         order, descending = ["tests", *order], [True, *descending]
-    for column, name in (("service", "services"), ("log_id", "log_ids"), ("http_status", "statuses")):
+    for column, name in (
+        ("service", "services"),
+        ("log_id", "log_ids"),
+        ("http_status", "statuses"),
+    ):
         if column in frame.columns:
             aggs.append(pl.col(column).drop_nulls().unique().sort().alias(name))
     grouped = (
@@ -108,10 +135,18 @@ def templates(messages: pl.Series | pl.DataFrame, *, redact_examples: bool = Tru
         .with_columns(share=pl.col("count") / max(frame.height, 1))
         .sort(order, descending=descending)
     )
-    first = ["template", *(["tests"] if "tests" in grouped.columns else []), "count", "share", "example"]
+    first = [
+        "template",
+        *(["tests"] if "tests" in grouped.columns else []),
+        "count",
+        "share",
+        "example",
+    ]
     grouped = grouped.select(*first, pl.exclude(first))
     if redact_examples and grouped.height:
-        grouped = grouped.with_columns(pl.col("example").map_elements(redact, return_dtype=pl.String))
+        grouped = grouped.with_columns(
+            pl.col("example").map_elements(redact, return_dtype=pl.String)
+        )
     return grouped
 
 
@@ -129,10 +164,20 @@ _HINTS: list[tuple[str, re.Pattern[str]]] = [
     ("missing_bypass_header", re.compile(r"(?i)bypass|e2e[-_ ]?(key|header)")),
     ("iap_denied", re.compile(r"(?i)\biap\b|identity-aware")),
     ("cloud_armor_denied", re.compile(r"(?i)security[_ ]?policy|cloud armor")),
-    ("iam_denied", re.compile(r"(?i)not authenticated\. either allow unauthenticated|not authorized to invoke")),
+    (
+        "iam_denied",
+        re.compile(
+            r"(?i)not authenticated\. either allow unauthenticated|not authorized to invoke"
+        ),
+    ),
     ("rate_limited", re.compile(r"(?i)rate.?limit|too many requests|throttl")),
     ("cors_origin", re.compile(r"(?i)\borigin\b|\bcors\b")),
-    ("missing_jwt", re.compile(r"(?i)\b(no|missing|without|absent)\b.{0,20}\b(jwt|token|credentials?|authorization)\b")),
+    (
+        "missing_jwt",
+        re.compile(
+            r"(?i)\b(no|missing|without|absent)\b.{0,20}\b(jwt|token|credentials?|authorization)\b"
+        ),
+    ),
     ("invalid_jwt", re.compile(r"(?i)\bjwt\b|token|signature|expired|audience|issuer")),
     ("app_error", re.compile(r"(?i)exception|traceback|internal server error|\berror\b|panic")),
 ]
@@ -202,8 +247,13 @@ def draft_rules(
         chosen, why = label, "chosen by the caller"
         if label == UNKNOWN:
             hint = suggest_label(template)
-            chosen, why = hint or _FALLBACK_LABEL, "SUGGESTED from its words" if hint else "PLACEHOLDER: no hint"
-        seen = _count(row["count"], "entry", "entries") + (f" near {_count(row['tests'], 'failed test')}" if row.get("tests") else "")
+            chosen, why = (
+                hint or _FALLBACK_LABEL,
+                "SUGGESTED from its words" if hint else "PLACEHOLDER: no hint",
+            )
+        seen = _count(row["count"], "entry", "entries") + (
+            f" near {_count(row['tests'], 'failed test')}" if row.get("tests") else ""
+        )
         lines = [
             f"# {seen}; e.g. {(row.get('example') or '').splitlines()[0][:160] if row.get('example') else template}",
             f"id: {_slug(template, index)}",
@@ -216,8 +266,12 @@ def draft_rules(
         ]
         for column, key in (("log_ids", "log_id"), ("statuses", "http_status")):
             values = row.get(column)
-            if values is not None and len(values) == 1:  # one value across all entries: structure worth keeping
+            if (
+                values is not None and len(values) == 1
+            ):  # one value across all entries: structure worth keeping
                 value = values[0]
-                lines.append(f"  {key}: {value if isinstance(value, int) else _yaml_quote(str(value))}")
+                lines.append(
+                    f"  {key}: {value if isinstance(value, int) else _yaml_quote(str(value))}"
+                )
         docs.append("\n".join(lines) + "\n")
     return "---\n".join(docs)

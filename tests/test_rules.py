@@ -103,7 +103,7 @@ match:
     assert any(line == 13 and "bad regex '(unclosed'" in m for _, line, m in problems)
     assert ("broken.yaml", 17, "weight") in found  # weight out of range
     assert any(
-        line == 20 and "unknown field or condition 'http_stattus'" in m for _, line, m in problems
+        line == 20 and "unknown field or condition 'http_stattus' (did you mean 'http_status'?)" in m for _, line, m in problems
     )
     assert any(line == 21 and "number column" in m for _, line, m in problems)  # wrong type
     assert any("missing required key 'id'" in m for _, _, m in problems)
@@ -230,3 +230,14 @@ def test_builtin_false_loads_only_user_rules(tmp_path: Path) -> None:
     rules = load_rules(tmp_path, builtin=False)
     assert [r.id for r in rules] == ["my-team-bypass"]
     assert isinstance(rules.rules[0], Rule)
+
+
+def test_every_rule_example_in_the_docs_is_valid(tmp_path: Path) -> None:
+    """The YAML examples users copy from docs/rules.md load without problems."""
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "rules.md").read_text()
+    blocks = [b.split("```", 1)[0] for b in doc.split("```yaml\n")[1:]]
+    assert len(blocks) >= 5
+    for i, block in enumerate(blocks):
+        write(tmp_path, f"example{i}.yaml", block)
+    assert check_rules(tmp_path) == []
+    assert len(load_rules(tmp_path, builtin=False)) == len(blocks)

@@ -9,6 +9,7 @@ a log-frame column (``http_status``, ``log_id``, ``severity``, ...) or a path in
 
 from __future__ import annotations
 
+import difflib
 import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -302,11 +303,10 @@ def build_block(block: Any, line: int | None) -> Condition:
             elif isinstance(key, str) and is_field(key):
                 parts.append(FieldMatches.build_field(key, value, key_line))
             else:
-                known = ", ".join([*sorted(CONDITIONS), "payload.<path>", "labels.<path>"])
-                raise ConditionProblem(
-                    f"unknown field or condition {key!r} (columns: {', '.join(FIELD_COLUMNS)}; kinds: {known})",
-                    key_line,
-                )
+                names = [*CONDITIONS, *FIELD_COLUMNS]
+                close = difflib.get_close_matches(str(key), names, n=1)
+                hint = f"did you mean {close[0]!r}?" if close else "see docs/rules.md for fields and kinds"
+                raise ConditionProblem(f"unknown field or condition {key!r} ({hint})", key_line)
         except ConditionProblems as many:
             problems.extend(many.problems)
         except ConditionProblem as one:

@@ -488,3 +488,19 @@ def test_reprs_never_show_secrets() -> None:
     shown = repr(r) + repr(r.verdicts) + repr(r.skipped) + r._repr_html_()
     assert "reprsecret7" not in shown and JWT not in shown and "wrongkey" not in shown
     assert "missing_bypass_header 2" in repr(r)
+
+
+def test_text_cuts_explanations_only_after_redacting() -> None:
+    """A secret holding '. ' is hidden whole even though the table shows only the first sentence."""
+    r = make_result()
+    v = r.verdicts[0]
+    r.verdicts[0] = Verdict(
+        v.test_id,
+        v.root_cause,
+        v.confidence,
+        v.layer,
+        v.evidence,
+        'Rejected {"password": "Hello. World"}. More text.',
+    )
+    out = text_report(r, width=300)
+    assert "Hello" not in out and '"password": "[REDACTED' in out

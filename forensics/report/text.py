@@ -7,6 +7,7 @@ same layout in plain text (no ANSI codes) at a fixed width, so ``triage.txt`` di
 from __future__ import annotations
 
 import io
+import re
 import sys
 from typing import IO, Any
 
@@ -25,6 +26,7 @@ WHY_LIMIT = 110
 TEST_WIDTH = 48  # test ids are kept whole up to this width (more on wide terminals)
 WHY_MIN = 30
 
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
 _CAUSE_STYLE = {UNKNOWN: "yellow"}
 
 
@@ -51,10 +53,13 @@ def _console(file: IO[str], width: int | None) -> Console:
 
 
 def _why(result: TriageResult, v: Verdict) -> str:
-    text = v.explanation or ""
-    if v.root_cause == UNKNOWN and v.reason and v.reason not in text:
-        text = f"{text} ({v.reason})" if text else v.reason
-    return clip(result.scrub(text), WHY_LIMIT)
+    """The explanation's first sentence (the full text is in JSON and the postmortem)."""
+    # redact before cutting: a cut could leave half a secret that no pattern recognises
+    text = _SENTENCE_END.split((result.scrub(v.explanation) or "").strip(), maxsplit=1)[0]
+    reason = result.scrub(v.reason) or ""
+    if v.root_cause == UNKNOWN and reason and reason not in text:
+        text = f"{text} ({reason})" if text else reason
+    return clip(text, WHY_LIMIT)
 
 
 def _verdict_table(result: TriageResult, tty: bool, width: int) -> Table:

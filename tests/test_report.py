@@ -504,3 +504,10 @@ def test_text_cuts_explanations_only_after_redacting() -> None:
     )
     out = text_report(r, width=300)
     assert "Hello" not in out and '"password": "[REDACTED' in out
+
+
+def test_reports_get_ordinary_file_permissions(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Written reports are readable like any file the user creates (not the 0600 of temp files)."""
+    monkeypatch.setitem(sys.modules, "forensics.plot", None)
+    written = write_reports(make_result(), tmp_path)
+    assert written["json"].stat().st_mode & 0o777 == 0o666 & ~write_mod._UMASK

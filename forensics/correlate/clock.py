@@ -25,8 +25,9 @@ import numpy as np
 NS = 1_000_000_000
 FINE_STEP_S = 0.05
 #: Slack added around every test window when scoring: request logs stamp the moment Google
-#: received the call, a few ms to a few hundred ms after the client started it.
-SLACK_S = 0.3
+#: received the call, a few ms after the client started it. Kept small: a wide slack makes
+#: neighbouring windows overlap and blurs the offset (the estimate absorbs the usual delay).
+SLACK_S = 0.05
 UTC_RANGE_S = 900.0
 NAIVE_RANGE_S = 14 * 3600.0 + 900.0
 #: A plateau wider than this says the order carries little information; stop widening the scan.
@@ -48,6 +49,8 @@ class ClockEstimate:
     #: tests hit at the best offset minus the median over all offsets scanned: a client that
     #: calls all the time hits every window at every offset and has no contrast.
     contrast: float = 0.0
+    #: share of the client's requests near the run that fall inside some window at the offset
+    inside_share: float = 0.0
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -175,10 +178,11 @@ def align_by_order(req: np.ndarray, lo: np.ndarray, hi: np.ndarray, kind: str, a
     if unc > half / 4 and around is None:
         return None
     hits = top[0][3]
+    inside = best - int(best)
     method = f"request order ({hits} of {len(lo)} timed tests have a request in their window)"
     if kind == "naive":
         method += "; " + describe_naive(mid)
-    return ClockEstimate(mid, unc, method, tests_hit=hits, tests_timed=len(lo), contrast=contrast)
+    return ClockEstimate(mid, unc, method, tests_hit=hits, tests_timed=len(lo), contrast=contrast, inside_share=inside)
 
 
 def describe_naive(offset_s: float) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 
 from forensics.correlate.applines import join_app_lines
-from forensics.correlate.clock import NS, SLACK_S, ClockEstimate, no_estimate
+from forensics.correlate.clock import NS, ClockEstimate, no_estimate
 from forensics.correlate.entries import client_key, tag_entries
 from forensics.correlate.fingerprint import NEVER_RUNNER, runner_fingerprint
 from forensics.correlate.link import LINK_DETAIL_SCHEMA, LINK_SCHEMA, REQUEST_SCHEMA, WINDOW_SCHEMA, Correlation
@@ -17,6 +17,10 @@ from forensics.schema import FAILED_OUTCOMES
 
 #: Beyond this offset uncertainty a test's times say nothing useful about where it ran.
 USELESS_UNCERTAINTY_S = 3600.0
+#: Added around each window beyond the offset's uncertainty: Google stamps a request when it is
+#: received, a little after the client sent it; the offset estimate absorbs the usual delay.
+WINDOW_SLACK_S = 0.1
+UNTIMED_FACTOR = 0.7
 _ROLE = {"service": "request", "edge": "edge", "app": "app"}
 
 
@@ -33,9 +37,17 @@ def _google_windows(tests: pl.DataFrame, clocks: dict[str, ClockEstimate]) -> pl
         if timed.is_empty() or est.uncertainty_s > USELESS_UNCERTAINTY_S:
             continue
         lo, hi = runner_windows(timed)
-        pad = int((est.offset_s) * NS), int((est.uncertainty_s + SLACK_S) * NS)
-        parts.append(timed.select("test_id", "order").with_columns(lo_ns=pl.Series(lo + pad[0] - pad[1]), hi_ns=pl.Series(hi + pad[0] + pad[1])))
-    schema = {"test_id": pl.String, "order": pl.Int64, "lo_ns": pl.Int64, "hi_ns": pl.Int64}
+        core_lo, core_hi = runner_windows(timed, widen=False)
+        shift, pad = int(est.offset_s * NS), int((est.uncertainty_s + WINDOW_SLACK_S) * NS)
+        parts.append(
+            timed.select("test_id", "order").with_columns(
+                lo_ns=pl.Series(lo + shift - pad),
+                hi_ns=pl.Series(hi + shift + pad),
+                core_lo=pl.Series(core_lo + shift),
+                core_hi=pl.Series(core_hi + shift),
+            )
+        )
+    schema = {"test_id": pl.String, "order": pl.Int64, "lo_ns": pl.Int64, "hi_ns": pl.Int64, "core_lo": pl.Int64, "core_hi": pl.Int64}
     return pl.concat(parts) if parts else pl.DataFrame(schema=schema)
 
 
@@ -52,7 +64,7 @@ def _untimed_windows(failed: pl.DataFrame, timed_w: pl.DataFrame, span: tuple[in
         "order",
         lo_ns=pl.coalesce(pl.col("prev_hi"), pl.lit(span[0])).cast(pl.Int64),
         hi_ns=pl.coalesce(pl.col("next_lo"), pl.lit(span[1])).cast(pl.Int64),
-    )
+    ).with_columns(core_lo=pl.col("lo_ns"), core_hi=pl.col("hi_ns"))
 
 
 def _dedupe(links: pl.DataFrame) -> pl.DataFrame:
@@ -103,8 +115,17 @@ def run_correlation(tests: pl.DataFrame, logs: pl.DataFrame) -> Correlation:
     # an exact id match makes the other requests of the window context at most
     cand = cand.join(exact_req.select("test_id").unique().with_columns(exact=pl.lit(True)), on="test_id", how="left")
     cand = cand.with_columns(strength=pl.when(pl.col("exact")).then(pl.col("strength").clip(upper_bound=0.3)).otherwise(pl.col("strength")))
-    rank = {t: (lo, o) for t, o, lo, _ in windows.select("test_id", "order", "lo_ns", "hi_ns").iter_rows()}
-    cand = assign_contested(cand, exact_req.select("test_id", "row"), rank)
+    rank = {t: (lo, o) for t, o, lo in windows.select("test_id", "order", "core_lo").iter_rows()}
+    cores = {t: (lo, hi) for t, lo, hi in windows.select("test_id", "core_lo", "core_hi").iter_rows()}
+    spread = failed.get_column("window_uncertainty_s").fill_null(0.0).max() or 0.0
+    worst_clock = max((e.uncertainty_s for e in clocks.values() if e.uncertainty_s <= USELESS_UNCERTAINTY_S), default=0.0)
+    miss_s = 1.0 + float(spread) + worst_clock  # type: ignore[arg-type]
+    untimed_ids = frozenset(untimed.get_column("test_id").to_list())
+    # a window found from run order alone is a weaker tie than the test's own times
+    cand = cand.with_columns(
+        strength=pl.when(pl.col("test_id").is_in(list(untimed_ids))).then(pl.col("strength") * UNTIMED_FACTOR).otherwise(pl.col("strength"))
+    )
+    cand = assign_contested(cand, exact_req.select("test_id", "row"), cores, rank, miss_s, untimed_ids)
 
     req_links = pl.concat(
         [

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from forensics.correlate.assign import Claim, share_out
 from forensics.correlate.textids import TextIds
 
 #: Windows wider than this (tests without times) only link requests that match the failure.
@@ -118,31 +119,26 @@ def window_candidates(tagged: pl.DataFrame, windows: pl.DataFrame, ids: dict[str
     return cand.with_columns(via=pl.when(pl.col("path_match")).then(pl.lit("url")).otherwise(pl.lit("window")))
 
 
-def _components(claims: dict[int, list[str]]) -> list[set[str]]:
-    parent: dict[str, str] = {}
-
-    def find(x: str) -> str:
-        while parent.setdefault(x, x) != x:
-            x = parent[x]
-        return x
-
-    for tests in claims.values():
-        for t in tests[1:]:
-            parent[find(t)] = find(tests[0])
-    groups: dict[str, set[str]] = {}
-    for tests in claims.values():
-        for t in tests:
-            groups.setdefault(find(t), set()).add(t)
-    return list(groups.values())
-
-
-def assign_contested(cand: pl.DataFrame, exact: pl.DataFrame, test_rank: dict[str, tuple]) -> pl.DataFrame:
+def assign_contested(
+    cand: pl.DataFrame,
+    exact: pl.DataFrame,
+    cores: dict[str, tuple[int, int]],
+    rank: dict[str, tuple],
+    miss_s: float,
+    untimed: frozenset[str] = frozenset(),
+) -> pl.DataFrame:
     """Give each failure-matching request claimed by several failed tests to one test when possible.
+
+    A request named by id in one test's text belongs to that test only. Among tests whose URL
+    paths differ, the path decides. The rest is an alignment in time order (``assign.share_out``).
 
     Args:
         cand: ``window_candidates`` output.
-        exact: ``test_id``, ``row`` tied by an id from the text: those rows belong to that test only.
-        test_rank: per test id, a sort key (window start, order) used to pair tests with requests.
+        exact: ``test_id``, ``row`` tied by an id from the text.
+        cores: per test id, its core window (epoch ns, Google clock).
+        rank: per test id, a sort key for start order.
+        miss_s: cost, in seconds of misfit, of a failed test left without a request.
+        untimed: failed tests without times of their own.
 
     Returns:
         ``cand`` with contested rows resolved, plus a ``shared`` column.
@@ -151,35 +147,15 @@ def assign_contested(cand: pl.DataFrame, exact: pl.DataFrame, test_rank: dict[st
     cand = cand.join(owned, on="row", how="left")
     cand = cand.filter(pl.col("owner").is_null() | (pl.col("owner") == pl.col("test_id"))).drop("owner")
     match = cand.filter(pl.col("matches_failure"))
-    claimed = match.group_by("row").agg(pl.col("test_id"), pl.col("path_match"), pl.col("t_ns").first())
-    claims: dict[int, list[str]] = {}
-    for row, tests, pms, _ in claimed.iter_rows():
-        if len(tests) > 1:
-            if any(pms) and not all(pms):  # the URL path decides
-                tests = [t for t, p in zip(tests, pms, strict=True) if p]
-            claims[row] = sorted(tests)
-    drop: set[tuple[str, int]] = set()
-    shared: set[tuple[str, int]] = set()
-    times = dict(zip(match.get_column("row").to_list(), match.get_column("t_ns").to_list(), strict=True))
-    for comp in _components(claims):
-        tests = sorted(comp, key=lambda t: test_rank.get(t, (0, 0)))
-        rows = sorted(set(match.filter(pl.col("test_id").is_in(tests)).get_column("row").to_list()), key=times.get)
-        allowed = {(t, r) for t, r in match.filter(pl.col("test_id").is_in(tests)).select("test_id", "row").iter_rows()}
-        if len(rows) == len(tests) and all((t, r) in allowed for t, r in zip(tests, rows, strict=True)):
-            keep = set(zip(tests, rows, strict=True))
-            drop |= {(t, r) for t, r in allowed if (t, r) not in keep}
-        else:
-            shared |= {(t, r) for t, r in allowed if r in claims}
-    for row, tests in claims.items():
-        # claims narrowed by path: drop the tests whose path did not match
-        drop |= {(t, row) for t in match.filter(pl.col("row") == row).get_column("test_id").to_list() if t not in tests}
-    schema = {"test_id": pl.String, "row": pl.UInt32}
-    drop_f = pl.DataFrame(sorted(drop), schema=schema, orient="row")
-    shared_f = pl.DataFrame(sorted(shared), schema=schema, orient="row").with_columns(shared=pl.lit(True))
-    k = shared_f.group_by("row").len(name="k")
-    cand = cand.join(drop_f, on=["test_id", "row"], how="anti")
-    cand = cand.join(shared_f, on=["test_id", "row"], how="left").join(k, on="row", how="left")
-    cand = cand.with_columns(shared=pl.col("shared").fill_null(False))
-    return cand.with_columns(
-        strength=pl.when(pl.col("shared")).then(pl.col("strength") / pl.col("k")).otherwise(pl.col("strength"))
-    ).drop("k")
+    claims = []
+    for row, tests, pms, t_ns in match.group_by("row").agg("test_id", "path_match", pl.col("t_ns").first()).iter_rows():
+        keep = [t for t, p in zip(tests, pms, strict=True) if p] if any(pms) and not all(pms) else tests
+        claims.append(Claim(row, t_ns, frozenset(keep)))
+    kept = share_out(claims, cores, rank, miss_s=miss_s, drop_s=miss_s, untimed=untimed)
+    schema = {"test_id": pl.String, "row": pl.UInt32, "k": pl.Int64}
+    verdict = pl.DataFrame([(t, r, k) for (t, r), k in kept.items()], schema=schema, orient="row")
+    cand = cand.join(verdict, on=["test_id", "row"], how="left")
+    # failure-matching pairs that lost the alignment go; context requests stay as they were
+    cand = cand.filter(~pl.col("matches_failure") | pl.col("k").is_not_null())
+    cand = cand.with_columns(shared=pl.col("k").fill_null(1) > 1)
+    return cand.with_columns(strength=pl.col("strength") / pl.col("k").fill_null(1)).drop("k")

@@ -27,9 +27,12 @@ TOP_CLIENTS = 6
 MAX_TIMED_TESTS = 400
 
 
-def runner_windows(timed: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """Per timed test, [start - u, stop + u] in runner epoch ns (stop falls back to start + duration)."""
-    unc = (pl.col("window_uncertainty_s").fill_null(0.0) * NS).cast(pl.Int64)
+def runner_windows(timed: pl.DataFrame, widen: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Per timed test, [start - u, stop + u] in runner epoch ns (stop falls back to start + duration).
+
+    With ``widen=False`` the test's own uncertainty ``u`` is left out (its core window).
+    """
+    unc = (pl.col("window_uncertainty_s").fill_null(0.0) * NS * (1 if widen else 0)).cast(pl.Int64)
     start = pl.col("start").dt.epoch("ns")
     dur = (pl.col("duration_s").fill_null(0.0) * NS).cast(pl.Int64)
     stop = pl.coalesce(pl.col("stop").dt.epoch("ns"), start + dur)
@@ -57,8 +60,10 @@ def _sample(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return lo[idx], hi[idx]
 
 
-def _rank(est: ClockEstimate) -> tuple[float, int, float]:
-    return (est.contrast, est.tests_hit, -est.uncertainty_s)
+def _rank(est: ClockEstimate) -> tuple[float, int, float, float]:
+    # The runner's own requests line up best (contrast), in the most tests, and mostly inside
+    # windows; the pooled set shares the contrast but not the purity.
+    return (est.contrast, est.tests_hit, round(est.inside_share, 2), -est.uncertainty_s)
 
 
 def estimate_clock(kind: str, timed: pl.DataFrame, ids: dict[str, TextIds], requests: pl.DataFrame) -> ClockEstimate:

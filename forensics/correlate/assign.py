@@ -1,0 +1,148 @@
+"""Share out failure-matching requests among failed tests whose windows overlap.
+
+Windows are widened by the clock's uncertainty (and, for JUnit, by start times rebuilt from
+durations), so the windows of neighbouring failed tests often overlap and several tests claim the
+same 403. Each group of tests tied by such claims is solved as one alignment:
+
+* requests (in time order) go to tests (in start order) monotonically: a later request never goes
+  to an earlier test, which is how a sequential run works, and keeps working when rebuilt start
+  times drift;
+* a request costs its distance (seconds) to the test's core window (its own times on the Google
+  clock); a test left without any request costs ``miss_s``, a request left to nobody ``drop_s``;
+* the cheapest alignment wins (dynamic programming over requests x tests).
+
+Tests whose core windows are the same (concurrent tests started together) cannot be told apart by
+time: their requests are shared among them, and the link says so.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+NS = 1_000_000_000
+#: Core windows whose edges differ by less than this are the same window.
+SAME_WINDOW_NS = 10_000_000
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A failure-matching request and the failed tests whose windows hold it."""
+
+    row: int
+    t_ns: int
+    tests: frozenset[str]
+
+
+def _cost(t_ns: int, core: tuple[int, int]) -> float:
+    return max(core[0] - t_ns, 0, t_ns - core[1]) / NS
+
+
+def _align(claims: list[Claim], tests: list[str], cores: dict[str, tuple[int, int]], miss_s: float, drop_s: float) -> list[int | None]:
+    """Cheapest monotone assignment: per claim (time order), the index of its test or None."""
+    m = len(tests)
+    index = {t: i + 1 for i, t in enumerate(tests)}  # 0 = no test has a request yet
+    best = [0.0] + [math.inf] * m
+    back: list[list[tuple[int, int | None]]] = []
+    for claim in claims:
+        new = [b + drop_s for b in best]
+        choice: list[tuple[int, int | None]] = [(j, None) for j in range(m + 1)]
+        for t in claim.tests:
+            k = index[t]
+            c = _cost(claim.t_ns, cores[t])
+            for j in range(k + 1):
+                if best[j] == math.inf:
+                    continue
+                total = best[j] + c + miss_s * max(k - j - 1, 0)
+                if total < new[k] - 1e-12:
+                    new[k], choice[k] = total, (j, k)
+        back.append(choice)
+        best = new
+    end = min(range(m + 1), key=lambda j: best[j] + miss_s * (m - j))
+    out: list[int | None] = []
+    state = end
+    for choice in reversed(back):
+        prev, k = choice[state]
+        out.append(None if k is None else k - 1)
+        state = prev
+    return out[::-1]
+
+
+def _same_window(a: tuple[int, int], b: tuple[int, int]) -> bool:
+    overlap = min(a[1], b[1]) - max(a[0], b[0])
+    shorter = min(a[1] - a[0], b[1] - b[0])
+    return abs(a[0] - b[0]) < SAME_WINDOW_NS and overlap > 0 and overlap >= shorter / 2
+
+
+def _twins(tests: list[str], cores: dict[str, tuple[int, int]], untimed: frozenset[str]) -> dict[str, list[str]]:
+    """Per test, the timed tests of the group that ran at the same time (itself included).
+
+    Tests without times all have the run's span as core window, but they ran one after another:
+    only their order tells them apart, so they are never twins.
+    """
+    return {
+        t: [t] if t in untimed else [u for u in tests if u not in untimed and _same_window(cores[t], cores[u])]
+        for t in tests
+    }
+
+
+def share_out(
+    claims: list[Claim],
+    cores: dict[str, tuple[int, int]],
+    rank: dict[str, tuple],
+    miss_s: float,
+    drop_s: float,
+    untimed: frozenset[str] = frozenset(),
+) -> dict[tuple[str, int], int]:
+    """Decide who owns each claimed request.
+
+    Args:
+        claims: failure-matching requests with the failed tests whose windows hold them.
+        cores: per test, its core window in Google epoch ns.
+        rank: per test, a sort key for start order (core start, run order).
+        miss_s: cost of a failed test that gets no request.
+        drop_s: cost of a request given to nobody.
+        untimed: tests without times of their own (their core is the run's span).
+
+    Returns:
+        (test_id, row) -> number of tests sharing the row (1 = decided) for every kept pair;
+        pairs not returned are dropped.
+    """
+    groups = _groups(claims)
+    kept: dict[tuple[str, int], int] = {}
+    for tests_set, members in groups:
+        tests = sorted(tests_set, key=lambda t: rank.get(t, (0, 0)))
+        members.sort(key=lambda c: (c.t_ns, c.row))
+        if len(tests) == 1:
+            kept.update({(tests[0], c.row): 1 for c in members})
+            continue
+        twins = _twins(tests, cores, untimed)
+        for claim, k in zip(members, _align(members, tests, cores, miss_s, drop_s), strict=True):
+            if k is None:
+                continue
+            owners = [t for t in twins[tests[k]] if t in claim.tests]
+            kept.update({(t, claim.row): len(owners) for t in owners})
+    return kept
+
+
+def _groups(claims: list[Claim]) -> list[tuple[set[str], list[Claim]]]:
+    """Connected groups of tests (linked by claims they share) with their claims."""
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        while parent.setdefault(x, x) != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for c in claims:
+        first, *rest = sorted(c.tests)
+        for t in rest:
+            parent[find(t)] = find(first)
+    by_root: dict[str, tuple[set[str], list[Claim]]] = {}
+    for c in claims:
+        root = find(min(c.tests))
+        tests, members = by_root.setdefault(root, (set(), []))
+        tests.update(c.tests)
+        members.append(c)
+    return list(by_root.values())

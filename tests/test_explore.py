@@ -363,3 +363,22 @@ def test_unexplained_skips_app_access_lines_of_successful_requests() -> None:
     ids = set(explore.unexplained(result).get_column("insert_id"))
     assert "ins0901" in ids and "ins0900" not in ids
     assert "ins0900" in set(explore.unexplained(result, include_ok=True).get_column("insert_id"))
+
+
+def test_linked_rows_follow_the_correlation_links() -> None:
+    """When the result carries the correlation, a test's rows are exactly its links, with how they were linked."""
+    from forensics.correlate.link import LINK_SCHEMA, WINDOW_SCHEMA, Correlation
+
+    result = make_result()
+    tid = result.verdicts[0].test_id
+    links = pl.DataFrame(
+        {"test_id": [tid, tid], "row": [3, 20], "via": ["trace", "window"], "strength": [1.0, 0.3]},
+        schema=LINK_SCHEMA,
+    )
+    result.correlation = Correlation(
+        1.8, 0.2, "trace ids", pl.DataFrame(schema=WINDOW_SCHEMA), links
+    )  # type: ignore[attr-defined]
+    rows = explore.linked_rows(result, tid)
+    assert sorted(rows.get_column("row").to_list()) == [3, 20]
+    assert set(rows.get_column("via")) == {"trace", "window"}
+    assert explore.linked_rows(result, result.verdicts[1].test_id).is_empty()

@@ -154,8 +154,10 @@ def linked_rows(result: TriageResult, test_id: str) -> pl.DataFrame:
     logs = _with_row(result.logs)
     corr = getattr(result, "correlation", None)
     links = getattr(corr, "links", None)
-    if isinstance(links, pl.DataFrame) and links.height:
-        mine = links.filter(pl.col("test_id") == test_id).select("row", "via", "strength")
+    if isinstance(links, pl.DataFrame) and {"test_id", "row"} <= set(links.columns):
+        mine = links.filter(pl.col("test_id") == test_id).select(
+            pl.col("row").cast(pl.UInt32), *[c for c in ("via", "strength") if c in links.columns]
+        )
         rows = mine.join(logs.with_columns(pl.col("row").cast(pl.UInt32)), on="row", how="inner")
         return rows.sort("timestamp")
     window = failure_windows(result).filter(pl.col("test_id") == test_id)

@@ -184,7 +184,7 @@ def timeline(result: TriageResult, ax: Axes | None = None) -> Figure:
         loc="left",
     )
     fig.legend(
-        handles=_timeline_legend(), loc="outside lower center", ncol=5, fontsize=8, frameon=False
+        handles=_timeline_legend(), loc="outside lower center", ncol=4, fontsize=8, frameon=False
     )
     return fig
 

@@ -317,3 +317,38 @@ def test_instance_label_is_respected_when_both_sides_have_it() -> None:
     c = correlate(make_tests([case("t::inst", "failed", 69.9, 70.4, 0, message="HTTP 500 from /api/run")]), logs)
     assert c.links.filter(pl.col("role") == "app").is_empty()
     assert INSTANCE  # the request's own instance differs from the line's
+
+
+def test_consecutive_failures_with_drifting_junit_times_get_one_each() -> None:
+    """Back-to-back failed tests with blurred JUnit starts each get their own 403, in run order."""
+    failing = (10, 11, 12, 13)
+    tests, logs = run_scenario(n_tests=20, failing=failing, gap=(0.05, 0.4), seed=4)
+    rows, t = [], tests[0]["start"].replace(microsecond=0)
+    for r in tests:  # gaps lost: starts drift earlier and earlier
+        length = r["stop"] - r["start"]
+        rows.append({**r, "start": t, "stop": t + length, "window_uncertainty_s": 1.5, "clock": "naive"})
+        t = t + length
+    frame = log_frame(logs)
+    c = correlate(make_tests(rows), frame)
+    got = c.requests.filter(pl.col("matches_failure")).sort("row")
+    assert got.height == len(failing)
+    assert not got.get_column("shared").any()
+    assert got.get_column("test_id").to_list() == [f"tests/e2e/test_ws.py::test_{i:02d}" for i in failing]
+
+
+def test_other_entries_of_a_linked_trace_are_linked() -> None:
+    """A downstream hop carrying the linked request's trace (service to service) joins the test."""
+    trace = "5f0e8c1d2b3a49687766554433221100"
+    logs = log_frame(
+        [
+            request(80.01, 500, "/api/run", trace=trace),
+            request(80.02, 500, "/verify", trace=trace, service="auth-svc", http_remote_ip="10.8.0.3", http_user_agent="python-httpx/0.28"),
+            app(80.021, "KeyError: 'kid'", service="auth-svc", trace=trace),
+            *[request(70.0 + k, 200, "/api/ok") for k in range(5)],
+        ]
+    )
+    passing = [case(f"t::ok{k}", "passed", 69.9 + k, 70.2 + k, k) for k in range(5)]
+    c = correlate(make_tests([*passing, case("t::hop", "failed", 80.0, 80.5, 5, message="HTTP 500 on /api/run")]), logs)
+    assert c.fingerprint["remote_ips"] == [RUNNER_IP]
+    assert _rows(c, "t::hop") == {0, 1, 2}
+    assert c.links.filter(pl.col("row") == 1).row(0, named=True)["via"] == "trace"

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 NS = 1_000_000_000
 #: Core windows whose edges differ by less than this are the same window.
 SAME_WINDOW_NS = 10_000_000
+#: Above this many (claims x tests^2) steps the alignment is skipped and claims are shared.
+MAX_ALIGN_WORK = 5_000_000
 
 
 @dataclass(frozen=True)
@@ -115,6 +117,11 @@ def share_out(
         members.sort(key=lambda c: (c.t_ns, c.row))
         if len(tests) == 1:
             kept.update({(tests[0], c.row): 1 for c in members})
+            continue
+        if len(members) * len(tests) ** 2 > MAX_ALIGN_WORK:
+            # too big to align: every claim stays, shared among its claimants
+            for c in members:
+                kept.update({(t, c.row): len(c.tests) for t in c.tests})
             continue
         twins = _twins(tests, cores, untimed)
         for claim, k in zip(members, _align(members, tests, cores, miss_s, drop_s), strict=True):

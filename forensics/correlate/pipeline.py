@@ -10,7 +10,7 @@ from forensics.correlate.entries import client_key, tag_entries
 from forensics.correlate.fingerprint import NEVER_RUNNER, runner_fingerprint
 from forensics.correlate.link import LINK_DETAIL_SCHEMA, LINK_SCHEMA, REQUEST_SCHEMA, WINDOW_SCHEMA, Correlation
 from forensics.correlate.notes import explain
-from forensics.correlate.requests import assign_contested, id_links, window_candidates
+from forensics.correlate.requests import assign_contested, id_links, same_trace_requests, window_candidates
 from forensics.correlate.runclock import estimate_clock, refine, runner_windows
 from forensics.correlate.textids import extract_ids
 from forensics.schema import FAILED_OUTCOMES
@@ -134,6 +134,9 @@ def run_correlation(tests: pl.DataFrame, logs: pl.DataFrame) -> Correlation:
         ]
     ).with_columns(request_row=pl.col("row"))
     req_links = _dedupe(req_links)
+    hops = same_trace_requests(tagged, req_links.select("test_id", "row", "strength"))
+    hops = hops.select("test_id", "row", "via", "strength", role=pl.col("layer").replace_strict(_ROLE, default="other"), request_row=pl.col("row"))
+    req_links = _dedupe(pl.concat([req_links, hops], how="vertical_relaxed"))
     is_req_row = tagged.filter(pl.col("is_request")).select("row")
     app = join_app_lines(tagged, req_links.join(is_req_row, on="row").select("test_id", "row", "strength"))
     other_idl = idl.filter(~pl.col("is_request") & (pl.col("layer") != "edge")).select(

@@ -159,3 +159,27 @@ def assign_contested(
     cand = cand.filter(~pl.col("matches_failure") | pl.col("k").is_not_null())
     cand = cand.with_columns(shared=pl.col("k").fill_null(1) > 1)
     return cand.with_columns(strength=pl.col("strength") / pl.col("k").fill_null(1)).drop("k")
+
+
+#: A trace carried by more request entries than this is not one call (a constant or reused id).
+MAX_TRACE_FANOUT = 20
+
+
+def same_trace_requests(tagged: pl.DataFrame, links: pl.DataFrame) -> pl.DataFrame:
+    """Request and edge entries sharing the trace of a linked request: the same call as the load
+    balancer saw it, or a downstream hop (service to service) the call made.
+
+    Args:
+        tagged: tagged log rows.
+        links: linked request rows: ``test_id``, ``row``, ``strength``.
+
+    Returns:
+        ``test_id``, ``row``, ``via`` ("trace"), ``strength`` (0.9 x the linked request's), ``layer``.
+    """
+    hops = tagged.filter((pl.col("is_request") | (pl.col("layer") == "edge")) & pl.col("trace").is_not_null())
+    hops = hops.select("row", "trace", "layer").join(
+        hops.group_by("trace").len().filter(pl.col("len") <= MAX_TRACE_FANOUT).select("trace"), on="trace"
+    )
+    traced = links.join(tagged.select("row", "trace"), on="row").filter(pl.col("trace").is_not_null())
+    out = traced.select("test_id", "trace", "strength").join(hops, on="trace")
+    return out.select("test_id", "row", via=pl.lit("trace"), strength=pl.col("strength") * 0.9, layer="layer")

@@ -34,6 +34,14 @@ WORDINGS = [
     ),
     ("golang-jwt request", "auth: no token present in request", "missing_jwt", None),
     ("echo jwt", "code=400, message=missing or malformed jwt", "missing_jwt", None),
+    (
+        "flask-jwt-extended",
+        "Missing JWT in headers or cookies (Missing Authorization Header)",
+        "missing_jwt",
+        None,
+    ),
+    ("passport-jwt", "Unauthorized: No auth token", "missing_jwt", None),
+    ("custom", "JWT token not found in request headers", "missing_jwt", None),
     # invalid_jwt
     (
         "PyJWT",
@@ -113,6 +121,54 @@ WORDINGS = [
     ),
     ("echo jwt", "code=401, message=invalid or expired jwt", "invalid_jwt", None),
     ("custom redacting", "ws auth failed JWT=REDACTED", "invalid_jwt", None),
+    ("jose (node)", 'JWTExpired: "exp" claim timestamp check failed', "invalid_jwt", "expired"),
+    ("google-auth", "ValueError: Token expired, 1767261600 < 1767261700", "invalid_jwt", "expired"),
+    (
+        "firebase-admin",
+        "Firebase ID token has expired. Get a fresh ID token from your client app",
+        "invalid_jwt",
+        "expired",
+    ),
+    (
+        "ASP.NET Core",
+        "IDX10223: Lifetime validation failed. The token is expired.",
+        "invalid_jwt",
+        "expired",
+    ),
+    (
+        "google-auth",
+        "ValueError: Could not verify token signature.",
+        "invalid_jwt",
+        "bad_signature",
+    ),
+    (
+        "ASP.NET Core",
+        "IDX10503: Signature validation failed. Token does not have a kid.",
+        "invalid_jwt",
+        "bad_signature",
+    ),
+    (
+        "lestrrat jwx",
+        "could not verify message using any of the signatures or keys",
+        "invalid_jwt",
+        "bad_signature",
+    ),
+    (
+        "google-auth",
+        "ValueError: Wrong recipient, payload audience != requested audience.",
+        "invalid_jwt",
+        "audience",
+    ),
+    (
+        "jose (node)",
+        'JWTClaimValidationFailed: unexpected "aud" claim value',
+        "invalid_jwt",
+        "audience",
+    ),
+    ("ASP.NET Core", "IDX10214: Audience validation failed.", "invalid_jwt", "audience"),
+    ("jose (node)", 'unexpected "iss" claim value', "invalid_jwt", "issuer"),
+    ("simplejwt", "Token is blacklisted", "invalid_jwt", None),
+    ("PyJWT", 'MissingRequiredClaimError: Token is missing the "exp" claim', "invalid_jwt", None),
     # cors_origin
     ("Express cors", "Error: Not allowed by CORS", "cors_origin", None),
     (
@@ -285,6 +341,10 @@ NEAR_MISSES = [
     ("Django bare 403", "Forbidden: /ws/events/"),
     ("cors config", "CORS allowed origins: https://app.example.com, https://staging.example.com"),
     ("token count", "tokens used: 1532 of 4096"),
+    ("ip allowlist change", "IP allowlist reloaded with 12 entries"),
+    ("close code in a number", "processed 1008 events in 3s"),
+    ("rate limit config", "rate limit configured: 100 per minute"),
+    ("exception word at INFO", "retrying after TimeoutError, attempt 2"),
 ]
 
 

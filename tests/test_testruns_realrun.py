@@ -49,7 +49,8 @@ class TestWebsocket:
         time.sleep(0.01)
         print(f"connecting trace={{TRACE}}")
 
-    def test_rejected(self):
+    def test_rejected(self, record_property):
+        record_property("request_id", "req-prop-9")
         print(f"X-Cloud-Trace-Context: {{TRACE}}/1;o=1 url=https://api.staging.example.com/ws")
         print("request_id=req-7f3a", file=sys.stderr)
         assert 403 == 101, "server rejected WebSocket connection: HTTP 403"
@@ -201,6 +202,8 @@ def test_failure_message_keeps_output_with_trace_and_request_ids(reports: Path, 
         "request_id=req-7f3a",
     ):
         assert needle in message
+    if fmt != "json-report":  # json-report does not keep record_property values
+        assert "request_id: req-prop-9" in message
     assert "token service unavailable" in rows[f"{E2E}::TestWebsocket::test_needs_token"]["message"]
     both = rows[f"{E2E}::test_fail_and_teardown_error"]["message"]
     assert "call failed" in both and "cleanup failed" in both

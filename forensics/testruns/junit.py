@@ -27,6 +27,8 @@ def _parse_xml(data: bytes, path: str) -> ET.Element:
         line = err.position[0] if err.position else None
         reason = str(err).split(":", 1)[0]
         raise TestReportError(f"broken XML ({reason})", path=path, line=line) from None
+    except LookupError as err:  # the XML declaration names an encoding Python does not know
+        raise TestReportError(f"XML in an unknown encoding ({err})", path=path, line=1) from None
 
 
 def _seconds(value: str | None) -> float | None:
@@ -67,6 +69,16 @@ def _suite_start(
     return stamp.astimezone(UTC), "utc"
 
 
+#: Retry records (Maven surefire style, also written by some pytest rerun setups): a rerun*
+#: element is a failed attempt of a test that still failed; flaky* ones preceded a final pass.
+_RETRY_TAGS = {
+    "rerunFailure": "failed",
+    "rerunError": "error",
+    "flakyFailure": None,
+    "flakyError": None,
+}
+
+
 def _outcome_and_message(case: ET.Element) -> tuple[str, str | None]:
     outcome = "passed"
     parts: list[str | None] = []
@@ -76,6 +88,9 @@ def _outcome_and_message(case: ET.Element) -> tuple[str, str | None]:
             outcome = worse_outcome(outcome, "failed" if tag == "failure" else "error")
             # The attribute holds pytest's one-line crash message, the text the full traceback.
             parts.append(join_message(msg, text))
+        elif tag in _RETRY_TAGS:
+            outcome = worse_outcome(outcome, _RETRY_TAGS[tag] or "passed")
+            parts.append(join_message(f"{tag}: {msg}" if msg else tag, text))
         elif tag == "skipped":
             if child.get("type") == "pytest.xfail":
                 outcome = worse_outcome(outcome, "xfailed")
@@ -84,6 +99,12 @@ def _outcome_and_message(case: ET.Element) -> tuple[str, str | None]:
             else:
                 outcome = worse_outcome(outcome, "skipped")
             parts.append(join_message(f"skipped: {msg}" if msg else None, text))
+        elif tag == "properties":
+            # record_property() values: tests often record the request or trace id they used.
+            props = [
+                f"{p.get('name')}: {p.get('value', p.text or '')}" for p in child.iter("property")
+            ]
+            parts.append("--- properties ---\n" + "\n".join(props) if props else None)
         elif tag in ("system-out", "system-err") and text:
             parts.append(f"--- {tag} ---\n{text}")
     return outcome, join_message(*parts)

@@ -96,6 +96,14 @@ def _row(report: ParsedReport, test_id: str, phases: list[dict[str, Any]]) -> di
             parts.append(f"xfail: {p['wasxfail']}")
         if p["outcome"] != "passed":
             parts.append(render_longrepr(p.get("longrepr")))
+    props = {
+        f"{prop[0]}: {prop[1]}"
+        for p in phases
+        for prop in p.get("user_properties") or []
+        if isinstance(prop, list) and len(prop) == 2
+    }
+    if props:  # record_property() values: tests often record the request or trace id they used
+        parts.append("--- properties ---\n" + "\n".join(sorted(props)))
     for p in phases:  # later phases repeat earlier phases' captured output
         for section in p.get("sections") or []:
             if (

@@ -27,6 +27,7 @@ from forensics.report import (
     write_reports,
 )
 from forensics.report import write as write_mod
+from forensics.report.facts import rfc3339
 from forensics.report.json import json_dict
 from forensics.result import Evidence, Skipped, TriageResult, Verdict
 from forensics.schema import LOG_SCHEMA, TEST_SCHEMA
@@ -506,8 +507,67 @@ def test_text_cuts_explanations_only_after_redacting() -> None:
     assert "Hello" not in out and '"password": "[REDACTED' in out
 
 
-def test_reports_get_ordinary_file_permissions(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_reports_get_ordinary_file_permissions(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Written reports are readable like any file the user creates (not the 0600 of temp files)."""
     monkeypatch.setitem(sys.modules, "forensics.plot", None)
     written = write_reports(make_result(), tmp_path)
     assert written["json"].stat().st_mode & 0o777 == 0o666 & ~write_mod._UMASK
+
+
+def test_markdown_appendix_has_a_window_query_for_unexplained_failures() -> None:
+    """Unknown failures get a query for everything logged while they ran, padded and on Google's clock."""
+    md = render_markdown(make_result())
+    section = md.split("### Unexplained failures")[1]
+    # T_UNKNOWN ran 09:00:05-09:00:06 runner time, +1.25 s offset, padded by 5 s + 0.2 s uncertainty
+    assert 'timestamp>="2025-09-07T09:00:01Z" AND timestamp<="2025-09-07T09:00:13Z"' in section
+    assert "timeRange=2025-09-07T09:00:01Z%2F2025-09-07T09:00:13Z?project=netra-staging" in section
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("2025-09-07T09:00:02.123456789Z", "2025-09-07T09:00:02.123456789Z"),
+        ("2025-09-07T11:00:02.5+02:00", "2025-09-07T09:00:02.5Z"),
+        ("2025-09-07T09:00:02", "2025-09-07T09:00:02Z"),
+        ("2025-09-07 09:00:02.000+00:00", "2025-09-07T09:00:02Z"),
+        (datetime(2025, 9, 7, 9, 0, 2, 250000, tzinfo=UTC), "2025-09-07T09:00:02.250000Z"),
+        ("not a time", "not a time"),
+        (None, None),
+    ],
+)
+def test_rfc3339_normalizes_times_to_utc(given: object, expected: str | None) -> None:
+    """Report times are RFC 3339 UTC with Z; text that is no time is kept rather than lost."""
+    assert rfc3339(given) == expected
+
+
+_ANY = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=40)
+
+
+@settings(max_examples=80, deadline=None)
+@given(test_id=_ANY, summary=_ANY, insert_id=_ANY, reason=_ANY)
+def test_markdown_tables_survive_any_log_text(
+    test_id: str, summary: str, insert_id: str, reason: str
+) -> None:
+    """Pipes, backticks, newlines or HTML in log text never break a table row or raise."""
+    ev = (Evidence(insert_id or "x", "2025-09-07T09:00:01Z", "log", summary, REQ_LOG),)
+    r = TriageResult(
+        [
+            Verdict(test_id, "app_error", 0.5, "app", ev, summary),
+            Verdict(test_id + "2", "unknown", 0.0, None, (), "", reason=reason),
+        ],
+        {},
+        _logs(),
+        _tests(),
+        [Skipped("f", reason, 1)],
+    )
+    md = render_markdown(r)
+    text_report(r)
+    header_cells = 0
+    for line in md.splitlines():
+        if line.startswith("| ") and line.endswith(" |"):
+            cells = len(re.split(r"(?<!\\)\|", line)) - 2
+            if line.startswith(("| cause |", "| time (UTC) |", "| insertId |")):
+                header_cells = cells
+            assert cells == header_cells, line

@@ -23,7 +23,7 @@ from forensics.report.facts import (
     skipped_lines,
     unique_evidence,
 )
-from forensics.report.mdformat import anchor, cell, code, prose, table
+from forensics.report.mdformat import anchor, cell, code, code_cell, prose, table
 from forensics.result import TriageResult, Verdict
 
 #: What each label means, in a few words, for the one-sentence verdict (TAXONOMY "what happened").
@@ -94,6 +94,8 @@ def _impact(result: TriageResult, times: dict[str, FailureTime]) -> list[str]:
         link = f"[`{cause}`](#{anchor(cause)})" if cause != UNKNOWN else "`unknown`"
         layers = sorted({v.layer for v in vs if v.layer}) or [LAYERS.get(cause) or "-"]
         rows.append([link, cell(" and ".join(layers)), str(len(vs)), first, last])
+    if not rows:
+        return ["## Impact", "", "No test failed.", ""]
     first, last = _span(list(times.values()))
     note = (
         ""
@@ -130,8 +132,8 @@ def _timeline(result: TriageResult, times: dict[str, FailureTime]) -> list[str]:
             (
                 at,
                 short_time(e.timestamp),
-                f"log entry `{cell(e.insert_id)}`",
-                cell(clip(result.scrub(f"{e.log_id}: {e.summary}"), 160)),
+                f"log entry {code_cell(e.insert_id)}",
+                cell(clip(result.scrub(f"{e.log_id}: {e.summary or ''}"), 160)),
             )
         )
     if not events:
@@ -172,7 +174,7 @@ def _cause_section(result: TriageResult, cause: str, vs: list[Verdict]) -> list[
             ["insertId", "timestamp (UTC)", "log", "summary"],
             [
                 [
-                    f"`{cell(e.insert_id)}`",
+                    code_cell(e.insert_id),
                     cell(short_time(e.timestamp)),
                     cell(e.log_id),
                     cell(clip(result.scrub(e.summary), 200)),

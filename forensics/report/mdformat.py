@@ -27,6 +27,11 @@ def code(text: object) -> str:
     return f"{fence}{pad}{s}{pad}{fence}"
 
 
+def code_cell(text: object) -> str:
+    """``text`` as a code span inside a table cell: only ``|`` escaped (GFM reads ``\\|`` there)."""
+    return code(text).replace("|", "\\|")
+
+
 def prose(text: object) -> str:
     """Log-derived text in a paragraph or list item: one line, no raw HTML."""
     return " ".join(str(text if text is not None else "").split()).replace("<", "&lt;")

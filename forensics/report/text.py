@@ -99,9 +99,11 @@ def _verdict_table(result: TriageResult, tty: bool, width: int) -> Table:
 
 def _fmt_offset(corr: dict[str, Any]) -> str:
     off, unc = corr.get("clock_offset_s"), corr.get("clock_offset_uncertainty_s")
-    method = corr.get("clock_method") or "not estimated"
+    method = corr.get("clock_method") or "method not recorded"
     if off is None:
-        return f"clock offset: not estimated ({method})"
+        return "clock offset: not estimated" + (
+            f" ({corr['clock_method']})" if corr.get("clock_method") else ""
+        )
     text = f"clock offset (Google - runner): {float(off):+.3f} s"
     if unc is not None:
         text += f" ± {float(unc):.3f} s"

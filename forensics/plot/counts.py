@@ -22,14 +22,16 @@ def causes(result: TriageResult) -> Figure:
     ax = fig.add_subplot()
     if not counts:
         return empty(fig, ax, "no failed tests")
-    order = sorted(counts, key=lambda k: (-counts[k], LABELS.index(k)))[
-        ::-1
-    ]  # barh draws bottom-up
+    # Largest first, ties in TAXONOMY order; reversed because barh draws bottom-up.
+    order = sorted(counts, key=lambda k: (-counts[k], LABELS.index(k)))[::-1]
     colours = [CAUSE_COLOURS[LAYERS.get(k)] if k != UNKNOWN else "#6A6A6A" for k in order]
     bars = ax.barh(order, [counts[k] for k in order], color=colours, height=0.6)
     ax.bar_label(bars, padding=3, fontsize=9)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlim(0, max(counts.values()) * 1.15 + 0.5)
+    # Keep bars the same thickness whatever their number: one cause should not fill the figure.
+    spare = max(0, 3 - len(order)) / 2
+    ax.set_ylim(-0.6 - spare, len(order) - 0.4 + spare)
     ax.set_xlabel("failed tests")
     ax.tick_params(axis="y", labelsize=10)
     ax.spines[["top", "right"]].set_visible(False)
@@ -41,13 +43,14 @@ def causes(result: TriageResult) -> Figure:
         None: "app or edge",
         "unknown": "undecided",
     }
-    ax.legend(
+    fig.legend(
         handles=[
             Patch(color=CAUSE_COLOURS.get(k, "#6A6A6A"), label=legend[k])
             for k in legend
             if k in seen
         ],
-        loc="lower right",
+        loc="outside lower right",
+        ncol=4,
         fontsize=8,
         frameon=False,
     )

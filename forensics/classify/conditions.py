@@ -1,15 +1,12 @@
-"""Condition kinds of a rule's ``match`` block, each a small class, mapped through ``CONDITIONS``.
+"""Condition kinds over one log row: text, role, and the combinators any/all/not.
 
-A ``match`` block is a mapping; every key is one condition and all of them must hold. Keys are
-either a condition kind from ``CONDITIONS`` (``message``, ``any``, ``no_app_log``, ...) or a field:
-a log-frame column (``http_status``, ``log_id``, ``severity``, ...) or a path into the entry's JSON
-(``payload.enforcedSecurityPolicy.outcome``, ``payload.authorizationInfo[].granted``,
-``labels.reason``). docs/rules.md documents every kind.
+Each kind is a small frozen class with ``build`` (from the YAML value, validated) and ``holds``
+(on a linked row, with the test's context). ``registry.CONDITIONS`` maps kind names to classes;
+fields live in ``fields``, conditions over the test's other rows in ``structure``.
 """
 
 from __future__ import annotations
 
-import difflib
 import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -27,6 +24,17 @@ class ConditionProblem(Exception):
         super().__init__(message)
         self.message = message
         self.line = line
+
+
+class ConditionProblems(ConditionProblem):
+    """Several problems found in one block (so a lint run reports all of them)."""
+
+    def __init__(self, problems: list[ConditionProblem]):
+        flat: list[ConditionProblem] = []
+        for p in problems:
+            flat.extend(p.problems if isinstance(p, ConditionProblems) else [p])
+        super().__init__(flat[0].message, flat[0].line)
+        self.problems = flat
 
 
 def line_of(value: Any, key: Any = None) -> int | None:
@@ -59,6 +67,12 @@ class Condition:
     @classmethod
     def build(cls, value: Any, line: int | None) -> Condition:
         raise NotImplementedError
+
+
+def build_nested(block: Any, line: int | None) -> Condition:
+    from forensics.classify.registry import build_block  # the registry imports this module
+
+    return build_block(block, line)
 
 
 def compile_regex(pattern: Any, line: int | None) -> regex.Pattern[str]:
@@ -172,7 +186,7 @@ class AllOf(Condition):
         problems: list[ConditionProblem] = []
         for b in blocks:
             try:
-                parts.append(build_block(b, line_of(b) or line))
+                parts.append(build_nested(b, line_of(b) or line))
             except ConditionProblem as p:
                 problems.append(p)
         if problems:
@@ -209,122 +223,7 @@ class Not(Condition):
 
     @classmethod
     def build(cls, value: Any, line: int | None) -> Condition:
-        return cls(build_block(value, line))
-
-
-@dataclass(frozen=True)
-class NoAppLog(Condition):
-    """``no_app_log: true``: no app line belongs to this row's request (false: at least one does)."""
-
-    kind: ClassVar[str] = "no_app_log"
-    cost: ClassVar[int] = 3
-    local: ClassVar[bool] = False
-    expected: bool
-
-    def holds(self, row: LinkedRow, ctx: TestContext) -> bool:
-        has_app = row.role == "app" or any(r.role == "app" for r in ctx.same_request(row))
-        return has_app != self.expected
-
-    @classmethod
-    def build(cls, value: Any, line: int | None) -> Condition:
-        if not isinstance(value, bool):
-            raise ConditionProblem(f"no_app_log must be true or false, got {value!r}", line)
-        return cls(value)
-
-
-@dataclass(frozen=True)
-class RequestHas(Condition):
-    """``request: {...}``: a request entry of this row's request matches the block.
-
-    An app line tied to no request entry is checked against every request entry of the test.
-    """
-
-    kind: ClassVar[str] = "request"
-    cost: ClassVar[int] = 3
-    local: ClassVar[bool] = False
-    part: Condition
-
-    def _candidates(self, row: LinkedRow, ctx: TestContext) -> list[LinkedRow]:
-        own = ctx.request_of(row)
-        return own if own or row.is_request else ctx.requests
-
-    def holds(self, row: LinkedRow, ctx: TestContext) -> bool:
-        return any(self.part.holds(r, ctx) for r in self._candidates(row, ctx))
-
-    @classmethod
-    def build(cls, value: Any, line: int | None) -> Condition:
-        return cls(build_block(value, line))
-
-
-@dataclass(frozen=True)
-class AppLogHas(RequestHas):
-    """``app_log: {...}``: an app line of this row's request matches the block."""
-
-    kind: ClassVar[str] = "app_log"
-
-    def _candidates(self, row: LinkedRow, ctx: TestContext) -> list[LinkedRow]:
-        own = [row] if row.role == "app" else []
-        return own + [r for r in ctx.same_request(row) if r.role == "app"]
-
-
-#: Condition kind -> class. Field conditions (columns, ``payload.``/``labels.`` paths) are not here:
-#: ``build_block`` recognises them by name.
-CONDITIONS: dict[str, type[Condition]] = {
-    c.kind: c
-    for c in (
-        MessageMatches,
-        TextMatches,
-        RoleIs,
-        AllOf,
-        AnyOf,
-        Not,
-        NoAppLog,
-        RequestHas,
-        AppLogHas,
-    )
-}
-
-
-def build_block(block: Any, line: int | None) -> Condition:
-    """A ``match`` mapping -> one condition (all keys must hold); problems carry their line."""
-    from forensics.classify.fields import FIELD_COLUMNS, FieldMatches, is_field
-
-    if not isinstance(block, dict) or not block:
-        raise ConditionProblem(
-            f"a condition block must be a non-empty mapping, got {block!r}", line
-        )
-    parts: list[Condition] = []
-    problems: list[ConditionProblem] = []
-    for key, value in block.items():
-        key_line = line_of(block, key) or line
-        try:
-            if key in CONDITIONS:
-                parts.append(CONDITIONS[key].build(value, key_line))
-            elif isinstance(key, str) and is_field(key):
-                parts.append(FieldMatches.build_field(key, value, key_line))
-            else:
-                names = [*CONDITIONS, *FIELD_COLUMNS]
-                close = difflib.get_close_matches(str(key), names, n=1)
-                hint = f"did you mean {close[0]!r}?" if close else "see docs/rules.md for fields and kinds"
-                raise ConditionProblem(f"unknown field or condition {key!r} ({hint})", key_line)
-        except ConditionProblems as many:
-            problems.extend(many.problems)
-        except ConditionProblem as one:
-            problems.append(one)
-    if problems:
-        raise ConditionProblems(problems)
-    return parts[0] if len(parts) == 1 else AllOf(tuple(sorted(parts, key=lambda c: c.cost)))
-
-
-class ConditionProblems(ConditionProblem):
-    """Several problems found in one block (so a lint run reports all of them)."""
-
-    def __init__(self, problems: list[ConditionProblem]):
-        flat: list[ConditionProblem] = []
-        for p in problems:
-            flat.extend(p.problems if isinstance(p, ConditionProblems) else [p])
-        super().__init__(flat[0].message, flat[0].line)
-        self.problems = flat
+        return cls(build_nested(value, line))
 
 
 def walk(cond: Condition) -> Iterator[Condition]:

@@ -15,13 +15,8 @@ from typing import Any
 
 import yaml
 
-from forensics.classify.conditions import (
-    Condition,
-    ConditionProblem,
-    ConditionProblems,
-    build_block,
-    line_of,
-)
+from forensics.classify.conditions import Condition, ConditionProblem, ConditionProblems, line_of
+from forensics.classify.registry import build_block
 from forensics.exceptions import RuleError
 from forensics.labels import LABELS, LAYERS, UNKNOWN
 

@@ -63,13 +63,14 @@ _SEP_Q = r"[ \t]*[:=][ \t]*"
 _FIELD_TRIGGER = re.compile(_SECRET_WORD)
 _TOKEN_TRIGGER = re.compile(r"AIza|ya29\.|gh[pousr]_|AKIA|ASIA|xox[abprs]-")
 
+_AUTH_SCHEMES = ("bearer", "basic", "digest", "negotiate", "token", "apikey", "jwt", "dpop", "hmac")
 _PK_BEGIN = re.compile(r"-----BEGIN[A-Z0-9 ]{0,40}PRIVATE KEY-----")
 _PK_END = re.compile(r"-----END[A-Z0-9 ]{0,40}PRIVATE KEY-----")
 _PK_BODY = re.compile(r"[A-Za-z0-9+/=\s\\]*")
 _URL_USERINFO = re.compile(r"(?<=://)([^\s/:@\"']+):(?!\[REDACTED)([^\s/@\"']+)@")
 _AUTHORIZATION = re.compile(
     r"(?i)(?<![\w-])((?:proxy-)?authorization\\*[\"']?" + _SEP_Q + r"\\*[\"']?)"
-    r"(?:(bearer|basic|digest|negotiate|token|apikey|jwt|dpop|hmac)[ \t]+)?+"
+    r"(?:(" + "|".join(_AUTH_SCHEMES) + r")[ \t]+)?+"
     r"(?!\[REDACTED)([^\s\"',;\\]+)"
 )
 _COOKIE = re.compile(
@@ -85,7 +86,8 @@ _QUOTED_FIELD = re.compile(
 #: ``name=value``, ``name: value``, ``?name=value&``, ``NAME="value"``.
 _BARE_FIELD = re.compile(
     r"(?i)(?<![\w.\-\\])(?P<name>" + _NAME + r")(?P<sep>[ \t]*[:=][ \t]*)(?!\[REDACTED)"
-    r"(?:(?P<vq>[\"'])(?P<qval>[^\"'\n]*)(?P=vq)|(?P<val>[^\s,;&\"'<>(){}\[\]]+))"
+    # a bare value does not take the full stop or colon that ends a sentence
+    r"(?:(?P<vq>[\"'])(?P<qval>[^\"'\n]*)(?P=vq)|(?P<val>[^\s,;&\"'<>(){}\[\]]*[^\s,;&\"'<>(){}\[\].:]))"
 )
 _JWT = re.compile(r"(?<![\w-])eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*(?![\w-])")
 _KNOWN_TOKENS = re.compile(
@@ -216,29 +218,32 @@ def _sub_authorization(m: re.Match[str]) -> str:
 
 def _sub_cookie(m: re.Match[str]) -> str:
     name, sep, value = m.groups()
-    set_cookie = name.lower().startswith("set-")
+    return name + sep + _cookie_value(name, value)
+
+
+def _cookie_value(name: str, value: str) -> str:
+    """A Cookie / Set-Cookie value with each cookie's value hidden and its name kept."""
+    set_cookie = name.lower().strip("\"'\\").startswith("set-")
     out = []
     for i, seg in enumerate(value.split(";")):
         k, eq, v = seg.partition("=")
-        if (
-            eq
-            and not v.startswith(MARK)
-            and v.strip()
-            and not (set_cookie and i > 0 and k.strip().lower() in _COOKIE_ATTRS)
-        ):
-            lead = len(v) - len(v.lstrip())
-            trail = len(v) - len(v.rstrip())
-            core = v.strip()
-            seg = f"{k}={v[:lead]}{marker(core)}{v[len(v) - trail :] if trail else ''}"
-        elif (
-            not eq
-            and seg.strip()
-            and seg.strip().lower() not in _COOKIE_ATTRS
-            and _hide(seg.strip(), "weak")
-        ):
-            seg = seg.replace(seg.strip(), marker(seg.strip()))
+        core = v.strip()
+        if eq and core and not core.startswith(MARK):
+            if not (set_cookie and i > 0 and k.strip().lower() in _COOKIE_ATTRS):
+                seg = k + "=" + v.replace(core, marker(core), 1)
+        elif not eq and seg.strip().lower() not in _COOKIE_ATTRS and _hide(seg.strip(), "weak"):
+            seg = seg.replace(seg.strip(), marker(seg.strip()), 1)
         out.append(seg)
-    return name + sep + ";".join(out)
+    return ";".join(out)
+
+
+def _auth_value(value: str) -> str:
+    """An Authorization value with the credential hidden and the scheme kept."""
+    scheme, space, rest = value.partition(" ")
+    if space and scheme.lower() in _AUTH_SCHEMES:
+        rest = rest.strip()
+        return value if not rest or rest.startswith(MARK) else f"{scheme} {marker(rest)}"
+    return value if value.startswith(MARK) or not value else marker(value)
 
 
 def _skip_header(name: str) -> bool:
@@ -259,6 +264,12 @@ def _replace_group(m: re.Match[str], group: str, new: str) -> str:
 
 def _sub_quoted(m: re.Match[str]) -> str:
     name, val = m.group("name"), m.group("val")
+    if _skip_header(name) and m.group("sep").startswith(","):
+        # a header list such as [(b'authorization', b'Basic ...')]: no ':' for the header patterns
+        low = name.lower()
+        return _replace_group(
+            m, "val", _cookie_value(low, val) if "cookie" in low else _auth_value(val)
+        )
     hide = not _skip_header(name) and secret_name(name) and _hide(val, "strong", quoted=True)
     return _replace_group(m, "val", marker(val) if hide else _QUOTED_FIELD.sub(_sub_quoted, val))
 

@@ -63,6 +63,12 @@ SECRETS = [
     ('{"credentials": "u:p"}', "u:p", '"credentials": "[REDACTED'),
     (r"log: {\"api_key\": \"zz-top-99\"}", "zz-top-99", r"\"api_key\": \"[REDACTED"),
     ("headers [(b'x-e2e-bypass-key', b'kv-1')]", "kv-1", "b'x-e2e-bypass-key', b'[REDACTED"),
+    (
+        "[(b'authorization', b'Basic dXNlcjpwYXNz')]",
+        "dXNlcjpwYXNz",
+        "b'authorization', b'Basic [REDACTED",
+    ),
+    ("[('cookie', 'sid=s3ss10n; lang=en')]", "s3ss10n", "'cookie', 'sid=[REDACTED"),
     (PEM, "MIIEvQIBADANBgkqhkiG9w0BAQEFAASC", "[REDACTED private key sha256:"),
     (
         '{"type": "service_account", "private_key": "' + PEM.replace("\n", "\\n") + '"}',
@@ -133,6 +139,11 @@ def test_same_value_same_hash_different_value_different_hash() -> None:
     hashes = re.findall(r"sha256:([0-9a-f]{8})", out)
     assert hashes == [fingerprint("alpha"), fingerprint("alpha"), fingerprint("beta")]
     assert hashes[0] != hashes[2]
+
+
+def test_sentence_punctuation_is_not_part_of_the_value() -> None:
+    """A key at the end of a sentence hashes like the same key elsewhere."""
+    assert redact("rejected E2E_BYPASS_KEY=alpha.") == f"rejected E2E_BYPASS_KEY={marker('alpha')}."
 
 
 def test_jwt_hash_is_the_same_in_any_context() -> None:

@@ -239,3 +239,26 @@ def test_timeline_caps_the_number_of_lanes() -> None:
     assert "48 failed tests" in ax.get_title(loc="left") and "first 40 shown" in ax.get_title(
         loc="left"
     )
+
+
+def test_timeline_rings_only_each_lanes_own_evidence() -> None:
+    """An entry cited by one test's verdict is not ringed on another test's lane, even when it lies in its window."""
+    result = make_result()
+    first, second = result.verdicts[0], result.verdicts[1]
+    # Widen the second test's window over the first one's evidence.
+    result.tests = result.tests.with_columns(
+        window_uncertainty_s=pl.when(pl.col("test_id") == second.test_id)
+        .then(6.0)
+        .otherwise(pl.col("window_uncertainty_s"))
+    )
+    ax = plot.timeline(result).axes[0]
+    lane_of_second = len(FAILED) - 2
+    ringed_on_second = [
+        c
+        for c in ax.collections
+        if isinstance(c, PathCollection)
+        and tuple(c.get_edgecolor()[0][:3]) == (0.0, 0.0, 0.0)
+        and abs(c.get_offsets()[0][1] - lane_of_second) < 0.5
+    ]
+    assert sum(len(c.get_offsets()) for c in ringed_on_second) == len(second.evidence)
+    assert first.evidence and second.evidence

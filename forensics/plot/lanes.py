@@ -88,7 +88,6 @@ def timeline(result: TriageResult, ax: Axes | None = None) -> Figure:
         fig = ax.get_figure()  # type: ignore[assignment]
     if lanes == 0:
         return empty(fig, ax, "no failed tests")
-    cited = {e.insert_id for v in result.verdicts for e in v.evidence}
     causes = {v.test_id: (v.root_cause, v.detail) for v in result.verdicts}
     spans: list[float] = []
     for lane, win in enumerate(windows.iter_rows(named=True)):
@@ -131,7 +130,8 @@ def timeline(result: TriageResult, ax: Axes | None = None) -> Figure:
             pl.col("severity").cast(pl.String).is_in(LOUD_SEVERITIES)
         )
         rows = rows.with_columns(
-            cited=pl.col("insert_id").is_in(list(cited)),
+            # Ring only what this lane's own verdict cites: another test's evidence nearby is context.
+            cited=pl.col("insert_id").is_in(cited_rows.get_column("insert_id").to_list()),
             status_class=pl.when(loud).then(pl.lit(WARNING_KEY)).otherwise(pl.col("status_class")),
         )
         # Front-end entries ride above the lane's centre line and app entries below it, so a request

@@ -6,6 +6,8 @@ import dataclasses
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from forensics.classify import Rule, RuleSet, check_rules, load_rules
 from forensics.classify.rules import BUILTIN_DIR
@@ -103,7 +105,9 @@ match:
     assert any(line == 13 and "bad regex '(unclosed'" in m for _, line, m in problems)
     assert ("broken.yaml", 17, "weight") in found  # weight out of range
     assert any(
-        line == 20 and "unknown field or condition 'http_stattus' (did you mean 'http_status'?)" in m for _, line, m in problems
+        line == 20
+        and "unknown field or condition 'http_stattus' (did you mean 'http_status'?)" in m
+        for _, line, m in problems
     )
     assert any(line == 21 and "number column" in m for _, line, m in problems)  # wrong type
     assert any("missing required key 'id'" in m for _, _, m in problems)
@@ -241,3 +245,41 @@ def test_every_rule_example_in_the_docs_is_valid(tmp_path: Path) -> None:
         write(tmp_path, f"example{i}.yaml", block)
     assert check_rules(tmp_path) == []
     assert len(load_rules(tmp_path, builtin=False)) == len(blocks)
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.text(
+        alphabet=st.sampled_from(list("idlabel:weightmsg -'\"[]{}\n\t0123456789.#&*!|>?")),
+        max_size=200,
+    )
+)
+def test_check_rules_never_crashes_on_arbitrary_text(tmp_path: Path, text: str) -> None:
+    """Whatever a rule file holds, the lint returns problems (file, line, message), never raises."""
+    path = write(tmp_path, "fuzz.yaml", text)
+    for where, line, message in check_rules(path):
+        assert where == str(path)
+        assert line is None or line >= 1
+        assert message
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[1]: 2",
+        "? [a, b]\n: 1",
+        "{ {a: 1}: 2 }",
+        "!!python/object:os.system x",
+        "a: &x 1\nb: *y",
+        "id: x\nlabel: app_error\nweight: .nan\ndescription: d\nmatch: {role: app}",
+        "- 1\n- [2]\n- {id: 3}",
+        "id: x\nlabel: app_error\nweight: 0.5\ndescription: d\nmatch: {any: [], not: 5, role: []}",
+    ],
+)
+def test_hostile_rule_files_give_problems_not_tracebacks(tmp_path: Path, text: str) -> None:
+    """Odd YAML (list keys, python tags, undefined aliases, NaN) is reported as problems."""
+    problems = check_rules(write(tmp_path, "odd.yaml", text))
+    assert problems
+    assert all(isinstance(msg, str) and msg for _, _, msg in problems)

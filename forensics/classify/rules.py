@@ -93,6 +93,9 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> _LineDict
     out.key_lines = {}
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=True)
+        if isinstance(key, (list, dict)):  # YAML allows them; a rule never needs them
+            loader.duplicates.append((key_node.start_mark.line + 1, "a key must be a plain value"))
+            key = f"<{type(key).__name__} key>"
         if key in out:
             loader.duplicates.append((key_node.start_mark.line + 1, f"duplicate key {key!r}"))
         out[key] = loader.construct_object(value_node, deep=True)
@@ -236,7 +239,10 @@ def _load(paths: Iterable[str | Path]) -> tuple[list[Rule], list[Problem]]:
                 continue
             items = doc if isinstance(doc, list) else [doc]
             for item in items:
-                rule, rule_problems = rule_from_dict(item, str(f), line_of(doc))
+                try:
+                    rule, rule_problems = rule_from_dict(item, str(f), line_of(doc))
+                except Exception as err:  # a lint must report, not crash, whatever the file holds
+                    rule, rule_problems = None, [(str(f), line_of(item), f"cannot read this rule: {err!r}")]
                 problems.extend(rule_problems)
                 if rule is None:
                     continue

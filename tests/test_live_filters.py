@@ -104,3 +104,33 @@ def test_recent_windows_are_not_settled() -> None:
     now = datetime(2026, 1, 15, 10, 40, tzinfo=UTC)
     assert not Window(SINCE, UNTIL).settled(120, now=now)
     assert Window(SINCE, UNTIL).settled(120, now=datetime(2026, 1, 15, 11, 0, tzinfo=UTC))
+
+
+def test_zone_less_report_times_pull_every_zone_window() -> None:
+    """Times without a zone are pulled at every UTC offset in use, each range in its own parentheses."""
+    from forensics.emulator.filter import compile_filter
+    from forensics.live.filters import ZONE_OFFSETS_H
+
+    text = build_filter(SINCE, SINCE, slack_s=60, resource_types=None, zone_offsets_h=ZONE_OFFSETS_H)
+    assert text.count("timestamp >=") == len(ZONE_OFFSETS_H) and len(text) < MAX_FILTER_CHARS
+    matches = compile_filter(text)
+    # a runner in UTC-5 wrote 10:00 local: its logs are at 15:00 UTC; 12:00 UTC is no zone's 10:00
+    assert matches({"timestamp": "2026-01-15T15:00:30Z"})
+    assert matches({"timestamp": "2026-01-15T10:00:00Z"})
+    assert not matches({"timestamp": "2026-01-15T12:20:00Z"})
+
+
+def test_overlapping_zone_windows_merge() -> None:
+    """A long run's windows at neighbouring offsets merge into one range instead of repeating."""
+    text = build_filter(SINCE, SINCE.replace(hour=14), slack_s=0, resource_types=None, zone_offsets_h=[0, 1, 2])
+    assert text == 'timestamp >= "2026-01-15T08:00:00.000000Z" AND timestamp <= "2026-01-15T14:00:00.000000Z"'
+
+
+def test_report_with_zone_less_times_is_marked_naive() -> None:
+    """A report whose clock is naive gives a naive window, settled only after every zone has passed."""
+    frame = pl.DataFrame({"start": [SINCE], "stop": [UNTIL], "duration_s": [1.0], "window_uncertainty_s": [1.0],
+                          "clock": ["naive"]})
+    window = window_from_tests(["r.xml"], frame)
+    assert window.naive
+    assert not window.settled(300, now=datetime(2026, 1, 15, 20, 0, tzinfo=UTC))
+    assert window.settled(300, now=datetime(2026, 1, 16, 0, 0, tzinfo=UTC))

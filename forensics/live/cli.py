@@ -16,7 +16,13 @@ from pathlib import Path
 from forensics.exceptions import UsageError
 from forensics.live.cache import PullCache, pull_cached
 from forensics.live.connect import EMULATOR_ENV, resolve_target
-from forensics.live.filters import DEFAULT_SLACK_S, RESOURCE_TYPES, build_filter
+from forensics.live.filters import (
+    DEFAULT_SLACK_S,
+    NAIVE_SLACK_S,
+    RESOURCE_TYPES,
+    ZONE_OFFSETS_H,
+    build_filter,
+)
 from forensics.live.pull import Pulled
 from forensics.live.window import Window, window_from_options, window_from_tests
 
@@ -46,8 +52,9 @@ def add_live_commands(subparsers: argparse._SubParsersAction) -> None:  # type: 
     p.add_argument("--until", metavar="TIME", help="window end (default: now)")
     p.add_argument("--around-tests", action="append", default=[], metavar="FILE",
                    help="take the window from a test report instead of --since/--until (repeatable)")
-    p.add_argument("--slack", type=float, default=DEFAULT_SLACK_S, metavar="SECONDS",
-                   help=f"widen the window on both sides (default {DEFAULT_SLACK_S:g})")
+    p.add_argument("--slack", type=float, metavar="SECONDS",
+                   help=f"widen the window on both sides (default {DEFAULT_SLACK_S:g}; "
+                        f"{NAIVE_SLACK_S:g} around each zone when the report's times have no zone)")
     p.add_argument("--filter", metavar="TEXT", help="extra Cloud Logging filter, ANDed with the window")
     p.add_argument("--service", action="append", default=[], metavar="NAME",
                    help="keep only these services' entries (load balancer and audit entries stay; repeatable)")
@@ -68,11 +75,18 @@ def _resource_types(args: argparse.Namespace) -> tuple[str, ...] | None:
 def pull_window(args: argparse.Namespace, window: Window) -> Pulled:
     """Pull (or read from the cache) ``window`` as the options say; reports on stderr."""
     target = resolve_target(args.project, args.endpoint)
-    slack = float(getattr(args, "slack", DEFAULT_SLACK_S))
+    slack = getattr(args, "slack", None)
+    if slack is None:
+        slack = NAIVE_SLACK_S if window.naive else DEFAULT_SLACK_S
+    if window.naive:
+        print(f"forensics: note: the test report's times have no time zone; pulling the run's window at "
+              f"each of the {len(ZONE_OFFSETS_H)} UTC offsets in use (pass --since/--until in UTC to pull less)",
+              file=sys.stderr)
     filter_text = build_filter(window.since, window.until, slack_s=slack + window.extra_slack_s,
                                resource_types=_resource_types(args),
                                services=getattr(args, "service", []) or [],
-                               extra=getattr(args, "filter", None))
+                               extra=getattr(args, "filter", None),
+                               zone_offsets_h=ZONE_OFFSETS_H if window.naive else (0,))
     settled = window.settled(slack)
     if not settled:
         print("forensics: note: the window ended less than 10 minutes ago and entries may still arrive; "

@@ -13,7 +13,14 @@ from datetime import UTC, datetime, timedelta
 from forensics.exceptions import UsageError
 
 MAX_FILTER_CHARS = 20_000
-DEFAULT_SLACK_S = 120.0  # runner clocks are off by seconds; slow requests are logged at their start
+#: Seconds added on both sides of a run's window: runner clocks drift, slow requests are logged at
+#: their start, and the correlator searches a UTC runner clock's offset within +-15 minutes.
+DEFAULT_SLACK_S = 900.0
+#: Slack around each candidate zone of a report whose times have no zone (kept small: 38 windows).
+NAIVE_SLACK_S = 300.0
+#: Every UTC offset in use by a time zone, in hours: where a report's zone-less times may come from.
+ZONE_OFFSETS_H = (-12, -11, -10, -9.5, -9, -8, -7, -6, -5, -4, -3.5, -3, -2, -1, 0, 1, 2, 3, 3.5, 4, 4.5,
+                  5, 5.5, 5.75, 6, 6.5, 7, 8, 8.75, 9, 9.5, 10, 10.5, 11, 12, 12.75, 13, 14)
 
 #: Resource types whose entries triage reads: app logs and request logs of the serving stacks,
 #: the load balancers and IAP in front of them, and audit logs (IAP and IAM decisions).
@@ -75,6 +82,7 @@ def build_filter(
     resource_types: tuple[str, ...] | list[str] | None = RESOURCE_TYPES,
     services: tuple[str, ...] | list[str] = (),
     extra: str | None = None,
+    zone_offsets_h: tuple[float, ...] | list[float] = (0,),
 ) -> str:
     """The filter text for a window.
 
@@ -85,14 +93,15 @@ def build_filter(
         resource_types: types to keep; None or empty keeps every type.
         services: service names to keep (front-end types are kept regardless).
         extra: the user's own filter, ANDed in parentheses.
+        zone_offsets_h: read since/until as local times of each of these UTC offsets and pull
+            every such window (``ZONE_OFFSETS_H`` for a report whose times have no zone).
 
     Raises:
         UsageError: the window is reversed, or the filter cannot be kept under 20,000 characters.
     """
     if until < since:
         raise UsageError(f"--until {rfc3339(until)} is before --since {rfc3339(since)}")
-    slack = timedelta(seconds=slack_s)
-    clauses = [f"timestamp >= {_quote(rfc3339(since - slack))}", f"timestamp <= {_quote(rfc3339(until + slack))}"]
+    clauses = [_time_clause(since, until, slack_s, zone_offsets_h)]
     if resource_types:
         clauses.append(_any_of("resource.type", list(resource_types)))
     service_clause = _service_clause(list(services), resource_types) if services else None
@@ -109,6 +118,22 @@ def build_filter(
         raise UsageError(f"the filter is {len(text):,} characters; Cloud Logging accepts fewer than "
                          f"{MAX_FILTER_CHARS:,}: shorten --filter")
     return text
+
+
+def _time_clause(since: datetime, until: datetime, slack_s: float, offsets_h: tuple[float, ...] | list[float]) -> str:
+    slack = timedelta(seconds=slack_s)
+    ranges = sorted((since - timedelta(hours=h) - slack, until - timedelta(hours=h) + slack) for h in offsets_h)
+    merged: list[list[datetime]] = []
+    for lo, hi in ranges:
+        if merged and lo <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], hi)
+        else:
+            merged.append([lo, hi])
+    parts = [f"timestamp >= {_quote(rfc3339(lo))} AND timestamp <= {_quote(rfc3339(hi))}" for lo, hi in merged]
+    if len(parts) == 1:
+        return parts[0]
+    # OR binds tighter than AND in the Logging query language: every range needs its own parentheses
+    return "(" + " OR ".join(f"({p})" for p in parts) + ")"
 
 
 def _service_clause(services: list[str], resource_types: tuple[str, ...] | list[str] | None) -> str:

@@ -17,16 +17,22 @@ INGESTION_DELAY_S = 600  # entries keep arriving for minutes after the fact; don
 
 @dataclass(frozen=True)
 class Window:
-    """A UTC time range plus the extra slack its source calls for (clock uncertainty)."""
+    """A UTC time range plus the extra slack its source calls for (clock uncertainty).
+
+    ``naive`` means the times came without a zone and were read as UTC: the run may have
+    happened at any zone's offset from them.
+    """
 
     since: datetime
     until: datetime
     extra_slack_s: float = 0.0
+    naive: bool = False
 
     def settled(self, slack_s: float, now: datetime | None = None) -> bool:
         """True when the window (with slack) ended long enough ago that no more entries will come."""
         now = now or datetime.now(UTC)
-        end = self.until + timedelta(seconds=slack_s + self.extra_slack_s)
+        latest = timedelta(hours=12) if self.naive else timedelta(0)  # UTC-12 is the latest zone
+        end = self.until + latest + timedelta(seconds=slack_s + self.extra_slack_s)
         return end < now - timedelta(seconds=INGESTION_DELAY_S)
 
 
@@ -68,11 +74,12 @@ def window_from_tests(paths: Sequence[str | Path], frame: pl.DataFrame | None = 
         pl.col("start").min().alias("since"),
         stop.max().alias("until"),
         pl.col("window_uncertainty_s").max().alias("uncertainty"),
+        ((pl.col("clock") == "naive").any() if "clock" in frame.columns else pl.lit(False)).alias("naive"),
     ).row(0, named=True)
     if spans["since"] is None or spans["until"] is None:
         raise UsageError(f"{names}: the report has no test times; pass --since and --until")
     since, until = _utc(spans["since"]), _utc(spans["until"])
-    return Window(since, max(since, until), float(spans["uncertainty"] or 0.0))
+    return Window(since, max(since, until), float(spans["uncertainty"] or 0.0), bool(spans["naive"]))
 
 
 def _utc(moment: datetime) -> datetime:

@@ -22,6 +22,7 @@ from forensics.explore.frames import (
 from forensics.labels import LAYERS, UNKNOWN
 from forensics.plot.style import (
     CAUSE_COLOURS,
+    DENSE_LANE,
     LAYER_MARKERS,
     LAYER_NAMES,
     LOUD_SEVERITIES,
@@ -136,6 +137,9 @@ def timeline(result: TriageResult, ax: Axes | None = None) -> Figure:
         )
         # Front-end entries ride above the lane's centre line and app entries below it, so a request
         # and the app line that explains it stay apart even when they are milliseconds apart.
+        # A busy lane (thousands of entries) becomes small translucent marks: white edges on
+        # overlapping markers would otherwise wash the colours out.
+        dense = rows.height > DENSE_LANE
         for (layer, status, is_cited), group in rows.sort("cited").group_by(
             ["layer", "status_class", "cited"], maintain_order=True
         ):
@@ -144,11 +148,12 @@ def timeline(result: TriageResult, ax: Axes | None = None) -> Figure:
             ax.scatter(
                 xs,
                 [y + dy] * len(xs),
-                s=70 if is_cited else 38,
+                s=70 if is_cited else (12 if dense else 38),
                 marker=LAYER_MARKERS[layer],
                 c=STATUS_COLOURS.get(status, WARNING_COLOUR),
-                edgecolors="black" if is_cited else "white",
+                edgecolors="black" if is_cited else ("none" if dense else "white"),
                 linewidths=1.4 if is_cited else 0.4,
+                alpha=None if is_cited or not dense else 0.45,
                 zorder=4 if is_cited else 3,
             )
             spans += xs

@@ -30,6 +30,7 @@ LAYER_MARKERS = {"edge": "s", "app": "o"}
 LAYER_NAMES = {"edge": "front-end request log", "app": "app log"}
 CAUSE_COLOURS = {"app": "#0072B2", "edge": "#E69F00", None: "#6A6A6A"}
 MAX_LANES = 40
+DENSE_LANE = 300  # entries in one lane above which markers are drawn small and translucent
 LOUD_SEVERITIES = ("WARNING", "ERROR", "CRITICAL", "ALERT", "EMERGENCY")
 _EPOCH = mdates.date2num(datetime(1970, 1, 1, tzinfo=UTC))
 

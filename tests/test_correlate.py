@@ -69,7 +69,8 @@ def test_naive_timestamps_off_by_a_zone_are_aligned() -> None:
     tests, logs = run_scenario(skew_s=-(2 * 3600 + 3.4))
     frame = make_tests(tests).with_columns(clock=pl.lit("naive"))
     c = correlate(frame, log_frame(logs))
-    assert abs(c.clock_offset_s - (-7203.4)) <= c.clock_offset_uncertainty_s < 1.0
+    assert abs(c.clock_zone_s + c.clock_offset_s - (-7203.4)) <= c.clock_offset_uncertainty_s < 1.0
+    assert c.clock_zone_s == -7200.0 and abs(c.clock_offset_s + 3.4) < 1.0
     assert "UTC+02:00" in c.clock_method
     assert c.requests.filter(pl.col("matches_failure")).height == 2
 
@@ -200,6 +201,7 @@ def test_export_missing_the_window_gives_a_note() -> None:
     note = c.notes["t::late"]
     assert note.startswith("export covers 2026-11-24 08:10:")
     assert "08:22:0" in note and "offset" in note
+    assert "08:10:" in note.split(";")[0]
 
 
 def test_two_concurrent_failing_tests_get_their_own_requests() -> None:

@@ -52,8 +52,18 @@ class ClockEstimate:
     #: share of the client's requests near the run that fall inside some window at the offset
     inside_share: float = 0.0
 
-    def to_dict(self) -> dict[str, object]:
+    def zone_and_skew(self, kind: str) -> tuple[float, float]:
+        """(zone, skew) in seconds: a naive clock's offset is its zone (whole quarter hours) plus a skew."""
+        if kind != "naive" or self.method.startswith("none"):
+            return 0.0, float(self.offset_s)
+        zone = round(self.offset_s / 900) * 900.0
+        return zone, float(self.offset_s) - zone
+
+    def to_dict(self, kind: str = "utc") -> dict[str, object]:
+        zone, skew = self.zone_and_skew(kind)
         return {
+            "skew_s": round(skew, 3),
+            "zone_s": zone,
             "offset_s": round(float(self.offset_s), 3),
             "uncertainty_s": round(float(self.uncertainty_s), 3),
             "method": self.method,

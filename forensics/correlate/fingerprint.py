@@ -71,10 +71,12 @@ def _describe(requests: pl.DataFrame, keys: list[str], method: str, scores: dict
     )
 
 
-def runner_fingerprint(requests: pl.DataFrame, windows: pl.DataFrame) -> Fingerprint:
+def runner_fingerprint(requests: pl.DataFrame, windows: pl.DataFrame, aligned: bool = True) -> Fingerprint:
     """Find the runner's clients among request entries.
 
     Args:
+        aligned: whether the windows come from an aligned clock. Unaligned windows are wide
+            guesses: only a scripted client may then be taken for the runner.
         requests: tagged request rows (``entries.tag_entries``, ``is_request`` true).
         windows: ``test_id``, ``lo_ns``, ``hi_ns`` of every timed test in Google epoch ns
             (passing tests included); may be empty.
@@ -84,6 +86,8 @@ def runner_fingerprint(requests: pl.DataFrame, windows: pl.DataFrame) -> Fingerp
     """
     cands = requests.filter(~pl.col("client_kind").is_in(NEVER_RUNNER)).with_columns(key=client_key())
     cands = cands.filter(pl.col("key").is_not_null())
+    if not aligned:
+        cands = cands.filter(pl.col("client_kind") == "script")
     if cands.is_empty():
         return Fingerprint(method="none: no request entries with a remote IP or user agent")
     if windows.is_empty():

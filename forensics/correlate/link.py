@@ -76,17 +76,22 @@ class Correlation:
     """How failed tests were tied to log rows.
 
     Attributes:
-        clock_offset_s: Google time minus runner time, in seconds (add it to a test's time).
+        clock_offset_s: Google time minus the runner's UTC time, in seconds. For a runner clock
+            without a zone ("naive" JUnit timestamps) this is the skew alone, and the zone is in
+            ``clock_zone_s``: Google time = test time as stored + clock_zone_s + clock_offset_s.
         clock_offset_uncertainty_s: +- seconds on the offset.
         clock_method: how the offset was found ("trace ids", "request order", "none: ...").
+        clock_zone_s: the zone part of a naive runner clock's offset (e.g. 25200.0 for a runner at
+            UTC-07:00), 0.0 otherwise.
         windows: one row per failed test (``WINDOW_SCHEMA``).
         links: log rows tied to each failed test (``LINK_SCHEMA`` then ``LINK_DETAIL_SCHEMA``).
         fingerprint: the runner's remote IPs and user agents: {"remote_ips": [...], "user_agents": [...]}.
         notes: per test id, why little or nothing could be linked (used for ``unknown`` reasons).
         requests: request entries tied to each failed test (``REQUEST_SCHEMA``).
         clocks: per test clock kind ("utc", "naive"), the estimate used for those tests:
-            {"offset_s", "uncertainty_s", "method", "anchors"}; the top-level fields repeat the
-            estimate for the kind most failed tests have.
+            {"skew_s", "zone_s", "offset_s" (zone + skew), "uncertainty_s", "method", "anchors",
+            "tests_hit", "tests_timed"}; the top-level fields repeat the estimate for the kind
+            most failed tests have.
         export_span: (first, last) entry timestamps of the log frame, ISO 8601, or None when empty.
         fingerprint_method: how the fingerprint was found, or "none: <why>".
     """
@@ -102,12 +107,14 @@ class Correlation:
     clocks: dict[str, dict[str, Any]] = field(default_factory=dict)
     export_span: tuple[str, str] | None = None
     fingerprint_method: str = ""
+    clock_zone_s: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "clock_offset_s": self.clock_offset_s,
             "clock_offset_uncertainty_s": self.clock_offset_uncertainty_s,
             "clock_method": self.clock_method,
+            "clock_zone_s": self.clock_zone_s,
             "clocks": self.clocks,
             "fingerprint": self.fingerprint,
             "fingerprint_method": self.fingerprint_method,

@@ -13,11 +13,10 @@ import polars as pl
 from forensics.correlate.clock import ClockEstimate
 from forensics.correlate.textids import TextIds
 
-NEAR_S = 5.0
 
 
 def _hms(ns: int) -> str:
-    return datetime.fromtimestamp(ns / 1e9, tz=UTC).strftime("%H:%M:%S")
+    return datetime.fromtimestamp(ns / 1e9, tz=UTC).strftime("%H:%M:%S.%f")[:-5]
 
 
 def _span_text(lo: int, hi: int) -> str:
@@ -70,30 +69,36 @@ def explain(
     req_rows = tagged.filter(pl.col("is_request")).select(
         "row", "t_ns", "runner", "http_status", "http_method", "http_path", "http_remote_ip", "http_user_agent", "client_kind"
     )
-    win = {t: (lo, hi) for t, _, lo, hi in windows.select("test_id", "order", "lo_ns", "hi_ns").iter_rows()}
+    win = {t: (lo, hi, clo, chi) for t, lo, hi, clo, chi in windows.select("test_id", "lo_ns", "hi_ns", "core_lo", "core_hi").iter_rows()}
     for test_id, kind in failed.select("test_id", "kind").iter_rows():
         parts: list[str] = []
-        lo, hi = win.get(test_id, span)
+        context: list[str] = []  # said after the main reason
+        lo, hi, core_lo, core_hi = win.get(test_id, (*span, *span))
         est = clocks.get(kind)
         if kind == "none":
-            parts.append(f"test has no start time; searched between its neighbours in run order ({_span_text(lo, hi)})")
+            context.append(f"test has no start time; searched between its neighbours in run order ({_span_text(lo, hi)})")
         elif est is not None and est.method.startswith("none"):
-            parts.append(f"runner clock not aligned ({est.method[6:]}); assumed {_clock_text(est)}")
+            context.append(f"runner clock not aligned ({est.method[6:]}); assumed {_clock_text(est)}")
         if len(times) == 0:
-            notes[test_id] = "; ".join([*parts, "no log entries were loaded"])
+            notes[test_id] = "; ".join(["no log entries were loaded", *context])
             continue
         mine = links.filter(pl.col("test_id") == test_id)
         reqs = requests.filter(pl.col("test_id") == test_id)
         in_window = int(np.searchsorted(times, hi, "right") - np.searchsorted(times, lo, "left"))
         if reqs.is_empty() and mine.is_empty():
-            if hi < span[0] - NEAR_S * 1e9 or lo > span[1] + NEAR_S * 1e9:
-                parts.append(f"export covers {_span_text(*span)}; this test ran {_span_text(lo, hi)} ({_clock_text(est)})")
+            window_reqs = req_rows.filter(pl.col("t_ns").is_between(lo, hi))
+            if core_hi < span[0] or core_lo > span[1] or hi < span[0] or lo > span[1]:
+                text = f"export covers {_span_text(*span)}; this test ran {_span_text(core_lo, core_hi)} ({_clock_text(est)})"
+                if window_reqs.height:
+                    text += f"; {window_reqs.height} request(s) from other clients within the clock's uncertainty"
+                parts.append(text)
             else:
-                window_reqs = req_rows.filter(pl.col("t_ns").is_between(lo, hi))
                 if window_reqs.is_empty():
                     parts.append(f"no request entries in the window {_span_text(lo, hi)} ({in_window} other entries)")
                 else:
                     others = window_reqs.filter(~pl.col("runner").fill_null(False))
+                    # a person's or a scanner's request says more than a health check's
+                    others = others.sort(pl.col("client_kind").is_in(["probe"]))
                     example = _request_text(others.row(0, named=True)) if others.height else ""
                     parts.append(f"no request from the runner in the window {_span_text(lo, hi)}; {others.height} from other clients (e.g. {example})")
         else:
@@ -107,6 +112,6 @@ def explain(
                 parts.append(f"requests found ({_request_text(rows.row(0, named=True)).split(' from ')[0]}) but no app log for them")
             if reqs.get_column("shared").any():
                 parts.append("request(s) shared with overlapping failed tests: could not tell whose")
-        if parts:
-            notes[test_id] = "; ".join(parts)
+        if parts or context:
+            notes[test_id] = "; ".join([*parts, *context])
     return notes

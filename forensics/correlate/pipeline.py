@@ -98,7 +98,8 @@ def run_correlation(tests: pl.DataFrame, logs: pl.DataFrame) -> Correlation:
         timed = tests.filter(pl.col("kind") == kind)
         if not timed.is_empty():
             clocks[kind] = estimate_clock(kind, timed, ids, requests) if tagged.height else no_estimate(kind, "no log entries")
-    fp = runner_fingerprint(requests, _google_windows(tests, clocks))
+    aligned = any(not e.method.startswith("none") for e in clocks.values())
+    fp = runner_fingerprint(requests, _google_windows(tests, clocks), aligned=aligned)
     runner_reqs = requests.filter(fp.is_runner())
     clocks = {k: refine(k, tests.filter(pl.col("kind") == k), est, runner_reqs) for k, est in clocks.items()}
     tagged = tagged.with_columns(runner=pl.when(client_key().is_null()).then(None).otherwise(fp.is_runner()))
@@ -165,7 +166,8 @@ def run_correlation(tests: pl.DataFrame, logs: pl.DataFrame) -> Correlation:
     est = clocks.get(main_kind) or no_estimate("utc", "no test has a start time")
     notes = explain(failed, windows, tagged, links, req_frame, ids, clocks, span)
     return Correlation(
-        clock_offset_s=float(est.offset_s),
+        clock_offset_s=est.zone_and_skew(main_kind)[1],
+        clock_zone_s=est.zone_and_skew(main_kind)[0],
         clock_offset_uncertainty_s=float(est.uncertainty_s),
         clock_method=est.method,
         windows=windows.select("test_id", lo=pl.from_epoch("lo_ns", "ns").dt.replace_time_zone("UTC"), hi=pl.from_epoch("hi_ns", "ns").dt.replace_time_zone("UTC")).cast(WINDOW_SCHEMA),  # type: ignore[arg-type]
@@ -173,7 +175,7 @@ def run_correlation(tests: pl.DataFrame, logs: pl.DataFrame) -> Correlation:
         fingerprint={**{k: v for k, v in fp.to_dict().items() if k != "method"}},
         notes=notes,
         requests=req_frame,
-        clocks={k: v.to_dict() for k, v in clocks.items()},
+        clocks={k: v.to_dict(k) for k, v in clocks.items()},
         export_span=_iso_span(span) if tagged.height else None,
         fingerprint_method=fp.method,
     )

@@ -73,7 +73,9 @@ def window_candidates(tagged: pl.DataFrame, windows: pl.DataFrame, ids: dict[str
         tagged: tagged log rows with a ``runner`` column (null when the row has no client address).
         windows: ``test_id``, ``lo_ns``, ``hi_ns`` of the failed tests (Google epoch ns).
         ids: per failed test, what its text says.
-        have_fingerprint: whether a runner fingerprint is known.
+        have_fingerprint: whether a runner fingerprint is known. Entries with a client address
+            that is not the runner's are never linked; entries without one are linked weakly,
+            more weakly when the runner is known (its own entries carry an address).
 
     Returns:
         One row per (test, request): the request columns, ``path_match``, ``matches_failure``,
@@ -110,8 +112,9 @@ def window_candidates(tagged: pl.DataFrame, windows: pl.DataFrame, ids: dict[str
         .then(pl.lit(0.25))
         .when(pl.col("runner").fill_null(False))
         .then(pl.when(pl.col("matches_failure")).then(0.75 + 0.1 * pl.col("path_match").cast(pl.Float64)).otherwise(0.3))
-        .when(pl.lit(not have_fingerprint))
-        .then(pl.when(pl.col("matches_failure")).then(0.45).otherwise(0.15))
+        # entries without any client address: nothing says whose they are
+        .when(pl.col("runner").is_null())
+        .then(pl.when(pl.col("matches_failure")).then(0.45 if not have_fingerprint else 0.2).otherwise(0.15 if not have_fingerprint else 0.05))
         .otherwise(None)
     )
     cand = cand.with_columns(matches_failure=matches.fill_null(False)).with_columns(strength=strength)

@@ -24,6 +24,8 @@ from forensics.correlate.entries import client_key
 from forensics.correlate.textids import TextIds
 
 TOP_CLIENTS = 6
+CLIENT_PRIOR = {"script": 1.0, "unknown": 0.8, "mixed": 0.9, "browser": 0.5}
+BROWSER_MIN_SHARE = 0.75
 MAX_TIMED_TESTS = 400
 
 
@@ -60,10 +62,34 @@ def _sample(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return lo[idx], hi[idx]
 
 
-def _rank(est: ClockEstimate) -> tuple[float, int, float, float]:
+def _rank(est: ClockEstimate, client_kind: str) -> tuple[float, int, float, float]:
     # The runner's own requests line up best (contrast), in the most tests, and mostly inside
-    # windows; the pooled set shares the contrast but not the purity.
-    return (est.contrast, est.tests_hit, round(est.inside_share, 2), -est.uncertainty_s)
+    # windows; the pooled set shares the contrast but not the purity. Scripted clients first.
+    prior = CLIENT_PRIOR.get(client_kind, 0.8)
+    return (est.contrast * prior, est.tests_hit, round(est.inside_share, 2), -est.uncertainty_s)
+
+
+def _browser_is_runner(est: ClockEstimate, n_timed: int, timed: pl.DataFrame, ids: dict[str, TextIds], frame: pl.DataFrame) -> bool:
+    """Whether a browser's alignment is the runner's, not a person's traffic lining up by chance.
+
+    A runner that is a browser (Selenium, headed Playwright) shows up in nearly every test, and
+    its requests in the failed tests' windows include the statuses the failures name.
+    """
+    if est.tests_hit < BROWSER_MIN_SHARE * n_timed:
+        return False
+    named = {t: x.statuses for t, x in ids.items() if x.statuses}
+    failed = timed.filter(pl.col("test_id").is_in(list(named)))
+    if failed.is_empty():
+        return True
+    lo, hi = runner_windows(failed)
+    shift = int(est.offset_s * NS)
+    t_ns = frame.get_column("t_ns").to_numpy()
+    status = frame.get_column("http_status").fill_null(0).to_numpy()
+    for test_id, a, b in zip(failed.get_column("test_id").to_list(), lo + shift, hi + shift, strict=True):
+        inside = (t_ns >= a) & (t_ns <= b)
+        if np.isin(status[inside], list(named[test_id])).any():
+            return True
+    return False
 
 
 def estimate_clock(kind: str, timed: pl.DataFrame, ids: dict[str, TextIds], requests: pl.DataFrame) -> ClockEstimate:
@@ -87,14 +113,27 @@ def estimate_clock(kind: str, timed: pl.DataFrame, ids: dict[str, TextIds], requ
         return no_estimate(kind, "no request entries within reach of the run's times")
     slo, shi = _sample(lo, hi)
     keyed = near.with_columns(key=client_key())
-    top = keyed.group_by("key").len().sort("len", descending=True).head(TOP_CLIENTS).get_column("key").to_list()
-    sets = [keyed.filter(pl.col("key") == k) for k in top if k is not None] + [keyed]
+    top = (
+        keyed.group_by("key")
+        .agg(n=pl.len(), kind=pl.col("client_kind").mode().first())
+        .sort("n", descending=True)
+        .head(TOP_CLIENTS)
+    )
+    pooled_kind = keyed.get_column("client_kind").mode().first() if keyed.height else "mixed"
+    pooled_kind = "browser" if pooled_kind == "browser" else "mixed"
+    sets = [(keyed.filter(pl.col("key") == k), kd) for k, _, kd in top.iter_rows() if k is not None] + [(keyed, pooled_kind)]
     best: ClockEstimate | None = None
-    for frame in sets:
+    best_rank: tuple = ()
+    for frame, client_kind in sets:
         req = np.sort(frame.get_column("t_ns").to_numpy())
         est = align_by_order(req, slo, shi, kind, around=around)
-        if est and (best is None or _rank(est) > _rank(best)):
-            best = est
+        if est is None:
+            continue
+        if around is None and client_kind == "browser" and not _browser_is_runner(est, len(slo), timed, ids, frame):
+            continue
+        rank = _rank(est, client_kind)
+        if best is None or rank > best_rank:
+            best, best_rank = est, rank
     if around is not None:
         center, half = around
         n = len(anchors)
@@ -113,9 +152,11 @@ def refine(kind: str, timed: pl.DataFrame, est: ClockEstimate, runner_requests: 
     lo, hi = _sample(*runner_windows(timed))
     req = np.sort(runner_requests.get_column("t_ns").to_numpy())
     new = align_by_order(req, lo, hi, kind, around=(est.offset_s, est.uncertainty_s + 2.0))
-    if new is None or new.tests_hit < est.tests_hit or new.uncertainty_s >= est.uncertainty_s:
+    # The runner's own requests are the right evidence: take their answer unless it explains
+    # fewer tests or contradicts the first estimate.
+    if new is None or new.tests_hit < est.tests_hit:
         return est
-    if abs(new.offset_s - est.offset_s) > est.uncertainty_s:
+    if abs(new.offset_s - est.offset_s) > est.uncertainty_s + new.uncertainty_s:
         return est
     method = est.method if est.anchors else new.method
     return ClockEstimate(new.offset_s, new.uncertainty_s, method + " (runner requests only)", est.anchors, new.tests_hit, len(lo))

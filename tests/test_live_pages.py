@@ -54,3 +54,15 @@ def test_texts_become_the_same_frame_as_the_entries() -> None:
     frame = texts_to_frame(texts, "cloud-logging:p1")
     assert frame.equals(entries_to_frame(ENTRIES, "cloud-logging:p1"))
     assert frame.height == 25 and frame.get_column("source_file").unique().to_list() == ["cloud-logging:p1"]
+
+
+def test_logs_of_a_pull_count_skipped_and_repeated_entries() -> None:
+    """Entries the normalizer cannot place are counted, and an entry the API sent twice is kept once."""
+    from forensics.live.pages import texts_to_logs
+
+    texts = [json.dumps(e) for e in ENTRIES[:5]]
+    texts += [texts[0], json.dumps({"insertId": "x", "logName": "projects/p1/logs/a", "timestamp": "soon"})]
+    logs = texts_to_logs(texts, "cloud-logging:p1")
+    assert logs.frame.height == 5 and logs.duplicates == 1
+    assert sum(s.count for s in logs.skipped) == 1 and logs.files == ["cloud-logging:p1"]
+    assert logs.frame.get_column("timestamp").is_sorted()

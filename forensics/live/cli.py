@@ -147,8 +147,5 @@ def write_export(pulled: Pulled, out: Path) -> None:
 
 def pull_for_triage(args: argparse.Namespace, tests_frame=None):  # type: ignore[no-untyped-def]
     """The ``LoadedLogs`` of a run's window, for ``triage --tests FILE --project P``."""
-    from forensics.logs import LoadedLogs
-
     window = window_from_tests(args.tests, tests_frame)
-    pulled = pull_window(args, window)
-    return LoadedLogs(frame=pulled.to_frame(), files=[pulled.source])
+    return pull_window(args, window).to_logs()

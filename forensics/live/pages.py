@@ -13,6 +13,9 @@ from typing import Any
 
 import polars as pl
 
+from forensics.logs import LoadedLogs
+from forensics.result import Skipped
+
 _DECODER = json.JSONDecoder()
 _WS = " \t\r\n"
 
@@ -89,18 +92,26 @@ def _entries(text: str, pos: int, out: list[str]) -> int:
 
 def texts_to_frame(texts: Sequence[str], source: str) -> pl.DataFrame:
     """Entry JSON texts -> the log frame (``forensics.schema.LOG_SCHEMA``), via polars' JSON reader."""
+    return _normalize(texts, source)[0]
+
+
+def texts_to_logs(texts: Sequence[str], source: str) -> LoadedLogs:
+    """Entry JSON texts -> ``LoadedLogs`` as ``read_logs`` gives for a file: skipped entries counted,
+    duplicates (same logName, insertId and timestamp: the API may repeat an entry) dropped, time order."""
+    frame, skipped = _normalize(texts, source)
+    first = pl.int_range(pl.len()).over(["log_name", "insert_id", "timestamp"]) == 0
+    kept = frame.filter(pl.col("insert_id").is_null() | first).sort("timestamp", maintain_order=True)
+    return LoadedLogs(frame=kept, skipped=skipped, duplicates=frame.height - kept.height, files=[source],
+                      without_insert_id=kept.select(pl.col("insert_id").is_null().sum()).item())
+
+
+def _normalize(texts: Sequence[str], source: str) -> tuple[pl.DataFrame, list[Skipped]]:
     try:
         from forensics.logs.lines import parse_lines
         from forensics.logs.normalize import normalize
     except ImportError:  # the normalizer's internals moved: take the public, dict-based way
-        return _frame_from_dicts(texts, source)
-    data = "\n".join(texts).encode("utf-8")
-    frame, _ = normalize(parse_lines(data, source), source)
-    return frame
+        from forensics.logs import entries_to_frame
 
-
-def _frame_from_dicts(texts: Sequence[str], source: str) -> pl.DataFrame:
-    from forensics.logs import entries_to_frame
-
-    entries: list[dict[str, Any]] = [json.loads(t) for t in texts]
-    return entries_to_frame(entries, source)
+        entries: list[dict[str, Any]] = [json.loads(t) for t in texts]
+        return entries_to_frame(entries, source), []
+    return normalize(parse_lines("\n".join(texts).encode("utf-8"), source), source)

@@ -21,8 +21,9 @@ import polars as pl
 from forensics.exceptions import PullError, QuotaError
 from forensics.live.connect import Target, make_client
 from forensics.live.errors import Retryable, translate
-from forensics.live.pages import PageFormatError, split_page, texts_to_frame
+from forensics.live.pages import PageFormatError, split_page, texts_to_frame, texts_to_logs
 from forensics.live.progress import PullProgress
+from forensics.logs import LoadedLogs
 
 PAGE_SIZE = 1000  # the API's maximum: fewest requests against a 60-per-minute read quota
 
@@ -83,6 +84,10 @@ class Pulled:
     def to_frame(self) -> pl.DataFrame:
         """The entries as the log frame (``forensics.schema.LOG_SCHEMA``)."""
         return texts_to_frame(self.texts, self.source)
+
+    def to_logs(self) -> LoadedLogs:
+        """The entries as ``LoadedLogs`` (frame, skipped entries, duplicates), ready for ``triage``."""
+        return texts_to_logs(self.texts, self.source)
 
 
 def pull_entries(

@@ -473,3 +473,17 @@ def test_retry_records_keep_failed_attempts(tmp_path: Path) -> None:
     assert "trace=abc123" in rows["t/test_a.py::test_x"]["message"]
     assert rows["t/test_a.py::test_y"]["outcome"] == "passed"
     assert "HTTP 429 once" in rows["t/test_a.py::test_y"]["message"]
+
+
+@pytest.mark.parametrize("sample", ["pytest7_testsuites_naive.xml", "reportlog"])
+def test_utf16_reports_from_windows_shells_are_read(tmp_path: Path, sample: str) -> None:
+    """Reports saved as UTF-16 with a BOM (PowerShell redirection) read like UTF-8 ones."""
+    if sample == "reportlog":
+        original = _reportlog(tmp_path, "")
+        text = original.read_text()
+    else:
+        original = DATA / sample
+        text = original.read_text()  # the declaration still says utf-8, as after redirection
+    path = tmp_path / "utf16"
+    path.write_bytes(text.encode("utf-16"))
+    assert load_tests(path).drop("source_file").equals(load_tests(original).drop("source_file"))

@@ -59,7 +59,7 @@ JSON_REPORT = json.dumps(
         ],
     }
 ).encode()
-SEEDS = [*SAMPLES, REPORTLOG, JSON_REPORT]
+SEEDS = [*SAMPLES, REPORTLOG, JSON_REPORT, SAMPLES[0].decode().encode("utf-16")]
 
 
 @pytest.fixture(scope="module")
@@ -81,7 +81,11 @@ def _read_or_report_error(path: Path, data: bytes) -> None:
 @settings(
     max_examples=300, suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None
 )
-@given(data=st.binary(max_size=2000))
+@given(
+    data=st.one_of(
+        st.binary(max_size=2000), st.binary(max_size=2000).map(lambda b: b"\xff\xfe" + b)
+    )
+)
 def test_random_bytes_never_crash(scratch: Path, data: bytes) -> None:
     """Arbitrary bytes give a frame or a one-line TestReportError, never another exception."""
     _read_or_report_error(scratch, data)

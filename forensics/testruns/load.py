@@ -7,6 +7,7 @@ The format is recognised from content, not the file name: XML is JUnit, a JSON o
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from forensics.testruns.merge import group_runs
 from forensics.testruns.model import ParsedReport
 from forensics.testruns.reportlog import read_reportlog
 
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 _SNIFF_LINES = 20  # a reportlog is recognised if one of its first lines is a report object
 
 
@@ -75,6 +77,11 @@ def _parse_json(data: bytes, where: str) -> Any:
 def _read_one(path: Path, strict: bool) -> ParsedReport:
     where = str(path)
     data = _read_bytes(path)
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        # UTF-16 with a BOM, as Windows PowerShell redirection writes reports; its XML declaration
+        # often still says utf-8, so it is dropped (on line 1, so later line numbers hold).
+        text = _XML_DECLARATION.sub("", data.decode("utf-16", errors="replace"), count=1)
+        data = text.encode("utf-8")
     head = data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
     if head == b"<":
         return read_junit(data, where, strict=strict)

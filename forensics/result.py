@@ -116,6 +116,8 @@ class TriageResult:
     logs: pl.DataFrame = field(repr=False)
     tests: pl.DataFrame = field(repr=False)
     skipped: list[Skipped] = field(default_factory=list)
+    #: How failed tests were tied to log rows (windows, links, clock offset); None if built by hand.
+    correlation: Any = field(default=None, repr=False)
     #: Secrets are redacted in every output unless the user turned this off (``--no-redact``).
     redact: bool = True
 

@@ -91,4 +91,5 @@ def triage(
         logs=log_frame,
         tests=test_frame,
         skipped=[*loaded_tests.skipped, *loaded_logs.skipped],
+        correlation=correlation,
     )

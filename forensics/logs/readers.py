@@ -1,0 +1,162 @@
+"""Find the LogEntries in one file, whatever export shape it has, as JSON lines.
+
+Shapes are told apart by content, never by file name: gzip by its magic bytes; JSON Lines when
+the first line is a whole object; anything else that starts with ``[`` or ``{`` is pretty JSON
+(``gcloud logging read --format=json`` arrays, Logs Explorer copies, ``entries.list`` responses).
+Every shape comes out as one ``JsonLines`` batch, so one fast path (``lines.parse_lines``)
+normalizes them all.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from forensics.exceptions import InputError, LogFormatError
+from forensics.logs.pretty import scan_values
+from forensics.redact import redact
+from forensics.result import Skipped
+
+GZIP_MAGIC = b"\x1f\x8b"
+_TABLE_HEADER = re.compile(r"^\s*(LEVEL|SEVERITY)\s+\S.*\b(TIME|TIMESTAMP|TIME_UTC)\b")
+_CONSOLE_LINE = re.compile(
+    r"^(\[?\d{4}-\d\d-\d\d|(DEBUG|INFO|WARNING|WARN|ERROR|CRITICAL)\b:?|\w+(\.\w+)+: )"
+)
+
+
+@dataclass
+class JsonLines:
+    """One file's candidate entries as UTF-8 JSON lines, and what reading already passed over.
+
+    Attributes:
+        source: the file, as the user named or the walk found it.
+        data: one JSON value per line (blank lines allowed).
+        line_numbers: the source line of each non-blank line of ``data``; None when ``data`` is
+            the file itself (its own line numbers are right).
+        skipped: what was passed over while finding the entries.
+    """
+
+    source: str
+    data: bytes
+    line_numbers: list[int] | None = None
+    skipped: list[Skipped] = field(default_factory=list)
+
+
+def _looks_binary(head: bytes) -> bool:
+    if b"\x00" in head:
+        return True
+    controls = sum(1 for b in head if b < 9 or 13 < b < 32)
+    return bool(head) and controls / len(head) > 0.05
+
+
+def _gunzip(raw: bytes, path: Path) -> bytes:
+    try:
+        return gzip.decompress(raw)
+    except (OSError, EOFError, zlib.error) as err:
+        raise InputError(f"not a readable gzip file ({err})", path=path) from None
+
+
+def _decode(raw: bytes, source: str) -> tuple[str | None, bytes, list[Skipped]]:
+    """Text (None when valid: decoded later only if needed) and UTF-8 bytes of ``raw``.
+
+    Invalid UTF-8 is replaced with U+FFFD and counted, never fatal.
+    """
+    if raw.isascii():
+        return None, raw, []
+    try:
+        raw.decode("utf-8")
+        return None, raw, []
+    except UnicodeDecodeError as err:
+        text = raw.decode("utf-8", errors="replace")
+        first = raw.count(b"\n", 0, err.start) + 1
+        bad = sum(1 for line in text.split("\n") if "\ufffd" in line)
+        note = Skipped(source, "invalid UTF-8 (replaced with U+FFFD, entries kept)", bad, first)
+        return text, text.encode("utf-8"), [note]
+
+
+def describe_text(text: str) -> str:
+    """Why a text file is not a log export, in words that tell the user what to do instead."""
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    preview = redact(first.strip()[:60])
+    if _TABLE_HEADER.match(first):
+        return (
+            "a gcloud table (LEVEL/NAME/TIME columns), not LogEntries; "
+            "re-run the gcloud command with --format=json"
+        )
+    if _CONSOLE_LINE.match(first.strip()):
+        return (
+            f"plain-text console output ({preview!r}), not Cloud Logging LogEntries; "
+            "export the entries with `gcloud logging read --format=json`"
+        )
+    return (
+        f"not a Cloud Logging export: line 1 is not JSON ({preview!r}); "
+        "expected LogEntries as JSON (gcloud logging read --format=json, JSONL, or a sink file)"
+    )
+
+
+def _is_jsonl(text: str) -> bool:
+    """JSON Lines when the first non-blank lines are each one whole object."""
+    sample = [line.strip() for line in text.split("\n", 6)[:6] if line.strip()]
+    whole = [line for line in sample if line.startswith("{") and line.endswith("}")]
+    if not whole or not sample[0].startswith("{"):
+        return False
+    if len(sample) == 1 or len(whole) >= 2:
+        return sample[0].endswith("}")
+    return False
+
+
+def _from_pretty(text: str, source: str, skipped: list[Skipped]) -> JsonLines:
+    found = scan_values(text)
+    problems: dict[str, list[int]] = {}
+    for line, reason in found.problems:
+        problems.setdefault(reason, []).append(line)
+    out, numbers = [], []
+    for line, value in found.entries:
+        try:
+            out.append(json.dumps(value, separators=(",", ":"), ensure_ascii=False))
+        except (RecursionError, ValueError):
+            problems.setdefault("nested too deeply", []).append(line)
+            continue
+        numbers.append(line)
+    for reason, lines in problems.items():
+        skipped.append(Skipped(source, reason, len(lines), min(lines)))
+    return JsonLines(source, "\n".join(out).encode("utf-8"), numbers, skipped)
+
+
+def read_file(path: Path) -> JsonLines:
+    """The entries of one file as JSON lines.
+
+    Raises:
+        InputError: the file cannot be read, is empty, or is a broken gzip.
+        LogFormatError: the file holds no JSON at all (binary, plain text, a gcloud table).
+    """
+    source = str(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as err:
+        raise InputError(f"cannot read: {err.strerror or err}", path=path) from None
+    if raw[:2] == GZIP_MAGIC:
+        raw = _gunzip(raw, path)
+        if not raw or raw.isspace():
+            raise InputError("empty file (the gzip holds no data)", path=path)
+    if not raw or raw.isspace():
+        raise InputError("empty file", path=path)
+    if _looks_binary(raw[:65536]):
+        hint = " (named .gz but not gzip data)" if path.suffix == ".gz" else ""
+        raise LogFormatError(f"binary data, not a log export{hint}", path=path)
+    text, data, skipped = _decode(raw, source)
+    head = (
+        text[:1_000_000] if text is not None else data[:1_000_000].decode("utf-8", errors="ignore")
+    )
+    start = head.lstrip("\ufeff \t\r\n")[:1]
+    if start == "{" and _is_jsonl(head.lstrip("\ufeff")):
+        if data.startswith(b"\xef\xbb\xbf"):
+            data = b"   " + data[3:]  # keep byte offsets and line numbers; a BOM is not JSON
+        return JsonLines(source, data, None, skipped)
+    if start in ("{", "["):
+        return _from_pretty(text if text is not None else data.decode("utf-8"), source, skipped)
+    raise LogFormatError(describe_text(head), path=path, line=1)

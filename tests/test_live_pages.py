@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from forensics.emulator.synth import synthetic_entries
 from forensics.live.pages import PageFormatError, split_page, texts_to_frame
@@ -66,3 +68,29 @@ def test_logs_of_a_pull_count_skipped_and_repeated_entries() -> None:
     assert logs.frame.height == 5 and logs.duplicates == 1
     assert sum(s.count for s in logs.skipped) == 1 and logs.files == ["cloud-logging:p1"]
     assert logs.frame.get_column("timestamp").is_sorted()
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(entries=st.lists(st.dictionaries(st.text(max_size=8), _JSON, max_size=4), max_size=5),
+       token=st.one_of(st.none(), st.text(max_size=10)), indent=st.sampled_from([None, 1, 2]),
+       token_first=st.booleans())
+def test_any_page_splits_into_its_entries_and_token(entries: list, token: str | None, indent: int | None,
+                                                    token_first: bool) -> None:
+    """Whatever the entries hold and however the page is laid out, each entry comes back intact."""
+    body: dict = {}
+    if token_first and token is not None:
+        body["nextPageToken"] = token
+    body["entries"] = entries
+    if not token_first and token is not None:
+        body["nextPageToken"] = token
+    texts, got_token = split_page(json.dumps(body, indent=indent))
+    assert [json.loads(t) for t in texts] == entries
+    assert all("\n" not in t for t in texts)
+    assert got_token == (token or None)

@@ -66,7 +66,7 @@ def test_pull_pages_through_every_entry_in_time_order(emulator: LoggingEmulator)
     pulled = _pull(emulator)
     assert _ids(pulled.entries) == _ids(ENTRIES)
     assert pulled.stats.pages == 5
-    seen = emulator.requests_seen
+    seen = list(emulator.requests_seen)
     assert [r["pageSize"] for r in seen] == [1000] * 5
     assert seen[0]["pageToken"] is None
     tokens = [r["pageToken"] for r in seen[1:]]
@@ -112,7 +112,7 @@ def test_429_waits_retry_after_and_resumes_from_the_same_page_token(emulator: Lo
     pulled = _pull(emulator, page_size=500, sleep=sleeps)
     assert _ids(pulled.entries) == _ids(ENTRIES)
     assert sleeps == [7]
-    seen = emulator.requests_seen
+    seen = list(emulator.requests_seen)
     assert [r["status"] for r in seen[:4]] == [200, 200, 429, 200]
     assert seen[2]["pageToken"] is not None and seen[3]["pageToken"] == seen[2]["pageToken"]
     assert pulled.stats.retries == {"429": 1}
@@ -324,3 +324,34 @@ def test_no_progress_output_when_stderr_is_not_a_terminal(
     """Piped or captured stderr gets no progress bar (logs and CI stay clean)."""
     pull_entries(resolve_target(PROJECT, emulator.url), EVERYTHING)
     assert capsys.readouterr().err == ""
+
+
+def test_401_says_the_credentials_were_not_accepted(emulator: LoggingEmulator) -> None:
+    """An endpoint refusing the credentials gives CredentialsError with the login hint."""
+    _plan(emulator, {"kind": "401"})
+    with pytest.raises(CredentialsError) as err:
+        _pull(emulator)
+    assert "did not accept the credentials" in str(err.value)
+    assert "gcloud auth application-default login" in str(err.value)
+
+
+def test_translation_covers_auth_and_disabled_api_errors() -> None:
+    """google.auth failures and a disabled Logging API become one-line errors saying what to run."""
+    from google.api_core import exceptions as api
+    from google.auth import exceptions as auth
+
+    from forensics.live.errors import translate
+
+    target = resolve_target(PROJECT, None)
+    disabled = translate(api.Forbidden("Cloud Logging API has not been used in project 1 before or it is "
+                                       "disabled. Enable it by visiting https://console..."), target)
+    assert isinstance(disabled, PermissionDeniedError)
+    assert f"gcloud services enable logging.googleapis.com --project {PROJECT}" in str(disabled)
+    refresh = translate(auth.RefreshError("invalid_grant: Token has been expired or revoked."), target)
+    assert isinstance(refresh, CredentialsError) and "expired or revoked" in str(refresh)
+    assert "application-default login" in str(refresh)
+    transport = translate(auth.TransportError("Failed to retrieve http://metadata/token"), target)
+    assert type(transport) is PullError and "check the network" in str(transport)
+    assert translate(KeyError("x"), target) is None
+    for err in (disabled, refresh, transport):
+        assert "\n" not in str(err)

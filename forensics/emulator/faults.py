@@ -7,9 +7,10 @@ answers the next ``times`` ``entries.list`` requests with its failure::
      {"kind": "empty", "times": 3},
      {"kind": "503", "times": 2}]
 
-Kinds: ``429`` (RESOURCE_EXHAUSTED, with a ``Retry-After`` header), ``500``, ``503``, ``403``
-(PERMISSION_DENIED), ``404`` (project NOT_FOUND), ``400`` (INVALID_ARGUMENT, a bad filter) and
-``empty`` (a page with no entries that still carries a token to the same place).
+Kinds: ``429`` (RESOURCE_EXHAUSTED, with a ``Retry-After`` header), ``500``, ``503``, ``401``
+(UNAUTHENTICATED), ``403`` (PERMISSION_DENIED), ``404`` (project NOT_FOUND), ``400``
+(INVALID_ARGUMENT, a bad filter) and ``empty`` (a page with no entries that still carries a token
+to the same place).
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ ERRORS: dict[str, tuple[int, str, str]] = {
             "of service 'logging.googleapis.com'."),
     "500": (500, "INTERNAL", "Internal error encountered."),
     "503": (503, "UNAVAILABLE", "The service is currently unavailable."),
+    "401": (401, "UNAUTHENTICATED",
+            "Request had invalid authentication credentials. Expected OAuth 2 access token."),
     "403": (403, "PERMISSION_DENIED",
             "Permission 'logging.logEntries.list' denied on resource (or it may not exist)."),
     "404": (404, "NOT_FOUND", "Project does not exist: {project}"),

@@ -16,7 +16,7 @@ import base64
 import hashlib
 import json
 import threading
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -44,7 +44,7 @@ class LoggingEmulator(ThreadingHTTPServer):
         super().__init__(("127.0.0.1", port), _Handler)
         self.store = store
         self.faults = faults or FaultPlan()
-        self.requests_seen: list[dict[str, Any]] = []
+        self.requests_seen: deque[dict[str, Any]] = deque(maxlen=10_000)  # a long demo must not grow forever
         self._lock = threading.Lock()
         self._queries: OrderedDict[str, list[int]] = OrderedDict()
         self._thread: threading.Thread | None = None

@@ -89,7 +89,10 @@ _BARE_FIELD = re.compile(
     # a bare value does not take the full stop or colon that ends a sentence
     r"(?:(?P<vq>[\"'])(?P<qval>[^\"'\n]*)(?P=vq)|(?P<val>[^\s,;&\"'<>(){}\[\]]*[^\s,;&\"'<>(){}\[\].:]))"
 )
-_JWT = re.compile(r"(?<![\w-])eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*(?![\w-])")
+# a JWT, or the header.payload left of one that was cut short ("eyJ...eyJ..." then an ellipsis)
+_JWT = re.compile(
+    r"(?<![\w-])eyJ[A-Za-z0-9_-]{4,}\.(?:[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*|eyJ[A-Za-z0-9_-]*)(?![\w-])"
+)
 _KNOWN_TOKENS = re.compile(
     r"(?<![\w-])(?:(?P<google_api_key>AIza[0-9A-Za-z_-]{35})"
     r"|(?P<google_oauth_token>ya29\.[0-9A-Za-z_-]{20,})"

@@ -32,6 +32,7 @@ SECRETS = [
         "proxy-authorization=Token [REDACTED",
     ),
     (f"ws connect token {JWT} failed", JWT, "[REDACTED jwt sha256:"),
+    (f"cut short: {JWT[:50]}…", JWT[:50], "cut short: [REDACTED jwt sha256:"),
     (
         "retrying with bearer ya29.a0AfH6SMBxQ1234567890abcdef",
         "ya29.a0AfH6SMBxQ1234567890abcdef",

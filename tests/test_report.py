@@ -571,3 +571,16 @@ def test_markdown_tables_survive_any_log_text(
             if line.startswith(("| cause |", "| time (UTC) |", "| insertId |")):
                 header_cells = cells
             assert cells == header_cells, line
+
+
+def test_markdown_long_tables_say_how_many_rows_are_not_shown() -> None:
+    """A cause with more evidence than a table shows states how many rows were left to triage.json."""
+    ev = tuple(
+        Evidence(f"id-{i:03d}", f"2025-09-07T09:00:{i % 60:02d}Z", "log", "403", REQ_LOG)
+        for i in range(70)
+    )
+    r = TriageResult([Verdict("t::x", "app_error", 0.9, "app", ev, "5xx")], {}, _logs(), _tests())
+    md = render_markdown(r)
+    section = md.split("Evidence (70 entries):")[1].split("**Remediation:**")[0]
+    assert section.count("| `id-") == 60
+    assert "_10 more row(s) not shown; every failure and entry is in triage.json._" in section

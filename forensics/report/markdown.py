@@ -26,6 +26,8 @@ from forensics.report.facts import (
 from forensics.report.mdformat import anchor, cell, code, code_cell, prose, table
 from forensics.result import TriageResult, Verdict
 
+#: Timeline rows shown: enough for a large run's failures and their key entries.
+TIMELINE_ROWS = 200
 #: What each label means, in a few words, for the one-sentence verdict (TAXONOMY "what happened").
 MEANING = {
     "missing_jwt": "the request carried no token",
@@ -147,7 +149,11 @@ def _timeline(result: TriageResult, times: dict[str, FailureTime]) -> list[str]:
     return [
         "## Timeline (UTC)",
         "",
-        *table(["time (UTC)", "event", "detail"], [[t, what, d] for _, t, what, d in events]),
+        *table(
+            ["time (UTC)", "event", "detail"],
+            [[t, what, d] for _, t, what, d in events],
+            limit=TIMELINE_ROWS,
+        ),
         "",
     ]
 

@@ -41,9 +41,12 @@ def anchor(cause: str) -> str:
     return cause.replace("_", "-")
 
 
-def table(header: list[str], rows: list[list[str]]) -> list[str]:
+def table(header: list[str], rows: list[list[str]], *, limit: int = MAX_ROWS) -> list[str]:
+    """A GFM table of already-escaped cells; rows past ``limit`` are counted, not shown."""
     out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    out += ["| " + " | ".join(r) + " |" for r in rows[:MAX_ROWS]]
-    if len(rows) > MAX_ROWS:
-        out.append(f"\n_{len(rows) - MAX_ROWS} more row(s) in triage.json._")
+    out += ["| " + " | ".join(r) + " |" for r in rows[:limit]]
+    if len(rows) > limit:
+        out.append(
+            f"\n_{len(rows) - limit} more row(s) not shown; every failure and entry is in triage.json._"
+        )
     return out

@@ -11,16 +11,16 @@ import pytest
 
 pytest.importorskip("fastapi")
 
-import jwt  # noqa: E402
-from fastapi.testclient import TestClient  # noqa: E402
-from starlette.websockets import WebSocketDisconnect  # noqa: E402
+import jwt
+from fastapi.testclient import TestClient
+from starlette.websockets import WebSocketDisconnect
 
-from fixtures.replica import edge_entries  # noqa: E402
-from fixtures.replica.app import build_app, setup_logging  # noqa: E402
-from fixtures.replica.config import BYPASS_KEY, STAGING_SECRET, ServerConfig  # noqa: E402
-from fixtures.replica.convert import Clock, Converter, rfc3339  # noqa: E402
-from fixtures.replica.export import write_export  # noqa: E402
-from fixtures.replica.harness import Captured  # noqa: E402
+from fixtures.replica import edge_entries
+from fixtures.replica.app import build_app, setup_logging
+from fixtures.replica.config import BYPASS_KEY, STAGING_SECRET, ServerConfig
+from fixtures.replica.convert import Clock, Converter, rfc3339
+from fixtures.replica.export import write_export
+from fixtures.replica.harness import Captured
 
 AUD, ISS = "chat-backend-staging", "https://auth.staging.acme-chat.dev"
 

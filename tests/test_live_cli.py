@@ -228,3 +228,24 @@ def test_pull_around_a_report_without_zones_covers_the_utc_reading(
     assert emulator.requests_seen[0]["filter"].count("timestamp >=") > 1
     ids = {json.loads(line)["insertId"] for line in out.read_text().splitlines()}
     assert {"ws403", "items500", "items500log"} <= ids and "lastweek" not in ids
+
+
+def test_pull_to_a_missing_folder_fails_before_any_request(
+    emulator: LoggingEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An --out in a folder that does not exist is refused before read quota is spent."""
+    out = tmp_path / "no" / "such" / "run.jsonl"
+    assert main(["pull", "--project", PROJECT, "--endpoint", emulator.url, "--since", "2026-01-15T10:00:00Z",
+                 "--until", "2026-01-15T10:01:00Z", "--out", str(out)]) == 2
+    assert "does not exist" in capsys.readouterr().err and len(emulator.requests_seen) == 0
+
+
+def test_pull_to_a_folder_path_leaves_no_temporary_file(
+    emulator: LoggingEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """When the export cannot be moved into place, the error is one line and no temporary file stays."""
+    (tmp_path / "taken").mkdir()
+    assert main(["pull", "--project", PROJECT, "--endpoint", emulator.url, "--since", "2026-01-15T10:00:00Z",
+                 "--until", "2026-01-15T10:01:00Z", "--out", str(tmp_path / "taken")]) == 2
+    assert "cannot write" in capsys.readouterr().err
+    assert [p.name for p in tmp_path.iterdir()] == ["taken"]

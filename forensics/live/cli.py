@@ -89,8 +89,8 @@ def pull_window(args: argparse.Namespace, window: Window) -> Pulled:
                                zone_offsets_h=ZONE_OFFSETS_H if window.naive else (0,))
     settled = window.settled(slack)
     if not settled:
-        print("forensics: note: the window ended less than 10 minutes ago and entries may still arrive; "
-              "it is pulled but not cached", file=sys.stderr)
+        print("forensics: note: the window (with its slack) reaches into the last 10 minutes, when entries "
+              "may still arrive; it is pulled but not cached", file=sys.stderr)
     pulled = pull_cached(target, filter_text, cache=PullCache(args.cache_dir) if args.cache_dir else None,
                          refresh=args.refresh, keep=settled,
                          max_entries=getattr(args, "max_entries", None))
@@ -116,10 +116,12 @@ def _report(pulled: Pulled) -> None:
 def _run_pull(args: argparse.Namespace) -> int:
     if args.around_tests and (args.since or args.until):
         raise UsageError("use either --around-tests or --since/--until, not both")
+    out = Path(args.out)
+    if not (out.parent if str(out.parent) else Path(".")).is_dir():  # before spending read quota
+        raise UsageError(f"{out}: folder {out.parent} does not exist")
     window = window_from_tests(args.around_tests) if args.around_tests else \
         window_from_options(args.since, args.until)
     pulled = pull_window(args, window)
-    out = Path(args.out)
     write_export(pulled, out)
     print(f"forensics: wrote {len(pulled.texts):,} entries to {out}", file=sys.stderr)
     return 0
@@ -134,6 +136,7 @@ def write_export(pulled: Pulled, out: Path) -> None:
     folder = out.parent if str(out.parent) else Path(".")
     if not folder.is_dir():
         raise UsageError(f"{out}: folder {folder} does not exist")
+    tmp: str | None = None
     try:
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{out.name}.", suffix=".tmp")
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
@@ -142,6 +145,8 @@ def write_export(pulled: Pulled, out: Path) -> None:
                 fh.write("\n")
         os.replace(tmp, out)
     except OSError as err:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
         raise UsageError(f"{out}: cannot write ({err.strerror})") from None
 
 

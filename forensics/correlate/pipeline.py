@@ -10,7 +10,7 @@ from forensics.correlate.entries import client_key, tag_entries
 from forensics.correlate.fingerprint import NEVER_RUNNER, runner_fingerprint
 from forensics.correlate.link import LINK_DETAIL_SCHEMA, LINK_SCHEMA, REQUEST_SCHEMA, WINDOW_SCHEMA, Correlation
 from forensics.correlate.notes import explain
-from forensics.correlate.requests import assign_contested, id_links, same_trace_requests, window_candidates
+from forensics.correlate.requests import assign_contested, id_links, keep_nearest, same_trace_requests, window_candidates
 from forensics.correlate.runclock import estimate_clock, refine, runner_windows
 from forensics.correlate.textids import extract_ids
 from forensics.schema import FAILED_OUTCOMES
@@ -21,6 +21,10 @@ USELESS_UNCERTAINTY_S = 3600.0
 #: received, a little after the client sent it; the offset estimate absorbs the usual delay.
 WINDOW_SLACK_S = 0.1
 UNTIMED_FACTOR = 0.7
+#: Test times this good (reportlog: measured, not rebuilt from durations) on a clock aligned this
+#: well are trusted to decide whose a failing request is.
+PRECISE_WINDOW_S = 0.05
+PRECISE_S = 0.25
 _ROLE = {"service": "request", "edge": "edge", "app": "app"}
 
 
@@ -65,6 +69,13 @@ def _untimed_windows(failed: pl.DataFrame, timed_w: pl.DataFrame, span: tuple[in
         lo_ns=pl.coalesce(pl.col("prev_hi"), pl.lit(span[0])).cast(pl.Int64),
         hi_ns=pl.coalesce(pl.col("next_lo"), pl.lit(span[1])).cast(pl.Int64),
     ).with_columns(core_lo=pl.col("lo_ns"), core_hi=pl.col("hi_ns"))
+
+
+def _precise(failed: pl.DataFrame, clocks: dict[str, ClockEstimate]) -> frozenset[str]:
+    """Failed tests whose own times, on an aligned clock, are good to a fraction of a second."""
+    good = [k for k, e in clocks.items() if not e.method.startswith("none") and e.uncertainty_s <= PRECISE_S]
+    sharp = failed.filter(pl.col("kind").is_in(good) & (pl.col("window_uncertainty_s").fill_null(0.0) <= PRECISE_WINDOW_S))
+    return frozenset(sharp.get_column("test_id").to_list())
 
 
 def _dedupe(links: pl.DataFrame) -> pl.DataFrame:
@@ -112,6 +123,7 @@ def run_correlation(tests: pl.DataFrame, logs: pl.DataFrame) -> Correlation:
 
     idl = id_links(tagged, ids).join(tagged.select("row", "layer", "is_request"), on="row")
     cand = window_candidates(tagged, windows, ids, bool(fp.keys))
+    cand = keep_nearest(cand, timed_w.select("test_id", "core_lo", "core_hi"), _precise(failed, clocks))
     exact_req = idl.filter(pl.col("is_request") | (pl.col("layer") == "edge"))
     # an exact id match makes the other requests of the window context at most
     cand = cand.join(exact_req.select("test_id").unique().with_columns(exact=pl.lit(True)), on="test_id", how="left")

@@ -186,3 +186,41 @@ def same_trace_requests(tagged: pl.DataFrame, links: pl.DataFrame) -> pl.DataFra
     traced = links.join(tagged.select("row", "trace"), on="row").filter(pl.col("trace").is_not_null())
     out = traced.select("test_id", "trace", "strength").join(hops, on="trace")
     return out.select("test_id", "row", via=pl.lit("trace"), strength=pl.col("strength") * 0.9, layer="layer")
+
+
+#: A request this much farther from a test's core window than from another test's is not its own.
+NEAREST_TOLERANCE_NS = 50_000_000
+
+
+def keep_nearest(cand: pl.DataFrame, cores: pl.DataFrame, precise: frozenset[str]) -> pl.DataFrame:
+    """Drop window candidates that sit nearer to another test's own times than to this test's.
+
+    Widened windows overlap the neighbours' requests; a request is kept for a test when no other
+    timed test (passing ones included) started or ran nearer to it. Context requests are always
+    filtered so; failure-matching ones only for tests whose times are ``precise`` (reportlog
+    timing, an aligned clock), since rebuilt JUnit starts drift and the alignment handles those.
+
+    Args:
+        cand: ``window_candidates`` rows (``test_id``, ``row``, ``t_ns``, ``matches_failure``, ...).
+        cores: ``test_id``, ``core_lo``, ``core_hi`` of every timed test, Google epoch ns.
+        precise: failed tests whose core windows can be trusted to a few tens of ms.
+    """
+    if cand.is_empty() or cores.is_empty():
+        return cand
+    by_start = cores.select("core_lo", "core_hi").sort("core_lo")
+    times = cand.select("t_ns").unique().sort("t_ns")
+    near = times.join_asof(by_start.rename({"core_lo": "b_lo", "core_hi": "b_hi"}), left_on="t_ns", right_on="b_lo", strategy="backward")
+    near = near.join_asof(by_start.select(f_lo="core_lo"), left_on="t_ns", right_on="f_lo", strategy="forward")
+    big = 2**62
+    near = near.select(
+        "t_ns",
+        nearest=pl.min_horizontal(
+            pl.when(pl.col("b_lo").is_null()).then(big).otherwise((pl.col("t_ns") - pl.col("b_hi")).clip(lower_bound=0)),
+            pl.when(pl.col("f_lo").is_null()).then(big).otherwise(pl.col("f_lo") - pl.col("t_ns")),
+        ),
+    )
+    own = cand.join(cores.select("test_id", "core_lo", "core_hi"), on="test_id", how="left").join(near, on="t_ns", how="left")
+    mine = pl.max_horizontal(pl.col("core_lo") - pl.col("t_ns"), pl.lit(0), pl.col("t_ns") - pl.col("core_hi"))
+    nearest_is_mine = pl.col("core_lo").is_null() | (mine <= pl.col("nearest") + NEAREST_TOLERANCE_NS)
+    checked = ~pl.col("matches_failure") | pl.col("test_id").is_in(list(precise))
+    return own.filter(~checked | nearest_is_mine).drop("core_lo", "core_hi", "nearest")

@@ -353,5 +353,7 @@ def test_translation_covers_auth_and_disabled_api_errors() -> None:
     transport = translate(auth.TransportError("Failed to retrieve http://metadata/token"), target)
     assert type(transport) is PullError and "check the network" in str(transport)
     assert translate(KeyError("x"), target) is None
-    for err in (disabled, refresh, transport):
+    token = translate(api.BadRequest("Invalid page token: it does not belong to this query"), target)
+    assert type(token) is PullError and "run the pull again" in str(token)
+    for err in (disabled, refresh, transport, token):
         assert "\n" not in str(err)

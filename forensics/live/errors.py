@@ -75,6 +75,8 @@ def _from_api_error(err, target: Target) -> Retryable | PullError:  # type: igno
         return ProjectNotFoundError(
             f"project {project} was not found by {target.where}: check --project "
             f"(the project ID, e.g. my-project-123, not its display name) ({message})")
+    if status == 400 and "token" in message.lower():  # e.g. a page token that expired during long waits
+        return PullError(f"Cloud Logging no longer accepts the page token ({message}); run the pull again")
     if status == 400:
         return FilterError(f"Cloud Logging rejected the filter: {message}; fix --filter "
                            f"(see https://cloud.google.com/logging/docs/view/logging-query-language)")

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import ipaddress
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -71,7 +72,7 @@ _URL_USERINFO = re.compile(r"(?<=://)([^\s/:@\"']+):(?!\[REDACTED)([^\s/@\"']+)@
 _AUTHORIZATION = re.compile(
     r"(?i)(?<![\w-])((?:proxy-)?authorization\\*[\"']?" + _SEP_Q + r"\\*[\"']?)"
     r"(?:(" + "|".join(_AUTH_SCHEMES) + r")[ \t]+)?+"
-    r"(?!\[REDACTED)([^\s\"',;\\]+)"
+    r"(?!\[REDACTED)([^\s\"'`,;\\]+)"
 )
 _COOKIE = re.compile(
     r"(?i)(?<![\w-])((?:set-)?cookie)(\\*[\"']?" + _SEP_Q + r"\\*[\"']?)([^\r\n\"\\]*)"
@@ -87,7 +88,7 @@ _QUOTED_FIELD = re.compile(
 _BARE_FIELD = re.compile(
     r"(?i)(?<![\w.\-\\])(?P<name>" + _NAME + r")(?P<sep>[ \t]*[:=][ \t]*)(?!\[REDACTED)"
     # a bare value does not take the full stop or colon that ends a sentence
-    r"(?:(?P<vq>[\"'])(?P<qval>[^\"'\n]*)(?P=vq)|(?P<val>[^\s,;&\"'<>(){}\[\]]*[^\s,;&\"'<>(){}\[\].:]))"
+    r"(?:(?P<vq>[\"'])(?P<qval>[^\"'\n]*)(?P=vq)|(?P<val>[^\s,;&\"'`<>(){}\[\]]*[^\s,;&\"'`<>(){}\[\].:]))"
 )
 # a JWT, or the header.payload left of one that was cut short ("eyJ...eyJ..." then an ellipsis)
 _JWT = re.compile(
@@ -174,9 +175,19 @@ def secret_name(name: str) -> str | None:
     return "strong" if len(parts) > 1 or name.isupper() else "weak"
 
 
+def _is_ip(value: str) -> bool:
+    try:
+        ipaddress.ip_address(value.strip())
+    except ValueError:
+        return False
+    return True
+
+
 def _hide(value: str, strength: str | None, quoted: bool = False) -> bool:
     if not value or value.strip().lower() in _PLACEHOLDERS or value.startswith(MARK):
         return False
+    if _is_ip(value):
+        return False  # a rate limiter's "key" or a client address: evidence, not a credential
     if strength == "strong" or quoted:
         return True
     return strength == "weak" and _looks_like_value(value)
@@ -265,8 +276,19 @@ def _replace_group(m: re.Match[str], group: str, new: str) -> str:
     return text[: start - s0] + new + text[end - s0 :]
 
 
+def _opens_tuple(text: str, start: int) -> bool:
+    """Whether a quoted name at ``start`` opens a pair: ``('name', ...`` or ``[b'name', ...``."""
+    i = start - 1
+    while i >= 0 and text[i] in " b":
+        i -= 1
+    return i >= 0 and text[i] in "(["
+
+
 def _sub_quoted(m: re.Match[str]) -> str:
     name, val = m.group("name"), m.group("val")
+    if m.group("sep").startswith(",") and not _opens_tuple(m.string, m.start()):
+        # "a","b" in JSON is two values, not a (name, value) pair: look only inside the value
+        return _replace_group(m, "val", _QUOTED_FIELD.sub(_sub_quoted, val))
     if _skip_header(name) and m.group("sep").startswith(","):
         # a header list such as [(b'authorization', b'Basic ...')]: no ':' for the header patterns
         low = name.lower()

@@ -253,3 +253,17 @@ def test_redact_never_fails_and_is_idempotent_on_any_text(text: str) -> None:
     once = redact(text)
     assert isinstance(once, str)
     assert redact(once) == once
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"labels":{"python_logger":"app.auth.jwt","instanceId":"004a6992b2a6"}}',
+        '{"rateLimitAction":{"key":"34.127.88.14","outcome":"BAN_THRESHOLD_EXCEED"}}',
+        "a debug line prints the raw `Authorization: Bearer` header",
+        '{"enforcedSecurityPolicy":{"rateLimitAction":{"key":"2001:db8::1"}}}',
+    ],
+)
+def test_log_structure_seen_in_fixtures_is_not_mistaken_for_secrets(text: str) -> None:
+    """Logger names, JSON value lists, limiter keys that are IPs and prose about headers stay as logged."""
+    assert redact(text) == text

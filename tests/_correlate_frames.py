@@ -14,7 +14,9 @@ T0 = datetime(2026, 11, 24, 8, 10, 0, tzinfo=UTC)
 RUNNER_IP = "34.118.10.20"
 RUNNER_UA = "Python/3.11 websockets/15.0.1"
 BROWSER_IP = "203.0.113.77"
-BROWSER_UA = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/141.0 Safari/537.36"
+BROWSER_UA = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/141.0 Safari/537.36"
+)
 SERVICE = "chat-backend"
 INSTANCE = "00f46b9285fdad63aa1a"
 
@@ -73,7 +75,9 @@ def log_frame(rows: list[dict[str, Any]]) -> pl.DataFrame:
     return frame.with_row_index("row")
 
 
-def case(test_id: str, outcome: str, start: float | None, stop: float | None, order: int, **kw: Any) -> dict[str, Any]:
+def case(
+    test_id: str, outcome: str, start: float | None, stop: float | None, order: int, **kw: Any
+) -> dict[str, Any]:
     """One test case; ``start``/``stop`` are seconds after T0 on the runner's clock."""
     row = {
         "test_id": test_id,
@@ -94,13 +98,22 @@ def case(test_id: str, outcome: str, start: float | None, stop: float | None, or
 
 def make_tests(rows: list[dict[str, Any]]) -> pl.DataFrame:
     """A TEST_SCHEMA frame from ``case`` dicts."""
-    return pl.DataFrame([{k: r.get(k) for k in TEST_SCHEMA} for r in rows], schema=TEST_SCHEMA, orient="row")
+    return pl.DataFrame(
+        [{k: r.get(k) for k in TEST_SCHEMA} for r in rows], schema=TEST_SCHEMA, orient="row"
+    )
 
 
 WS_403 = "websockets.exceptions.InvalidStatus: server rejected WebSocket connection: HTTP 403"
 
 
-def run_scenario(n_tests: int = 30, skew_s: float = 0.0, failing: tuple[int, ...] = (7, 19), seed: int = 1, noise: bool = True, gap: tuple[float, float] = (0.3, 4.0)) -> tuple[list[dict], list[dict]]:
+def run_scenario(
+    n_tests: int = 30,
+    skew_s: float = 0.0,
+    failing: tuple[int, ...] = (7, 19),
+    seed: int = 1,
+    noise: bool = True,
+    gap: tuple[float, float] = (0.3, 4.0),
+) -> tuple[list[dict], list[dict]]:
     """A sequential run: each test makes 1-3 requests; failing tests get a 403 on /ws plus an app line.
 
     Test times are on the runner clock (Google time minus ``skew_s``); gaps between tests vary.
@@ -126,13 +139,25 @@ def run_scenario(n_tests: int = 30, skew_s: float = 0.0, failing: tuple[int, ...
             rt = t + 0.05 + k * dur / 3.5
             if fail and k == 0:
                 logs.append(request(rt, 403, "/ws"))
-                logs.append(app(rt + 0.002, f"WARNING auth: rejecting websocket for test {i}: token missing"))
+                logs.append(
+                    app(
+                        rt + 0.002, f"WARNING auth: rejecting websocket for test {i}: token missing"
+                    )
+                )
             else:
                 logs.append(request(rt, 200, f"/api/items/{i}"))
         t += dur + rnd.uniform(*gap)
     if noise:
         for k in range(int(t // 10)):  # health checks every 10 s, never the runner
-            logs.append(request(k * 10.0 + 1.3, 200, "/healthz", http_remote_ip="35.191.0.1", http_user_agent="GoogleHC/1.0"))
+            logs.append(
+                request(
+                    k * 10.0 + 1.3,
+                    200,
+                    "/healthz",
+                    http_remote_ip="35.191.0.1",
+                    http_user_agent="GoogleHC/1.0",
+                )
+            )
     return tests, logs
 
 
@@ -151,7 +176,9 @@ def with_background(logs: pl.DataFrame, total: int, seed: int = 0) -> pl.DataFra
     is_req = pl.Series(rng.integers(0, 3, n) == 0)
     when_req = pl.when(is_req)
     bg = pl.DataFrame({"timestamp": pl.Series(t_ns).cast(pl.Datetime("ns", "UTC"))}).with_columns(
-        log_id=when_req.then(pl.lit("run.googleapis.com/requests")).otherwise(pl.lit("run.googleapis.com/stdout")),
+        log_id=when_req.then(pl.lit("run.googleapis.com/requests")).otherwise(
+            pl.lit("run.googleapis.com/stdout")
+        ),
         resource_type=pl.lit("cloud_run_revision"),
         service=pl.lit(SERVICE),
         instance_id=pl.lit(INSTANCE),

@@ -15,11 +15,11 @@ from tests._correlate_frames import (
     WS_403,
     app,
     at,
+    case,
     log_frame,
+    make_tests,
     request,
     run_scenario,
-    make_tests,
-    case,
 )
 
 
@@ -84,11 +84,22 @@ def test_junit_windows_with_cumulative_uncertainty() -> None:
     t = tests[0]["start"].replace(microsecond=0)
     for i, r in enumerate(tests):
         length = r["stop"] - r["start"]
-        rows.append({**r, "start": t, "stop": t + length, "window_uncertainty_s": 1.0 + 0.08 * i, "clock": "naive", "source_format": "junit"})
+        rows.append(
+            {
+                **r,
+                "start": t,
+                "stop": t + length,
+                "window_uncertainty_s": 1.0 + 0.08 * i,
+                "clock": "naive",
+                "source_format": "junit",
+            }
+        )
         t = t + length
     c = correlate(make_tests(rows), log_frame(logs))
     w = c.windows.row(0, named=True)
-    assert (w["hi"] - w["lo"]).total_seconds() >= rows[20]["duration_s"] + 2 * rows[20]["window_uncertainty_s"]
+    assert (w["hi"] - w["lo"]).total_seconds() >= rows[20]["duration_s"] + 2 * rows[20][
+        "window_uncertainty_s"
+    ]
     linked = c.requests.filter(pl.col("matches_failure"))
     assert linked.get_column("status").to_list() == [403]
 
@@ -129,7 +140,14 @@ def test_browser_failing_at_the_same_moment_is_not_linked() -> None:
     t5 = next(r for r in tests if r["test_id"].endswith("test_05"))
     ws = (t5["start"] - at(0)).total_seconds() + 0.05  # the runner's own 403
     logs += [
-        request(ws - 0.02, 403, "/ws", http_remote_ip=BROWSER_IP, http_user_agent=BROWSER_UA, instance_id="other-inst"),
+        request(
+            ws - 0.02,
+            403,
+            "/ws",
+            http_remote_ip=BROWSER_IP,
+            http_user_agent=BROWSER_UA,
+            instance_id="other-inst",
+        ),
         app(ws - 0.019, "origin https://evil.example not allowed", instance_id="other-inst"),
         request(ws + 0.001, 403, "/ws", http_remote_ip=BROWSER_IP, http_user_agent=BROWSER_UA),
     ]
@@ -141,7 +159,11 @@ def test_browser_failing_at_the_same_moment_is_not_linked() -> None:
     assert not mine & browser
     assert origin_line not in mine
     assert c.fingerprint["remote_ips"] == [RUNNER_IP]
-    token_line = frame.filter(pl.col("message").str.contains("test 5: token missing")).get_column("row").item()
+    token_line = (
+        frame.filter(pl.col("message").str.contains("test 5: token missing"))
+        .get_column("row")
+        .item()
+    )
     assert token_line in _rows(c, t5["test_id"], "app")
 
 
@@ -150,11 +172,20 @@ def test_only_another_client_in_window_gives_a_note() -> None:
     tests, logs = run_scenario(n_tests=12, failing=(5,))
     t5 = next(r for r in tests if r["test_id"].endswith("test_05"))
     ws = (t5["start"] - at(0)).total_seconds() + 0.05
-    logs = [r for r in logs if not (r.get("http_status") == 403 or "token missing" in (r.get("message") or ""))]
+    logs = [
+        r
+        for r in logs
+        if not (r.get("http_status") == 403 or "token missing" in (r.get("message") or ""))
+    ]
     logs.append(request(ws, 403, "/ws", http_remote_ip=BROWSER_IP, http_user_agent=BROWSER_UA))
     c = correlate(make_tests(tests), log_frame(logs))
-    assert c.requests.filter((pl.col("test_id") == t5["test_id"]) & pl.col("matches_failure")).is_empty()
-    assert "none with HTTP 403" in c.notes[t5["test_id"]] or "no request from the runner" in c.notes[t5["test_id"]]
+    assert c.requests.filter(
+        (pl.col("test_id") == t5["test_id"]) & pl.col("matches_failure")
+    ).is_empty()
+    assert (
+        "none with HTTP 403" in c.notes[t5["test_id"]]
+        or "no request from the runner" in c.notes[t5["test_id"]]
+    )
 
 
 def test_app_line_without_trace_joins_its_request_by_time_service_instance() -> None:
@@ -183,7 +214,11 @@ def test_uvicorn_access_line_must_agree_with_the_request() -> None:
         [
             request(30.000, 200, "/api/items", instance_id=None),
             request(30.004, 403, "/ws", instance_id=None),
-            app(30.001, 'INFO:     169.254.1.1:40012 - "WebSocket /ws?token=x" 403', instance_id=None),
+            app(
+                30.001,
+                'INFO:     169.254.1.1:40012 - "WebSocket /ws?token=x" 403',
+                instance_id=None,
+            ),
         ]
     )
     tests = make_tests([case("t::c", "failed", 29.9, 30.5, 0, message=WS_403)])
@@ -206,7 +241,9 @@ def test_export_missing_the_window_gives_a_note() -> None:
 
 def test_two_concurrent_failing_tests_get_their_own_requests() -> None:
     """Overlapping failed tests each get one 403, paired in time order, not both."""
-    logs = log_frame([request(40.05, 403, "/ws"), request(40.25, 403, "/ws"), request(41.5, 200, "/api/x")])
+    logs = log_frame(
+        [request(40.05, 403, "/ws"), request(40.25, 403, "/ws"), request(41.5, 200, "/api/x")]
+    )
     tests = make_tests(
         [
             case("t::first", "failed", 40.0, 41.0, 0, message=WS_403),
@@ -225,8 +262,17 @@ def test_concurrent_tests_are_told_apart_by_url_path() -> None:
     logs = log_frame([request(40.05, 403, "/ws/events"), request(40.10, 403, "/ws/chat")])
     tests = make_tests(
         [
-            case("t::chat", "failed", 40.0, 41.0, 0, message=f"{WS_403} wss://h.run.app/ws/chat?token=abc"),
-            case("t::events", "failed", 40.0, 41.0, 1, message=f"{WS_403} wss://h.run.app/ws/events"),
+            case(
+                "t::chat",
+                "failed",
+                40.0,
+                41.0,
+                0,
+                message=f"{WS_403} wss://h.run.app/ws/chat?token=abc",
+            ),
+            case(
+                "t::events", "failed", 40.0, 41.0, 1, message=f"{WS_403} wss://h.run.app/ws/events"
+            ),
         ]
     )
     c = correlate(tests, logs)
@@ -238,7 +284,9 @@ def test_concurrent_tests_are_told_apart_by_url_path() -> None:
 
 def test_undecidable_overlap_links_both_weakly() -> None:
     """Two overlapping tests and three identical 403s: every claim is kept, marked shared, weaker."""
-    logs = log_frame([request(40.05, 403, "/ws"), request(40.10, 403, "/ws"), request(40.15, 403, "/ws")])
+    logs = log_frame(
+        [request(40.05, 403, "/ws"), request(40.10, 403, "/ws"), request(40.15, 403, "/ws")]
+    )
     tests = make_tests(
         [
             case("t::x", "failed", 40.0, 41.0, 0, message=WS_403),
@@ -258,14 +306,19 @@ def test_tests_without_times_use_run_order() -> None:
     tests[4] = {**tests[4], "start": None, "stop": None, "clock": "none"}
     c = correlate(make_tests(tests), log_frame(logs))
     test_id = tests[4]["test_id"]
-    assert c.requests.filter((pl.col("test_id") == test_id) & pl.col("matches_failure")).get_column("status").to_list() == [403]
+    assert c.requests.filter((pl.col("test_id") == test_id) & pl.col("matches_failure")).get_column(
+        "status"
+    ).to_list() == [403]
     assert "no start time" in c.notes[test_id]
 
 
 def test_health_checks_are_never_the_runner() -> None:
     """GoogleHC and kube-probe traffic, however regular, stays out of the fingerprint and links."""
     tests, logs = run_scenario(n_tests=10, failing=(3,))
-    logs += [request(k * 0.5, 503, "/ws", http_remote_ip="10.0.0.9", http_user_agent="kube-probe/1.29") for k in range(200)]
+    logs += [
+        request(k * 0.5, 503, "/ws", http_remote_ip="10.0.0.9", http_user_agent="kube-probe/1.29")
+        for k in range(200)
+    ]
     frame = log_frame(logs)
     c = correlate(make_tests(tests), frame)
     assert c.fingerprint["remote_ips"] == [RUNNER_IP]
@@ -277,11 +330,24 @@ def test_load_balancer_entry_of_the_runner_links_as_edge() -> None:
     """A load balancer entry (Cloud Armor deny) from the runner in the window is linked with role edge."""
     logs = log_frame(
         [
-            request(50.02, 403, "/ws", log_id="requests", resource_type="http_load_balancer", service="be-svc", instance_id=None),
+            request(
+                50.02,
+                403,
+                "/ws",
+                log_id="requests",
+                resource_type="http_load_balancer",
+                service="be-svc",
+                instance_id=None,
+            ),
             request(55.0, 200, "/api/ok"),
         ]
     )
-    tests = make_tests([case("t::lb", "failed", 50.0, 50.5, 0, message=WS_403), case("t::ok", "passed", 54.9, 55.2, 1)])
+    tests = make_tests(
+        [
+            case("t::lb", "failed", 50.0, 50.5, 0, message=WS_403),
+            case("t::ok", "passed", 54.9, 55.2, 1),
+        ]
+    )
     c = correlate(tests, logs)
     edge = c.links.filter(pl.col("role") == "edge")
     assert edge.get_column("row").to_list() == [0]
@@ -300,7 +366,9 @@ def test_no_anchor_gives_offset_zero_with_large_uncertainty() -> None:
 
 def test_empty_log_frame_is_explained() -> None:
     """No log entries at all: every failed test gets a note, nothing raises."""
-    c = correlate(make_tests([case("t::e", "failed", 10.0, 11.0, 0, message=WS_403)]), log_frame([]))
+    c = correlate(
+        make_tests([case("t::e", "failed", 10.0, 11.0, 0, message=WS_403)]), log_frame([])
+    )
     assert c.links.is_empty()
     assert "no log entries" in c.notes["t::e"]
 
@@ -315,8 +383,13 @@ def test_requests_without_app_log_are_noted() -> None:
 
 def test_instance_label_is_respected_when_both_sides_have_it() -> None:
     """An app line from a different container instance is not joined even when it is nearest in time."""
-    logs = log_frame([request(70.0, 500, "/api/run"), app(70.001, "Traceback: boom", instance_id="i-other")])
-    c = correlate(make_tests([case("t::inst", "failed", 69.9, 70.4, 0, message="HTTP 500 from /api/run")]), logs)
+    logs = log_frame(
+        [request(70.0, 500, "/api/run"), app(70.001, "Traceback: boom", instance_id="i-other")]
+    )
+    c = correlate(
+        make_tests([case("t::inst", "failed", 69.9, 70.4, 0, message="HTTP 500 from /api/run")]),
+        logs,
+    )
     assert c.links.filter(pl.col("role") == "app").is_empty()
     assert INSTANCE  # the request's own instance differs from the line's
 
@@ -328,14 +401,18 @@ def test_consecutive_failures_with_drifting_junit_times_get_one_each() -> None:
     rows, t = [], tests[0]["start"].replace(microsecond=0)
     for r in tests:  # gaps lost: starts drift earlier and earlier
         length = r["stop"] - r["start"]
-        rows.append({**r, "start": t, "stop": t + length, "window_uncertainty_s": 1.5, "clock": "naive"})
+        rows.append(
+            {**r, "start": t, "stop": t + length, "window_uncertainty_s": 1.5, "clock": "naive"}
+        )
         t = t + length
     frame = log_frame(logs)
     c = correlate(make_tests(rows), frame)
     got = c.requests.filter(pl.col("matches_failure")).sort("row")
     assert got.height == len(failing)
     assert not got.get_column("shared").any()
-    assert got.get_column("test_id").to_list() == [f"tests/e2e/test_ws.py::test_{i:02d}" for i in failing]
+    assert got.get_column("test_id").to_list() == [
+        f"tests/e2e/test_ws.py::test_{i:02d}" for i in failing
+    ]
 
 
 def test_other_entries_of_a_linked_trace_are_linked() -> None:
@@ -344,13 +421,26 @@ def test_other_entries_of_a_linked_trace_are_linked() -> None:
     logs = log_frame(
         [
             request(80.01, 500, "/api/run", trace=trace),
-            request(80.02, 500, "/verify", trace=trace, service="auth-svc", http_remote_ip="10.8.0.3", http_user_agent="python-httpx/0.28"),
+            request(
+                80.02,
+                500,
+                "/verify",
+                trace=trace,
+                service="auth-svc",
+                http_remote_ip="10.8.0.3",
+                http_user_agent="python-httpx/0.28",
+            ),
             app(80.021, "KeyError: 'kid'", service="auth-svc", trace=trace),
             *[request(70.0 + k, 200, "/api/ok") for k in range(5)],
         ]
     )
     passing = [case(f"t::ok{k}", "passed", 69.9 + k, 70.2 + k, k) for k in range(5)]
-    c = correlate(make_tests([*passing, case("t::hop", "failed", 80.0, 80.5, 5, message="HTTP 500 on /api/run")]), logs)
+    c = correlate(
+        make_tests(
+            [*passing, case("t::hop", "failed", 80.0, 80.5, 5, message="HTTP 500 on /api/run")]
+        ),
+        logs,
+    )
     assert c.fingerprint["remote_ips"] == [RUNNER_IP]
     assert _rows(c, "t::hop") == {0, 1, 2}
     assert c.links.filter(pl.col("row") == 1).row(0, named=True)["via"] == "trace"

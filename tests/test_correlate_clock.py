@@ -55,7 +55,10 @@ def test_constant_traffic_has_no_contrast() -> None:
 
 def test_anchor_intervals_intersect() -> None:
     """Two traced requests pin the offset to where both fall inside their tests."""
-    pairs = [(BASE + 12 * NS, BASE + 10 * NS, BASE + 13 * NS), (BASE + 21 * NS, BASE + 20 * NS, BASE + 30 * NS)]
+    pairs = [
+        (BASE + 12 * NS, BASE + 10 * NS, BASE + 13 * NS),
+        (BASE + 21 * NS, BASE + 20 * NS, BASE + 30 * NS),
+    ]
     center, half = from_anchors(pairs)  # type: ignore[misc]
     assert center - half <= 1.0 <= center + half
     assert half < 1.5
@@ -78,9 +81,18 @@ def test_mixed_clock_kinds_get_their_own_offsets() -> None:
     """Tests of a zone-less report and of a UTC report are aligned separately."""
     tests, logs = run_scenario(n_tests=30, skew_s=2.0)
     frame = make_tests(tests).with_columns(
-        pl.when(pl.col("order") >= 15).then(pl.col("start") + pl.duration(hours=3)).otherwise(pl.col("start")).alias("start"),
-        pl.when(pl.col("order") >= 15).then(pl.col("stop") + pl.duration(hours=3)).otherwise(pl.col("stop")).alias("stop"),
-        pl.when(pl.col("order") >= 15).then(pl.lit("naive")).otherwise(pl.lit("utc")).alias("clock"),
+        pl.when(pl.col("order") >= 15)
+        .then(pl.col("start") + pl.duration(hours=3))
+        .otherwise(pl.col("start"))
+        .alias("start"),
+        pl.when(pl.col("order") >= 15)
+        .then(pl.col("stop") + pl.duration(hours=3))
+        .otherwise(pl.col("stop"))
+        .alias("stop"),
+        pl.when(pl.col("order") >= 15)
+        .then(pl.lit("naive"))
+        .otherwise(pl.lit("utc"))
+        .alias("clock"),
     )
     c = correlate(frame, log_frame(logs))
     assert abs(c.clocks["utc"]["offset_s"] - 2.0) < 1.0

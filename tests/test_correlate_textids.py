@@ -32,14 +32,18 @@ def test_bare_hex_is_kept_apart_from_named_traces() -> None:
 
 def test_request_ids_and_uuids() -> None:
     """X-Request-Id values and UUIDs are request-id candidates."""
-    ids = extract_ids("X-Request-Id: req-7f3a9c21b0 failed; correlation_id=1b4e28ba-2fa1-11d2-883f-0016d3cca427")
+    ids = extract_ids(
+        "X-Request-Id: req-7f3a9c21b0 failed; correlation_id=1b4e28ba-2fa1-11d2-883f-0016d3cca427"
+    )
     assert "req-7f3a9c21b0" in ids.request_ids
     assert "1b4e28ba-2fa1-11d2-883f-0016d3cca427" in ids.request_ids
 
 
 def test_urls_give_paths_without_query() -> None:
     """ws/wss/https URLs give host and path; the query (tokens!) is dropped."""
-    ids = extract_ids("connect wss://chat-abc.a.run.app/ws/events?token=eyJhbGciOi.secret and https://api.example.com/v1/items.")
+    ids = extract_ids(
+        "connect wss://chat-abc.a.run.app/ws/events?token=eyJhbGciOi.secret and https://api.example.com/v1/items."
+    )
     assert ids.paths == ("/ws/events", "/v1/items")
     assert "chat-abc.a.run.app" in ids.hosts
     assert ids.websocket
@@ -48,7 +52,10 @@ def test_urls_give_paths_without_query() -> None:
 @pytest.mark.parametrize(
     ("text", "status"),
     [
-        ("websockets.exceptions.InvalidStatus: server rejected WebSocket connection: HTTP 403", 403),
+        (
+            "websockets.exceptions.InvalidStatus: server rejected WebSocket connection: HTTP 403",
+            403,
+        ),
         ("httpx.HTTPStatusError: Client error '429 Too Many Requests' for url", 429),
         ("AssertionError: assert 502 == 200\n +  where 502 = <Response [502]>.status_code", 502),
         ("InvalidStatusCode: status_code=401", 401),

@@ -20,7 +20,9 @@ import polars as pl
 PRE_S = 1.0
 POST_S = 1.0
 TIE_S = 0.05
-_ACCESS = r'"(?:GET|POST|PUT|DELETE|PATCH|HEAD|OPTIONS|WebSocket|WEBSOCKET)\s+([^\s"?]+)[^"]*"\s+(\d{3})'
+_ACCESS = (
+    r'"(?:GET|POST|PUT|DELETE|PATCH|HEAD|OPTIONS|WebSocket|WEBSOCKET)\s+([^\s"?]+)[^"]*"\s+(\d{3})'
+)
 _REQ = ["row", "t_ns", "end_ns", "service", "instance_id", "http_status", "http_path"]
 
 
@@ -34,7 +36,9 @@ def _app_rows(tagged: pl.DataFrame) -> pl.DataFrame:
         a_service="service",
         a_instance="instance_id",
         a_path=pl.coalesce(access.struct.field("1"), pl.col("http_path")).str.strip_chars_end("/"),
-        a_status=pl.coalesce(access.struct.field("2").cast(pl.Int32, strict=False), pl.col("http_status")),
+        a_status=pl.coalesce(
+            access.struct.field("2").cast(pl.Int32, strict=False), pl.col("http_status")
+        ),
     )
 
 
@@ -60,15 +64,34 @@ def _pairs(app: pl.DataFrame, spans: pl.DataFrame) -> pl.DataFrame:
     pairs = pairs.filter(pl.col("a_service").eq_missing(pl.col("r_service")))
     same_inst = pl.col("a_instance").is_not_null() & pl.col("r_instance").is_not_null()
     inst_ok = ~same_inst | (pl.col("a_instance") == pl.col("r_instance"))
-    path_ok = pl.col("a_path").is_null() | pl.col("r_path").is_null() | (pl.col("a_path") == pl.col("r_path"))
-    status_ok = pl.col("a_status").is_null() | pl.col("r_status").is_null() | (pl.col("a_status") == pl.col("r_status"))
-    access_match = pl.col("a_path").is_not_null() & (pl.col("a_path") == pl.col("r_path")) & (pl.col("a_status") == pl.col("r_status"))
-    dist = pl.min_horizontal((pl.col("a_t") - pl.col("r_t")).abs(), (pl.col("a_t") - pl.col("r_end")).abs()) / 1e9
+    path_ok = (
+        pl.col("a_path").is_null()
+        | pl.col("r_path").is_null()
+        | (pl.col("a_path") == pl.col("r_path"))
+    )
+    status_ok = (
+        pl.col("a_status").is_null()
+        | pl.col("r_status").is_null()
+        | (pl.col("a_status") == pl.col("r_status"))
+    )
+    access_match = (
+        pl.col("a_path").is_not_null()
+        & (pl.col("a_path") == pl.col("r_path"))
+        & (pl.col("a_status") == pl.col("r_status"))
+    )
+    dist = (
+        pl.min_horizontal(
+            (pl.col("a_t") - pl.col("r_t")).abs(), (pl.col("a_t") - pl.col("r_end")).abs()
+        )
+        / 1e9
+    )
     return (
         pairs.filter(inst_ok & path_ok & status_ok)
         .with_columns(same_instance=same_inst, access_match=access_match.fill_null(False))
         .with_columns(
-            penalty=dist - 0.5 * pl.col("access_match").cast(pl.Float64) + 0.2 * (~pl.col("same_instance")).cast(pl.Float64)
+            penalty=dist
+            - 0.5 * pl.col("access_match").cast(pl.Float64)
+            + 0.2 * (~pl.col("same_instance")).cast(pl.Float64)
         )
     )
 
@@ -83,19 +106,31 @@ def join_app_lines(tagged: pl.DataFrame, linked: pl.DataFrame) -> pl.DataFrame:
     Returns:
         ``test_id``, ``row`` (app line), ``via``, ``strength``, ``request_row``.
     """
-    out_schema = {"test_id": pl.String, "row": pl.UInt32, "via": pl.String, "strength": pl.Float64, "request_row": pl.UInt32}
+    out_schema = {
+        "test_id": pl.String,
+        "row": pl.UInt32,
+        "via": pl.String,
+        "strength": pl.Float64,
+        "request_row": pl.UInt32,
+    }
     if linked.is_empty():
         return pl.DataFrame(schema=out_schema)
     app = _app_rows(tagged)
     reqs = tagged.filter(pl.col("is_request"))
-    lreq = linked.join(reqs.select(_REQ + ["trace", "layer"]), on="row")
+    lreq = linked.join(reqs.select([*_REQ, "trace", "layer"]), on="row")
     # 1. by trace; prefer the service's own request entry over the load balancer's for the same trace
     by_trace = (
         app.filter(pl.col("a_trace").is_not_null())
         .join(lreq.filter(pl.col("trace").is_not_null()), left_on="a_trace", right_on="trace")
         .sort(["strength", "layer"], descending=[True, True])
         .unique(["test_id", "a_row"], keep="first")
-        .select(test_id="test_id", row="a_row", via=pl.lit("trace"), strength="strength", request_row="row")
+        .select(
+            test_id="test_id",
+            row="a_row",
+            via=pl.lit("trace"),
+            strength="strength",
+            request_row="row",
+        )
     )
     # 2. by time, for lines whose trace names no request entry
     req_traces = reqs.get_column("trace").drop_nulls().unique().implode()
@@ -109,11 +144,15 @@ def join_app_lines(tagged: pl.DataFrame, linked: pl.DataFrame) -> pl.DataFrame:
     best = everyone.group_by("a_row", maintain_order=True).agg(
         r_row=pl.col("r_row").first(),
         best=pl.col("penalty").first(),
-        rivals=pl.col("r_row").filter(pl.col("penalty") <= pl.col("penalty").first() + TIE_S).alias("rivals"),
+        rivals=pl.col("r_row")
+        .filter(pl.col("penalty") <= pl.col("penalty").first() + TIE_S)
+        .alias("rivals"),
     )
     # The line goes to the test's request when that request is (one of) the nearest; a rival
     # from someone else just as near makes the join doubtful, so it is kept but weak.
-    mine_pairs = everyone.join(lreq.select("test_id", "row", "strength"), left_on="r_row", right_on="row")
+    mine_pairs = everyone.join(
+        lreq.select("test_id", "row", "strength"), left_on="r_row", right_on="row"
+    )
     by_time = (
         mine_pairs.join(best.select("a_row", "best", "rivals"), on="a_row")
         .filter(pl.col("penalty") <= pl.col("best") + TIE_S)
@@ -122,13 +161,19 @@ def join_app_lines(tagged: pl.DataFrame, linked: pl.DataFrame) -> pl.DataFrame:
         .join(lreq.group_by("test_id").agg(mine_rows=pl.col("row")), on="test_id")
         .with_columns(
             contested=pl.col("rivals").list.set_difference(pl.col("mine_rows")).list.len() > 0,
-            quality=pl.when(pl.col("access_match")).then(0.9).when(pl.col("same_instance")).then(0.8).otherwise(0.65),
+            quality=pl.when(pl.col("access_match"))
+            .then(0.9)
+            .when(pl.col("same_instance"))
+            .then(0.8)
+            .otherwise(0.65),
         )
         .select(
             test_id="test_id",
             row="a_row",
             via=pl.lit("app_join"),
-            strength=pl.col("strength") * pl.col("quality") * pl.when(pl.col("contested")).then(0.4).otherwise(1.0),
+            strength=pl.col("strength")
+            * pl.col("quality")
+            * pl.when(pl.col("contested")).then(0.4).otherwise(1.0),
             request_row="r_row",
         )
     )

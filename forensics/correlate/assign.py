@@ -40,7 +40,13 @@ def _cost(t_ns: int, core: tuple[int, int]) -> float:
     return max(core[0] - t_ns, 0, t_ns - core[1]) / NS
 
 
-def _align(claims: list[Claim], tests: list[str], cores: dict[str, tuple[int, int]], miss_s: float, drop_s: float) -> list[int | None]:
+def _align(
+    claims: list[Claim],
+    tests: list[str],
+    cores: dict[str, tuple[int, int]],
+    miss_s: float,
+    drop_s: float,
+) -> list[int | None]:
     """Cheapest monotone assignment: per claim (time order), the index of its test or None."""
     m = len(tests)
     index = {t: i + 1 for i, t in enumerate(tests)}  # 0 = no test has a request yet
@@ -76,14 +82,18 @@ def _same_window(a: tuple[int, int], b: tuple[int, int]) -> bool:
     return abs(a[0] - b[0]) < SAME_WINDOW_NS and overlap > 0 and overlap >= shorter / 2
 
 
-def _twins(tests: list[str], cores: dict[str, tuple[int, int]], untimed: frozenset[str]) -> dict[str, list[str]]:
+def _twins(
+    tests: list[str], cores: dict[str, tuple[int, int]], untimed: frozenset[str]
+) -> dict[str, list[str]]:
     """Per test, the timed tests of the group that ran at the same time (itself included).
 
     Tests without times all have the run's span as core window, but they ran one after another:
     only their order tells them apart, so they are never twins.
     """
     return {
-        t: [t] if t in untimed else [u for u in tests if u not in untimed and _same_window(cores[t], cores[u])]
+        t: [t]
+        if t in untimed
+        else [u for u in tests if u not in untimed and _same_window(cores[t], cores[u])]
         for t in tests
     }
 

@@ -90,7 +90,9 @@ def _merge(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return lo[idx], run_hi[ends]
 
 
-def _scores(req: np.ndarray, lo: np.ndarray, hi: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _scores(
+    req: np.ndarray, lo: np.ndarray, hi: np.ndarray, offsets: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Per candidate offset: tests with a request in window, and requests covered by any window."""
     mlo, mhi = _merge(lo, hi)
     hits = np.empty(len(offsets), dtype=np.int64)
@@ -139,7 +141,13 @@ def _plateau(req, lo, hi, center: float, half: float) -> tuple[float, float, flo
         half *= 3
 
 
-def align_by_order(req: np.ndarray, lo: np.ndarray, hi: np.ndarray, kind: str, around: tuple[float, float] | None = None) -> ClockEstimate | None:
+def align_by_order(
+    req: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    kind: str,
+    around: tuple[float, float] | None = None,
+) -> ClockEstimate | None:
     """Find the offset that puts the most requests inside test windows.
 
     Args:
@@ -192,7 +200,15 @@ def align_by_order(req: np.ndarray, lo: np.ndarray, hi: np.ndarray, kind: str, a
     method = f"request order ({hits} of {len(lo)} timed tests have a request in their window)"
     if kind == "naive":
         method += "; " + describe_naive(mid)
-    return ClockEstimate(mid, unc, method, tests_hit=hits, tests_timed=len(lo), contrast=contrast, inside_share=inside)
+    return ClockEstimate(
+        mid,
+        unc,
+        method,
+        tests_hit=hits,
+        tests_timed=len(lo),
+        contrast=contrast,
+        inside_share=inside,
+    )
 
 
 def describe_naive(offset_s: float) -> str:

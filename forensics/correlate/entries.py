@@ -63,12 +63,16 @@ def tag_entries(logs: pl.DataFrame) -> pl.DataFrame:
     log_id = _s("log_id").str.to_lowercase()
     rtype = _s("resource_type").str.to_lowercase()
     payload = _s("payload")
-    is_lb = rtype.str.contains(r"load_balancer|_lb_rule|loadbalancing|https_lb") | log_id.str.contains(
-        "loadbalancing"
-    )
+    is_lb = rtype.str.contains(
+        r"load_balancer|_lb_rule|loadbalancing|https_lb"
+    ) | log_id.str.contains("loadbalancing")
     request_log = log_id.str.contains(r"(^|/)requests$|request_log$|_requests$")
     # A hand-made export without logName: an httpRequest with a client address is a request entry.
-    bare_request = (log_id == "") & pl.col("http_status").is_not_null() & pl.col("http_remote_ip").is_not_null()
+    bare_request = (
+        (log_id == "")
+        & pl.col("http_status").is_not_null()
+        & pl.col("http_remote_ip").is_not_null()
+    )
     is_request = request_log | bare_request | (is_lb & pl.col("http_status").is_not_null())
     audit = log_id.str.contains("cloudaudit")
     edge_audit = audit & (
@@ -79,7 +83,11 @@ def tag_entries(logs: pl.DataFrame) -> pl.DataFrame:
     is_app = (
         ~is_request
         & ~system
-        & (rtype.is_in(APP_RESOURCES) | log_id.str.contains(r"stdout|stderr|^[^/]+$") | (rtype == ""))
+        & (
+            rtype.is_in(APP_RESOURCES)
+            | log_id.str.contains(r"stdout|stderr|^[^/]+$")
+            | (rtype == "")
+        )
     )
     layer = (
         pl.when(is_request & is_lb)
@@ -113,7 +121,9 @@ def tag_entries(logs: pl.DataFrame) -> pl.DataFrame:
         layer=layer,
         client_kind=client_kind,
         t_ns=t_ns,
-    ).with_columns(end_ns=pl.col("t_ns") + pl.when(pl.col("is_request")).then(latency_ns).otherwise(0))
+    ).with_columns(
+        end_ns=pl.col("t_ns") + pl.when(pl.col("is_request")).then(latency_ns).otherwise(0)
+    )
 
 
 def client_key() -> pl.Expr:

@@ -56,7 +56,9 @@ class Fingerprint:
         return expr.fill_null(False)
 
 
-def _describe(requests: pl.DataFrame, keys: list[str], method: str, scores: dict[str, float]) -> Fingerprint:
+def _describe(
+    requests: pl.DataFrame, keys: list[str], method: str, scores: dict[str, float]
+) -> Fingerprint:
     mine = requests.filter(client_key().is_in(keys))
     ips = mine.get_column("http_remote_ip").drop_nulls().value_counts(sort=True)
     uas = mine.get_column("http_user_agent").drop_nulls().value_counts(sort=True)
@@ -71,7 +73,9 @@ def _describe(requests: pl.DataFrame, keys: list[str], method: str, scores: dict
     )
 
 
-def runner_fingerprint(requests: pl.DataFrame, windows: pl.DataFrame, aligned: bool = True) -> Fingerprint:
+def runner_fingerprint(
+    requests: pl.DataFrame, windows: pl.DataFrame, aligned: bool = True
+) -> Fingerprint:
     """Find the runner's clients among request entries.
 
     Args:
@@ -84,7 +88,9 @@ def runner_fingerprint(requests: pl.DataFrame, windows: pl.DataFrame, aligned: b
     Returns:
         The ``Fingerprint``; empty keys when no client lines up with the run.
     """
-    cands = requests.filter(~pl.col("client_kind").is_in(NEVER_RUNNER)).with_columns(key=client_key())
+    cands = requests.filter(~pl.col("client_kind").is_in(NEVER_RUNNER)).with_columns(
+        key=client_key()
+    )
     cands = cands.filter(pl.col("key").is_not_null())
     if not aligned:
         cands = cands.filter(pl.col("client_kind") == "script")
@@ -96,7 +102,12 @@ def runner_fingerprint(requests: pl.DataFrame, windows: pl.DataFrame, aligned: b
             return Fingerprint(method="none: no test times and no scripted client in the log")
         top = scripted.group_by("key").len().sort("len", descending=True)
         key = top.item(0, "key")
-        return _describe(cands, [key], "dominant scripted client (no test times)", {key: float(top.item(0, "len"))})
+        return _describe(
+            cands,
+            [key],
+            "dominant scripted client (no test times)",
+            {key: float(top.item(0, "len"))},
+        )
     run_lo, run_hi = windows.get_column("lo_ns").min(), windows.get_column("hi_ns").max()
     during = cands.filter(pl.col("t_ns").is_between(run_lo, run_hi))
     if during.is_empty():
@@ -110,7 +121,9 @@ def runner_fingerprint(requests: pl.DataFrame, windows: pl.DataFrame, aligned: b
         during.group_by("key")
         .agg(total=pl.len(), kind=pl.col("client_kind").mode().first())
         .join(
-            hits.group_by("key").agg(tests=pl.col("test_id").n_unique(), inside=pl.col("row").n_unique()),
+            hits.group_by("key").agg(
+                tests=pl.col("test_id").n_unique(), inside=pl.col("row").n_unique()
+            ),
             on="key",
             how="left",
         )
@@ -128,7 +141,11 @@ def runner_fingerprint(requests: pl.DataFrame, windows: pl.DataFrame, aligned: b
         return Fingerprint(method="none: no request entry inside any test window")
     best = per_key.item(0, "score")
     best_tests = per_key.item(0, "tests")
-    keep = per_key.filter((pl.col("score") >= KEEP_SHARE * best) & (pl.col("tests") >= 0.3 * best_tests))
-    scores = dict(zip(keep.get_column("key").to_list(), keep.get_column("score").to_list(), strict=True))
+    keep = per_key.filter(
+        (pl.col("score") >= KEEP_SHARE * best) & (pl.col("tests") >= 0.3 * best_tests)
+    )
+    scores = dict(
+        zip(keep.get_column("key").to_list(), keep.get_column("score").to_list(), strict=True)
+    )
     method = f"requests inside test windows ({best_tests} of {windows.height} tests)"
     return _describe(cands, keep.get_column("key").to_list(), method, scores)

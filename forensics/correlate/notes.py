@@ -14,14 +14,13 @@ from forensics.correlate.clock import ClockEstimate
 from forensics.correlate.textids import TextIds
 
 
-
 def _hms(ns: int) -> str:
     return datetime.fromtimestamp(ns / 1e9, tz=UTC).strftime("%H:%M:%S.%f")[:-5]
 
 
 def _span_text(lo: int, hi: int) -> str:
     day = datetime.fromtimestamp(lo / 1e9, tz=UTC).strftime("%Y-%m-%d")
-    return f"{day} {_hms(lo)}–{_hms(hi)} UTC"
+    return f"{day} {_hms(lo)}–{_hms(hi)} UTC"  # noqa: RUF001 (an en dash reads as a time range)
 
 
 def _clock_text(est: ClockEstimate | None) -> str:
@@ -67,18 +66,35 @@ def explain(
     notes: dict[str, str] = {}
     times = np.sort(tagged.get_column("t_ns").to_numpy())
     req_rows = tagged.filter(pl.col("is_request")).select(
-        "row", "t_ns", "runner", "http_status", "http_method", "http_path", "http_remote_ip", "http_user_agent", "client_kind"
+        "row",
+        "t_ns",
+        "runner",
+        "http_status",
+        "http_method",
+        "http_path",
+        "http_remote_ip",
+        "http_user_agent",
+        "client_kind",
     )
-    win = {t: (lo, hi, clo, chi) for t, lo, hi, clo, chi in windows.select("test_id", "lo_ns", "hi_ns", "core_lo", "core_hi").iter_rows()}
+    win = {
+        t: (lo, hi, clo, chi)
+        for t, lo, hi, clo, chi in windows.select(
+            "test_id", "lo_ns", "hi_ns", "core_lo", "core_hi"
+        ).iter_rows()
+    }
     for test_id, kind in failed.select("test_id", "kind").iter_rows():
         parts: list[str] = []
         context: list[str] = []  # said after the main reason
         lo, hi, core_lo, core_hi = win.get(test_id, (*span, *span))
         est = clocks.get(kind)
         if kind == "none":
-            context.append(f"test has no start time; searched between its neighbours in run order ({_span_text(lo, hi)})")
+            context.append(
+                f"test has no start time; searched between its neighbours in run order ({_span_text(lo, hi)})"
+            )
         elif est is not None and est.method.startswith("none"):
-            context.append(f"runner clock not aligned ({est.method[6:]}); assumed {_clock_text(est)}")
+            context.append(
+                f"runner clock not aligned ({est.method[6:]}); assumed {_clock_text(est)}"
+            )
         if len(times) == 0:
             notes[test_id] = "; ".join(["no log entries were loaded", *context])
             continue
@@ -94,13 +110,17 @@ def explain(
                 parts.append(text)
             else:
                 if window_reqs.is_empty():
-                    parts.append(f"no request entries in the window {_span_text(lo, hi)} ({in_window} other entries)")
+                    parts.append(
+                        f"no request entries in the window {_span_text(lo, hi)} ({in_window} other entries)"
+                    )
                 else:
                     others = window_reqs.filter(~pl.col("runner").fill_null(False))
                     # a person's or a scanner's request says more than a health check's
                     others = others.sort(pl.col("client_kind").is_in(["probe"]))
                     example = _request_text(others.row(0, named=True)) if others.height else ""
-                    parts.append(f"no request from the runner in the window {_span_text(lo, hi)}; {others.height} from other clients (e.g. {example})")
+                    parts.append(
+                        f"no request from the runner in the window {_span_text(lo, hi)}; {others.height} from other clients (e.g. {example})"
+                    )
         else:
             statuses = sorted(ids.get(test_id, TextIds()).statuses)
             if statuses and not reqs.get_column("matches_failure").any():
@@ -109,9 +129,13 @@ def explain(
             service = reqs.filter((pl.col("layer") == "service") & pl.col("matches_failure"))
             if service.height and service.get_column("app_lines").sum() == 0:
                 rows = req_rows.filter(pl.col("row").is_in(service.get_column("row").implode()))
-                parts.append(f"requests found ({_request_text(rows.row(0, named=True)).split(' from ')[0]}) but no app log for them")
+                parts.append(
+                    f"requests found ({_request_text(rows.row(0, named=True)).split(' from ')[0]}) but no app log for them"
+                )
             if reqs.get_column("shared").any():
-                parts.append("request(s) shared with overlapping failed tests: could not tell whose")
+                parts.append(
+                    "request(s) shared with overlapping failed tests: could not tell whose"
+                )
         if parts or context:
             notes[test_id] = "; ".join([*parts, *context])
     return notes

@@ -8,9 +8,21 @@ from forensics.correlate.applines import join_app_lines
 from forensics.correlate.clock import NS, ClockEstimate, no_estimate
 from forensics.correlate.entries import client_key, tag_entries
 from forensics.correlate.fingerprint import NEVER_RUNNER, runner_fingerprint
-from forensics.correlate.link import LINK_DETAIL_SCHEMA, LINK_SCHEMA, REQUEST_SCHEMA, WINDOW_SCHEMA, Correlation
+from forensics.correlate.link import (
+    LINK_DETAIL_SCHEMA,
+    LINK_SCHEMA,
+    REQUEST_SCHEMA,
+    WINDOW_SCHEMA,
+    Correlation,
+)
 from forensics.correlate.notes import explain
-from forensics.correlate.requests import assign_contested, id_links, keep_nearest, same_trace_requests, window_candidates
+from forensics.correlate.requests import (
+    assign_contested,
+    id_links,
+    keep_nearest,
+    same_trace_requests,
+    window_candidates,
+)
 from forensics.correlate.runclock import estimate_clock, refine, runner_windows
 from forensics.correlate.textids import extract_ids
 from forensics.schema import FAILED_OUTCOMES
@@ -51,18 +63,37 @@ def _google_windows(tests: pl.DataFrame, clocks: dict[str, ClockEstimate]) -> pl
                 core_hi=pl.Series(core_hi + shift),
             )
         )
-    schema = {"test_id": pl.String, "order": pl.Int64, "lo_ns": pl.Int64, "hi_ns": pl.Int64, "core_lo": pl.Int64, "core_hi": pl.Int64}
+    schema = {
+        "test_id": pl.String,
+        "order": pl.Int64,
+        "lo_ns": pl.Int64,
+        "hi_ns": pl.Int64,
+        "core_lo": pl.Int64,
+        "core_hi": pl.Int64,
+    }
     return pl.concat(parts) if parts else pl.DataFrame(schema=schema)
 
 
-def _untimed_windows(failed: pl.DataFrame, timed_w: pl.DataFrame, span: tuple[int, int]) -> pl.DataFrame:
+def _untimed_windows(
+    failed: pl.DataFrame, timed_w: pl.DataFrame, span: tuple[int, int]
+) -> pl.DataFrame:
     """Windows for failed tests without usable times: between their timed neighbours in run order."""
     missing = failed.filter(~pl.col("test_id").is_in(timed_w.get_column("test_id").implode()))
     if missing.is_empty():
         return pl.DataFrame(schema=timed_w.schema)
     by_order = timed_w.sort("order").select("order", "lo_ns", "hi_ns")
-    prev = missing.sort("order").join_asof(by_order.select("order", prev_hi="hi_ns"), on="order", strategy="backward", check_sortedness=False)
-    both = prev.join_asof(by_order.select("order", next_lo="lo_ns"), on="order", strategy="forward", check_sortedness=False)
+    prev = missing.sort("order").join_asof(
+        by_order.select("order", prev_hi="hi_ns"),
+        on="order",
+        strategy="backward",
+        check_sortedness=False,
+    )
+    both = prev.join_asof(
+        by_order.select("order", next_lo="lo_ns"),
+        on="order",
+        strategy="forward",
+        check_sortedness=False,
+    )
     return both.select(
         "test_id",
         "order",
@@ -73,8 +104,15 @@ def _untimed_windows(failed: pl.DataFrame, timed_w: pl.DataFrame, span: tuple[in
 
 def _precise(failed: pl.DataFrame, clocks: dict[str, ClockEstimate]) -> frozenset[str]:
     """Failed tests whose own times, on an aligned clock, are good to a fraction of a second."""
-    good = [k for k, e in clocks.items() if not e.method.startswith("none") and e.uncertainty_s <= PRECISE_S]
-    sharp = failed.filter(pl.col("kind").is_in(good) & (pl.col("window_uncertainty_s").fill_null(0.0) <= PRECISE_WINDOW_S))
+    good = [
+        k
+        for k, e in clocks.items()
+        if not e.method.startswith("none") and e.uncertainty_s <= PRECISE_S
+    ]
+    sharp = failed.filter(
+        pl.col("kind").is_in(good)
+        & (pl.col("window_uncertainty_s").fill_null(0.0) <= PRECISE_WINDOW_S)
+    )
     return frozenset(sharp.get_column("test_id").to_list())
 
 
@@ -96,7 +134,9 @@ def run_correlation(tests: pl.DataFrame, logs: pl.DataFrame) -> Correlation:
     """The body of ``correlate`` (see ``link.correlate``)."""
     if "row" not in logs.columns:
         logs = logs.with_row_index("row")
-    tagged = tag_entries(logs).with_columns(pl.col("trace").str.to_lowercase(), pl.col("row").cast(pl.UInt32))
+    tagged = tag_entries(logs).with_columns(
+        pl.col("trace").str.to_lowercase(), pl.col("row").cast(pl.UInt32)
+    )
     tests = tests.with_columns(kind=_clock_kind(tests))
     failed = tests.filter(pl.col("outcome").cast(pl.String).is_in(FAILED_OUTCOMES)).sort("order")
     ids = {t: extract_ids(m) for t, m in failed.select("test_id", "message").iter_rows()}
@@ -108,57 +148,128 @@ def run_correlation(tests: pl.DataFrame, logs: pl.DataFrame) -> Correlation:
     for kind in ("utc", "naive"):
         timed = tests.filter(pl.col("kind") == kind)
         if not timed.is_empty():
-            clocks[kind] = estimate_clock(kind, timed, ids, requests) if tagged.height else no_estimate(kind, "no log entries")
+            clocks[kind] = (
+                estimate_clock(kind, timed, ids, requests)
+                if tagged.height
+                else no_estimate(kind, "no log entries")
+            )
     aligned = any(not e.method.startswith("none") for e in clocks.values())
     fp = runner_fingerprint(requests, _google_windows(tests, clocks), aligned=aligned)
     runner_reqs = requests.filter(fp.is_runner())
-    clocks = {k: refine(k, tests.filter(pl.col("kind") == k), est, runner_reqs) for k, est in clocks.items()}
-    tagged = tagged.with_columns(runner=pl.when(client_key().is_null()).then(None).otherwise(fp.is_runner()))
+    clocks = {
+        k: refine(k, tests.filter(pl.col("kind") == k), est, runner_reqs)
+        for k, est in clocks.items()
+    }
+    tagged = tagged.with_columns(
+        runner=pl.when(client_key().is_null()).then(None).otherwise(fp.is_runner())
+    )
 
     timed_w = _google_windows(tests, clocks)
-    run_span = (int(runner_reqs.get_column("t_ns").min()), int(runner_reqs.get_column("end_ns").max())) if runner_reqs.height else span  # type: ignore[arg-type]
+    run_span = (
+        (int(runner_reqs.get_column("t_ns").min()), int(runner_reqs.get_column("end_ns").max()))
+        if runner_reqs.height
+        else span
+    )  # type: ignore[arg-type]
     fail_w = timed_w.filter(pl.col("test_id").is_in(failed.get_column("test_id").implode()))
     untimed = _untimed_windows(failed, timed_w, run_span)
     windows = pl.concat([fail_w, untimed]).unique("test_id", keep="first")
 
     idl = id_links(tagged, ids).join(tagged.select("row", "layer", "is_request"), on="row")
     cand = window_candidates(tagged, windows, ids, bool(fp.keys))
-    cand = keep_nearest(cand, timed_w.select("test_id", "core_lo", "core_hi"), _precise(failed, clocks))
+    cand = keep_nearest(
+        cand, timed_w.select("test_id", "core_lo", "core_hi"), _precise(failed, clocks)
+    )
     exact_req = idl.filter(pl.col("is_request") | (pl.col("layer") == "edge"))
     # an exact id match makes the other requests of the window context at most
-    cand = cand.join(exact_req.select("test_id").unique().with_columns(exact=pl.lit(True)), on="test_id", how="left")
-    cand = cand.with_columns(strength=pl.when(pl.col("exact")).then(pl.col("strength").clip(upper_bound=0.3)).otherwise(pl.col("strength")))
+    cand = cand.join(
+        exact_req.select("test_id").unique().with_columns(exact=pl.lit(True)),
+        on="test_id",
+        how="left",
+    )
+    cand = cand.with_columns(
+        strength=pl.when(pl.col("exact"))
+        .then(pl.col("strength").clip(upper_bound=0.3))
+        .otherwise(pl.col("strength"))
+    )
     rank = {t: (lo, o) for t, o, lo in windows.select("test_id", "order", "core_lo").iter_rows()}
-    cores = {t: (lo, hi) for t, lo, hi in windows.select("test_id", "core_lo", "core_hi").iter_rows()}
+    cores = {
+        t: (lo, hi) for t, lo, hi in windows.select("test_id", "core_lo", "core_hi").iter_rows()
+    }
     spread = failed.get_column("window_uncertainty_s").fill_null(0.0).max() or 0.0
-    worst_clock = max((e.uncertainty_s for e in clocks.values() if e.uncertainty_s <= USELESS_UNCERTAINTY_S), default=0.0)
+    worst_clock = max(
+        (e.uncertainty_s for e in clocks.values() if e.uncertainty_s <= USELESS_UNCERTAINTY_S),
+        default=0.0,
+    )
     miss_s = 1.0 + float(spread) + worst_clock  # type: ignore[arg-type]
     untimed_ids = frozenset(untimed.get_column("test_id").to_list())
     # a window found from run order alone is a weaker tie than the test's own times
     cand = cand.with_columns(
-        strength=pl.when(pl.col("test_id").is_in(list(untimed_ids))).then(pl.col("strength") * UNTIMED_FACTOR).otherwise(pl.col("strength"))
+        strength=pl.when(pl.col("test_id").is_in(list(untimed_ids)))
+        .then(pl.col("strength") * UNTIMED_FACTOR)
+        .otherwise(pl.col("strength"))
     )
-    cand = assign_contested(cand, exact_req.select("test_id", "row"), cores, rank, miss_s, untimed_ids)
+    cand = assign_contested(
+        cand, exact_req.select("test_id", "row"), cores, rank, miss_s, untimed_ids
+    )
 
     req_links = pl.concat(
         [
-            exact_req.select("test_id", "row", "via", "strength", role=pl.col("layer").replace_strict(_ROLE, default="other")),
-            cand.select("test_id", "row", "via", "strength", role=pl.col("layer").replace_strict(_ROLE, default="other")),
+            exact_req.select(
+                "test_id",
+                "row",
+                "via",
+                "strength",
+                role=pl.col("layer").replace_strict(_ROLE, default="other"),
+            ),
+            cand.select(
+                "test_id",
+                "row",
+                "via",
+                "strength",
+                role=pl.col("layer").replace_strict(_ROLE, default="other"),
+            ),
         ]
     ).with_columns(request_row=pl.col("row"))
     req_links = _dedupe(req_links)
     hops = same_trace_requests(tagged, req_links.select("test_id", "row", "strength"))
-    hops = hops.select("test_id", "row", "via", "strength", role=pl.col("layer").replace_strict(_ROLE, default="other"), request_row=pl.col("row"))
+    hops = hops.select(
+        "test_id",
+        "row",
+        "via",
+        "strength",
+        role=pl.col("layer").replace_strict(_ROLE, default="other"),
+        request_row=pl.col("row"),
+    )
     req_links = _dedupe(pl.concat([req_links, hops], how="vertical_relaxed"))
     is_req_row = tagged.filter(pl.col("is_request")).select("row")
-    app = join_app_lines(tagged, req_links.join(is_req_row, on="row").select("test_id", "row", "strength"))
-    other_idl = idl.filter(~pl.col("is_request") & (pl.col("layer") != "edge")).select(
-        "test_id", "row", "via", "strength", role=pl.col("layer").replace_strict(_ROLE, default="other"), request_row=pl.lit(None, pl.UInt32)
+    app = join_app_lines(
+        tagged, req_links.join(is_req_row, on="row").select("test_id", "row", "strength")
     )
-    links = _dedupe(pl.concat([req_links, app.with_columns(role=pl.lit("app")).select(req_links.columns), other_idl], how="vertical_relaxed"))
-    links = links.select({**LINK_SCHEMA, **LINK_DETAIL_SCHEMA}.keys()).cast({**LINK_SCHEMA, **LINK_DETAIL_SCHEMA}).sort(["test_id", "strength", "row"], descending=[False, True, False])  # type: ignore[arg-type]
+    other_idl = idl.filter(~pl.col("is_request") & (pl.col("layer") != "edge")).select(
+        "test_id",
+        "row",
+        "via",
+        "strength",
+        role=pl.col("layer").replace_strict(_ROLE, default="other"),
+        request_row=pl.lit(None, pl.UInt32),
+    )
+    links = _dedupe(
+        pl.concat(
+            [req_links, app.with_columns(role=pl.lit("app")).select(req_links.columns), other_idl],
+            how="vertical_relaxed",
+        )
+    )
+    links = (
+        links.select({**LINK_SCHEMA, **LINK_DETAIL_SCHEMA}.keys())
+        .cast({**LINK_SCHEMA, **LINK_DETAIL_SCHEMA})
+        .sort(["test_id", "strength", "row"], descending=[False, True, False])
+    )  # type: ignore[arg-type]
 
-    app_counts = links.filter(pl.col("role") == "app").group_by(["test_id", "request_row"]).len(name="app_lines")
+    app_counts = (
+        links.filter(pl.col("role") == "app")
+        .group_by(["test_id", "request_row"])
+        .len(name="app_lines")
+    )
     facts = pl.concat(
         [
             cand.select("test_id", "row", "matches_failure", "shared"),
@@ -169,8 +280,14 @@ def run_correlation(tests: pl.DataFrame, logs: pl.DataFrame) -> Correlation:
         links.filter(pl.col("role").is_in(["request", "edge"]))
         .join(facts, on=["test_id", "row"], how="left")
         .join(tagged.select("row", "layer", status="http_status", from_runner="runner"), on="row")
-        .join(app_counts, left_on=["test_id", "row"], right_on=["test_id", "request_row"], how="left")
-        .with_columns(pl.col("app_lines").fill_null(0), pl.col("matches_failure").fill_null(False), pl.col("shared").fill_null(False))
+        .join(
+            app_counts, left_on=["test_id", "row"], right_on=["test_id", "request_row"], how="left"
+        )
+        .with_columns(
+            pl.col("app_lines").fill_null(0),
+            pl.col("matches_failure").fill_null(False),
+            pl.col("shared").fill_null(False),
+        )
         .select(REQUEST_SCHEMA.keys())
         .cast(REQUEST_SCHEMA)  # type: ignore[arg-type]
     )
@@ -182,7 +299,11 @@ def run_correlation(tests: pl.DataFrame, logs: pl.DataFrame) -> Correlation:
         clock_zone_s=est.zone_and_skew(main_kind)[0],
         clock_offset_uncertainty_s=float(est.uncertainty_s),
         clock_method=est.method,
-        windows=windows.select("test_id", lo=pl.from_epoch("lo_ns", "ns").dt.replace_time_zone("UTC"), hi=pl.from_epoch("hi_ns", "ns").dt.replace_time_zone("UTC")).cast(WINDOW_SCHEMA),  # type: ignore[arg-type]
+        windows=windows.select(
+            "test_id",
+            lo=pl.from_epoch("lo_ns", "ns").dt.replace_time_zone("UTC"),
+            hi=pl.from_epoch("hi_ns", "ns").dt.replace_time_zone("UTC"),
+        ).cast(WINDOW_SCHEMA),  # type: ignore[arg-type]
         links=links,
         fingerprint={**{k: v for k, v in fp.to_dict().items() if k != "method"}},
         notes=notes,
@@ -194,7 +315,9 @@ def run_correlation(tests: pl.DataFrame, logs: pl.DataFrame) -> Correlation:
 
 
 def _main_kind(failed: pl.DataFrame, clocks: dict[str, ClockEstimate]) -> str:
-    counts = failed.filter(pl.col("kind").is_in(list(clocks))).get_column("kind").value_counts(sort=True)
+    counts = (
+        failed.filter(pl.col("kind").is_in(list(clocks))).get_column("kind").value_counts(sort=True)
+    )
     return counts.item(0, "kind") if counts.height else next(iter(clocks), "utc")
 
 

@@ -28,7 +28,17 @@ from forensics.correlate.textids import TextIds
 #: Windows wider than this (tests without times) only link requests that match the failure.
 CONTEXT_MAX_WINDOW_S = 60.0
 MAX_ID_MATCHES = 50
-_REQ_COLS = ["row", "t_ns", "layer", "http_status", "http_path", "http_method", "http_protocol", "runner", "client_kind"]
+_REQ_COLS = [
+    "row",
+    "t_ns",
+    "layer",
+    "http_status",
+    "http_path",
+    "http_method",
+    "http_protocol",
+    "runner",
+    "client_kind",
+]
 
 
 def _hints(ids: dict[str, TextIds]) -> pl.DataFrame:
@@ -39,7 +49,12 @@ def _hints(ids: dict[str, TextIds]) -> pl.DataFrame:
             "paths": [[p for p in x.paths if p != "/"] for x in ids.values()],
             "ws": [x.websocket for x in ids.values()],
         },
-        schema={"test_id": pl.String, "statuses": pl.List(pl.Int32), "paths": pl.List(pl.String), "ws": pl.Boolean},
+        schema={
+            "test_id": pl.String,
+            "statuses": pl.List(pl.Int32),
+            "paths": pl.List(pl.String),
+            "ws": pl.Boolean,
+        },
     )
 
 
@@ -54,19 +69,33 @@ def id_links(tagged: pl.DataFrame, ids: dict[str, TextIds]) -> pl.DataFrame:
     schema = {"test_id": pl.String, "row": pl.UInt32, "via": pl.String, "strength": pl.Float64}
     out = [pl.DataFrame(schema=schema)]
     if pairs:
-        frame = pl.DataFrame(pairs, schema={"test_id": pl.String, "trace": pl.String, "strength": pl.Float64}, orient="row")
-        hits = tagged.select("row", "trace").join(frame, on="trace").with_columns(via=pl.lit("trace"))
+        frame = pl.DataFrame(
+            pairs,
+            schema={"test_id": pl.String, "trace": pl.String, "strength": pl.Float64},
+            orient="row",
+        )
+        hits = (
+            tagged.select("row", "trace").join(frame, on="trace").with_columns(via=pl.lit("trace"))
+        )
         out.append(hits.select(schema.keys()))
-    text = pl.concat_str([pl.col("message").fill_null(""), pl.col("payload").fill_null("")], separator=" ")
+    text = pl.concat_str(
+        [pl.col("message").fill_null(""), pl.col("payload").fill_null("")], separator=" "
+    )
     for test_id, x in ids.items():
         for rid in sorted(x.request_ids)[:5]:
             hit = tagged.filter(text.str.contains(rid, literal=True)).select("row")
             if 0 < hit.height <= MAX_ID_MATCHES:  # a user id in every line identifies nothing
-                out.append(hit.with_columns(test_id=pl.lit(test_id), via=pl.lit("request_id"), strength=pl.lit(0.9)).select(schema.keys()))
+                out.append(
+                    hit.with_columns(
+                        test_id=pl.lit(test_id), via=pl.lit("request_id"), strength=pl.lit(0.9)
+                    ).select(schema.keys())
+                )
     return pl.concat(out)
 
 
-def window_candidates(tagged: pl.DataFrame, windows: pl.DataFrame, ids: dict[str, TextIds], have_fingerprint: bool) -> pl.DataFrame:
+def window_candidates(
+    tagged: pl.DataFrame, windows: pl.DataFrame, ids: dict[str, TextIds], have_fingerprint: bool
+) -> pl.DataFrame:
     """Request and edge rows inside each failed test's window, scored against the test's failure.
 
     Args:
@@ -90,13 +119,13 @@ def window_candidates(tagged: pl.DataFrame, windows: pl.DataFrame, ids: dict[str
     has_path = pl.col("paths").list.len() > 0
     status_match = pl.col("statuses").list.contains(pl.col("http_status"))
     path_match = pl.when(has_path).then(
-        pl.col("paths").list.eval(pl.element().str.strip_chars_end("/")).list.contains(
-            pl.col("http_path").fill_null("").str.strip_chars_end("/")
-        )
+        pl.col("paths")
+        .list.eval(pl.element().str.strip_chars_end("/"))
+        .list.contains(pl.col("http_path").fill_null("").str.strip_chars_end("/"))
     )
-    ws_path = pl.col("http_path").fill_null("").str.contains(r"(?i)ws|socket|stream|realtime") | pl.col(
-        "http_protocol"
-    ).fill_null("").str.contains(r"(?i)websocket")
+    ws_path = pl.col("http_path").fill_null("").str.contains(
+        r"(?i)ws|socket|stream|realtime"
+    ) | pl.col("http_protocol").fill_null("").str.contains(r"(?i)websocket")
     failing = pl.col("http_status").fill_null(0) >= 400
     cand = cand.with_columns(path_match=path_match.fill_null(False), has_path=has_path)
     matches = (
@@ -108,18 +137,34 @@ def window_candidates(tagged: pl.DataFrame, windows: pl.DataFrame, ids: dict[str
     )
     wide = (pl.col("hi_ns") - pl.col("lo_ns")) > int(CONTEXT_MAX_WINDOW_S * 1e9)
     strength = (
-        pl.when(pl.col("runner").is_null() & (pl.col("layer") == "edge") & pl.col("http_status").is_null())
+        pl.when(
+            pl.col("runner").is_null()
+            & (pl.col("layer") == "edge")
+            & pl.col("http_status").is_null()
+        )
         .then(pl.lit(0.25))
         .when(pl.col("runner").fill_null(False))
-        .then(pl.when(pl.col("matches_failure")).then(0.75 + 0.1 * pl.col("path_match").cast(pl.Float64)).otherwise(0.3))
+        .then(
+            pl.when(pl.col("matches_failure"))
+            .then(0.75 + 0.1 * pl.col("path_match").cast(pl.Float64))
+            .otherwise(0.3)
+        )
         # entries without any client address: nothing says whose they are
         .when(pl.col("runner").is_null())
-        .then(pl.when(pl.col("matches_failure")).then(0.45 if not have_fingerprint else 0.2).otherwise(0.15 if not have_fingerprint else 0.05))
+        .then(
+            pl.when(pl.col("matches_failure"))
+            .then(0.45 if not have_fingerprint else 0.2)
+            .otherwise(0.15 if not have_fingerprint else 0.05)
+        )
         .otherwise(None)
     )
-    cand = cand.with_columns(matches_failure=matches.fill_null(False)).with_columns(strength=strength)
+    cand = cand.with_columns(matches_failure=matches.fill_null(False)).with_columns(
+        strength=strength
+    )
     cand = cand.filter(pl.col("strength").is_not_null() & (pl.col("matches_failure") | ~wide))
-    return cand.with_columns(via=pl.when(pl.col("path_match")).then(pl.lit("url")).otherwise(pl.lit("window")))
+    return cand.with_columns(
+        via=pl.when(pl.col("path_match")).then(pl.lit("url")).otherwise(pl.lit("window"))
+    )
 
 
 def assign_contested(
@@ -148,11 +193,19 @@ def assign_contested(
     """
     owned = exact.select("row", owner="test_id").unique("row", keep="first")
     cand = cand.join(owned, on="row", how="left")
-    cand = cand.filter(pl.col("owner").is_null() | (pl.col("owner") == pl.col("test_id"))).drop("owner")
+    cand = cand.filter(pl.col("owner").is_null() | (pl.col("owner") == pl.col("test_id"))).drop(
+        "owner"
+    )
     match = cand.filter(pl.col("matches_failure"))
     claims = []
-    for row, tests, pms, t_ns in match.group_by("row").agg("test_id", "path_match", pl.col("t_ns").first()).iter_rows():
-        keep = [t for t, p in zip(tests, pms, strict=True) if p] if any(pms) and not all(pms) else tests
+    for row, tests, pms, t_ns in (
+        match.group_by("row").agg("test_id", "path_match", pl.col("t_ns").first()).iter_rows()
+    ):
+        keep = (
+            [t for t, p in zip(tests, pms, strict=True) if p]
+            if any(pms) and not all(pms)
+            else tests
+        )
         claims.append(Claim(row, t_ns, frozenset(keep)))
     kept = share_out(claims, cores, rank, miss_s=miss_s, drop_s=miss_s, untimed=untimed)
     schema = {"test_id": pl.String, "row": pl.UInt32, "k": pl.Int64}
@@ -179,13 +232,20 @@ def same_trace_requests(tagged: pl.DataFrame, links: pl.DataFrame) -> pl.DataFra
     Returns:
         ``test_id``, ``row``, ``via`` ("trace"), ``strength`` (0.9 x the linked request's), ``layer``.
     """
-    hops = tagged.filter((pl.col("is_request") | (pl.col("layer") == "edge")) & pl.col("trace").is_not_null())
-    hops = hops.select("row", "trace", "layer").join(
-        hops.group_by("trace").len().filter(pl.col("len") <= MAX_TRACE_FANOUT).select("trace"), on="trace"
+    hops = tagged.filter(
+        (pl.col("is_request") | (pl.col("layer") == "edge")) & pl.col("trace").is_not_null()
     )
-    traced = links.join(tagged.select("row", "trace"), on="row").filter(pl.col("trace").is_not_null())
+    hops = hops.select("row", "trace", "layer").join(
+        hops.group_by("trace").len().filter(pl.col("len") <= MAX_TRACE_FANOUT).select("trace"),
+        on="trace",
+    )
+    traced = links.join(tagged.select("row", "trace"), on="row").filter(
+        pl.col("trace").is_not_null()
+    )
     out = traced.select("test_id", "trace", "strength").join(hops, on="trace")
-    return out.select("test_id", "row", via=pl.lit("trace"), strength=pl.col("strength") * 0.9, layer="layer")
+    return out.select(
+        "test_id", "row", via=pl.lit("trace"), strength=pl.col("strength") * 0.9, layer="layer"
+    )
 
 
 #: A request this much farther from a test's core window than from another test's is not its own.
@@ -209,18 +269,33 @@ def keep_nearest(cand: pl.DataFrame, cores: pl.DataFrame, precise: frozenset[str
         return cand
     by_start = cores.select("core_lo", "core_hi").sort("core_lo")
     times = cand.select("t_ns").unique().sort("t_ns")
-    near = times.join_asof(by_start.rename({"core_lo": "b_lo", "core_hi": "b_hi"}), left_on="t_ns", right_on="b_lo", strategy="backward")
-    near = near.join_asof(by_start.select(f_lo="core_lo"), left_on="t_ns", right_on="f_lo", strategy="forward")
+    near = times.join_asof(
+        by_start.rename({"core_lo": "b_lo", "core_hi": "b_hi"}),
+        left_on="t_ns",
+        right_on="b_lo",
+        strategy="backward",
+    )
+    near = near.join_asof(
+        by_start.select(f_lo="core_lo"), left_on="t_ns", right_on="f_lo", strategy="forward"
+    )
     big = 2**62
     near = near.select(
         "t_ns",
         nearest=pl.min_horizontal(
-            pl.when(pl.col("b_lo").is_null()).then(big).otherwise((pl.col("t_ns") - pl.col("b_hi")).clip(lower_bound=0)),
+            pl.when(pl.col("b_lo").is_null())
+            .then(big)
+            .otherwise((pl.col("t_ns") - pl.col("b_hi")).clip(lower_bound=0)),
             pl.when(pl.col("f_lo").is_null()).then(big).otherwise(pl.col("f_lo") - pl.col("t_ns")),
         ),
     )
-    own = cand.join(cores.select("test_id", "core_lo", "core_hi"), on="test_id", how="left").join(near, on="t_ns", how="left")
-    mine = pl.max_horizontal(pl.col("core_lo") - pl.col("t_ns"), pl.lit(0), pl.col("t_ns") - pl.col("core_hi"))
-    nearest_is_mine = pl.col("core_lo").is_null() | (mine <= pl.col("nearest") + NEAREST_TOLERANCE_NS)
+    own = cand.join(cores.select("test_id", "core_lo", "core_hi"), on="test_id", how="left").join(
+        near, on="t_ns", how="left"
+    )
+    mine = pl.max_horizontal(
+        pl.col("core_lo") - pl.col("t_ns"), pl.lit(0), pl.col("t_ns") - pl.col("core_hi")
+    )
+    nearest_is_mine = pl.col("core_lo").is_null() | (
+        mine <= pl.col("nearest") + NEAREST_TOLERANCE_NS
+    )
     checked = ~pl.col("matches_failure") | pl.col("test_id").is_in(list(precise))
     return own.filter(~checked | nearest_is_mine).drop("core_lo", "core_hi", "nearest")

@@ -42,7 +42,9 @@ def runner_windows(timed: pl.DataFrame, widen: bool = True) -> tuple[np.ndarray,
     return w.get_column("lo").to_numpy(), w.get_column("hi").to_numpy()
 
 
-def _anchors(timed: pl.DataFrame, ids: dict[str, TextIds], requests: pl.DataFrame) -> list[tuple[int, int, int]]:
+def _anchors(
+    timed: pl.DataFrame, ids: dict[str, TextIds], requests: pl.DataFrame
+) -> list[tuple[int, int, int]]:
     pairs = [(t, tr) for t, x in ids.items() for tr in (*x.traces, *x.loose_hex)]
     if not pairs:
         return []
@@ -51,7 +53,9 @@ def _anchors(timed: pl.DataFrame, ids: dict[str, TextIds], requests: pl.DataFram
     frame = pl.DataFrame(pairs, schema={"test_id": pl.String, "trace": pl.String}, orient="row")
     hits = frame.join(win, on="test_id").join(requests.select("trace", "t_ns"), on="trace")
     # one anchor per test: its earliest traced request
-    hits = hits.group_by("test_id").agg(pl.col("t_ns").min(), pl.col("lo").first(), pl.col("hi").first())
+    hits = hits.group_by("test_id").agg(
+        pl.col("t_ns").min(), pl.col("lo").first(), pl.col("hi").first()
+    )
     return [(int(t), int(a), int(b)) for _, t, a, b in hits.iter_rows()]
 
 
@@ -69,7 +73,13 @@ def _rank(est: ClockEstimate, client_kind: str) -> tuple[float, int, float, floa
     return (est.contrast * prior, est.tests_hit, round(est.inside_share, 2), -est.uncertainty_s)
 
 
-def _browser_is_runner(est: ClockEstimate, n_timed: int, timed: pl.DataFrame, ids: dict[str, TextIds], frame: pl.DataFrame) -> bool:
+def _browser_is_runner(
+    est: ClockEstimate,
+    n_timed: int,
+    timed: pl.DataFrame,
+    ids: dict[str, TextIds],
+    frame: pl.DataFrame,
+) -> bool:
     """Whether a browser's alignment is the runner's, not a person's traffic lining up by chance.
 
     A runner that is a browser (Selenium, headed Playwright) shows up in nearly every test, and
@@ -85,14 +95,18 @@ def _browser_is_runner(est: ClockEstimate, n_timed: int, timed: pl.DataFrame, id
     shift = int(est.offset_s * NS)
     t_ns = frame.get_column("t_ns").to_numpy()
     status = frame.get_column("http_status").fill_null(0).to_numpy()
-    for test_id, a, b in zip(failed.get_column("test_id").to_list(), lo + shift, hi + shift, strict=True):
+    for test_id, a, b in zip(
+        failed.get_column("test_id").to_list(), lo + shift, hi + shift, strict=True
+    ):
         inside = (t_ns >= a) & (t_ns <= b)
         if np.isin(status[inside], list(named[test_id])).any():
             return True
     return False
 
 
-def estimate_clock(kind: str, timed: pl.DataFrame, ids: dict[str, TextIds], requests: pl.DataFrame) -> ClockEstimate:
+def estimate_clock(
+    kind: str, timed: pl.DataFrame, ids: dict[str, TextIds], requests: pl.DataFrame
+) -> ClockEstimate:
     """Google time minus runner time for the tests of one clock kind.
 
     Args:
@@ -121,7 +135,9 @@ def estimate_clock(kind: str, timed: pl.DataFrame, ids: dict[str, TextIds], requ
     )
     pooled_kind = keyed.get_column("client_kind").mode().first() if keyed.height else "mixed"
     pooled_kind = "browser" if pooled_kind == "browser" else "mixed"
-    sets = [(keyed.filter(pl.col("key") == k), kd) for k, _, kd in top.iter_rows() if k is not None] + [(keyed, pooled_kind)]
+    sets = [
+        (keyed.filter(pl.col("key") == k), kd) for k, _, kd in top.iter_rows() if k is not None
+    ] + [(keyed, pooled_kind)]
     best: ClockEstimate | None = None
     best_rank: tuple = ()
     for frame, client_kind in sets:
@@ -129,7 +145,11 @@ def estimate_clock(kind: str, timed: pl.DataFrame, ids: dict[str, TextIds], requ
         est = align_by_order(req, slo, shi, kind, around=around)
         if est is None:
             continue
-        if around is None and client_kind == "browser" and not _browser_is_runner(est, len(slo), timed, ids, frame):
+        if (
+            around is None
+            and client_kind == "browser"
+            and not _browser_is_runner(est, len(slo), timed, ids, frame)
+        ):
             continue
         rank = _rank(est, client_kind)
         if best is None or rank > best_rank:
@@ -138,14 +158,23 @@ def estimate_clock(kind: str, timed: pl.DataFrame, ids: dict[str, TextIds], requ
         center, half = around
         n = len(anchors)
         if best is not None and abs(best.offset_s - center) <= half and best.uncertainty_s < half:
-            return ClockEstimate(best.offset_s, best.uncertainty_s, f"trace ids ({n} anchors) + {best.method}", n, best.tests_hit, len(lo))
+            return ClockEstimate(
+                best.offset_s,
+                best.uncertainty_s,
+                f"trace ids ({n} anchors) + {best.method}",
+                n,
+                best.tests_hit,
+                len(lo),
+            )
         return ClockEstimate(center, half, f"trace ids ({n} anchors)", n, 0, len(lo))
     if best is None:
         return no_estimate(kind, "requests do not line up with the test windows at any offset")
     return best
 
 
-def refine(kind: str, timed: pl.DataFrame, est: ClockEstimate, runner_requests: pl.DataFrame) -> ClockEstimate:
+def refine(
+    kind: str, timed: pl.DataFrame, est: ClockEstimate, runner_requests: pl.DataFrame
+) -> ClockEstimate:
     """Re-run the order alignment with the runner's own requests near the first estimate."""
     if est.method.startswith("none") or runner_requests.is_empty():
         return est
@@ -159,4 +188,11 @@ def refine(kind: str, timed: pl.DataFrame, est: ClockEstimate, runner_requests: 
     if abs(new.offset_s - est.offset_s) > est.uncertainty_s + new.uncertainty_s:
         return est
     method = est.method if est.anchors else new.method
-    return ClockEstimate(new.offset_s, new.uncertainty_s, method + " (runner requests only)", est.anchors, new.tests_hit, len(lo))
+    return ClockEstimate(
+        new.offset_s,
+        new.uncertainty_s,
+        method + " (runner requests only)",
+        est.anchors,
+        new.tests_hit,
+        len(lo),
+    )

@@ -13,7 +13,9 @@ from dataclasses import dataclass
 # and "trace id: ..." / "trace=..." in log-ish text.
 _TRACE_EXPLICIT = [
     re.compile(r"x-cloud-trace-context['\"]?\s*[:=]\s*['\"]?([0-9a-f]{32})(?:/\d+)?", re.I),
-    re.compile(r"traceparent['\"]?\s*[:=]\s*['\"]?00-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}", re.I),
+    re.compile(
+        r"traceparent['\"]?\s*[:=]\s*['\"]?00-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}", re.I
+    ),
     re.compile(r"\b00-([0-9a-f]{32})-[0-9a-f]{16}-0[01]\b", re.I),
     re.compile(r"projects/[^/\s'\"]+/traces/([0-9a-f]{32})", re.I),
     re.compile(r"trace(?:[ _-]?id)?['\"]?\s*[:=]\s*['\"]?([0-9a-f]{32})\b", re.I),

@@ -100,7 +100,7 @@ def test_pull_subprocess_writes_a_jsonl_export_of_the_window(emulator: LoggingEm
     """`forensics pull` writes the window's entries, one LogEntry per line, and reports what it did."""
     out = tmp_path / "pulled.jsonl"
     done = _cli("pull", "--project", PROJECT, "--endpoint", emulator.url, "--since", "2026-01-15T10:02:00Z",
-                "--until", "2026-01-15T10:02:10Z", "--slack", "0", "--out", str(out))
+                "--until", "2026-01-15T10:02:10Z", "--out", str(out))  # a typed window gets no slack
     assert done.returncode == 0, done.stderr
     lines = out.read_text().splitlines()
     ids = [json.loads(line)["insertId"] for line in lines]
@@ -249,3 +249,15 @@ def test_pull_to_a_folder_path_leaves_no_temporary_file(
                  "--until", "2026-01-15T10:01:00Z", "--out", str(tmp_path / "taken")]) == 2
     assert "cannot write" in capsys.readouterr().err
     assert [p.name for p in tmp_path.iterdir()] == ["taken"]
+
+
+def test_report_window_gets_fifteen_minutes_of_slack_by_default(
+    emulator: LoggingEmulator, incident: Path, tmp_path: Path
+) -> None:
+    """Without --slack, a report's window is widened by 15 minutes each side (runner clocks drift)."""
+    assert main(["pull", "--project", PROJECT, "--endpoint", emulator.url, "--around-tests",
+                 str(incident / "junit.xml"), "--out", str(tmp_path / "o.jsonl")]) == 0
+    sent = emulator.requests_seen[0]["filter"]
+    lo, hi = (datetime.fromisoformat(t) for t in re.findall(r'timestamp [<>]= "([^"]+)"', sent))
+    assert abs((lo - datetime(2026, 1, 15, 9, 47, tzinfo=UTC)).total_seconds()) < 1
+    assert abs((hi - datetime(2026, 1, 15, 10, 17, 6, tzinfo=UTC)).total_seconds()) < 1

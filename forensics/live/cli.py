@@ -53,8 +53,9 @@ def add_live_commands(subparsers: argparse._SubParsersAction) -> None:  # type: 
     p.add_argument("--around-tests", action="append", default=[], metavar="FILE",
                    help="take the window from a test report instead of --since/--until (repeatable)")
     p.add_argument("--slack", type=float, metavar="SECONDS",
-                   help=f"widen the window on both sides (default {DEFAULT_SLACK_S:g}; "
-                        f"{NAIVE_SLACK_S:g} around each zone when the report's times have no zone)")
+                   help=f"widen the window on both sides (default: 0 for --since/--until; "
+                        f"{DEFAULT_SLACK_S:g} for --around-tests, {NAIVE_SLACK_S:g} around each zone "
+                        "when the report's times have no zone)")
     p.add_argument("--filter", metavar="TEXT", help="extra Cloud Logging filter, ANDed with the window")
     p.add_argument("--service", action="append", default=[], metavar="NAME",
                    help="keep only these services' entries (load balancer and audit entries stay; repeatable)")
@@ -76,8 +77,8 @@ def pull_window(args: argparse.Namespace, window: Window) -> Pulled:
     """Pull (or read from the cache) ``window`` as the options say; reports on stderr."""
     target = resolve_target(args.project, args.endpoint)
     slack = getattr(args, "slack", None)
-    if slack is None:
-        slack = NAIVE_SLACK_S if window.naive else DEFAULT_SLACK_S
+    if slack is None:  # a window the user typed is taken as meant; a report's window gets slack
+        slack = (NAIVE_SLACK_S if window.naive else DEFAULT_SLACK_S) if window.from_tests else 0.0
     if window.naive:
         print(f"forensics: note: the test report's times have no time zone; pulling the run's window at "
               f"each of the {len(ZONE_OFFSETS_H)} UTC offsets in use (pass --since/--until in UTC to pull less)",

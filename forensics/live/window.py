@@ -20,13 +20,15 @@ class Window:
     """A UTC time range plus the extra slack its source calls for (clock uncertainty).
 
     ``naive`` means the times came without a zone and were read as UTC: the run may have
-    happened at any zone's offset from them.
+    happened at any zone's offset from them. ``from_tests`` means the window was derived from a
+    test report (so it gets slack by default), not given by the user.
     """
 
     since: datetime
     until: datetime
     extra_slack_s: float = 0.0
     naive: bool = False
+    from_tests: bool = False
 
     def settled(self, slack_s: float, now: datetime | None = None) -> bool:
         """True when the window (with slack) ended long enough ago that no more entries will come."""
@@ -79,7 +81,7 @@ def window_from_tests(paths: Sequence[str | Path], frame: pl.DataFrame | None = 
     if spans["since"] is None or spans["until"] is None:
         raise UsageError(f"{names}: the report has no test times; pass --since and --until")
     since, until = _utc(spans["since"]), _utc(spans["until"])
-    return Window(since, max(since, until), float(spans["uncertainty"] or 0.0), bool(spans["naive"]))
+    return Window(since, max(since, until), float(spans["uncertainty"] or 0.0), bool(spans["naive"]), from_tests=True)
 
 
 def _utc(moment: datetime) -> datetime:

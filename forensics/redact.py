@@ -48,8 +48,13 @@ _DESCRIBES = frozenset((
     "present", "missing", "valid", "invalid", "length", "len", "count", "status", "error", "reason",
     "source", "header", "field", "param", "location", "used", "required", "algorithm", "alg", "url",
     "uri", "endpoint", "path", "ttl", "age", "format", "version", "scope", "scopes", "issuer", "iss",
-    "audience", "aud", "prefix", "hint",
+    "audience", "aud", "prefix", "hint", "start", "end", "started", "ended", "timeout", "duration",
+    "via", "mode", "enabled", "disabled", "log", "logger", "policy", "middleware", "handler", "check",
+    "checker", "validator", "verifier", "service", "provider", "manager", "backend", "module", "class",
 ))
+#: Last name parts that still name the secret itself (``api_key_value``, ``AUTH_TOKEN_V2``).
+_VALUE_SUFFIXES = frozenset(("value", "val", "str", "string", "raw", "b64", "base64", "hex", "hash",
+                             "v1", "v2", "v3", "old", "new", "current", "previous", "prev", "next"))
 #: Set-Cookie attributes: not cookies, their values are kept.
 _COOKIE_ATTRS = frozenset((
     "path", "domain", "expires", "max-age", "samesite", "secure", "httponly", "partitioned",
@@ -153,24 +158,31 @@ def _weak_part(p: str) -> bool:
     return any(p.startswith(w) or p.endswith(w) for w in _WEAK_AFFIX)
 
 
-def secret_name(name: str) -> str | None:
+def secret_name(name: str, *, strict: bool = False) -> str | None:
     """How strongly a field or header name says it holds a secret: "strong", "weak" or None.
 
     ``x-e2e-bypass-key`` and ``password`` are strong; a bare ``token`` or ``auth`` is weak
     (its value is hidden only when it looks like a value); ``token_type``, ``key_id``,
-    ``author`` and ``monkey`` are not secret names at all.
+    ``token_ttl_s``, ``author`` and ``monkey`` are not secret names at all.
+
+    Args:
+        name: the field, header, parameter or variable name.
+        strict: the name ends in a colon in free text, where ``AuthMiddleware: denied`` is a
+            logger talking: only names whose last part is the secret (``X-Api-Key:``) count.
     """
     parts = _name_parts(name)
-    if not parts:
+    hits = [i for i, p in enumerate(parts) if _weak_part(p) or any(w in p for w in _STRONG)]
+    if not hits:
         return None
-    last = parts[-1]
-    if len(parts) > 1 and last in _DESCRIBES and (last != "id" or parts[-2].endswith("key")):
-        return None  # token_type, key_id, auth_error: about a secret, not one (session_id is one)
-    joined = "".join(parts)
-    if any(s in joined for s in _STRONG) or ("api" in parts and "key" in parts):
+    tail = parts[hits[-1] + 1 :]
+    if tail == ["id"] and not parts[hits[-1]].endswith("key"):
+        tail = []  # session_id, sessionId hold a session; key_id only names a key
+    if any(t in _DESCRIBES for t in tail):
+        return None  # token_type, key_id, token_ttl_s, auth_error: about a secret, not one
+    if strict and any(t not in _VALUE_SUFFIXES for t in tail):
+        return None
+    if any(w in "".join(parts) for w in _STRONG) or ("api" in parts and "key" in parts):
         return "strong"
-    if not any(_weak_part(p) for p in parts):
-        return None
     # a multi-part identifier (X-Api-Key, E2E_TOKEN, sessionId) is a field, not a word of prose
     return "strong" if len(parts) > 1 or name.isupper() else "weak"
 
@@ -303,7 +315,12 @@ def _sub_bare(m: re.Match[str]) -> str:
     name = m.group("name")
     val = m.group("qval") if m.group("vq") else m.group("val")
     grp = "qval" if m.group("vq") else "val"
-    strength = None if _skip_header(name) else secret_name(name)
+    sep = m.group("sep")
+    strength = (
+        None
+        if _skip_header(name)
+        else secret_name(name, strict="=" not in sep and not m.group("vq"))
+    )
     if strength and ("=" in m.group("sep") or m.group("vq")):
         strength = "strong"  # name=value and quoted values are assignments, not prose
     if strength and _hide(val, strength):

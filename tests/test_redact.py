@@ -77,6 +77,8 @@ SECRETS = [
         '"private_key": "[REDACTED private key',
     ),
     ("postgres://admin:pa55word@db:5432/app", "pa55word", "postgres://admin:[REDACTED"),
+    ("api_key_value=k-v-1 AUTH_TOKEN_V2: t0k3n-two", "t0k3n-two", "AUTH_TOKEN_V2: [REDACTED"),
+    ("api_key_value=k-v-1", "k-v-1", "api_key_value=[REDACTED"),
     (
         "gh token ghp_abcdefghijklmnopqrstuvwxyz0123456789",
         "ghp_abcdefghijklmnopqrstuvwxyz0123456789",
@@ -261,6 +263,9 @@ def test_redact_never_fails_and_is_idempotent_on_any_text(text: str) -> None:
         '{"labels":{"python_logger":"app.auth.jwt","instanceId":"004a6992b2a6"}}',
         '{"rateLimitAction":{"key":"34.127.88.14","outcome":"BAN_THRESHOLD_EXCEED"}}',
         "a debug line prints the raw `Authorization: Bearer` header",
+        "AuthPolicyMiddleware: rejected request for tenant-42",
+        "JWTAuthentication: Given token not valid for any token type",
+        "token_ttl_s=300 session_start=2025-09-07T09:00:00Z ws_token_via=query",
         '{"enforcedSecurityPolicy":{"rateLimitAction":{"key":"2001:db8::1"}}}',
     ],
 )

@@ -169,3 +169,29 @@ def test_module_reports_a_bad_export_in_one_line(tmp_path: Path) -> None:
                           cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert done.returncode == 2
     assert done.stderr.strip() == f"forensics.emulator: error: {tmp_path / 'x.json'}: no such file or folder"
+
+
+def test_module_takes_a_fault_plan_at_start(tmp_path: Path) -> None:
+    """--faults given as JSON text is served from the first request on."""
+    export = tmp_path / "logs.jsonl"
+    export.write_text("\n".join(json.dumps(e) for e in ENTRIES[:10]))
+    proc = subprocess.Popen([sys.executable, "-m", "forensics.emulator", "--logs", str(export), "--port", "0",
+                             "--faults", '[{"kind": "503", "times": 2}]'],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        url = proc.stdout.readline().rsplit(" ", 1)[1].strip()
+        statuses = [_post(url, {"resourceNames": ["projects/p1"]})[0] for _ in range(3)]
+        assert statuses == [503, 503, 200]
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=10)
+
+
+def test_module_refuses_a_bad_fault_plan_in_one_line(tmp_path: Path) -> None:
+    """An unknown fault kind exits 2 with one line naming the allowed kinds."""
+    export = tmp_path / "logs.jsonl"
+    export.write_text(json.dumps(ENTRIES[0]))
+    done = subprocess.run([sys.executable, "-m", "forensics.emulator", "--logs", str(export),
+                           "--faults", '[{"kind": "teapot"}]'], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1
+    assert "unknown fault kind 'teapot'" in done.stderr and "429" in done.stderr

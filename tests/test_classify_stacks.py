@@ -380,3 +380,16 @@ def test_structured_reason_fields_decide(payload: dict[str, object]) -> None:
     """A structured log whose reason/code field names the cause decides even with a terse message."""
     v = one([run_request(403), app_line(str(payload["message"]), trace=TRACE, payload=payload)])
     assert v.root_cause == "missing_jwt"
+
+
+def test_structured_log_with_origin_field_decides_cors() -> None:
+    """A JSON log carrying the refused origin (and the allowlist) is cors_origin."""
+    payload = {
+        "message": "Rejected WebSocket upgrade",
+        "origin": "https://e2e.example",
+        "allowed_origins": ["https://app.example"],
+    }
+    v = one(
+        [run_request(403), app_line("Rejected WebSocket upgrade", trace=TRACE, payload=payload)]
+    )
+    assert v.root_cause == "cors_origin"

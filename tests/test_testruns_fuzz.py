@@ -144,3 +144,69 @@ def test_odd_junit_numbers_and_timestamps(scratch: Path, time: str, stamp: str) 
 
     xml = f'<testsuite time={quoteattr(time)} timestamp={quoteattr(stamp)}><testcase classname="t.test_a" name="b" time={quoteattr(time)}/></testsuite>'
     _read_or_report_error(scratch, xml.encode())
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+    ),
+    max_leaves=6,
+)
+REPORTLOG_ENTRY = json.loads(REPORTLOG.splitlines()[1])
+JSON_REPORT_DOC = json.loads(JSON_REPORT)
+
+
+@settings(
+    max_examples=300, suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None
+)
+@given(
+    key=st.sampled_from([*REPORTLOG_ENTRY, "wasxfail", "user_properties"]),
+    value=JSON_VALUES,
+)
+def test_reportlog_fields_of_any_type(scratch: Path, key: str, value: object) -> None:
+    """A reportlog line whose field holds any JSON type is read, skipped or rejected cleanly."""
+    entry = {**REPORTLOG_ENTRY, key: value}
+    lines = [
+        REPORTLOG.splitlines()[0].decode(),
+        json.dumps(entry),
+        REPORTLOG.splitlines()[2].decode(),
+    ]
+    _read_or_report_error(scratch, "\n".join(lines).encode())
+
+
+@settings(
+    max_examples=300, suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None
+)
+@given(
+    where=st.sampled_from(["doc", "test", "call", "crash"]),
+    key=st.sampled_from(
+        [
+            "created",
+            "duration",
+            "tests",
+            "collectors",
+            "nodeid",
+            "outcome",
+            "call",
+            "setup",
+            "longrepr",
+            "crash",
+            "message",
+            "stdout",
+            "log",
+        ]
+    ),
+    value=JSON_VALUES,
+)
+def test_json_report_fields_of_any_type(scratch: Path, where: str, key: str, value: object) -> None:
+    """A json-report whose fields hold any JSON type is read or rejected cleanly."""
+    doc = json.loads(JSON_REPORT)
+    target = {
+        "doc": doc,
+        "test": doc["tests"][0],
+        "call": doc["tests"][0]["call"],
+        "crash": doc["tests"][0]["call"]["crash"],
+    }[where]
+    target[key] = value
+    _read_or_report_error(scratch, json.dumps(doc).encode())

@@ -36,7 +36,7 @@ def leaky():
 """
 
 TEST_WS = f"""
-import json
+import logging
 import os
 import sys
 import time
@@ -51,6 +51,7 @@ class TestWebsocket:
 
     def test_rejected(self, record_property):
         record_property("request_id", "req-prop-9")
+        logging.getLogger("client").warning("retrying request_id=req-log-5")
         print(f"X-Cloud-Trace-Context: {{TRACE}}/1;o=1 url=https://api.staging.example.com/ws")
         print("request_id=req-7f3a", file=sys.stderr)
         assert 403 == 101, "server rejected WebSocket connection: HTTP 403"
@@ -200,6 +201,7 @@ def test_failure_message_keeps_output_with_trace_and_request_ids(reports: Path, 
         TRACE_ID,
         "https://api.staging.example.com/ws",
         "request_id=req-7f3a",
+        "retrying request_id=req-log-5",
     ):
         assert needle in message
     if fmt != "json-report":  # json-report does not keep record_property values

@@ -42,6 +42,14 @@ def _phase_text(name: str, phase: dict[str, Any]) -> str | None:
     for stream in ("stdout", "stderr"):
         if phase.get(stream):
             parts.append(f"--- Captured {stream} {name} ---\n{phase[stream]}")
+    records = phase.get("log") if isinstance(phase.get("log"), list) else []
+    lines = [
+        f"{r.get('levelname', '')} {r.get('name', '')}: {r.get('msg', '')}"
+        for r in records
+        if isinstance(r, dict)
+    ]
+    if lines:  # logging records of the phase: clients often log the request ids they sent
+        parts.append(f"--- Captured log {name} ---\n" + "\n".join(lines))
     return join_message(*parts)
 
 
@@ -54,7 +62,7 @@ def _outcome(test: dict[str, Any], phases: dict[str, dict[str, Any]]) -> str:
         return "failed"
     if any(p.get("outcome") == "failed" for p in phases.values()):
         return "error"
-    return str(stated) if stated in _OUTCOMES else "passed"
+    return stated if isinstance(stated, str) and stated in _OUTCOMES else "passed"
 
 
 def read_json_report(doc: dict[str, Any], path: str, *, strict: bool = False) -> ParsedReport:
@@ -72,7 +80,8 @@ def read_json_report(doc: dict[str, Any], path: str, *, strict: bool = False) ->
     tests = doc.get("tests", [])
     if not isinstance(tests, list):
         raise TestReportError("json-report 'tests' is not a list", path=path)
-    for collector in doc.get("collectors") or []:
+    collectors = doc.get("collectors")
+    for collector in collectors if isinstance(collectors, list) else []:
         if isinstance(collector, dict) and collector.get("outcome") == "failed":
             message = join_message("collection failed", str(collector.get("longrepr") or ""))
             report.rows.append(

@@ -57,6 +57,11 @@ def _render_exception(longrepr: dict[str, Any]) -> str | None:
     return "\n".join(lines).strip() or None
 
 
+def _list(value: Any) -> list[Any]:
+    """``value`` if it is a list, else nothing (a damaged field must not stop the file)."""
+    return value if isinstance(value, list) else []
+
+
 def _epoch(value: Any) -> datetime | None:
     if (
         isinstance(value, (int, float)) and not isinstance(value, bool) and 0 < value < 7e9
@@ -99,13 +104,13 @@ def _row(report: ParsedReport, test_id: str, phases: list[dict[str, Any]]) -> di
     props = {
         f"{prop[0]}: {prop[1]}"
         for p in phases
-        for prop in p.get("user_properties") or []
+        for prop in _list(p.get("user_properties"))
         if isinstance(prop, list) and len(prop) == 2
     }
     if props:  # record_property() values: tests often record the request or trace id they used
         parts.append("--- properties ---\n" + "\n".join(sorted(props)))
     for p in phases:  # later phases repeat earlier phases' captured output
-        for section in p.get("sections") or []:
+        for section in _list(p.get("sections")):
             if (
                 isinstance(section, list)
                 and len(section) == 2
@@ -149,7 +154,7 @@ def read_reportlog(data: bytes, path: str, *, strict: bool = False) -> ParsedRep
             report.skip("line is not JSON (truncated?)", number, strict=strict)
             continue
         kind = entry.get("$report_type") if isinstance(entry, dict) else None
-        if kind not in _KNOWN_TYPES:
+        if not isinstance(kind, str) or kind not in _KNOWN_TYPES:
             report.skip("line is not a pytest report object", number, strict=strict)
             continue
         if kind == "CollectReport" and entry.get("outcome") == "failed":

@@ -224,3 +224,15 @@ def _classify_all(logs: pl.DataFrame) -> str:
 def test_real_exports_get_their_label(real_logs: Path, file: str, label: str) -> None:
     """Real Cloud Logging exports (loaded by the project's loader) are classified as they should be."""
     assert _classify_all(_real_frame(real_logs / file)) == label
+
+
+def test_edge_explanation_says_the_container_never_saw_the_request() -> None:
+    """An edge verdict's explanation says no app log belongs to the request."""
+    v = one([run_request(403, message=IAM_UNAUTHENTICATED)])
+    assert "stopped before the container" in v.explanation
+
+
+def test_lb_passing_the_backends_429_is_app_layer() -> None:
+    """A 429 the load balancer passed through from the backend is rate_limited in the app layer."""
+    v = one([lb_request(429, {"statusDetails": "response_sent_by_backend"})])
+    assert (v.root_cause, v.layer) == ("rate_limited", "app")

@@ -259,8 +259,13 @@ def _layer(label: str, best: list[Match], ctx: TestContext) -> str | None:
     layers = [m.rule.layer for m in best if m.rule.layer]
     if layers:
         return layers[0]
+    rows = [r for m in best for r in (m.row, *ctx.same_request(m.row))]
+    if any(r.role == "app" for r in rows):
+        return "app"
+    # a load balancer that passed the backend's own 429 through says so
     if any(
-        m.row.role == "app" or any(r.role == "app" for r in ctx.same_request(m.row)) for m in best
+        isinstance(r.payload, dict) and r.payload.get("statusDetails") == "response_sent_by_backend"
+        for r in rows
     ):
         return "app"
     return None

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import regex
 
 from forensics.classify.rows import LinkedRow, TestContext
-from forensics.labels import LABELS
+from forensics.labels import LABELS, LAYERS
 from forensics.redact import redact
 from forensics.result import Evidence
 
@@ -180,13 +180,18 @@ def explanation(
     proofs = "; ".join(f"{summarize(r)} at {rfc3339(r.get('timestamp'))}" for r in evidence)
     vias = sorted({r.via for r in evidence if r.via})
     strongest = max((r.strength for r in evidence), default=0.0)
+    stopped = ""
+    if LAYERS.get(label) == "edge" and not any(
+        r.role == "app" for e in evidence for r in [e, *e.same]
+    ):
+        stopped = " No app log belongs to this request: it was stopped before the container."
     runner = (
         f"; runner-up {runner_up[0]} at {runner_up[1]:.2f}"
         if runner_up
         else "; no other cause is supported"
     )
     return scrub(
-        f"{what[0].upper()}{what[1:]}. Entries: {proofs}. Rules: {', '.join(rule_ids)}. "
+        f"{what[0].upper()}{what[1:]}. Entries: {proofs}.{stopped} Rules: {', '.join(rule_ids)}. "
         f"Confidence {confidence:.2f}: support {support:.2f} from {len(rule_ids)} rule(s) over rows linked by "
         f"{', '.join(vias) or 'unknown'} (strongest link {strongest:.2f}){runner}."
     )

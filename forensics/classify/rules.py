@@ -242,7 +242,10 @@ def _load(paths: Iterable[str | Path]) -> tuple[list[Rule], list[Problem]]:
                 try:
                     rule, rule_problems = rule_from_dict(item, str(f), line_of(doc))
                 except Exception as err:  # a lint must report, not crash, whatever the file holds
-                    rule, rule_problems = None, [(str(f), line_of(item), f"cannot read this rule: {err!r}")]
+                    rule, rule_problems = (
+                        None,
+                        [(str(f), line_of(item), f"cannot read this rule: {err!r}")],
+                    )
                 problems.extend(rule_problems)
                 if rule is None:
                     continue

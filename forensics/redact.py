@@ -67,6 +67,7 @@ _SECRET_WORD = r"(?:key|secret|token|passw(?:or)?d|pwd|passphrase|bypass|auth|cr
 _NAME = rf"(?=[\w.-]*?{_SECRET_WORD})[\w.-]++"
 _SEP_Q = r"[ \t]*[:=][ \t]*"
 _FIELD_TRIGGER = re.compile(_SECRET_WORD)
+_PROSE_TRIGGER = re.compile(r"key|secret|passw|passphrase|credential|token")
 _TOKEN_TRIGGER = re.compile(r"AIza|ya29\.|gh[pousr]_|AKIA|ASIA|xox[abprs]-")
 
 _AUTH_SCHEMES = ("bearer", "basic", "digest", "negotiate", "token", "apikey", "jwt", "dpop", "hmac")
@@ -105,6 +106,19 @@ _KNOWN_TOKENS = re.compile(
     r"|(?P<github_token>gh[pousr]_[A-Za-z0-9]{36,})"
     r"|(?P<aws_access_key>(?:AKIA|ASIA)[0-9A-Z]{16})"
     r"|(?P<slack_token>xox[abprs]-[0-9A-Za-z-]{10,}))(?![\w-])"
+)
+#: Words after which quoted values are keys: ``bypass key mismatch: got 'e2e-k1', expected 'e2e-k2'``.
+_PROSE_WORD = re.compile(
+    r"(?i)\b(?:bypass[ _-]?key|api[ _-]?key|secret|passw(?:or)?d|passphrase|credentials?|token)s?\b"
+)
+# the next quoted value within a few words, with no other quote between (not a JSON key)
+_NEXT_QUOTED = re.compile(
+    r"[^'\"\n]{0,40}?(?<![\w\\])(['\"])(?!\[REDACTED)([^'\"\s]{4,200})\1(?![ \t]*:)"
+)
+#: The word right after "bypass key", "api key", "secret", "password": ``bypass key e2e-k1 rejected``.
+_PROSE_NEXT = re.compile(
+    r"(?i)\b(?:bypass[ _-]?key|api[ _-]?key|secret|passw(?:or)?d|passphrase)s?[ \t]+(?:value[ \t]+)?"
+    r"(?!\[REDACTED|sha256:)([^\s'\"`,;()<>\[\]]{6,200})"
 )
 #: ``Bearer <token>`` in prose; the token must look like one (a digit or symbol, or long).
 _BEARER = re.compile(
@@ -385,4 +399,45 @@ def _redact(text: str) -> str:
         )
     if "bearer" in low:
         text = _BEARER.sub(lambda m: m.group(1) + m.group(2) + marker(m.group(3)), text)
+    if _PROSE_TRIGGER.search(low):
+        text = _redact_quoted_after_words(text)
+        text = _PROSE_NEXT.sub(lambda m: _prose_value(m, 1), text)
     return text
+
+
+def _prose_secret(value: str) -> bool:
+    """A word in a sentence that is a key rather than prose: letters with digits or symbols."""
+    return (
+        _looks_like_value(value)
+        and not value.isdigit()
+        and value.lower() not in _PLACEHOLDERS
+        and not _is_ip(value)
+    )
+
+
+def _redact_quoted_after_words(text: str) -> str:
+    """Quoted values that look like keys, chained right after a key/secret/token word."""
+    out, pos = [], 0
+    for word in _PROSE_WORD.finditer(text):
+        at = word.end()
+        while at >= pos and (q := _NEXT_QUOTED.match(text, at)) is not None:
+            if _prose_secret(q.group(2)):
+                out += [text[pos : q.start(2)], marker(q.group(2))]
+                pos = q.end(2)
+            at = q.end()
+    return "".join(out) + text[pos:] if out else text
+
+
+def _prose_value(m: re.Match[str], group: int) -> str:
+    """Hide a value prose names as a key when it looks like one (letters and digits or symbols)."""
+    value = m.group(group).rstrip(".:")
+    if (
+        not _looks_like_value(value)
+        or value.isdigit()
+        or value.lower() in _PLACEHOLDERS
+        or _is_ip(value)
+    ):
+        return m.group(0)
+    start = m.start(group)
+    text = m.group(0)
+    return text[: start - m.start()] + marker(value) + text[start - m.start() + len(value) :]

@@ -393,3 +393,33 @@ def test_structured_log_with_origin_field_decides_cors() -> None:
         [run_request(403), app_line("Rejected WebSocket upgrade", trace=TRACE, payload=payload)]
     )
     assert v.root_cause == "cors_origin"
+
+
+@pytest.mark.parametrize(
+    ("payload", "label"),
+    [
+        ({"message": "authentication failed", "error": "jwt expired"}, "invalid_jwt"),
+        (
+            {
+                "msg": "ws handshake refused",
+                "err": {"type": "UnauthorizedError", "message": "No authorization token was found"},
+            },
+            "missing_jwt",
+        ),
+        (
+            {
+                "message": "request failed",
+                "stack_trace": "java.lang.NullPointerException\n\tat com.acme.Ws.open(Ws.java:42)",
+            },
+            "app_error",
+        ),
+    ],
+)
+def test_cause_in_structured_error_field_decides(payload: dict[str, object], label: str) -> None:
+    """The cause written beside the message (error, err, stack_trace fields) counts like the message."""
+    status = 500 if label == "app_error" else 403
+    message = str(payload.get("message") or payload.get("msg"))
+    v = one(
+        [run_request(status), app_line(message, trace=TRACE, payload=payload, severity="ERROR")]
+    )
+    assert v.root_cause == label

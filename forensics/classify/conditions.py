@@ -94,14 +94,17 @@ def _patterns(value: Any, line: int | None) -> tuple[regex.Pattern[str], ...]:
 
 @dataclass(frozen=True)
 class MessageMatches(Condition):
-    """``message: REGEX`` (or a list: any of them) searched in the row's message."""
+    """``message: REGEX`` (or a list: any of them) searched in the row's message.
+
+    The payload's error/reason fields (``rows.REASON_KEYS``) are searched with it.
+    """
 
     kind: ClassVar[str] = "message"
     cost: ClassVar[int] = 2
     patterns: tuple[regex.Pattern[str], ...]
 
     def _text(self, row: LinkedRow) -> str:
-        return row.get("message") or ""
+        return row.message_text
 
     def holds(self, row: LinkedRow, ctx: TestContext) -> bool:
         key = (id(self), row.row)

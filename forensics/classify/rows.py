@@ -42,6 +42,25 @@ _SYSTEM_LOG_IDS = frozenset(
     {"run.googleapis.com/varlog/system", "cloudfunctions.googleapis.com/cloud-functions"}
 )
 
+#: Payload keys whose text is searched with the message: where structured loggers put the cause.
+REASON_KEYS = (
+    "error",
+    "err",
+    "errors",
+    "reason",
+    "detail",
+    "details",
+    "error_description",
+    "errorMessage",
+    "error_message",
+    "exception",
+    "exc_info",
+    "stack",
+    "stack_trace",
+    "stacktrace",
+    "cause",
+)
+
 # An app line is tied to a request entry by time when neither trace nor correlate says so:
 # it may be written a little before the platform stamps the request, and up to a few seconds
 # after the request ended (flush delay of stdout).
@@ -107,6 +126,21 @@ class LinkedRow:
     @cached_property
     def labels(self) -> Any:
         return _parse_json(self.data.get("labels"))
+
+    @cached_property
+    def message_text(self) -> str:
+        """The message plus the payload's error/reason fields: what ``message`` conditions search.
+
+        Structured loggers often put the cause beside the message
+        (``{"message": "auth failed", "error": "jwt expired"}``).
+        """
+        parts = [self.data.get("message") or ""]
+        if isinstance(self.payload, dict):
+            for key in REASON_KEYS:
+                value = self.payload.get(key)
+                if value is not None:
+                    _collect_strings(value, parts)
+        return "\n".join(dict.fromkeys(p for p in parts if p))
 
     @cached_property
     def text(self) -> str:

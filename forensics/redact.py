@@ -20,41 +20,30 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import ipaddress
 import re
 from collections.abc import Mapping
 from typing import Any
 
-MARK = "[REDACTED"
+from forensics.secret_names import (
+    MARK,
+    PLACEHOLDERS,
+    hide_value,
+    is_ip,
+    looks_like_value,
+    secret_name,
+)
+
+__all__ = [
+    "MARK",
+    "fingerprint",
+    "marker",
+    "redact",
+    "redact_mapping",
+    "redact_value",
+    "secret_name",
+]
 
 # fmt: off
-#: Values that say a secret is absent rather than being one: never worth hiding.
-_PLACEHOLDERS = frozenset((
-    "none", "null", "nil", "undefined", "missing", "empty", "absent", "present", "invalid",
-    "expired", "true", "false", "yes", "no", "ok", "redacted", "***", "****", "*****", "<redacted>",
-    "[redacted]", "[hidden]", "hidden", "masked", "xxx", "xxxx", "unset", "set", "required",
-    "not-set", "notset", "n/a", "na", "-", "bearer", "basic",
-))
-#: Name parts that make any field secret, whatever its value looks like.
-_STRONG = ("password", "passwd", "pwd", "passphrase", "secret", "bypass", "apikey", "credential")
-# Name parts that make a field secret; alone as a bare word ("token: expired") they need a value
-# that looks like one, because such names also start prose.
-_WEAK_AFFIX = ("token", "auth", "session", "cookie", "signature", "jwt")  # prefix or suffix of a part
-_WEAK_EXACT = frozenset(("key", "sig", "sid", "csrf", "xsrf", "pin", "otp"))
-_NOT_KEYS = frozenset(("monkey", "turkey", "donkey", "hockey", "jockey", "whiskey", "hotkey"))
-#: Last name parts that describe a secret rather than hold it (``token_type``, ``key_id``).
-_DESCRIBES = frozenset((
-    "type", "kind", "id", "kid", "name", "expired", "expiry", "expires", "exp", "iat", "nbf",
-    "present", "missing", "valid", "invalid", "length", "len", "count", "status", "error", "reason",
-    "source", "header", "field", "param", "location", "used", "required", "algorithm", "alg", "url",
-    "uri", "endpoint", "path", "ttl", "age", "format", "version", "scope", "scopes", "issuer", "iss",
-    "audience", "aud", "prefix", "hint", "start", "end", "started", "ended", "timeout", "duration",
-    "via", "mode", "enabled", "disabled", "log", "logger", "policy", "middleware", "handler", "check",
-    "checker", "validator", "verifier", "service", "provider", "manager", "backend", "module", "class",
-))
-#: Last name parts that still name the secret itself (``api_key_value``, ``AUTH_TOKEN_V2``).
-_VALUE_SUFFIXES = frozenset(("value", "val", "str", "string", "raw", "b64", "base64", "hex", "hash",
-                             "v1", "v2", "v3", "old", "new", "current", "previous", "prev", "next"))
 #: Set-Cookie attributes: not cookies, their values are kept.
 _COOKIE_ATTRS = frozenset((
     "path", "domain", "expires", "max-age", "samesite", "secure", "httponly", "partitioned",
@@ -154,71 +143,6 @@ def marker(value: str, kind: str | None = None) -> str:
     )
 
 
-def _looks_like_value(value: str) -> bool:
-    """A token-ish string (digit, symbol or long) rather than a word of prose."""
-    return len(value) >= 16 or any(not c.isalpha() for c in value)
-
-
-def _name_parts(name: str) -> list[str]:
-    spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name)
-    return [p for p in re.split(r"[^A-Za-z0-9]+", spaced.lower()) if p]
-
-
-def _weak_part(p: str) -> bool:
-    if p.startswith(("author", "authenticat")) and not p.startswith(("authoriz", "authoris")):
-        return False  # author, authority, www-authenticate: not credentials
-    if p in _WEAK_EXACT or (p.endswith("key") and p not in _NOT_KEYS):
-        return True
-    return any(p.startswith(w) or p.endswith(w) for w in _WEAK_AFFIX)
-
-
-def secret_name(name: str, *, strict: bool = False) -> str | None:
-    """How strongly a field or header name says it holds a secret: "strong", "weak" or None.
-
-    ``x-e2e-bypass-key`` and ``password`` are strong; a bare ``token`` or ``auth`` is weak
-    (its value is hidden only when it looks like a value); ``token_type``, ``key_id``,
-    ``token_ttl_s``, ``author`` and ``monkey`` are not secret names at all.
-
-    Args:
-        name: the field, header, parameter or variable name.
-        strict: the name ends in a colon in free text, where ``AuthMiddleware: denied`` is a
-            logger talking: only names whose last part is the secret (``X-Api-Key:``) count.
-    """
-    parts = _name_parts(name)
-    hits = [i for i, p in enumerate(parts) if _weak_part(p) or any(w in p for w in _STRONG)]
-    if not hits:
-        return None
-    tail = parts[hits[-1] + 1 :]
-    if tail == ["id"] and not parts[hits[-1]].endswith("key"):
-        tail = []  # session_id, sessionId hold a session; key_id only names a key
-    if any(t in _DESCRIBES for t in tail):
-        return None  # token_type, key_id, token_ttl_s, auth_error: about a secret, not one
-    if strict and any(t not in _VALUE_SUFFIXES for t in tail):
-        return None
-    if any(w in "".join(parts) for w in _STRONG) or ("api" in parts and "key" in parts):
-        return "strong"
-    # a multi-part identifier (X-Api-Key, E2E_TOKEN, sessionId) is a field, not a word of prose
-    return "strong" if len(parts) > 1 or name.isupper() else "weak"
-
-
-def _is_ip(value: str) -> bool:
-    try:
-        ipaddress.ip_address(value.strip())
-    except ValueError:
-        return False
-    return True
-
-
-def _hide(value: str, strength: str | None, quoted: bool = False) -> bool:
-    if not value or value.strip().lower() in _PLACEHOLDERS or value.startswith(MARK):
-        return False
-    if _is_ip(value):
-        return False  # a rate limiter's "key" or a client address: evidence, not a credential
-    if strength == "strong" or quoted:
-        return True
-    return strength == "weak" and _looks_like_value(value)
-
-
 def redact_value(name: str, value: Any) -> Any:
     """``value`` of a field called ``name``, hidden if the name says it is a secret.
 
@@ -230,7 +154,7 @@ def redact_value(name: str, value: Any) -> Any:
         A marker for secret values, else ``value`` with any secret inside it redacted.
     """
     if isinstance(value, str):
-        if secret_name(name) and _hide(value, "strong"):
+        if secret_name(name) and hide_value(value, "strong"):
             return marker(value)
         return redact(value)
     if value is not None and not isinstance(value, (bool, dict, list, tuple)) and secret_name(name):
@@ -251,7 +175,9 @@ def redact_mapping(obj: Any) -> Any:
 
 def _sub_authorization(m: re.Match[str]) -> str:
     head, scheme, value = m.group(1), m.group(2), m.group(3)
-    if not scheme and not _hide(value, "weak" if ":" in head and '"' not in head else "strong"):
+    if not scheme and not hide_value(
+        value, "weak" if ":" in head and '"' not in head else "strong"
+    ):
         return m.group(0)
     return head + (scheme + " " if scheme else "") + marker(value)
 
@@ -271,7 +197,9 @@ def _cookie_value(name: str, value: str) -> str:
         if eq and core and not core.startswith(MARK):
             if not (set_cookie and i > 0 and k.strip().lower() in _COOKIE_ATTRS):
                 seg = k + "=" + v.replace(core, marker(core), 1)
-        elif not eq and seg.strip().lower() not in _COOKIE_ATTRS and _hide(seg.strip(), "weak"):
+        elif (
+            not eq and seg.strip().lower() not in _COOKIE_ATTRS and hide_value(seg.strip(), "weak")
+        ):
             seg = seg.replace(seg.strip(), marker(seg.strip()), 1)
         out.append(seg)
     return ";".join(out)
@@ -321,7 +249,7 @@ def _sub_quoted(m: re.Match[str]) -> str:
         return _replace_group(
             m, "val", _cookie_value(low, val) if "cookie" in low else _auth_value(val)
         )
-    hide = not _skip_header(name) and secret_name(name) and _hide(val, "strong", quoted=True)
+    hide = not _skip_header(name) and secret_name(name) and hide_value(val, "strong", quoted=True)
     return _replace_group(m, "val", marker(val) if hide else _QUOTED_FIELD.sub(_sub_quoted, val))
 
 
@@ -337,7 +265,7 @@ def _sub_bare(m: re.Match[str]) -> str:
     )
     if strength and ("=" in m.group("sep") or m.group("vq")):
         strength = "strong"  # name=value and quoted values are assignments, not prose
-    if strength and _hide(val, strength):
+    if strength and hide_value(val, strength):
         return _replace_group(m, grp, marker(val))
     # the value was consumed by a name that is not secret: look inside it (a=b?token=c)
     return _replace_group(m, grp, _BARE_FIELD.sub(_sub_bare, val))
@@ -408,10 +336,10 @@ def _redact(text: str) -> str:
 def _prose_secret(value: str) -> bool:
     """A word in a sentence that is a key rather than prose: letters with digits or symbols."""
     return (
-        _looks_like_value(value)
+        looks_like_value(value)
         and not value.isdigit()
-        and value.lower() not in _PLACEHOLDERS
-        and not _is_ip(value)
+        and value.lower() not in PLACEHOLDERS
+        and not is_ip(value)
     )
 
 
@@ -432,10 +360,10 @@ def _prose_value(m: re.Match[str], group: int) -> str:
     """Hide a value prose names as a key when it looks like one (letters and digits or symbols)."""
     value = m.group(group).rstrip(".:")
     if (
-        not _looks_like_value(value)
+        not looks_like_value(value)
         or value.isdigit()
-        or value.lower() in _PLACEHOLDERS
-        or _is_ip(value)
+        or value.lower() in PLACEHOLDERS
+        or is_ip(value)
     ):
         return m.group(0)
     start = m.start(group)

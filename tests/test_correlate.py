@@ -444,3 +444,91 @@ def test_other_entries_of_a_linked_trace_are_linked() -> None:
     assert c.fingerprint["remote_ips"] == [RUNNER_IP]
     assert _rows(c, "t::hop") == {0, 1, 2}
     assert c.links.filter(pl.col("row") == 1).row(0, named=True)["via"] == "trace"
+
+
+def test_neighbouring_tests_requests_are_not_context() -> None:
+    """With measured times, a passing neighbour's requests (even its expected 403) stay out."""
+    tests, logs, t = [], [], 10.0
+    for i in range(10):  # requests just inside both ends of every test pin the clock
+        failed = i == 5
+        tests.append(
+            case(
+                f"t::{i}",
+                "failed" if failed else "passed",
+                t,
+                t + 0.5,
+                i,
+                message=WS_403 if failed else None,
+            )
+        )
+        logs += [
+            request(t + 0.01, 403 if failed else 200, "/ws" if failed else "/api/a"),
+            request(t + 0.49, 200, "/api/b"),
+        ]
+        t += 0.65
+    end4 = 10.0 + 4 * 0.65 + 0.5
+    logs += [request(end4 - 0.04, 200, "/api/neighbour"), request(end4 - 0.02, 403, "/ws")]
+    frame = log_frame(logs)
+    c = correlate(make_tests(tests), frame)
+    assert c.clock_offset_uncertainty_s < 0.15
+    neighbour = {frame.height - 2, frame.height - 1}
+    assert not _rows(c, "t::5") & neighbour
+    assert c.requests.filter(pl.col("matches_failure")).get_column("row").to_list() == [10]
+
+
+def test_a_browser_runner_is_recognized() -> None:
+    """A Selenium-style runner with a browser user agent, alone on its address, is the runner."""
+    tests, logs = run_scenario(n_tests=15, failing=(6,), noise=False)
+    logs = [
+        {**r, "http_user_agent": BROWSER_UA} if r.get("http_remote_ip") == RUNNER_IP else r
+        for r in logs
+    ]
+    c = correlate(make_tests(tests), log_frame(logs))
+    assert c.fingerprint["remote_ips"] == [RUNNER_IP]
+    assert c.requests.filter(pl.col("matches_failure")).get_column("status").to_list() == [403]
+
+
+def test_export_ending_just_before_the_run_is_not_aligned_on_other_traffic() -> None:
+    """A browser active until the export ends must not pull the run's clock onto its requests."""
+    tests, _ = run_scenario(n_tests=10, failing=(2, 3))
+    start = (tests[0]["start"] - at(0)).total_seconds()
+    logs = [
+        request(
+            start - 6 + k * 0.3, 200, "/", http_remote_ip=BROWSER_IP, http_user_agent=BROWSER_UA
+        )
+        for k in range(15)
+    ]
+    c = correlate(make_tests(tests), log_frame(logs))
+    assert c.links.is_empty()
+    assert c.clock_method.startswith("none:")
+    assert c.fingerprint["remote_ips"] == []
+    assert all(note.startswith("export covers") for note in c.notes.values())
+
+
+def test_untimed_failures_pair_with_their_requests_in_run_order() -> None:
+    """With no times at all, k failed tests and k failing runner requests pair up in order."""
+    rows = [
+        case(
+            f"t::{i}",
+            "failed" if i in (1, 3) else "passed",
+            None,
+            None,
+            i,
+            message=WS_403 if i in (1, 3) else None,
+        )
+        for i in range(5)
+    ]
+    logs = log_frame(
+        [
+            request(1.0 + i, 403 if i in (1, 3) else 200, "/ws" if i in (1, 3) else "/api")
+            for i in range(5)
+        ]
+    )
+    c = correlate(make_tests(rows), logs)
+    req = c.requests.filter(pl.col("matches_failure"))
+    assert req.filter(pl.col("test_id") == "t::1").get_column("row").to_list() == [1]
+    assert req.filter(pl.col("test_id") == "t::3").get_column("row").to_list() == [3]
+    assert (
+        req.get_column("strength").max() < 0.75
+    )  # order alone is weaker than the test's own times
+    assert "no start time" in c.notes["t::1"]

@@ -118,27 +118,46 @@ def _score(req, lo, hi, offsets_s: np.ndarray, widen_s: float) -> tuple[np.ndarr
     return hits + covered / (total + 1), hits
 
 
-def _peaks(cands: np.ndarray, score: np.ndarray, k: int, min_gap: float) -> list[float]:
-    best: list[float] = []
-    for i in np.argsort(-score, kind="stable"):
-        if score[i] < score.max() - 1 or len(best) >= k:
-            break
-        if all(abs(cands[i] - b) > min_gap for b in best):
-            best.append(float(cands[i]))
-    return best
+def _regions(
+    cands: np.ndarray, score: np.ndarray, step: float, k: int
+) -> list[tuple[float, float]]:
+    """Runs of near-best candidates as (first, last) offsets: at most ``k``, best first.
+
+    Every candidate within one test of the top score is kept, not just the first: at a coarse
+    step several offsets tie or nearly tie, and the true one may be any of them; the fine steps
+    decide.
+    """
+    keep = np.flatnonzero(score >= score.max() - 1.0)
+    runs: list[tuple[float, float, float]] = []  # first, last, best score
+    for i in keep:
+        c, sc = float(cands[i]), float(score[i])
+        if runs and c - runs[-1][1] <= step * 1.5:
+            runs[-1] = (runs[-1][0], c, max(runs[-1][2], sc))
+        else:
+            runs.append((c, c, sc))
+    runs.sort(key=lambda r: (-r[2], abs(r[0] + r[1])))
+    return [(a, b) for a, b, _ in runs[:k]]
 
 
-def _plateau(req, lo, hi, center: float, half: float) -> tuple[float, float, float, int]:
-    """Best score, plateau mid, plateau half-width and tests hit on the fine grid around center."""
-    while True:
-        cands = np.arange(center - half, center + half + FINE_STEP_S / 2, FINE_STEP_S)
-        score, hits = _score(req, lo, hi, cands, 0.0)
-        top = np.flatnonzero(score == score.max())
-        edge = top[0] == 0 or top[-1] == len(cands) - 1
-        if not edge or half > MAX_PLATEAU_S:
-            a, b = cands[top[0]], cands[top[-1]]
-            return float(score.max()), (a + b) / 2, (b - a) / 2 + FINE_STEP_S, int(hits[top[0]])
-        half *= 3
+def _refine(
+    req, lo, hi, region: tuple[float, float], step: float, levels: list[float]
+) -> tuple[float, float, float, int]:
+    """Narrow a region level by level; return best score, plateau mid, half-width, tests hit."""
+    a, b = region[0] - step, region[1] + step
+    for nxt in [*levels, FINE_STEP_S]:
+        if b - a > 2 * MAX_PLATEAU_S and nxt < 1.0:
+            break  # the order cannot narrow it further: report the region as it is
+        cands = np.arange(a, b + nxt / 2, nxt)
+        widen = nxt / 2 if nxt > FINE_STEP_S else 0.0
+        score, hits = _score(req, lo, hi, cands, widen)
+        top = np.flatnonzero(score >= score.max() - 1e-9)
+        if nxt == FINE_STEP_S:
+            x, y = cands[top[0]], cands[top[-1]]
+            return float(score.max()), (x + y) / 2, (y - x) / 2 + FINE_STEP_S, int(hits[top[0]])
+        a, b = cands[top[0]] - nxt, cands[top[-1]] + nxt
+    cands = np.array([(a + b) / 2])
+    score, hits = _score(req, lo, hi, cands, (b - a) / 2)
+    return float(score.max()), (a + b) / 2, (b - a) / 2, int(hits[0])
 
 
 def align_by_order(
@@ -178,21 +197,13 @@ def align_by_order(
     contrast = float(coarse_hits.max() - np.median(coarse_hits))
     if score.max() < 1 or (around is None and contrast < 1):
         return None
-    peaks = _peaks(cands, score, 3, 3 * step)
-    results = []
-    for peak in peaks:
-        c, prev = peak, step
-        for nxt in levels[1:]:
-            sub = np.arange(c - 1.5 * prev, c + 1.5 * prev + nxt / 2, nxt)
-            s, _ = _score(req, lo, hi, sub, nxt / 2)
-            c, prev = float(sub[int(np.argmax(s))]), nxt
-        results.append(_plateau(req, lo, hi, c, 1.5 * prev))
+    results = [_refine(req, lo, hi, r, step, levels[1:]) for r in _regions(cands, score, step, 4)]
     best = max(r[0] for r in results)
-    top = [r for r in results if r[0] == best]
-    mids = [r[1] for r in top]
-    spread = (max(mids) - min(mids)) / 2 if len(top) > 1 else 0.0
-    mid = float(np.mean(mids)) if len(top) > 1 else top[0][1]
-    unc = max(r[2] for r in top) + spread
+    top = [r for r in results if r[0] >= best - 1e-9]
+    lows = [r[1] - r[2] for r in top]
+    highs = [r[1] + r[2] for r in top]
+    # equally good offsets far apart: the uncertainty spans them all
+    mid, unc = (min(lows) + max(highs)) / 2, (max(highs) - min(lows)) / 2
     if unc > half / 4 and around is None:
         return None
     hits = top[0][3]

@@ -23,8 +23,9 @@ from forensics.result import TriageResult, Verdict
 #: Width used when the output is not a terminal (files, pipes, CI logs).
 PLAIN_WIDTH = 120
 WHY_LIMIT = 110
-TEST_WIDTH = 48  # test ids are kept whole up to this width (more on wide terminals)
+TEST_MIN = 36  # test ids fold below this width only on very narrow outputs
 WHY_MIN = 30
+_FIXED = 32  # conf. and evid. columns with padding (16) and the table's borders (16)
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
 _CAUSE_STYLE = {UNKNOWN: "yellow"}
@@ -70,26 +71,26 @@ def _verdict_table(result: TriageResult, tty: bool, width: int) -> Table:
         show_lines=False,
         expand=True,
     )
-    # test ids are what users copy: keep them whole up to TEST_WIDTH columns, let "why" wrap
+    # test ids are what users copy: keep them whole when there is room, let "why" wrap first
     longest = max((len(result.scrub(v.test_id) or "") for v in result.verdicts), default=4)
-    longest_cause = max(
-        (len(v.root_cause) + len(v.detail or "") + 3 for v in result.verdicts), default=10
+    cause_width = max(
+        (max(len(v.root_cause), len(v.detail or "") + 2) for v in result.verdicts), default=10
     )
-    room = max(
-        TEST_WIDTH, width - longest_cause - 16 - 16 - WHY_MIN
-    )  # 16: conf./evid.; 16: borders
-    test_width = min(longest, room)
+    room = width - cause_width - _FIXED - WHY_MIN
+    test_width = min(longest, max(TEST_MIN, room))
     table.add_column("test", overflow="fold", min_width=test_width, max_width=test_width)
     table.add_column("root cause", no_wrap=True)
     table.add_column("conf.", justify="right", no_wrap=True)
     table.add_column("evid.", justify="right", no_wrap=True)
     table.add_column("why", overflow="fold", ratio=1, min_width=WHY_MIN)
     for v in result.verdicts:
-        cause = v.root_cause + (f" ({v.detail})" if v.detail else "")
+        cause = escape(v.root_cause) + (
+            f"\n({escape(result.scrub(v.detail) or '')})" if v.detail else ""
+        )
         style = _CAUSE_STYLE.get(v.root_cause, "bold red" if v.layer == "edge" else "bold")
         table.add_row(
             escape(result.scrub(v.test_id) or ""),
-            f"[{style}]{escape(result.scrub(cause) or '')}[/]",
+            f"[{style}]{cause}[/]",
             f"{v.confidence:.2f}",
             str(len(v.evidence)),
             escape(_why(result, v)),

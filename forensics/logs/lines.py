@@ -2,52 +2,30 @@
 
 The fast path hands the whole batch to ``polars.read_ndjson`` with a fixed schema (only the
 fields the log frame needs; numbers that exports write as strings are read as strings and cast
-later). Only when polars refuses a chunk do its lines go through Python one by one, to name the
-bad ones ("not JSON", "not a LogEntry", ...) and to repair fields of an unexpected JSON type, so
-damaged input costs time only where the damage is.
+later). An object read into a String field comes back as JSON text, which is how payloads,
+labels and the resource are kept without a second parse. Only when polars refuses the batch do
+its lines go through Python one by one (a chunk at a time), to name the bad ones ("not JSON",
+"not a LogEntry", ...), so damaged input costs time only where the damage is.
 """
 
 from __future__ import annotations
 
-import io
 import json
 from dataclasses import dataclass, field
 from typing import Any
 
 import polars as pl
-import pyarrow as pa
-import pyarrow.json as pa_json
 
 from forensics.exceptions import LogFormatError
 from forensics.logs.stdout import looks_like_stdout, wrap_stdout_line
 from forensics.result import Skipped
 
 S = pl.String()
-#: resource.labels the log frame uses (each field of a nested struct costs read time: keep few).
-RESOURCE_LABELS = pl.Struct(
-    dict.fromkeys(
-        [
-            "project_id",
-            "service_name",
-            "revision_name",
-            "location",
-            "region",
-            "zone",
-            "backend_service_name",
-            "url_map_name",
-            "function_name",
-            "module_id",
-            "version_id",
-            "container_name",
-            "namespace_name",
-            "job_name",
-            "instance_id",
-        ],
-        S,
-    )
-)
+_HTTP_FIELDS = ["requestMethod", "requestUrl", "status", "latency", "requestSize", "responseSize"]
+_HTTP_FIELDS += ["userAgent", "remoteIp", "protocol", "referer"]
 
 #: The LogEntry fields the log frame is built from; everything else stays in the JSON text.
+#: Objects typed String here are read as their JSON text.
 RAW_SCHEMA: dict[str, pl.DataType] = {
     "timestamp": S,
     "receiveTimestamp": S,
@@ -57,71 +35,18 @@ RAW_SCHEMA: dict[str, pl.DataType] = {
     "trace": S,
     "spanId": S,
     "textPayload": S,
-    "resource": pl.Struct({"type": S, "labels": RESOURCE_LABELS}),
-    "httpRequest": pl.Struct(
-        dict.fromkeys(
-            [
-                "requestMethod",
-                "requestUrl",
-                "status",
-                "latency",
-                "requestSize",
-                "responseSize",
-                "userAgent",
-                "remoteIp",
-                "protocol",
-                "referer",
-            ],
-            S,
-        )
-    ),
-    "labels": pl.Struct({"instanceId": S}),
-    "jsonPayload": pl.Struct({"@type": S}),
-    "protoPayload": pl.Struct(
-        {
-            "@type": S,
-            "serviceName": S,
-            "methodName": S,
-            "resourceName": S,
-            "status": pl.Struct({"code": S, "message": S}),
-        }
-    ),
+    "resource": S,
+    "httpRequest": pl.Struct(dict.fromkeys(_HTTP_FIELDS, S)),
+    "labels": S,
+    "jsonPayload": S,
+    "protoPayload": S,
 }
-_STRUCT_FIELDS = {k: v for k, v in RAW_SCHEMA.items() if isinstance(v, pl.Struct)}
-#: Fields every export writes as JSON numbers: pyarrow reads them as such (it will not turn a
-#: number into a string); polars, the second reader, takes either spelling.
-_NUMBERS = {"status", "code"}
-
-
-def _arrow_type(dtype: pl.DataType, name: str) -> pa.DataType:
-    if isinstance(dtype, pl.Struct):
-        return pa.struct([(f.name, _arrow_type(f.dtype, f.name)) for f in dtype.fields])
-    return pa.int64() if name in _NUMBERS else pa.string()
-
-
-_ARROW_OPTIONS = pa_json.ParseOptions(
-    explicit_schema=pa.schema([(k, _arrow_type(v, k)) for k, v in RAW_SCHEMA.items()]),
-    unexpected_field_behavior="ignore",
-)
+#: Fields kept as JSON text (``normalize`` checks the text the fast reader wrote for them).
+TEXT_FIELDS = ("resource", "labels", "jsonPayload", "protoPayload")
 #: A row with none of these is not a LogEntry (every export carries at least logName or a payload).
-ENTRY_KEYS = [
-    "logName",
-    "insertId",
-    "resource",
-    "receiveTimestamp",
-    "textPayload",
-    "jsonPayload",
-    "protoPayload",
-]
+ENTRY_KEYS = ["logName", "insertId", "resource", "receiveTimestamp", "textPayload"]
+ENTRY_KEYS += ["jsonPayload", "protoPayload"]
 CHUNK = 20_000
-
-
-@dataclass
-class RawLines:
-    """Typed fields of each entry (``RAW_SCHEMA``) plus ``_text`` (its JSON) and ``source_line``."""
-
-    frame: pl.DataFrame
-    skipped: list[Skipped] = field(default_factory=list)
 
 
 def _split(data: bytes) -> pl.Series:
@@ -142,52 +67,51 @@ def _split(data: bytes) -> pl.Series:
     return pl.Series("line", parts, dtype=S)
 
 
+def _nonblank(lines: pl.Series) -> pl.Series:
+    return lines.is_not_null() & lines.str.contains(r"\S")
+
+
+class _LazyLines:
+    """The non-blank lines of a batch, split only if some row needs its own JSON text."""
+
+    def __init__(self, data: bytes):
+        self.data = data
+        self._lines: pl.Series | None = None
+
+    def get(self) -> pl.Series:
+        if self._lines is None:
+            lines = _split(self.data)
+            self._lines = lines.filter(_nonblank(lines)).rename("_text")
+        return self._lines
+
+
+@dataclass
+class RawLines:
+    """Typed fields of each entry (``RAW_SCHEMA``) plus where each came from.
+
+    ``frame`` has ``source_line``, and either ``_text`` (the entry's JSON, for entries read one
+    by one) or ``_pos`` (its index among the batch's non-blank lines, for the fast path).
+    """
+
+    frame: pl.DataFrame
+    skipped: list[Skipped] = field(default_factory=list)
+    lines: _LazyLines | None = None
+
+    def texts(self, frame: pl.DataFrame) -> pl.Series:
+        """The JSON text of each row of ``frame`` (rows of ``self.frame``)."""
+        text = frame["_text"]
+        missing = text.is_null() & frame["_pos"].is_not_null()
+        if self.lines is not None and missing.any():
+            idx = missing.arg_true()
+            text = text.scatter(idx, self.lines.get().gather(frame["_pos"].gather(idx)))
+        return text
+
+
 def _repair(value: dict[str, Any]) -> dict[str, Any]:
-    """Coerce fields polars could not read into the types the LogEntry spec gives them."""
-    fixed = dict(value)
-    for key in _STRUCT_FIELDS:
-        if key in fixed and not isinstance(fixed[key], dict):
-            fixed.pop(key)
-    http = fixed.get("httpRequest")
-    if isinstance(http, dict):
-        latency = http.get("latency")
-        if isinstance(latency, dict):  # protobuf Duration as an object
-            seconds = float(latency.get("seconds") or 0) + float(latency.get("nanos") or 0) / 1e9
-            http = {**http, "latency": f"{seconds:.9f}s"}
-        fixed["httpRequest"] = {
-            k: (json.dumps(v) if isinstance(v, (dict, list)) else v) for k, v in http.items()
-        }
-    for key in (
-        "timestamp",
-        "receiveTimestamp",
-        "severity",
-        "logName",
-        "insertId",
-        "trace",
-        "spanId",
-        "textPayload",
-    ):
-        if isinstance(fixed.get(key), (dict, list)):
-            fixed[key] = json.dumps(fixed[key])
-    for key, dtype in _STRUCT_FIELDS.items():
-        inner = fixed.get(key)
-        if isinstance(inner, dict):
-            fixed[key] = _fit(inner, dtype)
-    return fixed
-
-
-def _fit(value: dict[str, Any], dtype: pl.Struct) -> dict[str, Any]:
-    """Keep ``value``'s other keys for the JSON text, but make the schema's fields readable."""
-    out = dict(value)
-    for fld in dtype.fields:
-        if fld.name not in out:
-            continue
-        got = out[fld.name]
-        if isinstance(fld.dtype, pl.Struct):
-            out[fld.name] = _fit(got, fld.dtype) if isinstance(got, dict) else None
-        elif isinstance(got, (dict, list)):
-            out[fld.name] = json.dumps(got)
-    return out
+    """Drop an httpRequest that is not an object (polars cannot read it as one)."""
+    if "httpRequest" in value and not isinstance(value["httpRequest"], dict):
+        return {k: v for k, v in value.items() if k != "httpRequest"}
+    return value
 
 
 def _classify(line: str) -> tuple[str | None, list[str]]:
@@ -212,17 +136,6 @@ def _classify(line: str) -> tuple[str | None, list[str]]:
         return None, [json.dumps(_repair(value), ensure_ascii=False)]
     except RecursionError:
         return "nested too deeply", []
-    except (ValueError, TypeError):
-        return "unreadable LogEntry fields", []
-
-
-def _read_whole(data: bytes) -> pl.DataFrame:
-    """All lines at once: pyarrow's reader first (the fastest here), polars' when types differ."""
-    try:
-        table = pa_json.read_json(io.BytesIO(data), parse_options=_ARROW_OPTIONS)
-        return pl.from_arrow(table).cast(RAW_SCHEMA)  # type: ignore[union-attr]
-    except (pa.ArrowException, pl.exceptions.PolarsError):
-        return pl.read_ndjson(data, schema=RAW_SCHEMA)
 
 
 def _read(text: pl.Series) -> pl.DataFrame:
@@ -231,6 +144,21 @@ def _read(text: pl.Series) -> pl.DataFrame:
     if frame.height != len(text):
         raise pl.exceptions.ComputeError("row count differs from line count")
     return frame
+
+
+def _with_origin(frame: pl.DataFrame, text: pl.Series | None, lines: pl.Series) -> pl.DataFrame:
+    n = frame.height
+    if text is None:
+        return frame.with_columns(
+            pl.lit(None, dtype=S).alias("_text"),
+            pl.int_range(0, n, dtype=pl.Int64, eager=True).alias("_pos"),
+            lines.rename("source_line"),
+        )
+    return frame.with_columns(
+        text.rename("_text"),
+        pl.lit(None, dtype=pl.Int64).alias("_pos"),
+        lines.rename("source_line"),
+    )
 
 
 def _slow_chunk(
@@ -253,7 +181,7 @@ def _slow_chunk(
         frame = _read(chunk_text)
     except (pl.exceptions.PolarsError, ValueError):
         keep = []
-        for i in range(len(chunk_text)):
+        for i in range(len(chunk_text)):  # what json reads but polars refuses: too deep for it
             try:
                 _read(chunk_text.slice(i, 1))
                 keep.append(i)
@@ -265,51 +193,73 @@ def _slow_chunk(
                 bad.setdefault("nested too deeply", []).append(good_lines[i])
         chunk_text, chunk_lines = chunk_text.gather(keep), chunk_lines.gather(keep)
         frame = _read(chunk_text)
-    return frame.with_columns(chunk_text, chunk_lines)
+    return _with_origin(frame, chunk_text, chunk_lines)
 
 
-def parse_lines(
-    data: bytes, source: str, line_numbers: list[int] | None = None, strict: bool = False
-) -> RawLines:
-    """Read JSON lines of LogEntries into a ``RawLines`` frame, counting every line passed over."""
-    lines = _split(data)
-    blank = lines.is_null() | (lines.str.strip_chars().str.len_bytes() == 0)
-    if line_numbers is None:
-        numbers = pl.int_range(1, len(lines) + 1, dtype=pl.Int64, eager=True).filter(~blank)
-    else:
-        numbers = pl.Series(line_numbers, dtype=pl.Int64)
-    text = lines.filter(~blank).rename("_text")
-    numbers = numbers.rename("source_line")
-    bad: dict[str, list[int]] = {}
-    parts = []
-    try:  # the fast path: the whole batch in one multi-threaded read
-        whole = _read_whole(data)
-        if whole.height != len(text):
+def _line_numbers(data: bytes, rows: int, given: list[int] | None) -> pl.Series:
+    """Source line of each row the fast read produced; raise when rows and lines disagree."""
+    if given is not None:
+        if rows != len(given):
             raise pl.exceptions.ComputeError("row count differs from line count")
-        parts.append(_unwrap_non_entries(whole.with_columns(text, numbers), source, strict, bad))
-    except (pl.exceptions.PolarsError, ValueError):
-        for start in range(0, len(text), CHUNK):
-            chunk, chunk_lines = text.slice(start, CHUNK), numbers.slice(start, CHUNK)
-            try:
-                frame = _read(chunk).with_columns(chunk, chunk_lines)
-                frame = _unwrap_non_entries(frame, source, strict, bad)
-            except (pl.exceptions.PolarsError, ValueError):
-                frame = _slow_chunk(chunk, chunk_lines, source, strict, bad)
-            parts.append(frame)
-    frame = pl.concat(parts, how="vertical") if parts else pl.DataFrame()
-    skipped = [Skipped(source, reason, len(at), min(at)) for reason, at in bad.items()]
-    return RawLines(frame, skipped)
+        return pl.Series("source_line", given, dtype=pl.Int64)
+    if rows == data.count(b"\n") + (0 if data.endswith(b"\n") else 1):
+        return pl.int_range(1, rows + 1, dtype=pl.Int64, eager=True)  # no blank line
+    lines = _split(data)
+    numbers = pl.int_range(1, len(lines) + 1, dtype=pl.Int64, eager=True).filter(_nonblank(lines))
+    if len(numbers) != rows:
+        raise pl.exceptions.ComputeError("row count differs from line count")
+    return numbers
 
 
 def _unwrap_non_entries(
-    frame: pl.DataFrame, source: str, strict: bool, bad: dict[str, list[int]]
+    frame: pl.DataFrame, lazy: _LazyLines, source: str, strict: bool, bad: dict[str, list[int]]
 ) -> pl.DataFrame:
     """Rows polars read that are not LogEntries: responses, container stdout lines, or junk."""
     odd = pl.all_horizontal([pl.col(k).is_null() for k in ENTRY_KEYS])
     if not frame.select(odd.any()).item():
         return frame
     others = frame.filter(odd)
-    fixed = _slow_chunk(others["_text"], others["source_line"], source, strict, bad)
-    return pl.concat([frame.filter(~odd), fixed], how="vertical").sort(
-        "source_line", maintain_order=True
-    )
+    text = RawLines(others, lines=lazy).texts(others)
+    fixed = _slow_chunk(text, others["source_line"], source, strict, bad)
+    both = pl.concat([frame.filter(~odd), fixed], how="vertical")
+    return both.sort("source_line", maintain_order=True)
+
+
+def parse_lines(
+    data: bytes, source: str, line_numbers: list[int] | None = None, strict: bool = False
+) -> RawLines:
+    """Read JSON lines of LogEntries into a ``RawLines`` frame, counting every line passed over.
+
+    Args:
+        data: UTF-8 JSON lines (blank lines allowed).
+        source: the file they came from, for ``source_file`` and error messages.
+        line_numbers: the source line of each non-blank line, when ``data`` is not the file itself.
+        strict: raise ``LogFormatError`` at the first bad line instead of counting it.
+    """
+    lazy = _LazyLines(data)
+    bad: dict[str, list[int]] = {}
+    try:  # the fast path: the whole batch in one multi-threaded read
+        whole = pl.read_ndjson(data, schema=RAW_SCHEMA)
+        numbers = _line_numbers(data, whole.height, line_numbers)
+        parts = [_unwrap_non_entries(_with_origin(whole, None, numbers), lazy, source, strict, bad)]
+    except (pl.exceptions.PolarsError, ValueError):
+        bad.clear()
+        parts = []
+        text = lazy.get()
+        if line_numbers is None:
+            lines = _split(data)
+            every = pl.int_range(1, len(lines) + 1, dtype=pl.Int64, eager=True)
+            numbers = every.filter(_nonblank(lines))
+        else:
+            numbers = pl.Series(line_numbers, dtype=pl.Int64)
+        for start in range(0, len(text), CHUNK):
+            chunk, chunk_lines = text.slice(start, CHUNK), numbers.slice(start, CHUNK)
+            try:
+                frame = _with_origin(_read(chunk), chunk, chunk_lines)
+                frame = _unwrap_non_entries(frame, lazy, source, strict, bad)
+            except (pl.exceptions.PolarsError, ValueError):
+                frame = _slow_chunk(chunk, chunk_lines, source, strict, bad)
+            parts.append(frame)
+    frame = pl.concat(parts, how="vertical") if parts else pl.DataFrame()
+    skipped = [Skipped(source, reason, len(at), min(at)) for reason, at in bad.items()]
+    return RawLines(frame, skipped, lazy)

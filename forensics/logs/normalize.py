@@ -1,83 +1,58 @@
 """LogEntry JSON text -> the typed log frame, as a chain of polars steps.
 
 ``lines.parse_lines`` reads the typed fields of every entry; the steps here turn them into the
-columns of ``forensics.schema.LOG_SCHEMA``: timestamps, severity, where the entry came from
-(log id, project, resource), the HTTP request, and what it says (message, payload). Values that
-repeat (logName, severity) are decoded once per distinct value, not once per row.
+columns of ``forensics.schema.LOG_SCHEMA`` (each column's reading lives in ``fields``):
+
+1. ``_exact_text``: payload/labels/resource text the fast reader could not write exactly is
+   taken from the entry's own JSON instead.
+2. ``_times``: both timestamps; entries that cannot be placed in time are counted and dropped.
+3. ``_decoded``: resource labels, instance id, message of JSON and proto payloads, each read
+   only on the rows that have them.
+4. ``_columns``: the frame itself.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
-from urllib.parse import unquote
 
 import polars as pl
 
-from forensics.logs.lines import RawLines, parse_lines
+from forensics.logs import fields as F
+from forensics.logs.lines import TEXT_FIELDS, RawLines, parse_lines
 from forensics.result import Skipped
-from forensics.schema import LOG_SCHEMA, SEVERITIES, UTC_NS, Severity
+from forensics.schema import LOG_SCHEMA, Severity
 
-_LOG_NAME = re.compile(r"^(projects|organizations|folders|billingAccounts)/([^/]+)/logs/(.+)$")
-_RFC3339 = "%Y-%m-%dT%H:%M:%S%.f%#z"
-#: Numeric LogSeverity values and the spellings agents and apps use for the named ones.
-_SEVERITY_ALIASES = {
-    **{str(i * 100): name for i, name in enumerate(SEVERITIES)},
-    **{name: name for name in SEVERITIES},
-    "WARN": "WARNING", "ERR": "ERROR", "CRIT": "CRITICAL", "FATAL": "CRITICAL",
-    "EMERG": "EMERGENCY", "TRACE": "DEBUG", "INFORMATION": "INFO",
-}  # fmt: skip
-_GRPC_CODES = [
-    "OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED", "NOT_FOUND",
-    "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION", "ABORTED",
-    "OUT_OF_RANGE", "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED",
-]  # fmt: skip
-#: jsonPayload keys that hold the human message, in the order apps and frameworks use them.
-MESSAGE_KEYS = ("message", "msg", "error", "event", "err", "text", "log", "statusDetails")
-_FALLBACK_CHARS = 500
+#: A control character or backslash in text polars wrote from an object means the text is not
+#: exact JSON (polars does not escape them when it turns an object into a string).
+_INEXACT = r"(?-u)[\x00-\x1f\\]"
 
 
-def _nonempty(expr: pl.Expr) -> pl.Expr:
-    return pl.when(expr.str.len_bytes() > 0).then(expr)
-
-
-def _parse_time(col: str) -> pl.Expr:
-    """RFC 3339 with a zone (Z or offset), 0-9 fractional digits; ``t``/``z``/space spellings too."""
-    raw = pl.col(col)
-    strict = raw.str.to_datetime(_RFC3339, time_unit="ns", time_zone="UTC", strict=False)
-    lenient = (
-        pl.when(strict.is_null())
-        .then(raw)
-        .str.to_uppercase()
-        .str.replace(r"^(\d{4}-\d\d-\d\d) ", "${1}T")
-        .str.to_datetime(_RFC3339, time_unit="ns", time_zone="UTC", strict=False)
-    )
-    return pl.coalesce(strict, lenient).cast(UTC_NS)
-
-
-def _decoded_log_names(names: pl.Series) -> tuple[dict[str, str], dict[str, str]]:
-    """logName -> log id and logName -> project, once per distinct logName."""
-    log_ids, projects = {}, {}
-    for name in names.drop_nulls().unique().to_list():
-        match = _LOG_NAME.match(name)
-        log_ids[name] = unquote(match[3]) if match else unquote(name)
-        if match and match[1] == "projects":
-            projects[name] = match[2]
-    return log_ids, projects
+def _exact_text(raw: RawLines) -> pl.DataFrame:
+    """Replace inexact JSON text of payloads, labels and resource with the exact one."""
+    frame = raw.frame
+    if raw.lines is not None and b"\\" not in raw.lines.data:
+        return frame  # no escape anywhere in the input: nothing can have been lost
+    inexact = pl.any_horizontal([pl.col(c).str.contains(_INEXACT) for c in TEXT_FIELDS])
+    rows = frame.select(inexact.fill_null(False)).to_series()
+    if not rows.any():
+        return frame
+    idx = rows.arg_true()
+    text = raw.texts(frame.gather(idx))
+    updates = [frame[c].scatter(idx, text.str.json_path_match(f"$.{c}")) for c in TEXT_FIELDS]
+    return frame.with_columns(updates)
 
 
 def _times(frame: pl.DataFrame, source: str) -> tuple[pl.DataFrame, list[Skipped]]:
     """Parse both timestamps; a missing one falls back to receiveTimestamp, a broken one is skipped."""
+    frame = frame.with_columns(_ts=F.parse_time("timestamp"), _rts=F.parse_time("receiveTimestamp"))
     invalid = pl.col("timestamp").is_not_null() & pl.col("_ts").is_null()
     missing = pl.col("timestamp").is_null() & pl.col("_rts").is_null()
     skipped = []
-    for reason, cond in (
-        ("invalid timestamp (no zone or not RFC 3339)", invalid),
-        ("no timestamp", missing),
-    ):
+    reasons = [("invalid timestamp (no zone or not RFC 3339)", invalid), ("no timestamp", missing)]
+    for reason, cond in reasons:
         lines = frame.filter(cond)["source_line"]
         if len(lines):
             skipped.append(Skipped(source, reason, len(lines), lines.min()))
@@ -85,105 +60,41 @@ def _times(frame: pl.DataFrame, source: str) -> tuple[pl.DataFrame, list[Skipped
     return frame, skipped
 
 
-def _payload_text(frame: pl.DataFrame) -> pl.DataFrame:
-    """JSON text of payloads and labels, and both timestamps, in one step polars runs in parallel.
-
-    Each JSON lookup reads only the rows that have the field (the others are null, and cost nothing).
-    """
-    text = pl.col("_text")
+def _decoded(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.with_columns(
-        _json=pl.when(pl.col("jsonPayload").is_not_null())
-        .then(text)
-        .str.json_path_match("$.jsonPayload"),
-        _proto=pl.when(pl.col("protoPayload").is_not_null())
-        .then(text)
-        .str.json_path_match("$.protoPayload"),
-        _labels=pl.when(pl.col("labels").is_not_null()).then(text).str.json_path_match("$.labels"),
-        _ts=_parse_time("timestamp"),
-        _rts=_parse_time("receiveTimestamp"),
-    )
-
-
-def _json_message(frame: pl.DataFrame) -> pl.Series:
-    """jsonPayload.message (or msg, error, ...), each key looked up only where the earlier ones were missing."""
-    payload = frame["_json"]
-    message = pl.Series("message", [None] * len(payload), dtype=pl.String)
-    todo = payload.is_not_null()
-    for key in MESSAGE_KEYS:
-        idx = todo.arg_true()
-        if not len(idx):
-            break
-        found = payload.gather(idx).str.json_path_match(f"$['{key}']")
-        hit = found.is_not_null()
-        message = message.scatter(idx.filter(hit), found.filter(hit))
-        todo = todo.scatter(idx.filter(hit), False)
-    idx = todo.arg_true()
-    if len(idx):
-        message = message.scatter(idx, payload.gather(idx).str.slice(0, _FALLBACK_CHARS))
-    return message
-
-
-def _proto_summary() -> pl.Expr:
-    """One line for an audit (or other proto) payload: type, service, method, status, resource."""
-    proto = pl.col("protoPayload")
-    code = proto.struct.field("status").struct.field("code").cast(pl.Int64, strict=False)
-    code_name = code.replace_strict(
-        dict(enumerate(_GRPC_CODES)), default=None, return_dtype=pl.String
-    )
-    status_msg = _nonempty(proto.struct.field("status").struct.field("message"))
-    status = pl.concat_str(
-        [code_name, pl.when(status_msg != code_name.fill_null("")).then(status_msg)],
-        separator=" ",
-        ignore_nulls=True,
-    )
-    head = pl.concat_str(
-        [
-            proto.struct.field("@type").str.extract(r"([^./]+)$"),
-            proto.struct.field("serviceName"),
-            proto.struct.field("methodName"),
-        ],
-        separator=" ",
-        ignore_nulls=True,
-    )
-    return pl.concat_str(
-        [
-            head,
-            pl.when(status.str.len_bytes() > 0).then(pl.lit(": ") + status),
-            pl.when(_nonempty(proto.struct.field("resourceName")).is_not_null()).then(
-                pl.lit(" on ") + proto.struct.field("resourceName")
-            ),
-        ],
-        ignore_nulls=True,
+        F.resource(frame),
+        F.instance_id(frame).alias("_instance"),
+        F.json_message(frame["jsonPayload"]).alias("_message"),
+        F.proto_summary(frame["protoPayload"]).alias("_proto_line"),
     )
 
 
 def _columns(frame: pl.DataFrame, source: str) -> pl.DataFrame:
-    log_ids, projects = _decoded_log_names(frame["logName"])
-    res = pl.col("resource").struct.field("labels")
-    http = pl.col("httpRequest")
-    url = http.struct.field("requestUrl")
-    lab = lambda name: _nonempty(res.struct.field(name))  # noqa: E731
+    log_ids, projects = F.decoded_log_names(frame["logName"])
+    res = pl.col("_res").struct.field("labels")
+    http = pl.col("httpRequest").struct.field
+    url = http("requestUrl")
+
+    def lab(name: str) -> pl.Expr:
+        return F.nonempty(res.struct.field(name))
+
     kind = (
         pl.when(pl.col("textPayload").is_not_null()).then(pl.lit("text"))
         .when(pl.col("jsonPayload").is_not_null()).then(pl.lit("json"))
         .when(pl.col("protoPayload").is_not_null()).then(pl.lit("proto"))
     )  # fmt: skip
+
+    def by_name(mapping: dict[str, str]) -> pl.Expr:
+        return pl.col("logName").replace_strict(mapping, default=None, return_dtype=pl.String)
+
     return frame.select(
         timestamp=pl.col("_ts"),
         receive_timestamp=pl.col("_rts"),
-        severity=pl.col("severity")
-        .str.strip_chars()
-        .str.to_uppercase()
-        .replace_strict(_SEVERITY_ALIASES, default="DEFAULT")
-        .fill_null("DEFAULT")
-        .cast(Severity),
+        severity=F.severity().cast(Severity),
         log_name=pl.col("logName"),
-        log_id=pl.col("logName").replace_strict(log_ids, default=None, return_dtype=pl.String),
-        project=pl.coalesce(
-            pl.col("logName").replace_strict(projects, default=None, return_dtype=pl.String),
-            lab("project_id"),
-        ),
-        resource_type=pl.col("resource").struct.field("type"),
+        log_id=by_name(log_ids),
+        project=pl.coalesce(by_name(projects), lab("project_id")),
+        resource_type=pl.col("_res").struct.field("type"),
         service=pl.coalesce(
             lab("service_name"),
             lab("function_name"),
@@ -196,36 +107,25 @@ def _columns(frame: pl.DataFrame, source: str) -> pl.DataFrame:
         ),
         revision=pl.coalesce(lab("revision_name"), lab("version_id")),
         location=pl.coalesce(lab("location"), lab("region"), lab("zone")),
-        instance_id=pl.coalesce(
-            _nonempty(pl.col("labels").struct.field("instanceId")), lab("instance_id")
-        ),
-        insert_id=_nonempty(pl.col("insertId")),
-        trace=_nonempty(pl.col("trace").str.replace(r"^projects/[^/]*/traces/", "")),
-        span_id=_nonempty(pl.col("spanId")),
-        http_method=http.struct.field("requestMethod"),
+        instance_id=pl.coalesce(F.nonempty(pl.col("_instance")), lab("instance_id")),
+        insert_id=F.nonempty(pl.col("insertId")),
+        trace=F.nonempty(pl.col("trace").str.replace(r"^projects/[^/]*/traces/", "")),
+        span_id=F.nonempty(pl.col("spanId")),
+        http_method=http("requestMethod"),
         http_url=url,
-        http_path=pl.when(url.is_not_null()).then(
-            url.str.extract(r"^(?:[A-Za-z][A-Za-z0-9+.\-]*://[^/?#]*)?([^?#]*)").replace("", "/")
-        ),
-        http_status=http.struct.field("status").cast(pl.Int32, strict=False),
-        http_latency_s=http.struct.field("latency")
-        .str.strip_chars()
-        .str.strip_suffix("s")
-        .cast(pl.Float64, strict=False),
-        http_user_agent=http.struct.field("userAgent"),
-        http_remote_ip=http.struct.field("remoteIp"),
-        http_protocol=http.struct.field("protocol"),
-        http_request_size=http.struct.field("requestSize").cast(pl.Int64, strict=False),
-        http_response_size=http.struct.field("responseSize").cast(pl.Int64, strict=False),
-        http_referer=http.struct.field("referer"),
+        http_path=F.http_path(url),
+        http_status=http("status").cast(pl.Int32, strict=False),
+        http_latency_s=F.latency_seconds(http("latency")),
+        http_user_agent=http("userAgent"),
+        http_remote_ip=http("remoteIp"),
+        http_protocol=http("protocol"),
+        http_request_size=http("requestSize").cast(pl.Int64, strict=False),
+        http_response_size=http("responseSize").cast(pl.Int64, strict=False),
+        http_referer=http("referer"),
         payload_kind=kind,
-        message=pl.coalesce(
-            pl.col("textPayload"),
-            pl.col("_message"),
-            pl.when(kind == "proto").then(_proto_summary()),
-        ),
-        payload=pl.coalesce(pl.col("_json"), pl.col("_proto")),
-        labels=pl.col("_labels"),
+        message=pl.coalesce("textPayload", "_message", "_proto_line"),
+        payload=pl.coalesce("jsonPayload", "protoPayload"),
+        labels=pl.col("labels"),
         source_file=pl.lit(source, dtype=pl.String),
         source_line=pl.col("source_line"),
     )
@@ -235,9 +135,9 @@ def normalize(raw: RawLines, source: str) -> tuple[pl.DataFrame, list[Skipped]]:
     """The log frame of one batch of raw lines, plus the entries skipped for their timestamps."""
     if raw.frame.is_empty():
         return pl.DataFrame(schema=LOG_SCHEMA), list(raw.skipped)
-    frame, skipped = _times(_payload_text(raw.frame), source)
-    frame = frame.with_columns(_message=_json_message(frame))
-    return _columns(frame, source).cast(LOG_SCHEMA), raw.skipped + skipped
+    frame, skipped = _times(_exact_text(raw), source)
+    frame = _columns(_decoded(frame), source)
+    return frame.cast(LOG_SCHEMA), raw.skipped + skipped  # type: ignore[arg-type]
 
 
 def _default(value: Any) -> Any:
@@ -249,7 +149,7 @@ def _default(value: Any) -> Any:
 
 
 def entries_to_json_lines(entries: Iterable[dict[str, Any]]) -> bytes:
-    """Already parsed LogEntry dicts as JSON lines (one ``json.dumps`` each, C-accelerated)."""
+    """Already parsed LogEntry dicts as JSON lines (one C-accelerated ``json.dumps`` each)."""
     dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=_default).encode
     return "\n".join(map(dumps, entries)).encode("utf-8")
 

@@ -77,8 +77,9 @@ def scan_array(text: str, pos: int, lines: _Lines, found: Found) -> int:
         if value is None and isinstance(end, str):
             line = lines.at(pos)
             resume = _resume_point(text, pos, _indent_of(text, pos))
-            if resume is None:
-                found.problems.append((line, "truncated array" if end == "truncated" else end))
+            if resume is None:  # nothing readable follows: the array was cut off here
+                cut = end != "nested too deeply" and not text.rstrip().endswith("]")
+                found.problems.append((line, "truncated array" if cut else end))
                 return len(text)
             found.problems.append((line, end if end != "truncated" else "not JSON"))
             pos = resume

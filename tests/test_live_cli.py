@@ -261,3 +261,18 @@ def test_report_window_gets_fifteen_minutes_of_slack_by_default(
     lo, hi = (datetime.fromisoformat(t) for t in re.findall(r'timestamp [<>]= "([^"]+)"', sent))
     assert abs((lo - datetime(2026, 1, 15, 9, 47, tzinfo=UTC)).total_seconds()) < 1
     assert abs((hi - datetime(2026, 1, 15, 10, 17, 6, tzinfo=UTC)).total_seconds()) < 1
+
+
+def test_pull_logs_gives_a_notebook_the_run_window_and_triage_agrees(
+    emulator: LoggingEmulator, incident: Path
+) -> None:
+    """pull_logs(project, tests=...) returns LoadedLogs that triage reads like the export."""
+    import forensics
+    from forensics.live import pull_logs
+
+    logs = pull_logs(PROJECT, tests=[incident / "junit.xml"], endpoint=emulator.url, progress=False)
+    assert logs.files == [f"cloud-logging:{PROJECT}"]
+    assert {"ws403", "items500", "items500log"} <= set(logs.frame.get_column("insert_id").to_list())
+    live = forensics.triage(incident / "junit.xml", logs).to_dict()["failures"]
+    offline = forensics.triage(incident / "junit.xml", incident / "logs.jsonl").to_dict()["failures"]
+    assert live == offline

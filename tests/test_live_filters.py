@@ -87,7 +87,7 @@ def test_window_from_tests_spans_first_start_to_last_stop() -> None:
     })
     window = window_from_tests(["r.xml"], frame)
     assert window == Window(datetime(2026, 1, 15, 10, 1, tzinfo=UTC),
-                            datetime(2026, 1, 15, 10, 5, 30, tzinfo=UTC), 5.0)
+                            datetime(2026, 1, 15, 10, 5, 30, tzinfo=UTC), 5.0, from_tests=True)
 
 
 def test_report_without_times_asks_for_since_and_until() -> None:

@@ -14,15 +14,9 @@ import tempfile
 from pathlib import Path
 
 from forensics.exceptions import UsageError
-from forensics.live.cache import PullCache, pull_cached
-from forensics.live.connect import EMULATOR_ENV, resolve_target
-from forensics.live.filters import (
-    DEFAULT_SLACK_S,
-    NAIVE_SLACK_S,
-    RESOURCE_TYPES,
-    ZONE_OFFSETS_H,
-    build_filter,
-)
+from forensics.live.api import pull_window
+from forensics.live.connect import EMULATOR_ENV
+from forensics.live.filters import DEFAULT_SLACK_S, NAIVE_SLACK_S, RESOURCE_TYPES
 from forensics.live.pull import Pulled
 from forensics.live.window import Window, window_from_options, window_from_tests
 
@@ -67,51 +61,13 @@ def add_live_commands(subparsers: argparse._SubParsersAction) -> None:  # type: 
     p.set_defaults(run=_run_pull)
 
 
-def _resource_types(args: argparse.Namespace) -> tuple[str, ...] | None:
-    if getattr(args, "all_resources", False):
-        return None
-    return tuple(getattr(args, "resource_type", None) or RESOURCE_TYPES)
-
-
-def pull_window(args: argparse.Namespace, window: Window) -> Pulled:
-    """Pull (or read from the cache) ``window`` as the options say; reports on stderr."""
-    target = resolve_target(args.project, args.endpoint)
-    slack = getattr(args, "slack", None)
-    if slack is None:  # a window the user typed is taken as meant; a report's window gets slack
-        slack = (NAIVE_SLACK_S if window.naive else DEFAULT_SLACK_S) if window.from_tests else 0.0
-    if window.naive:
-        print(f"forensics: note: the test report's times have no time zone; pulling the run's window at "
-              f"each of the {len(ZONE_OFFSETS_H)} UTC offsets in use (pass --since/--until in UTC to pull less)",
-              file=sys.stderr)
-    filter_text = build_filter(window.since, window.until, slack_s=slack + window.extra_slack_s,
-                               resource_types=_resource_types(args),
-                               services=getattr(args, "service", []) or [],
-                               extra=getattr(args, "filter", None),
-                               zone_offsets_h=ZONE_OFFSETS_H if window.naive else (0,))
-    settled = window.settled(slack)
-    if not settled:
-        print("forensics: note: the window (with its slack) reaches into the last 10 minutes, when entries "
-              "may still arrive; it is pulled but not cached", file=sys.stderr)
-    pulled = pull_cached(target, filter_text, cache=PullCache(args.cache_dir) if args.cache_dir else None,
-                         refresh=args.refresh, keep=settled,
-                         max_entries=getattr(args, "max_entries", None))
-    _report(pulled)
-    return pulled
-
-
-def _report(pulled: Pulled) -> None:
-    s = pulled.stats
-    if pulled.from_cache:
-        print(f"forensics: read {s.entries:,} entries of {pulled.target.project} from the cache "
-              "(--refresh pulls again)", file=sys.stderr)
-        return
-    retries = sum(s.retries.values())
-    extra = f", {retries} retried request(s), waited {s.waited_s:.0f}s" if retries else ""
-    print(f"forensics: pulled {s.entries:,} entries of {pulled.target.project} from {pulled.target.where} "
-          f"in {s.pages} page(s){extra}, {s.elapsed_s:.1f}s", file=sys.stderr)
-    if s.truncated:
-        print(f"forensics: note: stopped at --max-entries {s.entries:,}; more entries match the window",
-              file=sys.stderr)
+def _pull(args: argparse.Namespace, window: Window) -> Pulled:
+    resource_types = None if getattr(args, "all_resources", False) else \
+        (getattr(args, "resource_type", None) or RESOURCE_TYPES)
+    return pull_window(args.project, window, endpoint=args.endpoint, slack_s=getattr(args, "slack", None),
+                       resource_types=resource_types, services=getattr(args, "service", None) or (),
+                       extra_filter=getattr(args, "filter", None), cache_dir=args.cache_dir,
+                       refresh=args.refresh, max_entries=getattr(args, "max_entries", None))
 
 
 def _run_pull(args: argparse.Namespace) -> int:
@@ -122,7 +78,7 @@ def _run_pull(args: argparse.Namespace) -> int:
         raise UsageError(f"{out}: folder {out.parent} does not exist")
     window = window_from_tests(args.around_tests) if args.around_tests else \
         window_from_options(args.since, args.until)
-    pulled = pull_window(args, window)
+    pulled = _pull(args, window)
     write_export(pulled, out)
     print(f"forensics: wrote {len(pulled.texts):,} entries to {out}", file=sys.stderr)
     return 0
@@ -153,5 +109,4 @@ def write_export(pulled: Pulled, out: Path) -> None:
 
 def pull_for_triage(args: argparse.Namespace, tests_frame=None):  # type: ignore[no-untyped-def]
     """The ``LoadedLogs`` of a run's window, for ``triage --tests FILE --project P``."""
-    window = window_from_tests(args.tests, tests_frame)
-    return pull_window(args, window).to_logs()
+    return _pull(args, window_from_tests(args.tests, tests_frame)).to_logs()

@@ -1,0 +1,117 @@
+"""Pull a window's logs in one call: what the ``pull`` command and ``triage --project`` do, for Python.
+
+    >>> from forensics.live import pull_logs
+    >>> logs = pull_logs("my-project-123", tests=["junit.xml"])          # the run's window
+    >>> logs = pull_logs("my-project-123", since="2026-01-15T10:00:00Z", until="2026-01-15T10:30:00Z")
+    >>> forensics.triage("junit.xml", logs)
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from forensics.live.cache import PullCache, pull_cached
+from forensics.live.connect import resolve_target
+from forensics.live.filters import (
+    DEFAULT_SLACK_S,
+    NAIVE_SLACK_S,
+    RESOURCE_TYPES,
+    ZONE_OFFSETS_H,
+    build_filter,
+)
+from forensics.live.pull import Pulled
+from forensics.live.window import Window, window_from_options, window_from_tests
+from forensics.logs import LoadedLogs
+
+
+def pull_window(
+    project: str,
+    window: Window,
+    *,
+    endpoint: str | None = None,
+    slack_s: float | None = None,
+    resource_types: Sequence[str] | None = RESOURCE_TYPES,
+    services: Sequence[str] = (),
+    extra_filter: str | None = None,
+    cache_dir: str | Path | None = None,
+    refresh: bool = False,
+    max_entries: int | None = None,
+    progress: bool | None = None,
+) -> Pulled:
+    """Pull (or read from the cache) the entries of ``window``; notes go to stderr.
+
+    Args:
+        project: the Google Cloud project ID.
+        window: the time range (``window_from_tests`` / ``window_from_options``).
+        endpoint: a local Cloud Logging API; None means ``LOGGING_EMULATOR_HOST`` or Google.
+        slack_s: seconds added on both sides; None means 0 for a typed window, 900 for a
+            report's window (300 around each zone when the report's times have no zone).
+        resource_types: types to pull; None pulls every type.
+        services: keep only these services' entries (front-end and audit entries stay).
+        extra_filter: a Cloud Logging filter ANDed with the window.
+        cache_dir: the cache folder (default ``$FORENSICS_CACHE_DIR`` or ``~/.cache/forensics``).
+        refresh: pull again even when the window is cached.
+        max_entries: stop after this many entries.
+        progress: progress bar on stderr; None means when stderr is a terminal.
+
+    Raises:
+        PullError: the pull failed (credentials, permission, project, filter, quota, ...).
+        UsageError: the window or the options do not make a valid filter.
+    """
+    target = resolve_target(project, endpoint)
+    if slack_s is None:  # a window the user typed is taken as meant; a report's window gets slack
+        slack_s = (NAIVE_SLACK_S if window.naive else DEFAULT_SLACK_S) if window.from_tests else 0.0
+    if window.naive:
+        print(f"forensics: note: the test report's times have no time zone; pulling the run's window at "
+              f"each of the {len(ZONE_OFFSETS_H)} UTC offsets in use (pass --since/--until in UTC to pull less)",
+              file=sys.stderr)
+    filter_text = build_filter(window.since, window.until, slack_s=slack_s + window.extra_slack_s,
+                               resource_types=list(resource_types) if resource_types else None,
+                               services=list(services), extra=extra_filter,
+                               zone_offsets_h=ZONE_OFFSETS_H if window.naive else (0,))
+    settled = window.settled(slack_s)
+    if not settled:
+        print("forensics: note: the window (with its slack) reaches into the last 10 minutes, when entries "
+              "may still arrive; it is pulled but not cached", file=sys.stderr)
+    pulled = pull_cached(target, filter_text, cache=PullCache(cache_dir) if cache_dir else None,
+                         refresh=refresh, keep=settled, max_entries=max_entries, progress=progress)
+    _report(pulled)
+    return pulled
+
+
+def pull_logs(
+    project: str,
+    since: str | None = None,
+    until: str | None = None,
+    *,
+    tests: Sequence[str | Path] = (),
+    **options: object,
+) -> LoadedLogs:
+    """The logs of a window as ``LoadedLogs``, ready for ``forensics.triage``.
+
+    Args:
+        project: the Google Cloud project ID.
+        since: window start (RFC 3339; UTC when no zone is given), unless ``tests`` is given.
+        until: window end (default now).
+        tests: test reports whose run's window to pull instead of since/until.
+        options: the keyword options of ``pull_window`` (endpoint, services, refresh, ...).
+    """
+    window = window_from_tests(list(tests)) if tests else window_from_options(since, until)
+    return pull_window(project, window, **options).to_logs()  # type: ignore[arg-type]
+
+
+def _report(pulled: Pulled) -> None:
+    s = pulled.stats
+    if pulled.from_cache:
+        print(f"forensics: read {s.entries:,} entries of {pulled.target.project} from the cache "
+              "(--refresh pulls again)", file=sys.stderr)
+        return
+    retries = sum(s.retries.values())
+    extra = f", {retries} retried request(s), waited {s.waited_s:.0f}s" if retries else ""
+    print(f"forensics: pulled {s.entries:,} entries of {pulled.target.project} from {pulled.target.where} "
+          f"in {s.pages} page(s){extra}, {s.elapsed_s:.1f}s", file=sys.stderr)
+    if s.truncated:
+        print(f"forensics: note: stopped at --max-entries {s.entries:,}; more entries match the window",
+              file=sys.stderr)

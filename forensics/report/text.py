@@ -25,7 +25,7 @@ PLAIN_WIDTH = 120
 WHY_LIMIT = 110
 TEST_MIN = 36  # test ids fold below this width only on very narrow outputs
 WHY_MIN = 30
-_FIXED = 32  # conf. and evid. columns with padding (16) and the table's borders (16)
+_FIXED = 26  # conf. and evid. (10), one space of padding each side of 5 columns (10), borders (6)
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
 _CAUSE_STYLE = {UNKNOWN: "yellow"}

@@ -283,3 +283,28 @@ def test_hostile_rule_files_give_problems_not_tracebacks(tmp_path: Path, text: s
     problems = check_rules(write(tmp_path, "odd.yaml", text))
     assert problems
     assert all(isinstance(msg, str) and msg for _, _, msg in problems)
+
+
+def test_problems_inside_nested_blocks_and_lists_point_at_their_own_line(tmp_path: Path) -> None:
+    """A bad regex in a list or a bad comparison under any/not is reported on its own line."""
+    write(
+        tmp_path,
+        "nested.yaml",
+        """\
+id: nested
+label: app_error
+weight: 0.5
+description: nested problems
+match:
+  role: app
+  message:
+    - 'fine'
+    - '(bad'
+  any:
+    - message: 'ok'
+    - not:
+        http_status: {gte: "x"}
+""",
+    )
+    problems = {(line, msg.split(" ")[0]) for _, line, msg in check_rules(tmp_path)}
+    assert problems == {(9, "bad"), (13, "gte")}

@@ -89,7 +89,8 @@ def _patterns(value: Any, line: int | None) -> tuple[regex.Pattern[str], ...]:
     items = value if isinstance(value, list) else [value]
     if not items:
         raise ConditionProblem("needs at least one regex", line)
-    return tuple(compile_regex(p, line_of(value) or line) for p in items)
+    lines = getattr(value, "item_lines", None) or [line_of(value) or line] * len(items)
+    return tuple(compile_regex(p, at) for p, at in zip(items, lines, strict=True))
 
 
 @dataclass(frozen=True)

@@ -78,6 +78,7 @@ class _LineDict(dict):  # type: ignore[type-arg]
 
 class _LineList(list):  # type: ignore[type-arg]
     line: int | None = None
+    item_lines: list[int]
 
 
 class _LineLoader(yaml.SafeLoader):
@@ -106,6 +107,7 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> _LineDict
 def _construct_sequence(loader: _LineLoader, node: yaml.SequenceNode) -> _LineList:
     out = _LineList(loader.construct_object(child, deep=True) for child in node.value)
     out.line = node.start_mark.line + 1
+    out.item_lines = [child.start_mark.line + 1 for child in node.value]
     return out
 
 

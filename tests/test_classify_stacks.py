@@ -423,3 +423,14 @@ def test_cause_in_structured_error_field_decides(payload: dict[str, object], lab
         [run_request(status), app_line(message, trace=TRACE, payload=payload, severity="ERROR")]
     )
     assert v.root_cause == label
+
+
+def test_middleware_crash_with_a_500_is_app_error() -> None:
+    """The same middleware failure answered with 500 is the app failing, not a refusal."""
+    v = one(
+        [
+            run_request(500),
+            app_line("AuthMiddleware raised KeyError('sub')", trace=TRACE, severity="ERROR"),
+        ]
+    )
+    assert v.root_cause == "app_error"

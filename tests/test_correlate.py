@@ -532,3 +532,28 @@ def test_untimed_failures_pair_with_their_requests_in_run_order() -> None:
         req.get_column("strength").max() < 0.75
     )  # order alone is weaker than the test's own times
     assert "no start time" in c.notes["t::1"]
+
+
+def test_websocket_closed_after_accept_matches_the_upgrade() -> None:
+    """A WebSocket accepted (101) then closed with a policy code: the 101 upgrade is the failing request."""
+    logs = log_frame(
+        [
+            request(90.01, 200, "/api/me"),
+            request(90.05, 101, "/ws", http_latency_s=0.2),
+            app(90.2, "closing ws: token audience mismatch"),
+        ]
+    )
+    msg = "websockets.exceptions.ConnectionClosedError: received 1008 (policy violation) invalid token; then sent 1008"
+    c = correlate(make_tests([case("t::closed", "failed", 90.0, 90.4, 0, message=msg)]), logs)
+    matched = c.requests.filter(pl.col("matches_failure"))
+    assert matched.get_column("row").to_list() == [1]
+    assert 2 in _rows(c, "t::closed", "app")
+
+
+def test_times_labelled_utc_but_off_by_a_zone_are_found() -> None:
+    """Report times said to be UTC that are really local time (UTC+01:00) still align, and the method says so."""
+    tests, logs = run_scenario(skew_s=-(3600 + 1.2))
+    c = correlate(make_tests(tests), log_frame(logs))
+    assert abs(c.clock_offset_s - (-3601.2)) <= c.clock_offset_uncertainty_s < 1.0
+    assert "off by a zone" in c.clock_method
+    assert c.requests.filter(pl.col("matches_failure")).height == 2

@@ -71,3 +71,28 @@ def test_empty_text_names_nothing() -> None:
     """No message, no ids."""
     ids = extract_ids(None)
     assert not ids.traces and not ids.paths and not ids.statuses and not ids.websocket
+
+
+@pytest.mark.parametrize(
+    ("text", "status"),
+    [
+        (
+            "requests.exceptions.HTTPError: 403 Client Error: Forbidden for url: https://x.run.app/api",
+            403,
+        ),
+        ("AssertionError: expected 200 but got 401", 401),
+        ("the server responded with 503", 503),
+    ],
+)
+def test_statuses_in_client_error_wordings(text: str, status: int) -> None:
+    """requests' raise_for_status and 'got NNN' phrasing give the failure's status."""
+    assert status in extract_ids(text).statuses
+
+
+def test_websocket_close_codes() -> None:
+    """Close codes after an accepted handshake are kept apart from HTTP statuses."""
+    ids = extract_ids(
+        "ConnectionClosedError: received 1008 (policy violation) invalid token; then sent 1008"
+    )
+    assert ids.ws_close == {1008}
+    assert not ids.statuses

@@ -48,12 +48,14 @@ def _hints(ids: dict[str, TextIds]) -> pl.DataFrame:
             "statuses": [sorted(x.statuses) for x in ids.values()],
             "paths": [[p for p in x.paths if p != "/"] for x in ids.values()],
             "ws": [x.websocket for x in ids.values()],
+            "ws_closed": [bool(x.ws_close) for x in ids.values()],
         },
         schema={
             "test_id": pl.String,
             "statuses": pl.List(pl.Int32),
             "paths": pl.List(pl.String),
             "ws": pl.Boolean,
+            "ws_closed": pl.Boolean,
         },
     )
 
@@ -128,8 +130,12 @@ def window_candidates(
     ) | pl.col("http_protocol").fill_null("").str.contains(r"(?i)websocket")
     failing = pl.col("http_status").fill_null(0) >= 400
     cand = cand.with_columns(path_match=path_match.fill_null(False), has_path=has_path)
+    # closed after an accepted handshake: the failing request is the upgrade itself (101)
+    upgraded = (pl.col("http_status") == 101) & (ws_path | pl.col("path_match"))
     matches = (
-        pl.when(has_status)
+        pl.when(pl.col("ws_closed") & upgraded)
+        .then(pl.lit(True))
+        .when(has_status)
         .then(status_match.fill_null(False) & (~has_path | pl.col("path_match")))
         .when(has_path)
         .then(pl.col("path_match") & failing)

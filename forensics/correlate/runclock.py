@@ -8,6 +8,8 @@ requests alone (``refine``).
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import polars as pl
 
@@ -26,6 +28,8 @@ from forensics.correlate.textids import TextIds
 TOP_CLIENTS = 6
 CLIENT_PRIOR = {"script": 1.0, "unknown": 0.8, "mixed": 0.9, "browser": 0.5}
 BROWSER_MIN_SHARE = 0.75
+#: A zone-slipped "utc" clock is accepted only when most tests line up.
+ZONE_SLIP_MIN_SHARE = 0.6
 MAX_TIMED_TESTS = 400
 
 
@@ -104,6 +108,21 @@ def _browser_is_runner(
     return False
 
 
+def _zone_slip(
+    kind: str, timed: pl.DataFrame, ids: dict[str, TextIds], requests: pl.DataFrame
+) -> ClockEstimate | None:
+    """For times labelled UTC that nothing matches: maybe they are local time after all (a
+    reader or runner that dropped the zone). Search the zones too, and say so."""
+    if kind != "utc":
+        return None
+    wide = estimate_clock("naive", timed, ids, requests)
+    if wide.method.startswith("none") or wide.tests_hit < ZONE_SLIP_MIN_SHARE * min(
+        len(timed), MAX_TIMED_TESTS
+    ):
+        return None
+    return replace(wide, method=wide.method + "; times were labelled UTC but are off by a zone")
+
+
 def estimate_clock(
     kind: str, timed: pl.DataFrame, ids: dict[str, TextIds], requests: pl.DataFrame
 ) -> ClockEstimate:
@@ -124,7 +143,8 @@ def estimate_clock(
     reach = (NAIVE_RANGE_S if kind == "naive" else UTC_RANGE_S) * NS + 60 * NS
     near = requests.filter(pl.col("t_ns").is_between(int(lo.min() - reach), int(hi.max() + reach)))
     if near.is_empty() and around is None:
-        return no_estimate(kind, "no request entries within reach of the run's times")
+        slipped = _zone_slip(kind, timed, ids, requests)
+        return slipped or no_estimate(kind, "no request entries within reach of the run's times")
     slo, shi = _sample(lo, hi)
     keyed = near.with_columns(key=client_key())
     top = (
@@ -168,6 +188,8 @@ def estimate_clock(
             )
         return ClockEstimate(center, half, f"trace ids ({n} anchors)", n, 0, len(lo))
     if best is None:
+        best = _zone_slip(kind, timed, ids, requests)
+    if best is None:
         return no_estimate(kind, "requests do not line up with the test windows at any offset")
     return best
 
@@ -187,11 +209,13 @@ def refine(
         return est
     if abs(new.offset_s - est.offset_s) > est.uncertainty_s + new.uncertainty_s:
         return est
-    method = est.method if est.anchors else new.method
+    # keep what the first estimate said (anchors, zone slip), with the refined counts
+    slip = "; times were labelled UTC but are off by a zone"
+    method = est.method if est.anchors else new.method + (slip if slip in est.method else "")
     return ClockEstimate(
         new.offset_s,
         new.uncertainty_s,
-        method + " (runner requests only)",
+        method + " (refined on the runner's requests)",
         est.anchors,
         new.tests_hit,
         len(lo),

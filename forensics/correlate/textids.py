@@ -39,7 +39,18 @@ _STATUS = [
     ),
     re.compile(r"<Response \[([1-5]\d\d)\]>"),
     re.compile(r"\bcode\s*[:=]\s*([1-5]\d\d)\b"),
+    re.compile(r"\b([1-5]\d\d) (?:Client|Server) Error\b", re.I),  # requests' raise_for_status
+    re.compile(
+        r"\b(?:got|returned|received|responded with)\s+(?:an?\s+)?(?:HTTP\s+)?(?:status\s+)?([1-5]\d\d)\b",
+        re.I,
+    ),
 ]
+# WebSocket close codes after an accepted handshake: "received 1008 (policy violation)",
+# "code = 4001", "close code 1011". The handshake itself then succeeded (101).
+_WS_CLOSE = re.compile(
+    r"(?:received|sent|close(?:d)?(?:\s+frame)?(?:\s+with)?(?:\s+code)?|code)\s*[:=]?\s*(100[1-9]|101[0-5]|[34]\d{3})\b",
+    re.I,
+)
 _WS_HINT = re.compile(
     r"websocket|\bwss?://|InvalidStatus|InvalidHandshake|handshake|ConnectionClosed|upgrade", re.I
 )
@@ -56,6 +67,7 @@ class TextIds:
     hosts: tuple[str, ...] = ()
     statuses: frozenset[int] = frozenset()
     websocket: bool = False
+    ws_close: frozenset[int] = frozenset()  # WebSocket close codes the text names
 
 
 def _clean_path(path: str) -> str:
@@ -97,4 +109,5 @@ def extract_ids(text: str | None) -> TextIds:
         hosts=tuple(hosts),
         statuses=frozenset(statuses),
         websocket=bool(_WS_HINT.search(text)),
+        ws_close=frozenset(int(m.group(1)) for m in _WS_CLOSE.finditer(text)),
     )

@@ -295,6 +295,10 @@ def test_markdown_has_every_section() -> None:
     ):
         assert f"\n{heading}\n" in md, heading
     assert "**Verdict:** Of 3 failed test(s): 2 `missing_bypass_header`" in md
+    assert (
+        "Failures from **2025-09-07 09:00:03.250Z** to **2025-09-07 09:00:07.250Z** (UTC: runner clock +1.250 s ± 0.200 s)."
+        in md
+    )
 
 
 def test_markdown_evidence_table_and_remediation() -> None:

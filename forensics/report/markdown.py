@@ -107,12 +107,21 @@ def _impact(result: TriageResult, times: dict[str, FailureTime]) -> list[str]:
     return [
         "## Impact",
         "",
-        f"Failures from **{first}** to **{last}** (UTC, runner clock corrected by the offset "
-        f'in "How the logs were read").{note}',
+        f"Failures from **{first}** to **{last}** (UTC: {_clock_phrase(result)}).{note}",
         "",
         *table(["cause", "layer", "tests", "first failure", "last failure"], rows),
         "",
     ]
+
+
+def _clock_phrase(result: TriageResult) -> str:
+    """How runner times were moved onto Google's clock, with the offset's uncertainty."""
+    corr = result.run.get("correlation") or {}
+    off, unc = corr.get("clock_offset_s"), corr.get("clock_offset_uncertainty_s")
+    if off is None:
+        return "runner clock, no offset estimated"
+    spread = f" ± {float(unc):.3f} s" if unc is not None else ""
+    return f"runner clock {float(off):+.3f} s{spread}"
 
 
 def _timeline(result: TriageResult, times: dict[str, FailureTime]) -> list[str]:

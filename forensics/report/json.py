@@ -37,7 +37,11 @@ def json_dict(result: TriageResult) -> dict[str, Any]:
 
 def render_json(result: TriageResult) -> str:
     """``result`` as indented JSON text (the contract above), ending with a newline."""
-    return json.dumps(json_dict(result), indent=2, ensure_ascii=False, default=str) + "\n"
+    # values JSON has no type for (paths, datetimes) become strings, redacted like the rest
+    text = json.dumps(
+        json_dict(result), indent=2, ensure_ascii=False, default=lambda o: result.scrub(str(o))
+    )
+    return text + "\n"
 
 
 def verdicts_from_json(data: dict[str, Any] | str) -> list[Verdict]:

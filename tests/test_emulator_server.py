@@ -120,12 +120,17 @@ def test_export_shapes_load_the_same_entries(tmp_path: Path, shape: str) -> None
 
 
 def test_folder_of_exports_and_non_entries_are_counted(tmp_path: Path) -> None:
-    """Folders are walked; JSON values that are not LogEntries are counted, not served."""
+    """Folders are walked whatever the file names; non-exports and non-entries are counted, not served."""
     (tmp_path / "a").mkdir()
     (tmp_path / "a" / "x.jsonl").write_text("\n".join(json.dumps(e) for e in ENTRIES[:5]) + '\n[1, "x"]\n')
     (tmp_path / "b.json").write_text(json.dumps(ENTRIES[5:8]))
+    (tmp_path / "README.md").write_text("# what this export is\n")
+    (tmp_path / "copy.txt").write_text("\n".join(json.dumps(e, indent=2) for e in ENTRIES[8:10]))
     store = load_export(tmp_path)
-    assert len(store.entries) == 8 and store.skipped == {"not a LogEntry object": 2}
+    assert len(store.entries) == 10
+    assert store.skipped == {"not a LogEntry object": 2, "file in the folder is not a JSON export": 1}
+    with pytest.raises(LogFormatError):  # a file named directly must be an export
+        load_export(tmp_path / "README.md")
 
 
 def test_export_that_is_not_json_names_file_and_line(tmp_path: Path) -> None:

@@ -2,7 +2,8 @@
 
 The server needs entries exactly as the API returns them, so this reads the export's JSON itself
 (a JSON array, one object, JSONL or pretty objects one after another, optionally gzipped; folders
-are walked) instead of going through the normalizer.
+are walked, and files in them that are not JSON are counted and passed over) instead of going
+through the normalizer.
 """
 
 from __future__ import annotations
@@ -15,8 +16,6 @@ from typing import Any
 
 from forensics.emulator.filter import entry_timestamp_ns
 from forensics.exceptions import InputError, LogFormatError
-
-_EXPORT_SUFFIXES = (".json", ".jsonl", ".ndjson", ".log", ".gz")
 
 
 @dataclass
@@ -65,8 +64,15 @@ def load_export(*paths: str | Path, default_project: str | None = None) -> Entry
     """
     entries: list[dict[str, Any]] = []
     skipped: dict[str, int] = {}
-    for path in _files(paths):
-        for value in _json_values(path):
+    for path, named in _files(paths):
+        try:
+            values = _json_values(path)
+        except InputError:
+            if named:
+                raise
+            skipped["file in the folder is not a JSON export"] = skipped.get("file in the folder is not a JSON export", 0) + 1
+            continue  # a README or an image beside the export: note it and go on, as read_logs does
+        for value in values:
             if isinstance(value, dict) and isinstance(value.get("entries"), list):
                 value = value["entries"]  # an entries.list response saved to a file
             for item in value if isinstance(value, list) else [value]:
@@ -80,17 +86,19 @@ def load_export(*paths: str | Path, default_project: str | None = None) -> Entry
     return store
 
 
-def _files(paths: tuple[str | Path, ...]) -> list[Path]:
-    files: list[Path] = []
+def _files(paths: tuple[str | Path, ...]) -> list[tuple[Path, bool]]:
+    """Every file to read, and whether the user named it (then it must be an export)."""
+    files: list[tuple[Path, bool]] = []
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.is_file() and p.name.endswith(_EXPORT_SUFFIXES))
+            found = sorted(p for p in path.rglob("*") if p.is_file()
+                           and not any(part.startswith(".") for part in p.relative_to(path).parts))
             if not found:
-                raise InputError("folder holds no .json/.jsonl/.gz export files", path=path)
-            files.extend(found)
+                raise InputError("folder holds no files", path=path)
+            files.extend((p, False) for p in found)
         elif path.is_file():
-            files.append(path)
+            files.append((path, True))
         else:
             raise InputError("no such file or folder", path=path)
     return files

@@ -65,7 +65,10 @@ def test_cloud_armor_deny_on_the_lb_is_cloud_armor_denied() -> None:
     }
     v = one([lb_request(403, payload, message="denied_by_security_policy")])
     assert (v.root_cause, v.layer, v.detail) == ("cloud_armor_denied", "edge", "security_policy")
-    assert "[denied_by_security_policy]" in v.evidence[0].summary
+    assert v.evidence[0].summary == (
+        "403 GET /ws requests [denied_by_security_policy] "
+        "policy e2e-policy, priority 1000, action DENY, outcome DENY"
+    )
 
 
 def test_cloud_armor_edge_policy_deny() -> None:

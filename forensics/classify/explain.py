@@ -80,11 +80,35 @@ def summarize(row: LinkedRow) -> str:
         details = payload.get("statusDetails")
         if details:
             parts.append(f"[{details}]")
+        parts.extend(_policy(payload))
         text = _one_line(row.get("message"), 120)
+        if text == details:  # the loader uses statusDetails as an LB entry's message
+            text = ""
         return scrub(" ".join(p for p in parts if p) + (f": {text}" if text else ""))
     who = row.get("service") or ("app" if row.role == "app" else row.get("log_id") or row.role)
     severity = row.get("severity") or "DEFAULT"
     return scrub(f"{severity} {who}: {_one_line(row.get('message')) or '(no message)'}")
+
+
+def _policy(payload: dict[str, object]) -> list[str]:
+    """Cloud Armor's decision in words: which policy and rule priority matched (the remediation)."""
+    out = []
+    for key in ("enforcedSecurityPolicy", "enforcedEdgeSecurityPolicy"):
+        policy = payload.get(key)
+        if not isinstance(policy, dict):
+            continue
+        words = [f"policy {policy.get('name') or '?'}"]
+        if policy.get("priority") is not None:
+            words.append(f"priority {policy['priority']}")
+        if policy.get("configuredAction"):
+            words.append(f"action {policy['configuredAction']}")
+        limit = policy.get("rateLimitAction")
+        if isinstance(limit, dict) and limit.get("outcome"):
+            words.append(f"rate limit {limit['outcome']}")
+        if policy.get("outcome"):
+            words.append(f"outcome {policy['outcome']}")
+        out.append(", ".join(words))
+    return out
 
 
 def evidence_of(row: LinkedRow) -> Evidence:

@@ -189,6 +189,15 @@ def test_text_is_plain_when_not_a_terminal() -> None:
     assert max(len(line) for line in out.splitlines()) <= 120
 
 
+def test_text_stays_plain_in_ci_even_when_colour_is_forced(monkeypatch: pytest.MonkeyPatch) -> None:
+    """FORCE_COLOR / TTY_COMPATIBLE in a CI environment do not put ANSI codes into a file."""
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    monkeypatch.setenv("TTY_COMPATIBLE", "1")
+    buf = io.StringIO()
+    render_text(make_result(), buf)
+    assert not ANSI.search(buf.getvalue())
+
+
 def test_text_has_colour_on_a_terminal() -> None:
     """On a terminal the same summary is coloured (so the plain mode above is a real switch)."""
     buf = _Tty()

@@ -487,3 +487,18 @@ def test_utf16_reports_from_windows_shells_are_read(tmp_path: Path, sample: str)
     path = tmp_path / "utf16"
     path.write_bytes(text.encode("utf-16"))
     assert load_tests(path).drop("source_file").equals(load_tests(original).drop("source_file"))
+
+
+def test_unreadable_file_names_the_os_reason(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file the OS refuses to read is a one-line TestReportError with the OS's reason."""
+    path = tmp_path / "locked.xml"
+    path.write_bytes(NAIVE.read_bytes())
+
+    def refuse(self: Path) -> bytes:
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "read_bytes", refuse)
+    with pytest.raises(TestReportError, match=r"locked\.xml: cannot read \(Permission denied\)$"):
+        read_tests(path)

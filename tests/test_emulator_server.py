@@ -90,6 +90,7 @@ def test_429_carries_retry_after(server: LoggingEmulator) -> None:
     got, payload, headers = _post(server.url, {"resourceNames": ["projects/p1"]})
     assert got == 429 and payload["error"]["status"] == "RESOURCE_EXHAUSTED"
     assert headers["Retry-After"] == "3"
+    assert payload["error"]["details"] == [{"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "3s"}]
     assert _post(server.url, {"resourceNames": ["projects/p1"]})[0] == 200
 
 

@@ -127,6 +127,14 @@ def test_429_wait_is_capped_and_backs_off_without_retry_after(emulator: LoggingE
     assert sleeps == [30, 1.5, 3.0]
 
 
+def test_429_honours_retry_info_when_there_is_no_header(emulator: LoggingEmulator) -> None:
+    """Google states the wait in a google.rpc.RetryInfo detail; that wait is honoured too."""
+    _plan(emulator, {"kind": "429", "after": 1, "retry_after": 12.5, "header": False})
+    sleeps = Sleeps()
+    assert _ids(_pull(emulator, sleep=sleeps).entries) == _ids(ENTRIES)
+    assert sleeps == [12.5]
+
+
 def test_quota_still_exhausted_raises_quota_error(emulator: LoggingEmulator) -> None:
     """After the allowed 429 retries, QuotaError says to wait and narrow the window."""
     _plan(emulator, {"kind": "429", "times": 50, "retry_after": 1})

@@ -3,7 +3,8 @@
 A plan is a list of faults served in order. Each fault lets ``after`` requests pass untouched, then
 answers the next ``times`` ``entries.list`` requests with its failure::
 
-    [{"kind": "429", "after": 2, "retry_after": 1},
+    [{"kind": "429", "after": 2, "retry_after": 1},  # header and google.rpc.RetryInfo detail
+     {"kind": "429", "retry_after": 5, "header": false},  # RetryInfo only, as Google sends it
      {"kind": "empty", "times": 3},
      {"kind": "503", "times": 2}]
 
@@ -48,6 +49,7 @@ class Fault:
     after: int = 0
     times: int = 1
     retry_after: float | None = None
+    header: bool = True  # send retry_after as a Retry-After header (else only as google.rpc.RetryInfo)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Fault:
@@ -55,11 +57,12 @@ class Fault:
         kind = str(data.get("kind", ""))
         if kind not in KINDS:
             raise ValueError(f"unknown fault kind {kind!r}; use one of {', '.join(KINDS)}")
-        unknown = set(data) - {"kind", "after", "times", "retry_after"}
+        unknown = set(data) - {"kind", "after", "times", "retry_after", "header"}
         if unknown:
             raise ValueError(f"unknown fault keys: {', '.join(sorted(unknown))}")
         fault = cls(kind=kind, after=int(data.get("after", 0)), times=int(data.get("times", 1)),
-                    retry_after=float(data["retry_after"]) if data.get("retry_after") is not None else None)
+                    retry_after=float(data["retry_after"]) if data.get("retry_after") is not None else None,
+                    header=bool(data.get("header", True)))
         if fault.after < 0 or fault.times < 1:
             raise ValueError("fault 'after' must be >= 0 and 'times' >= 1")
         return fault
@@ -116,4 +119,4 @@ class FaultPlan:
             head.times -= 1
             if head.times == 0:
                 self._queue.pop(0)
-            return Fault(kind=head.kind, retry_after=head.retry_after)
+            return Fault(kind=head.kind, retry_after=head.retry_after, header=head.header)

@@ -29,9 +29,11 @@ MAX_PAGE_SIZE = 1000
 
 
 class _ApiError(Exception):
-    def __init__(self, code: int, status: str, message: str, retry_after: float | None = None):
+    def __init__(self, code: int, status: str, message: str, retry_after: float | None = None,
+                 header: bool = True):
         super().__init__(message)
         self.code, self.status, self.message, self.retry_after = code, status, message, retry_after
+        self.header = header
 
 
 class LoggingEmulator(ThreadingHTTPServer):
@@ -93,7 +95,8 @@ class LoggingEmulator(ThreadingHTTPServer):
             return json.dumps({"nextPageToken": _token(key, offset)}), 0
         if fault is not None:
             code, status, message = ERRORS[fault.kind]
-            raise _ApiError(code, status, message.format(project=",".join(projects)), fault.retry_after)
+            raise _ApiError(code, status, message.format(project=",".join(projects)), fault.retry_after,
+                            fault.header)
 
         matched = self._matched(key, projects, filter_text, order)
         chosen = matched[offset:offset + page_size]
@@ -220,8 +223,11 @@ class _Handler(BaseHTTPRequestHandler):
             self.server.requests_seen.append(record)
 
     def _error(self, err: _ApiError) -> None:
-        headers = {"Retry-After": f"{err.retry_after:g}"} if err.retry_after is not None else {}
-        payload = {"error": {"code": err.code, "message": err.message, "status": err.status}}
+        headers = {"Retry-After": f"{err.retry_after:g}"} if err.retry_after is not None and err.header else {}
+        payload: dict[str, Any] = {"error": {"code": err.code, "message": err.message, "status": err.status}}
+        if err.retry_after is not None:
+            payload["error"]["details"] = [{"@type": "type.googleapis.com/google.rpc.RetryInfo",
+                                            "retryDelay": f"{err.retry_after:g}s"}]
         self._send(err.code, json.dumps(payload), headers)
 
     def _send(self, code: int, text: str, headers: dict[str, str] | None = None) -> None:

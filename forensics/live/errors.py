@@ -59,7 +59,10 @@ def _from_api_error(err, target: Target) -> Retryable | PullError:  # type: igno
     if status in _RETRYABLE:
         response = getattr(err, "response", None)
         header = response.headers.get("Retry-After") if response is not None else None
-        return Retryable(_RETRYABLE[status], status, _seconds(header), message)
+        wait = _seconds(header)
+        if wait is None:
+            wait = _retry_info(getattr(err, "details", None))
+        return Retryable(_RETRYABLE[status], status, wait, message)
     project = target.project
     if status == 401:
         return CredentialsError(f"{target.where} did not accept the credentials ({message}); {login_hint()}")
@@ -90,6 +93,16 @@ def _seconds(header: str | None) -> float | None:
         return max(0.0, float(header))
     except ValueError:
         return None  # an HTTP-date Retry-After: fall back to our own backoff
+
+
+def _retry_info(details: object) -> float | None:
+    """The ``retryDelay`` of a google.rpc.RetryInfo error detail ("30s"), as Google sends it."""
+    for detail in details if isinstance(details, (list, tuple)) else ():
+        if isinstance(detail, dict) and str(detail.get("@type", "")).endswith("google.rpc.RetryInfo"):
+            delay = str(detail.get("retryDelay", ""))
+            if delay.endswith("s"):
+                return _seconds(delay[:-1])
+    return None
 
 
 def _first_line(value: object) -> str:

@@ -55,6 +55,14 @@ BARE = DATA / "legacy_bare_testsuite_xunit1.xml"
             "tests/e2e/test_x.py::TestX::test_y",
         ),
         ("", "tests.e2e.test_broken", None, "tests/e2e/test_broken.py"),  # collection error
+        ("tests.e2e-suite.test_x", "test_y", None, "tests/e2e-suite/test_x.py::test_y"),
+        (
+            "WebSocket connect",
+            "rejects without token",
+            None,
+            "WebSocket connect::rejects without token",
+        ),
+        ("github.com/acme/api/ws", "TestConnect", None, "github.com/acme/api/ws::TestConnect"),
     ],
 )
 def test_node_id_rebuilt_from_junit_attributes(

@@ -9,6 +9,8 @@ module path ends and the classes begin:
 2. Without it, the trailing run of parts that start with an uppercase letter are classes (PEP 8
    class names, pytest's default ``python_classes = Test*``); the rest is the module path. A module
    file whose name starts uppercase (``TestWs.py``) is read as a class: give ``file`` to be exact.
+3. A classname that is no dotted path at all (spaces, slashes: other runners' suite titles) is
+   kept as written: ``classname::name``.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import re
 
 _PY_SUFFIX = re.compile(r"\.py$")
+_DOTTED = re.compile(r"^[\w-]+(\.[\w-]+)*$")
 
 
 def _classes_after_module(classname: str, module_dotted: str) -> list[str] | None:
@@ -65,5 +68,8 @@ def node_id(classname: str | None, name: str, file: str | None = None) -> str:
         return name
     if classname == "pytest" and name == "internal":
         return "pytest::internal"
+    if not _DOTTED.match(classname):
+        # Not a dotted module path (jest suite titles, Go package paths): keep it as written.
+        return f"{classname}::{name}"
     module, classes = _split_by_case(classname.split("."))
     return "::".join(["/".join(module) + ".py", *classes, name])

@@ -557,3 +557,16 @@ def test_times_labelled_utc_but_off_by_a_zone_are_found() -> None:
     assert abs(c.clock_offset_s - (-3601.2)) <= c.clock_offset_uncertainty_s < 1.0
     assert "off by a zone" in c.clock_method
     assert c.requests.filter(pl.col("matches_failure")).height == 2
+
+
+def test_runner_on_two_addresses_is_one_runner() -> None:
+    """A runner that sometimes leaves by IPv6 is recognized on both addresses, and both failures link."""
+    tests, logs = run_scenario(n_tests=20, failing=(4, 15))
+    v6 = "2600:1900:4000:1::1"
+    runner_rows = [i for i, r in enumerate(logs) if r.get("http_remote_ip") == RUNNER_IP]
+    failing_403 = [i for i in runner_rows if logs[i]["http_status"] == 403]
+    for i in {*runner_rows[::8], failing_403[1]}:  # a few calls, one failing, leave by IPv6
+        logs[i] = {**logs[i], "http_remote_ip": v6}
+    c = correlate(make_tests(tests), log_frame(logs))
+    assert set(c.fingerprint["remote_ips"]) == {RUNNER_IP, v6}
+    assert c.requests.filter(pl.col("matches_failure")).height == 2

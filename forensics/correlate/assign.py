@@ -25,6 +25,8 @@ NS = 1_000_000_000
 SAME_WINDOW_NS = 10_000_000
 #: Above this many (claims x tests^2) steps the alignment is skipped and claims are shared.
 MAX_ALIGN_WORK = 5_000_000
+#: What a request costs a test without times of its own (its core is the whole run).
+UNTIMED_COST_S = 0.5
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,7 @@ def _align(
     cores: dict[str, tuple[int, int]],
     miss_s: float,
     drop_s: float,
+    untimed: frozenset[str] = frozenset(),
 ) -> list[int | None]:
     """Cheapest monotone assignment: per claim (time order), the index of its test or None."""
     m = len(tests)
@@ -57,7 +60,8 @@ def _align(
         choice: list[tuple[int, int | None]] = [(j, None) for j in range(m + 1)]
         for t in claim.tests:
             k = index[t]
-            c = _cost(claim.t_ns, cores[t])
+            # a test without times fits anywhere, but a timed test close by fits better
+            c = min(UNTIMED_COST_S, miss_s / 2) if t in untimed else _cost(claim.t_ns, cores[t])
             for j in range(k + 1):
                 if best[j] == math.inf:
                     continue
@@ -134,7 +138,9 @@ def share_out(
                 kept.update({(t, c.row): len(c.tests) for t in c.tests})
             continue
         twins = _twins(tests, cores, untimed)
-        for claim, k in zip(members, _align(members, tests, cores, miss_s, drop_s), strict=True):
+        for claim, k in zip(
+            members, _align(members, tests, cores, miss_s, drop_s, untimed), strict=True
+        ):
             if k is None:
                 continue
             owners = [t for t in twins[tests[k]] if t in claim.tests]

@@ -10,7 +10,8 @@ is scored by how well its requests line up with the run:
   Node, headless browsers) are likelier runners than a person's browser; health checks, uptime
   checks and scanners are never the runner.
 
-Clients scoring at least ``KEEP_SHARE`` of the best are the runner. Without test times the
+Clients scoring at least ``KEEP_SHARE`` of the best are the runner, and so are other addresses
+with the runner's user agent whose requests stay inside test windows (IPv4 and IPv6, NAT pools). Without test times the
 dominant scripted client of the log is taken, and the method says so.
 """
 
@@ -23,6 +24,8 @@ import polars as pl
 from forensics.correlate.entries import client_key
 
 KEEP_SHARE = 0.6
+#: A client with the runner's user agent joins it when this share of its requests is in windows.
+SAME_AGENT_INSIDE = 0.8
 PRIOR = {"script": 1.0, "unknown": 0.8, "browser": 0.45}
 NEVER_RUNNER = ("probe", "scanner")
 
@@ -119,7 +122,11 @@ def runner_fingerprint(
     )
     per_key = (
         during.group_by("key")
-        .agg(total=pl.len(), kind=pl.col("client_kind").mode().first())
+        .agg(
+            total=pl.len(),
+            kind=pl.col("client_kind").mode().first(),
+            ua=pl.col("http_user_agent").drop_nulls().mode().first(),
+        )
         .join(
             hits.group_by("key").agg(
                 tests=pl.col("test_id").n_unique(), inside=pl.col("row").n_unique()
@@ -144,6 +151,16 @@ def runner_fingerprint(
     keep = per_key.filter(
         (pl.col("score") >= KEEP_SHARE * best) & (pl.col("tests") >= 0.3 * best_tests)
     )
+    # The same runner seen from more addresses (IPv4 and IPv6, a NAT pool): its user agent, and
+    # requests that stay inside test windows.
+    runner_uas = keep.get_column("ua").drop_nulls().to_list()
+    same_agent = per_key.filter(
+        ~pl.col("key").is_in(keep.get_column("key").implode())
+        & pl.col("ua").is_in(runner_uas)
+        & (pl.col("kind") != "browser")
+        & (pl.col("inside") >= SAME_AGENT_INSIDE * pl.col("total"))
+    )
+    keep = pl.concat([keep, same_agent])
     scores = dict(
         zip(keep.get_column("key").to_list(), keep.get_column("score").to_list(), strict=True)
     )

@@ -103,7 +103,9 @@ def explain(
         in_window = int(np.searchsorted(times, hi, "right") - np.searchsorted(times, lo, "left"))
         if reqs.is_empty() and mine.is_empty():
             window_reqs = req_rows.filter(pl.col("t_ns").is_between(lo, hi))
-            if core_hi < span[0] or core_lo > span[1] or hi < span[0] or lo > span[1]:
+            unaligned = est is None or est.method.startswith("none")
+            core_out = core_hi < span[0] or core_lo > span[1]
+            if hi < span[0] or lo > span[1] or (core_out and (unaligned or window_reqs.is_empty())):
                 text = f"export covers {_span_text(*span)}; this test ran {_span_text(core_lo, core_hi)} ({_clock_text(est)})"
                 if window_reqs.height:
                     text += f"; {window_reqs.height} request(s) from other clients within the clock's uncertainty"

@@ -405,3 +405,29 @@ def test_shared_candidates_that_disagree_do_not_decide() -> None:
     """When shared candidates were refused for different reasons, no test gets a label."""
     for v in _shared_case("jwt expired"):
         assert v.root_cause == "unknown"
+
+
+def test_two_wordings_of_one_line_count_once() -> None:
+    """A line matched by two rules of one label is one proof: support is the stronger rule's."""
+    v = one(
+        [
+            run_request(403),
+            app_line("Could not validate credentials: Signature has expired", trace=TRACE),
+        ]
+    )
+    assert (v.root_cause, v.detail) == ("invalid_jwt", "expired")
+    assert v.confidence == 0.9
+
+
+def test_text_and_absence_of_app_log_are_independent_proofs() -> None:
+    """The IAM text and 'no app log for this request' add up (noisy-or 0.8 and 0.4)."""
+    v = one(
+        [
+            run_request(
+                403,
+                message="The request was not authenticated. Either allow unauthenticated invocations",
+            )
+        ]
+    )
+    assert v.root_cause == "iam_denied"
+    assert v.confidence == 0.88

@@ -39,9 +39,16 @@ _GENERIC_RANK = {APP_ERROR: 2, MIDDLEWARE_REJECTION: 1}
 
 @dataclass(frozen=True)
 class Match:
+    """A rule that holds on one linked row, and what that is worth."""
+
     rule: Rule
     row: LinkedRow
     score: float
+
+    @property
+    def match_is_local(self) -> bool:
+        """Whether the rule read only the row's own fields (not the test's other rows)."""
+        return self.rule.match is None or self.rule.match.is_local()
 
 
 def classify(
@@ -164,20 +171,30 @@ def find_matches(
 
 
 def supports(matches: list[Match]) -> dict[str, tuple[float, list[Match]]]:
-    """Label -> (noisy-or support over its rules' best matches, those best matches by score)."""
+    """Label -> (support, the best match of each rule that contributed, strongest first).
+
+    Each rule counts once (its best match), so a line repeated ten times is one proof. Rules
+    that read the same row the same way (two wordings of one line) count once too (their max);
+    a rule that reads the row's own fields and one that reads the test's other rows (no app log
+    for that request) are independent. Independent proofs combine as a noisy-or.
+    """
     per_rule: dict[str, Match] = {}
     for m in matches:
         if m.score > 0 and (m.rule.id not in per_rule or m.score > per_rule[m.rule.id].score):
             per_rule[m.rule.id] = m
-    by_label: dict[str, list[Match]] = {}
+    by_label: dict[str, dict[tuple[int, bool], float]] = {}
+    kept: dict[str, list[Match]] = {}
     for m in per_rule.values():
-        by_label.setdefault(m.rule.label, []).append(m)
+        reading = (m.row.row, m.match_is_local)
+        proofs = by_label.setdefault(m.rule.label, {})
+        proofs[reading] = max(m.score, proofs.get(reading, 0.0))
+        kept.setdefault(m.rule.label, []).append(m)
     out = {}
-    for label, ms in by_label.items():
+    for label, proofs in by_label.items():
         miss = 1.0
-        for m in ms:
-            miss *= 1.0 - m.score
-        out[label] = (1.0 - miss, sorted(ms, key=lambda m: -m.score))
+        for score in proofs.values():
+            miss *= 1.0 - score
+        out[label] = (1.0 - miss, sorted(kept[label], key=lambda m: -m.score))
     return out
 
 

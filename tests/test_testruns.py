@@ -510,3 +510,12 @@ def test_unreadable_file_names_the_os_reason(
     monkeypatch.setattr(Path, "read_bytes", refuse)
     with pytest.raises(TestReportError, match=r"locked\.xml: cannot read \(Permission denied\)$"):
         read_tests(path)
+
+
+def test_report_without_testcases_is_an_empty_frame(tmp_path: Path) -> None:
+    """A JUnit report with no testcases gives an empty frame and counts no run."""
+    path = tmp_path / "empty_suite.xml"
+    path.write_text('<testsuites><testsuite name="pytest" tests="0" time="0.01"/></testsuites>')
+    loaded = read_tests(path)
+    assert (loaded.frame.height, loaded.runs, loaded.skipped) == (0, 0, [])
+    assert dict(loaded.frame.schema) == TEST_SCHEMA

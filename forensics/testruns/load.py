@@ -150,7 +150,7 @@ def read_tests(*paths: str | Path, strict: bool = False) -> LoadedTests:
         skipped=[s for r in reports for s in r.skipped_list()],
         duplicates=duplicates,
         files=[str(p) for p in paths],
-        runs=len(runs),
+        runs=sum(1 for run in runs if run.rows),
     )
 
 

@@ -570,3 +570,13 @@ def test_runner_on_two_addresses_is_one_runner() -> None:
     c = correlate(make_tests(tests), log_frame(logs))
     assert set(c.fingerprint["remote_ips"]) == {RUNNER_IP, v6}
     assert c.requests.filter(pl.col("matches_failure")).height == 2
+
+
+def test_an_unrelated_url_in_the_text_does_not_veto_the_failing_request() -> None:
+    """A 403 on /ws links even when the traceback also names an auth URL; weaker than a path match."""
+    logs = log_frame([request(95.02, 200, "/api/me"), request(95.05, 403, "/ws")])
+    msg = f"{WS_403}\\nusing token from https://auth.example.com/oauth/token"
+    c = correlate(make_tests([case("t::auth", "failed", 95.0, 95.4, 0, message=msg)]), logs)
+    matched = c.requests.filter(pl.col("matches_failure"))
+    assert matched.get_column("row").to_list() == [1]
+    assert 0.5 < matched.item(0, "strength") < 0.75

@@ -6,7 +6,8 @@ Strengths (0..1) say how sure a link is:
 trace id named in the test's text (W3C, Cloud Trace)   1.0
 a bare 32-hex string of the text that is a log trace   0.95
 request id / correlation id named in the text          0.9
-runner request in window, status/path match failure    0.75 (+0.1 when the URL path matched: via "url")
+runner request in window, status/path match failure    0.75 (0.85 when the URL path matched too: via "url";
+                                                       0.6 when the text names other paths only)
 runner request in window, no match (context)           0.3
 request in window, no runner fingerprint known         0.45 if it matches the failure, else 0.15
 edge entry without client address (IAP audit)         0.25
@@ -135,8 +136,10 @@ def window_candidates(
     matches = (
         pl.when(pl.col("ws_closed") & upgraded)
         .then(pl.lit(True))
+        # the status decides; a path the text names elsewhere (an auth URL, a docs link) must
+        # not veto the request, it only makes the link surer when it agrees
         .when(has_status)
-        .then(status_match.fill_null(False) & (~has_path | pl.col("path_match")))
+        .then(status_match.fill_null(False))
         .when(has_path)
         .then(pl.col("path_match") & failing)
         .otherwise(failing & (~pl.col("ws") | ws_path))
@@ -151,8 +154,12 @@ def window_candidates(
         .then(pl.lit(0.25))
         .when(pl.col("runner").fill_null(False))
         .then(
-            pl.when(pl.col("matches_failure"))
-            .then(0.75 + 0.1 * pl.col("path_match").cast(pl.Float64))
+            pl.when(pl.col("matches_failure") & pl.col("path_match"))
+            .then(0.85)
+            .when(pl.col("matches_failure") & pl.col("has_path"))
+            .then(0.6)
+            .when(pl.col("matches_failure"))
+            .then(0.75)
             .otherwise(0.3)
         )
         # entries without any client address: nothing says whose they are

@@ -431,3 +431,16 @@ def test_text_and_absence_of_app_log_are_independent_proofs() -> None:
     )
     assert v.root_cause == "iam_denied"
     assert v.confidence == 0.88
+
+
+def test_bypass_key_quoted_by_the_app_is_redacted() -> None:
+    """The bypass key value a gate logs never reaches evidence or explanation."""
+    key = "s3cr3t-bypass-value-0123456789"
+    v = one(
+        [
+            run_request(403),
+            app_line(f"E2E bypass key mismatch: got X-E2E-Bypass-Key={key}", trace=TRACE),
+        ]
+    )
+    assert v.root_cause == "missing_bypass_header"
+    assert key not in json.dumps(v.to_dict())

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from forensics.result import Verdict
@@ -434,3 +436,34 @@ def test_middleware_crash_with_a_500_is_app_error() -> None:
         ]
     )
     assert v.root_cause == "app_error"
+
+
+def _real_app_rows(real_logs: Path) -> list[dict[str, object]]:
+    """Real Cloud Run stdout/stderr entries (gunicorn, Flask, config dumps) as log-frame rows."""
+    import json
+
+    from forensics.logs import entries_to_frame
+
+    path = real_logs / "cerberus" / "cloudrun_stdout_stderr.jsonl"
+    entries = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    return entries_to_frame(entries, str(path)).to_dicts()
+
+
+def test_real_noisy_app_output_decides_nothing(real_logs: Path) -> None:
+    """Thirty real stdout/stderr lines of a Flask service around a 403 do not invent a cause."""
+    rows = [run_request(403), *_real_app_rows(real_logs)]
+    v = one(rows)
+    assert v.root_cause == "unknown"
+
+
+@pytest.mark.parametrize("variant", ["websockets", "websockets-sansio", "wsproto"])
+def test_real_uvicorn_rejection_lines_decide_nothing(real_logs: Path, variant: str) -> None:
+    """uvicorn's own lines for a WebSocket closed before accept (every --ws variant) are not a cause."""
+    text = (real_logs / "local-captures" / f"uvicorn-0.35.0_ws-{variant}.log").read_text()
+    rows = [
+        run_request(403),
+        *(app_line(line, t=0.01 * i, severity="INFO") for i, line in enumerate(text.splitlines())),
+    ]
+    v = one(rows)
+    assert v.root_cause == "unknown"
+    assert "no app log says why" in (v.reason or "")

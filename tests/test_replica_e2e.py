@@ -29,7 +29,7 @@ CHOSEN = list(SCENARIOS) if os.environ.get("REPLICA_ALL_SCENARIOS") == "1" else 
 
 #: Words of the app's decision line for each app-side label (the replica's own wording).
 DECISION_WORDS = {
-    "missing_bypass_header": "X-E2E-Bypass-Key", "missing_jwt": "No JWT|no bearer token",
+    "missing_bypass_header": "X-E2E-Bypass-Key|E2E bypass key", "missing_jwt": "No JWT|no bearer token",
     "invalid_jwt": "JWT validation failed", "cors_origin": "Origin .* not in CORS allowlist",
     "middleware_rejection": "AuthPolicyMiddleware: DENY", "rate_limited": "ratelimit .* exceeded",
     "app_error": "Unhandled exception in",

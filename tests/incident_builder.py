@@ -13,6 +13,8 @@ from __future__ import annotations
 import gzip
 import json
 import random
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -66,6 +68,9 @@ class Incident:
     tests: list[TestCase] = field(default_factory=list)
     entries: list[dict[str, Any]] = field(default_factory=list)
     expected: dict[str, str] = field(default_factory=dict)
+    #: insert ids of entries written for other clients (browsers, scanners, probes): never a runner's evidence
+    foreign: list[str] = field(default_factory=list)
+    _others: bool = False
 
     def __post_init__(self) -> None:
         self.rng = random.Random(f"{self.name}:{self.seed}")
@@ -86,6 +91,15 @@ class Incident:
         if short:  # load balancer and audit entries carry short base-36 ids
             return "".join(self.rng.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(13))
         return f"{int(t.timestamp()):08x}{t.microsecond:06x}"[:14] + self.hex(10)
+
+    @contextmanager
+    def other_client(self) -> Iterator[None]:
+        """Entries written inside this block belong to someone other than the runner."""
+        self._others = True
+        try:
+            yield
+        finally:
+            self._others = False
 
     # tests -----------------------------------------------------------------------------------
     def test(self, nodeid: str, duration: float = 0.2, *, failure: str | None = None, text: str = "",
@@ -111,12 +125,22 @@ class Incident:
         }
         if severity:
             entry["severity"] = severity
+        if self._others:
+            self.foreign.append(entry["insertId"])
         if trace:
             entry["trace"] = trace
             entry["spanId"] = self.hex(16)
             entry["traceSampled"] = True
         self.entries.append(entry)
         return entry
+
+    @contextmanager
+    def _other_if(self, ip: str) -> Iterator[None]:
+        if ip != RUNNER_IP and not self._others:
+            with self.other_client():
+                yield
+        else:
+            yield
 
     def _run_resource(self) -> dict[str, Any]:
         return {"type": "cloud_run_revision", "labels": {
@@ -129,8 +153,9 @@ class Incident:
                 referer: str | None = None) -> dict[str, Any]:
         """A Cloud Run request-log entry (``run.googleapis.com/requests``); returns it."""
         sev = severity or ("ERROR" if status >= 500 else "WARNING" if status >= 400 else "INFO")
-        entry = self._base(t, "run.googleapis.com/requests", resource=self._run_resource(), severity=sev,
-                           trace=trace or self.trace())
+        with self._other_if(ip):
+            entry = self._base(t, "run.googleapis.com/requests", resource=self._run_resource(), severity=sev,
+                               trace=trace or self.trace())
         http: dict[str, Any] = {
             "requestMethod": method, "requestUrl": f"https://{self.run_host}{path}",
             "requestSize": str(self.rng.randint(300, 900)), "status": status,
@@ -181,8 +206,9 @@ class Incident:
             "backend_service_name": f"{self.service}-backend", "forwarding_rule_name": f"{self.service}-https-fr",
             "project_id": self.project, "target_proxy_name": f"{self.service}-https-proxy",
             "url_map_name": f"{self.service}-urlmap", "zone": "global"}}
-        entry = self._base(t, "requests", resource=resource, short_id=True, severity=sev,
-                           trace=trace or self.trace())
+        with self._other_if(ip):
+            entry = self._base(t, "requests", resource=resource, short_id=True, severity=sev,
+                               trace=trace or self.trace())
         payload: dict[str, Any] = {"@type": LB_TYPE, "statusDetails": details, "remoteIp": ip,
                                    "backendTargetProjectNumber": "projects/418205519672"}
         if policy:
@@ -203,7 +229,7 @@ class Incident:
             "backend_service_id": "5120937741837716245", "location": "global", "project_id": self.project}}
         entry = self._base(t, "cloudaudit.googleapis.com/data_access", resource=resource, short_id=True,
                            severity="INFO")
-        backend = f"projects/418205519672/iap_web/compute/services/5120937741837716245"
+        backend = "projects/418205519672/iap_web/compute/services/5120937741837716245"
         entry["protoPayload"] = {
             "@type": "type.googleapis.com/google.cloud.audit.AuditLog",
             "status": {} if granted else {"code": 7, "message": "PERMISSION_DENIED"},
@@ -331,7 +357,9 @@ class Incident:
         (folder / "report.jsonl").write_text("".join(json.dumps(x) + "\n" for x in lines))
 
     def write_expected(self, folder: Path, *, offset_s: float, notes: str) -> None:
-        """``expected.json``: each failed test's label, the runner clock offset, what happened."""
+        """``expected.json``: each failed test's label, the runner clock offset (log minus runner),
+        what happened, and the entries of other clients that must never be a runner's evidence."""
         folder.mkdir(parents=True, exist_ok=True)
-        data = {"failures": self.expected, "clock_offset_s": offset_s, "notes": notes}
+        data = {"failures": self.expected, "clock_offset_s": offset_s, "notes": notes,
+                "foreign_insert_ids": sorted(self.foreign)}
         (folder / "expected.json").write_text(json.dumps(data, indent=2) + "\n")

@@ -9,7 +9,9 @@ strict xfails with the reason, so they turn red the moment the engine is fixed (
 
 from __future__ import annotations
 
+import filecmp
 import gzip
+import importlib.util
 import json
 from collections import Counter
 from functools import cache
@@ -38,6 +40,12 @@ KNOWN_MISSES: dict[tuple[str, str], str] = {
     ("redacting_logger_aud", "test_ws_sync_two_devices"):
         "engine: the trace-less `auth failed JWT=REDACTED reason=aud mismatch` line 1 ms after the runner's "
         "403 is scored weak (0.31) -> unknown",
+    ("spring_bypass_export_cut", "test_usage_stream"):
+        "engine: the one 403 handshake (10 ms after this test's estimated window) is given to the next test, "
+        "this one is left with a passing 200 as context -> unknown",
+    ("spring_bypass_export_cut", "test_usage_stream_resume"):
+        "engine: labels missing_bypass_header from the earlier test's 403 and bypass line, though the export "
+        "ends 0.01 s into this 3.2 s test and holds nothing of its own handshake",
 }
 
 
@@ -99,10 +107,29 @@ def test_root_cause_matches_the_logs(name: str, test_id: str, label: str) -> Non
     if label != UNKNOWN:
         assert verdict.evidence, "a named cause must cite log entries"
         text = export_text(name)
+        foreign = set(expected(name)["foreign_insert_ids"])
         for ev in verdict.evidence:
             assert f'"insertId": "{ev.insert_id}"' in text or f'"insertId":"{ev.insert_id}"' in text
+            assert ev.insert_id not in foreign, f"evidence {ev.summary!r} belongs to another client"
     else:
         assert verdict.reason, "unknown must say what is missing"
+
+
+def test_committed_corpus_is_what_the_builder_writes(tmp_path: Path) -> None:
+    """Rebuilding every incident gives byte-identical folders, so the definitions are the corpus's truth."""
+    spec = importlib.util.spec_from_file_location("build_incidents", INCIDENTS / "build_incidents.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.OUT = tmp_path
+    module.main()
+    built = sorted(p.name for p in tmp_path.iterdir())
+    assert built == NAMES
+    for name in NAMES:
+        files = sorted(str(p.relative_to(tmp_path / name)) for p in (tmp_path / name).rglob("*") if p.is_file())
+        assert files == sorted(str(p.relative_to(INCIDENTS / name)) for p in (INCIDENTS / name).rglob("*") if p.is_file())
+        _, mismatch, errors = filecmp.cmpfiles(tmp_path / name, INCIDENTS / name, files, shallow=False)
+        assert not mismatch and not errors, f"{name}: {mismatch or errors} differ from the builder's output"
 
 
 def test_accuracy_summary(capsys: pytest.CaptureFixture[str]) -> None:

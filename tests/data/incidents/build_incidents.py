@@ -18,9 +18,18 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[2]))
 
 from tests.incident_builder import (  # noqa: E402
-    BROWSER_UA, HTTPX_UA, RUNNER_IP, SCANNER_UA, UPTIME_UA, WS_UA, Incident, TestCase)
+    BROWSER_UA,
+    HTTPX_UA,
+    RUNNER_IP,
+    SCANNER_UA,
+    UPTIME_UA,
+    WS_UA,
+    Incident,
+    TestCase,
+)
 
 BUILDERS: list[Callable[[], None]] = []
+OUT = HERE  # where the folders go; a test points it at a temporary folder to check the committed ones
 WS403 = "websockets.exceptions.InvalidStatus: server rejected WebSocket connection: HTTP 403"
 PHRASES = {401: "Unauthorized", 403: "Forbidden", 429: "Too Many Requests", 500: "Internal Server Error",
            502: "Bad Gateway", 503: "Service Unavailable", 302: "Found"}
@@ -85,7 +94,7 @@ def warmup(inc: Incident, module: str, paths: list[str], access: str | None = No
 
 def emit(inc: Incident, *, shape: str, offset_s: float, notes: str, stamp: str = "aware", zone: float = 0.0,
          reportlog: bool = False, junit: bool = True) -> None:
-    folder = HERE / inc.name
+    folder = OUT / inc.name
     shutil.rmtree(folder, ignore_errors=True)
     inc.write_logs(folder, shape)
     if junit:
@@ -128,9 +137,11 @@ def django_drf_missing_credentials() -> None:
         bt = ms(t, 150)
         inc.request(bt, "GET", "/api/admin/audit/", 403, ua=BROWSER_UA, ip="81.2.69.160",
                     referer="https://ledger.staging.example.dev/")
-        inc.json(ms(bt, 7), {"message": "PermissionDenied on GET /api/admin/audit/: You do not have permission to perform this action.",
-                             "logger": "ledger.api.exceptions", "status_code": 403}, severity="WARNING", stream="stderr")
-        inc.text(ms(bt, 8), django_line(ms(bt, 8), "WARNING", "log", "Forbidden: /api/admin/audit/"), stream="stderr")
+        with inc.other_client():
+            inc.json(ms(bt, 7), {"message": "PermissionDenied on GET /api/admin/audit/: You do not have permission to "
+                                 "perform this action.", "logger": "ledger.api.exceptions", "status_code": 403},
+                     severity="WARNING", stream="stderr")
+            inc.text(ms(bt, 8), django_line(ms(bt, 8), "WARNING", "log", "Forbidden: /api/admin/audit/"), stream="stderr")
     inc.health_checks(every=2.0, path="/api/health/", ua=UPTIME_UA)
     emit(inc, shape="gcloud", offset_s=3.5, notes=(
         "DRF API behind Cloud Run; the suite's client lost its Authorization header after a refactor, so "
@@ -176,7 +187,8 @@ def django_csrf_origin() -> None:
     gunicorn(inc, ms(t, 5), "POST", "/api/feedback/", 403)
     # a scanner probes at the same moment
     inc.request(ms(t, 300), "GET", "/wp-login.php", 404, ua=SCANNER_UA, ip="45.148.10.81")
-    inc.text(ms(t, 302), django_line(ms(t, 302), "WARNING", "log", "Not Found: /wp-login.php"), stream="stderr")
+    with inc.other_client():
+        inc.text(ms(t, 302), django_line(ms(t, 302), "WARNING", "log", "Not Found: /wp-login.php"), stream="stderr")
     inc.health_checks(every=1.5, path="/api/health/", ua=UPTIME_UA)
     emit(inc, shape="pretty", offset_s=0.6, notes=(
         "Django's CSRF middleware refuses the preview origin: `Forbidden (Origin checking failed - ... "
@@ -335,7 +347,8 @@ def express_typeerror_500() -> None:
     morgan(inc, ms(t, 39), "POST", "/api/orders/1042/reorder", 500)
     # a browser hits a forbidden page at the same second
     inc.request(ms(t, 80), "GET", "/admin", 403, ua=BROWSER_UA, ip="90.84.11.23")
-    morgan(inc, ms(t, 82), "GET", "/admin", 403, ua=BROWSER_UA)
+    with inc.other_client():
+        morgan(inc, ms(t, 82), "GET", "/admin", 403, ua=BROWSER_UA)
     emit(inc, shape="jsonl", offset_s=2.7, stamp="none", notes=(
         "Unhandled TypeError in the reorder route: 500; the stack is a separate stderr entry without "
         "trace. JUnit without timestamp; a browser gets 403 on /admin meanwhile."))
@@ -549,10 +562,11 @@ def redacting_logger_aud() -> None:
         t = case.at(0.5)
         inc.request(t, "GET", "/sync", 403, ua=WS_UA, latency=0.003)
         inc.text(ms(t, 1), "auth failed JWT=REDACTED reason=aud mismatch expected=notes-api got=notes-web "
-                           f"peer=169.254.1.1 path=/sync")
+                           "peer=169.254.1.1 path=/sync")
         # a browser fails at the same second with another reason: not the runner
         inc.request(ms(t, 40), "GET", "/sync", 403, ua=BROWSER_UA, ip="203.0.113.77")
-        inc.text(ms(t, 41), "auth failed JWT=REDACTED reason=expired peer=169.254.1.1 path=/sync")
+        with inc.other_client():
+            inc.text(ms(t, 41), "auth failed JWT=REDACTED reason=expired peer=169.254.1.1 path=/sync")
     emit(inc, shape="pretty", offset_s=-0.7, notes=(
         "A custom logger that redacts tokens: `auth failed JWT=REDACTED reason=aud mismatch` (the suite "
         "mints tokens for the web audience). No trace ids; a browser with an expired token fails 403 on the "
@@ -672,8 +686,9 @@ def window_miss_express() -> None:
     early = inc.start - timedelta(hours=1, minutes=5)
     inc.text(early, "orders-api listening on :8080")
     inc.request(ms(early, 5000), "GET", "/api/orders", 401, ua=BROWSER_UA, ip="81.2.69.160")
-    inc.text(ms(early, 5002), "[auth] token rejected for GET /api/orders: JsonWebTokenError: invalid signature",
-             stream="stderr")
+    with inc.other_client():
+        inc.text(ms(early, 5002), "[auth] token rejected for GET /api/orders: JsonWebTokenError: invalid signature",
+                 stream="stderr")
     before = list(inc.entries)
     warmup(inc, "tests/e2e/test_catalog.py", ["/api/products"])
     case = http_test(inc, "tests/e2e/test_orders.py::test_list_orders", 401, "/api/orders", "unknown")
@@ -710,10 +725,202 @@ def uvicorn_bare_ws_and_assertion() -> None:
         "thread-count failure is a plain assertion on a 200 response: unknown (nothing in the logs failed)."))
 
 
+# ---- harder mixes ---------------------------------------------------------------------------------
+@incident
+def express_two_instances_no_trace() -> None:
+    inc = Incident("express_two_instances_no_trace", datetime(2025, 11, 27, 11, 11, 11, 110000, UTC),
+                   project="shop-staging", service="orders-api")
+    other = inc.hex(96)
+    warmup(inc, "tests/e2e/test_catalog.py", ["/api/products", "/api/products/3", "/api/categories"])
+    plan = [("test_cart_total", "/api/cart", "missing_jwt", "UnauthorizedError: No authorization token was found"),
+            ("test_cart_badge", "/api/cart/count", "invalid_jwt", "TokenExpiredError: jwt expired")]
+    for name, path, label, err in plan:
+        case = http_test(inc, f"tests/e2e/test_cart.py::{name}", 401, path, label, duration=0.06)
+        t = case.at(0.5)
+        inc.request(t, "GET", path, 401, latency=0.003)
+        inc.text(ms(t, 2), f"auth middleware: {err}", stream="stderr")
+        morgan(inc, ms(t, 2.5), "GET", path, 401)
+        # a browser on the other instance fails on the same path at the same millisecond, for the other reason
+        mine = inc.instance
+        inc.instance = other
+        inc.request(ms(t, 0.4), "GET", path, 401, ua=BROWSER_UA, ip="81.2.69.160", latency=0.003)
+        theirs = plan[1][3] if label == "missing_jwt" else plan[0][3]
+        with inc.other_client():
+            inc.text(ms(t, 2.2), f"auth middleware: {theirs}", stream="stderr")
+            morgan(inc, ms(t, 2.7), "GET", path, 401, ua=BROWSER_UA)
+        inc.instance = mine
+    emit(inc, shape="jsonl", offset_s=6.5, stamp="none", notes=(
+        "Two back-to-back 60 ms tests fail 401 for different reasons (no token; expired token), with no "
+        "trace ids anywhere in the app lines. A browser on a second instance fails on the same paths "
+        "within a millisecond with the opposite reason each time: only the instance id (and the morgan "
+        "line's user agent) tells the runner's line apart. JUnit has no timestamp."))
+
+
+@incident
+def spring_bypass_export_cut() -> None:
+    inc = Incident("spring_bypass_export_cut", datetime(2025, 11, 28, 8, 0, 5, 0, UTC),
+                   project="billing-staging", service="billing")
+    warmup(inc, "tests/e2e/test_actuator.py", ["/actuator/health", "/api/v1/plans"])
+    case = ws_test(inc, "tests/e2e/test_live_usage.py::test_usage_stream", "missing_bypass_header")
+    t, trace = case.at(0.5), inc.trace()
+    inc.request(t, "GET", "/ws/usage", 403, ua=WS_UA, trace=trace, latency=0.002)
+    inc.text(ms(t, 1), spring(ms(t, 1), " WARN", "nio-8080-exec-1", "c.a.billing.e2e.E2eBypassFilter",
+                              "Rejected automated client: X-E2E-Bypass-Key present but does not match the "
+                              "configured key (key id e2e-2025-10)"), trace=trace)
+    cut = list(inc.entries)
+    # the resume test waits 3 s before reconnecting (inside the test: JUnit times have no gaps)
+    case = ws_test(inc, "tests/e2e/test_live_usage.py::test_usage_stream_resume", "unknown", duration=3.2)
+    t = case.at(0.97)
+    inc.request(t, "GET", "/ws/usage", 403, ua=WS_UA, latency=0.002)
+    inc.text(ms(t, 1), spring(ms(t, 1), " WARN", "nio-8080-exec-3", "c.a.billing.e2e.E2eBypassFilter",
+                              "Rejected automated client: X-E2E-Bypass-Key present but does not match the configured key"))
+    # the export was cut 2 s before the second handshake: everything after is missing
+    end = t - timedelta(seconds=2)
+    inc.entries = [e for e in cut if e["timestamp"] <= f"{end:%Y-%m-%dT%H:%M:%S.%f}Z"]
+    emit(inc, shape="gcloud", offset_s=-1.4, notes=(
+        "Spring's E2E bypass filter rejects the rotated key (`X-E2E-Bypass-Key present but does not "
+        "match`): missing_bypass_header. The export was pulled with an end time 2 s before the second "
+        "handshake, so the second failure has no entries at all: unknown (the export ends before it)."))
+
+
+@incident
+def django_500_behind_lb_reportlog() -> None:
+    inc = Incident("django_500_behind_lb_reportlog", datetime(2025, 11, 29, 16, 16, 16, 160000, UTC),
+                   project="ledger-staging", service="ledger-api", host="ledger.staging.example.dev")
+    for i, path in enumerate(["/api/health/", "/api/plans/"]):
+        case = inc.test(f"tests/e2e/test_public.py::test_public_{i}", 0.1)
+        tr = inc.trace()
+        inc.lb(case.at(0.5), "GET", path, 200, "response_sent_by_backend", trace=tr)
+        inc.request(ms(case.at(0.5), 2), "GET", path, 200, trace=tr)
+    case = http_test(inc, "tests/e2e/test_ledger_api.py::test_export_csv", 500, "/api/exports/csv/", "app_error",
+                     host=inc.host)
+    t, tr = case.at(0.5), inc.trace()
+    inc.lb(t, "GET", "/api/exports/csv/", 500, "response_sent_by_backend", trace=tr, latency=0.2)
+    inc.request(ms(t, 3), "GET", "/api/exports/csv/", 500, trace=tr, latency=0.19)
+    inc.text(ms(t, 150), django_line(ms(t, 150), "ERROR", "log", "Internal Server Error: /api/exports/csv/"),
+             stream="stderr")
+    inc.text(ms(t, 151), 'Traceback (most recent call last):\n  File "/app/ledger/exports.py", line 57, in export_csv\n'
+                         "    writer.writerow(row.as_tuple())\nAttributeError: 'NoneType' object has no attribute 'as_tuple'",
+             stream="stderr")
+    gunicorn(inc, ms(t, 152), "GET", "/api/exports/csv/", 500)
+    for i in range(2):
+        case = http_test(inc, f"tests/e2e/test_login.py::test_login_retry[{i}]", 429, "/api/login/", "rate_limited",
+                         host=inc.host)
+        t, tr = case.at(0.5), inc.trace()
+        inc.lb(t, "POST", "/api/login/", 429, "response_sent_by_backend", trace=tr)
+        inc.request(ms(t, 2), "POST", "/api/login/", 429, trace=tr)
+        inc.json(ms(t, 6), {"message": f"ratelimited: group=accounts.views.login key=ip:{RUNNER_IP} rate=5/m",
+                            "logger": "accounts.ratelimit"}, severity="WARNING", trace=tr)
+        inc.text(ms(t, 7), django_line(ms(t, 7), "WARNING", "log", "Too Many Requests: /api/login/"), stream="stderr")
+    emit(inc, shape="gzip", offset_s=8.0, junit=False, reportlog=True, notes=(
+        "Django behind an external ALB (LB and Cloud Run entries share the trace). CSV export raises "
+        "AttributeError: `Internal Server Error: /api/exports/csv/` and the traceback are separate stderr "
+        "entries without trace. django-ratelimit (RATELIMIT_VIEW answering 429) limits the login "
+        "retries. Only a reportlog, its clock 8 s ahead."))
+
+
+@incident
+def edge_policy_go_policy_bare_401() -> None:
+    inc = Incident("edge_policy_go_policy_bare_401", datetime(2025, 11, 30, 21, 21, 21, 210000, UTC),
+                   project="chat-staging", service="presence", host="presence.staging.example.dev")
+    for i in range(2):
+        case = inc.test(f"tests/e2e/test_presence.py::test_presence_{i}", 0.1)
+        tr = inc.trace()
+        inc.lb(case.at(0.5), "GET", f"/v1/presence/u{i}", 200, "response_sent_by_backend", trace=tr)
+        inc.request(ms(case.at(0.5), 2), "GET", f"/v1/presence/u{i}", 200, trace=tr)
+    case = http_test(inc, "tests/e2e/test_geo.py::test_presence_from_blocked_region", 403, "/v1/presence", "cloud_armor_denied",
+                     host=inc.host)
+    inc.lb(case.at(0.5), "GET", "/v1/presence", 403, "denied_by_security_policy", extra={
+        "enforcedEdgeSecurityPolicy": {"name": "presence-edge-geo", "priority": 100, "configuredAction": "DENY",
+                                       "outcome": "DENY"}})
+    case = http_test(inc, "tests/e2e/test_orgs.py::test_join_foreign_org", 403, "/v1/orgs/42/members", "middleware_rejection",
+                     host=inc.host)
+    t, tr = case.at(0.5), inc.trace()
+    inc.lb(t, "POST", "/v1/orgs/42/members", 403, "response_sent_by_backend", trace=tr)
+    inc.request(ms(t, 2), "POST", "/v1/orgs/42/members", 403, trace=tr)
+    inc.json(ms(t, 3), {"time": f"{ms(t, 3):%Y-%m-%dT%H:%M:%S.%f}"[:-3] + "Z", "level": "WARN",
+                        "msg": "authz middleware denied request", "policy": "org-membership",
+                        "reason": "subject is not a member of org 42", "route": "/v1/orgs/{id}/members"},
+             stream="stderr", trace=tr)
+    case = http_test(inc, "tests/e2e/test_orgs.py::test_org_settings", 401, "/v1/orgs/42/settings", "unknown",
+                     host=inc.host)
+    t, tr = case.at(0.5), inc.trace()
+    inc.lb(t, "GET", "/v1/orgs/42/settings", 401, "response_sent_by_backend", trace=tr)
+    inc.request(ms(t, 2), "GET", "/v1/orgs/42/settings", 401, trace=tr)
+    emit(inc, shape="sink", offset_s=-7.0, stamp="naive", zone=5.5, notes=(
+        "Three different outcomes. A Cloud Armor edge policy (enforcedEdgeSecurityPolicy, geo rule) "
+        "denies the region test: cloud_armor_denied. Go's authz middleware (slog) refuses a foreign org: "
+        "middleware_rejection. The settings call gets 401 with no app line at all: unknown (nothing says "
+        "why). Naive JUnit timestamp in Asia/Kolkata (+05:30), runner 7 s behind."))
+
+
+@incident
+def starlette_pyjwt_ws() -> None:
+    inc = Incident("starlette_pyjwt_ws", datetime(2025, 12, 1, 2, 2, 2, 20000, UTC),
+                   project="chat-staging", service="chat-edge")
+    warmup(inc, "tests/e2e/test_http.py", ["/api/health", "/api/me", "/api/rooms"])
+    msg = ("websockets.exceptions.ConnectionClosedError: received 1008 (policy violation) token expired; "
+           "then sent 1008 (policy violation) token expired")
+    case = inc.test("tests/e2e/test_ws.py::test_ws_stays_open", 0.25, failure=msg, label="invalid_jwt",
+                    text="tests/e2e/test_ws.py:40: in test_ws_stays_open\n    await ws.recv()\nE   " + msg)
+    t = case.at(0.2)
+    inc.request(t, "GET", "/ws", 101, ua=WS_UA, latency=0.09, severity="INFO")
+    inc.json(ms(t, 60), {"event": "ws auth failed, closing 1008", "error": "Signature has expired",
+                         "logger": "chat_edge.ws", "level": "warning", "timestamp": f"{ms(t, 60):%Y-%m-%dT%H:%M:%S.%f}Z"},
+             stream="stderr")
+    case = http_test(inc, "tests/e2e/test_http.py::test_room_invite", 401, "/api/rooms/9/invite", "invalid_jwt")
+    t = case.at(0.5)
+    inc.request(t, "POST", "/api/rooms/9/invite", 401, latency=0.004)
+    inc.json(ms(t, 2), {"event": "JWT rejected", "error": "Audience doesn't match", "aud_expected": "chat-edge",
+                        "logger": "chat_edge.auth", "level": "warning", "timestamp": f"{ms(t, 2):%Y-%m-%dT%H:%M:%S.%f}Z"},
+             stream="stderr")
+    inc.text(ms(t, 3), 'INFO:     169.254.1.1:0 - "POST /api/rooms/9/invite HTTP/1.1" 401 Unauthorized', stream="stderr")
+    case = ws_test(inc, "tests/e2e/test_ws.py::test_ws_from_admin_console", "cors_origin")
+    t = case.at(0.5)
+    inc.request(t, "GET", "/ws", 403, ua=WS_UA, latency=0.002)
+    inc.json(ms(t, 1), {"event": "websocket origin rejected before accept", "origin": "https://admin-console.example.dev",
+                        "allowed": ["https://chat.staging.example.dev"], "logger": "chat_edge.ws", "level": "warning",
+                        "timestamp": f"{ms(t, 1):%Y-%m-%dT%H:%M:%S.%f}Z"}, stream="stderr")
+    inc.text(ms(t, 1.5), 'INFO:     169.254.1.1:0 - "WebSocket /ws" 403', stream="stderr")
+    inc.text(ms(t, 1.6), "INFO:     connection rejected (403 Forbidden)", stream="stderr")
+    inc.health_checks(every=1.0, path="/api/health")
+    emit(inc, shape="gcloud", offset_s=8.0, stamp="naive", zone=9.0, notes=(
+        "Plain Starlette with structlog JSON (no severity, no trace) and PyJWT: an accepted WebSocket is "
+        "closed 1008 after `Signature has expired` (the handshake itself is 101), an HTTP call is refused "
+        "with `Audience doesn't match`, and an admin-console Origin is refused before accept (403). "
+        "Runner 8 s ahead; naive JUnit timestamp in Asia/Tokyo (+09:00)."))
+
+
+@incident
+def gunicorn_worker_timeout() -> None:
+    inc = Incident("gunicorn_worker_timeout", datetime(2025, 12, 2, 10, 0, 0, 500000, UTC),
+                   project="ledger-staging", service="ledger-api")
+    warmup(inc, "tests/e2e/test_public.py", ["/api/health/", "/api/plans/"])
+    nodeid = "tests/e2e/test_reports.py::test_annual_report"
+    case = http_test(inc, nodeid, 502, "/api/reports/annual/", "app_error", duration=30.3)
+    t = case.at(0.003)
+    inc.request(t, "GET", "/api/reports/annual/", 502, latency=30.01, text=(
+        "The request failed because either the HTTP response was malformed or connection to the instance "
+        "had an error. Additional troubleshooting documentation can be found at: "
+        "https://cloud.google.com/run/docs/troubleshooting#malformed-response-or-connection-error"))
+    end = t + timedelta(seconds=30)
+    inc.text(end, f"[{end:%Y-%m-%d %H:%M:%S} +0000] [1] [CRITICAL] WORKER TIMEOUT (pid:8)", stream="stderr")
+    inc.text(ms(end, 4), f"[{end:%Y-%m-%d %H:%M:%S} +0000] [8] [ERROR] Error handling request /api/reports/annual/",
+             stream="stderr")
+    inc.text(ms(end, 60), f"[{end:%Y-%m-%d %H:%M:%S} +0000] [1] [ERROR] Worker (pid:8) was sent SIGKILL! Perhaps out of memory?",
+             stream="stderr")
+    inc.text(ms(end, 90), f"[{end:%Y-%m-%d %H:%M:%S} +0000] [41] [INFO] Booting worker with pid: 41", stream="stderr")
+    inc.health_checks(every=5.0, path="/api/health/", ua=UPTIME_UA)
+    emit(inc, shape="pretty", offset_s=-2.0, stamp="none", notes=(
+        "The annual report query runs past gunicorn's 30 s worker timeout: `WORKER TIMEOUT (pid:8)`, the "
+        "worker is killed, Cloud Run answers 502 with latency 30 s. The request entry's timestamp is the "
+        "start of the call, the gunicorn lines come 30 s later. JUnit without timestamp."))
+
+
 def main() -> None:
     for build in BUILDERS:
         build()
-    print(f"wrote {len(BUILDERS)} incidents under {HERE}")
+    print(f"wrote {len(BUILDERS)} incidents under {OUT}")
 
 
 if __name__ == "__main__":

@@ -580,3 +580,31 @@ def test_an_unrelated_url_in_the_text_does_not_veto_the_failing_request() -> Non
     matched = c.requests.filter(pl.col("matches_failure"))
     assert matched.get_column("row").to_list() == [1]
     assert 0.5 < matched.item(0, "strength") < 0.75
+
+
+def test_app_line_quoting_a_user_agent_joins_that_clients_request() -> None:
+    """Two 403s in the same millisecond: a line quoting the browser's agent is not the runner's."""
+    tests, logs = run_scenario(n_tests=10, failing=(), noise=False)
+    t = 200.0
+    logs += [
+        request(t, 403, "/ws"),
+        request(t + 0.0005, 403, "/ws", http_remote_ip=BROWSER_IP, http_user_agent=BROWSER_UA),
+        app(t + 0.001, f"origin not allowed for ua='{BROWSER_UA}'"),
+        app(
+            t + 0.0012,
+            "missing bypass header on automated request (ua='Python/3.11 websockets/15.0.1')",
+        ),
+    ]
+    tests.append(case("t::same_ms", "failed", t - 0.1, t + 0.3, 10, message=WS_403))
+    frame = log_frame(logs)
+    c = correlate(make_tests(tests), frame)
+    apps = c.links.filter((pl.col("test_id") == "t::same_ms") & (pl.col("role") == "app"))
+    messages = (
+        frame.filter(pl.col("row").is_in(apps.get_column("row").implode()))
+        .get_column("message")
+        .to_list()
+    )
+    assert messages == [
+        "missing bypass header on automated request (ua='Python/3.11 websockets/15.0.1')"
+    ]
+    assert apps.item(0, "strength") > 0.5

@@ -23,7 +23,19 @@ TIE_S = 0.05
 _ACCESS = (
     r'"(?:GET|POST|PUT|DELETE|PATCH|HEAD|OPTIONS|WebSocket|WEBSOCKET)\s+([^\s"?]+)[^"]*"\s+(\d{3})'
 )
-_REQ = ["row", "t_ns", "end_ns", "service", "instance_id", "http_status", "http_path"]
+_REQ = [
+    "row",
+    "t_ns",
+    "end_ns",
+    "service",
+    "instance_id",
+    "http_status",
+    "http_path",
+    "http_user_agent",
+    "http_remote_ip",
+]
+#: Client strings shorter than this say too little to be looked for in a line's text.
+MIN_CLIENT_TEXT = 7
 
 
 def _app_rows(tagged: pl.DataFrame) -> pl.DataFrame:
@@ -35,6 +47,9 @@ def _app_rows(tagged: pl.DataFrame) -> pl.DataFrame:
         a_trace="trace",
         a_service="service",
         a_instance="instance_id",
+        a_text=pl.concat_str(
+            [pl.col("message").fill_null(""), pl.col("payload").fill_null("")], separator=" "
+        ),
         a_path=pl.coalesce(access.struct.field("1"), pl.col("http_path")).str.strip_chars_end("/"),
         a_status=pl.coalesce(
             access.struct.field("2").cast(pl.Int32, strict=False), pl.col("http_status")
@@ -52,6 +67,8 @@ def _spans(reqs: pl.DataFrame) -> pl.DataFrame:
         r_instance="instance_id",
         r_status="http_status",
         r_path=pl.col("http_path").str.strip_chars_end("/"),
+        r_ua=pl.col("http_user_agent"),
+        r_ip=pl.col("http_remote_ip"),
         # Lines may precede the entry's timestamp when an export stamps requests at their end.
         lo=pl.col("t_ns") - lat - int(PRE_S * 1e9),
         hi=pl.col("end_ns") + int(POST_S * 1e9),
@@ -85,14 +102,33 @@ def _pairs(app: pl.DataFrame, spans: pl.DataFrame) -> pl.DataFrame:
         )
         / 1e9
     )
+
+    # A line that quotes a request's user agent or client address (many auth logs do) names its
+    # request; when it quotes one candidate's, the candidates it does not quote are unlikely.
+    def quoted(col: str) -> pl.Expr:
+        value = pl.col(col).fill_null("")
+        return (value.str.len_chars() >= MIN_CLIENT_TEXT) & pl.col("a_text").str.contains(
+            value, literal=True
+        )
+
     return (
         pairs.filter(inst_ok & path_ok & status_ok)
-        .with_columns(same_instance=same_inst, access_match=access_match.fill_null(False))
         .with_columns(
-            penalty=dist
-            - 0.5 * pl.col("access_match").cast(pl.Float64)
-            + 0.2 * (~pl.col("same_instance")).cast(pl.Float64)
+            same_instance=same_inst,
+            access_match=access_match.fill_null(False),
+            names_client=quoted("r_ua") | quoted("r_ip"),
         )
+        .with_columns(
+            names_other=pl.col("names_client").any().over("a_row") & ~pl.col("names_client")
+        )
+        .with_columns(
+            access_match=pl.col("access_match") | pl.col("names_client"),
+            penalty=dist
+            - 0.5 * (pl.col("access_match") | pl.col("names_client")).cast(pl.Float64)
+            + 1.0 * pl.col("names_other").cast(pl.Float64)
+            + 0.2 * (~pl.col("same_instance")).cast(pl.Float64),
+        )
+        .drop("a_text")
     )
 
 

@@ -27,25 +27,37 @@ NAMES = sorted(p.parent.name for p in INCIDENTS.glob("*/expected.json"))
 
 # (incident, test name after the module's "::") -> what the engine gets wrong today
 KNOWN_MISSES: dict[tuple[str, str], str] = {
-    ("express_signature_malformed_cors", "test_embed_widget_preflight"):
-        "engine: answers unknown ('conflicting evidence: cors_origin vs app_error'); the 500 is Express's "
-        "default error handler wrapping the cors callback's `Error: Not allowed by CORS`, so the named origin "
-        "check must outrank the generic 5xx rule",
-    ("iap_lb_denied", "test_status_page"):
-        "engine: 302 from the load balancer with statusDetails handled_by_identity_aware_proxy is only weak "
-        "evidence (0.21) -> unknown; the failure is the client following no IAP sign-in redirect",
-    ("redacting_logger_aud", "test_ws_sync"):
-        "engine: the trace-less `auth failed JWT=REDACTED reason=aud mismatch` line 1 ms after the runner's "
-        "403 is scored weak (0.31) -> unknown",
-    ("redacting_logger_aud", "test_ws_sync_two_devices"):
-        "engine: the trace-less `auth failed JWT=REDACTED reason=aud mismatch` line 1 ms after the runner's "
-        "403 is scored weak (0.31) -> unknown",
-    ("spring_bypass_export_cut", "test_usage_stream"):
-        "engine: the one 403 handshake (10 ms after this test's estimated window) is given to the next test, "
-        "this one is left with a passing 200 as context -> unknown",
-    ("spring_bypass_export_cut", "test_usage_stream_resume"):
-        "engine: labels missing_bypass_header from the earlier test's 403 and bypass line, though the export "
-        "ends 0.01 s into this 3.2 s test and holds nothing of its own handshake",
+    (
+        "express_signature_malformed_cors",
+        "test_embed_widget_preflight",
+    ): "engine: answers unknown ('conflicting evidence: cors_origin vs app_error'); the 500 is Express's "
+    "default error handler wrapping the cors callback's `Error: Not allowed by CORS`, so the named origin "
+    "check must outrank the generic 5xx rule",
+    (
+        "iap_lb_denied",
+        "test_status_page",
+    ): "engine: 302 from the load balancer with statusDetails handled_by_identity_aware_proxy is only weak "
+    "evidence (0.21) -> unknown; the failure is the client following no IAP sign-in redirect",
+    (
+        "redacting_logger_aud",
+        "test_ws_sync",
+    ): "engine: the trace-less `auth failed JWT=REDACTED reason=aud mismatch` line 1 ms after the runner's "
+    "403 is scored weak (0.31) -> unknown",
+    (
+        "redacting_logger_aud",
+        "test_ws_sync_two_devices",
+    ): "engine: the trace-less `auth failed JWT=REDACTED reason=aud mismatch` line 1 ms after the runner's "
+    "403 is scored weak (0.31) -> unknown",
+    (
+        "spring_bypass_export_cut",
+        "test_usage_stream",
+    ): "engine: the one 403 handshake (10 ms after this test's estimated window) is given to the next test, "
+    "this one is left with a passing 200 as context -> unknown",
+    (
+        "spring_bypass_export_cut",
+        "test_usage_stream_resume",
+    ): "engine: labels missing_bypass_header from the earlier test's 403 and bypass line, though the export "
+    "ends 0.01 s into this 3.2 s test and holds nothing of its own handshake",
 }
 
 
@@ -54,7 +66,11 @@ def expected(name: str) -> dict:
 
 
 def reports(name: str) -> list[Path]:
-    return [p for p in (INCIDENTS / name / "junit.xml", INCIDENTS / name / "report.jsonl") if p.is_file()]
+    return [
+        p
+        for p in (INCIDENTS / name / "junit.xml", INCIDENTS / name / "report.jsonl")
+        if p.is_file()
+    ]
 
 
 @cache
@@ -117,7 +133,9 @@ def test_root_cause_matches_the_logs(name: str, test_id: str, label: str) -> Non
 
 def test_committed_corpus_is_what_the_builder_writes(tmp_path: Path) -> None:
     """Rebuilding every incident gives byte-identical folders, so the definitions are the corpus's truth."""
-    spec = importlib.util.spec_from_file_location("build_incidents", INCIDENTS / "build_incidents.py")
+    spec = importlib.util.spec_from_file_location(
+        "build_incidents", INCIDENTS / "build_incidents.py"
+    )
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -126,10 +144,20 @@ def test_committed_corpus_is_what_the_builder_writes(tmp_path: Path) -> None:
     built = sorted(p.name for p in tmp_path.iterdir())
     assert built == NAMES
     for name in NAMES:
-        files = sorted(str(p.relative_to(tmp_path / name)) for p in (tmp_path / name).rglob("*") if p.is_file())
-        assert files == sorted(str(p.relative_to(INCIDENTS / name)) for p in (INCIDENTS / name).rglob("*") if p.is_file())
-        _, mismatch, errors = filecmp.cmpfiles(tmp_path / name, INCIDENTS / name, files, shallow=False)
-        assert not mismatch and not errors, f"{name}: {mismatch or errors} differ from the builder's output"
+        files = sorted(
+            str(p.relative_to(tmp_path / name)) for p in (tmp_path / name).rglob("*") if p.is_file()
+        )
+        assert files == sorted(
+            str(p.relative_to(INCIDENTS / name))
+            for p in (INCIDENTS / name).rglob("*")
+            if p.is_file()
+        )
+        _, mismatch, errors = filecmp.cmpfiles(
+            tmp_path / name, INCIDENTS / name, files, shallow=False
+        )
+        assert not mismatch and not errors, (
+            f"{name}: {mismatch or errors} differ from the builder's output"
+        )
 
 
 def test_accuracy_summary(capsys: pytest.CaptureFixture[str]) -> None:
@@ -143,11 +171,15 @@ def test_accuracy_summary(capsys: pytest.CaptureFixture[str]) -> None:
             hits += answer == label
             if answer != label:
                 misses.add((name, test_id.split("::", 1)[1]))
-            rows.append(f"{'ok  ' if answer == label else 'MISS'} {name:34} {test_id.split('::', 1)[1]:42} "
-                        f"expected={label:22} got={answer}")
+            rows.append(
+                f"{'ok  ' if answer == label else 'MISS'} {name:34} {test_id.split('::', 1)[1]:42} "
+                f"expected={label:22} got={answer}"
+            )
     by_label = Counter(label for name in NAMES for label in expected(name)["failures"].values())
     with capsys.disabled():
         print("\n" + "\n".join(rows))
-        print(f"cross-stack accuracy: {hits}/{total} = {hits / total:.1%} over {len(NAMES)} incidents; "
-              f"truth by label: {dict(sorted(by_label.items()))}")
+        print(
+            f"cross-stack accuracy: {hits}/{total} = {hits / total:.1%} over {len(NAMES)} incidents; "
+            f"truth by label: {dict(sorted(by_label.items()))}"
+        )
     assert misses == set(KNOWN_MISSES)

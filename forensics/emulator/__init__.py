@@ -1,6 +1,6 @@
 """A local Cloud Logging v2 API serving an export, so the live path runs without a Google account.
 
-    python -m forensics.emulator --logs EXPORT [--port N] [--faults PLAN]
+    python -m forensics.emulator --logs EXPORT [--port N] [--grpc-port N] [--faults PLAN]
 
 prints the URL to pass as ``--endpoint`` (or ``LOGGING_EMULATOR_HOST``). In Python::
 

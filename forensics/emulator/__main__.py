@@ -26,6 +26,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help=f"port on 127.0.0.1 (default {DEFAULT_PORT}; 0 picks a free one)")
     parser.add_argument("--project", metavar="ID",
                         help="project for entries whose logName names none (default: the export's)")
+    parser.add_argument("--grpc-port", type=int, metavar="N",
+                        help="also serve ListLogEntries over gRPC (insecure) on this port (0 picks one)")
     parser.add_argument("--faults", metavar="PLAN",
                         help="fault plan: a JSON file or JSON text, e.g. '[{\"kind\": \"429\", \"retry_after\": 1}]'")
     args = parser.parse_args(argv)
@@ -39,17 +41,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as err:
         print(f"forensics.emulator: error: cannot listen on 127.0.0.1:{args.port}: {err.strerror}", file=sys.stderr)
         return 2
+    grpc_server = None
+    if args.grpc_port is not None:
+        from forensics.emulator.grpc_api import GrpcLoggingServer
+
+        try:
+            grpc_server = GrpcLoggingServer(server, port=args.grpc_port).start()
+        except (OSError, RuntimeError) as err:
+            print(f"forensics.emulator: error: {err}", file=sys.stderr)
+            server.server_close()
+            return 2
     skipped = sum(store.skipped.values())
     print(f"serving {len(store.entries)} entries of project(s) {', '.join(sorted(store.project_ids))}"
           + (f" ({skipped} non-entries skipped)" if skipped else "")
           + f" on {server.url}", flush=True)
     print(f"export LOGGING_EMULATOR_HOST={server.host}", flush=True)
+    if grpc_server is not None:
+        print(f"gRPC ListLogEntries on {grpc_server.host} (insecure channel)", flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
         pass
     finally:
         server.server_close()
+        if grpc_server is not None:
+            grpc_server.stop()
     return 0
 
 

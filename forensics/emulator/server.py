@@ -28,7 +28,9 @@ DEFAULT_PAGE_SIZE = 50  # what Cloud Logging uses when pageSize is absent
 MAX_PAGE_SIZE = 1000
 
 
-class _ApiError(Exception):
+class ApiError(Exception):
+    """An error answer: HTTP status, google.rpc status name, message, optional retry delay."""
+
     def __init__(self, code: int, status: str, message: str, retry_after: float | None = None,
                  header: bool = True):
         super().__init__(message)
@@ -79,13 +81,28 @@ class LoggingEmulator(ThreadingHTTPServer):
         self.stop()
 
     # --- entries.list --------------------------------------------------------------------
+    def answer(self, body: dict[str, Any], transport: str = "http") -> tuple[str, int]:
+        """``list_entries``, recorded in ``requests_seen`` whatever the outcome."""
+        record = {k: body.get(k) for k in ("resourceNames", "filter", "orderBy", "pageSize", "pageToken")}
+        record["transport"] = transport
+        try:
+            text, count = self.list_entries(body)
+            record.update(status=200, entries=count)
+            return text, count
+        except ApiError as err:
+            record.update(status=err.code, entries=0)
+            raise
+        finally:
+            with self._lock:
+                self.requests_seen.append(record)
+
     def list_entries(self, body: dict[str, Any]) -> tuple[str, int]:
         """The JSON text answering one ``entries.list`` request body, and its number of entries."""
         projects = _projects(body.get("resourceNames"), self.store)
         filter_text = body.get("filter") or ""
         order = str(body.get("orderBy") or "timestamp asc").strip().lower()
         if order not in ("timestamp asc", "timestamp desc", "timestamp"):
-            raise _ApiError(400, "INVALID_ARGUMENT", f"Invalid orderBy: {body.get('orderBy')!r}")
+            raise ApiError(400, "INVALID_ARGUMENT", f"Invalid orderBy: {body.get('orderBy')!r}")
         page_size = _page_size(body.get("pageSize"))
         key = hashlib.sha256(json.dumps([sorted(projects), filter_text, order]).encode()).hexdigest()[:16]
         offset = _offset(body.get("pageToken"), key)
@@ -95,7 +112,7 @@ class LoggingEmulator(ThreadingHTTPServer):
             return json.dumps({"nextPageToken": _token(key, offset)}), 0
         if fault is not None:
             code, status, message = ERRORS[fault.kind]
-            raise _ApiError(code, status, message.format(project=",".join(projects)), fault.retry_after,
+            raise ApiError(code, status, message.format(project=",".join(projects)), fault.retry_after,
                             fault.header)
 
         matched = self._matched(key, projects, filter_text, order)
@@ -114,7 +131,7 @@ class LoggingEmulator(ThreadingHTTPServer):
         try:
             predicate = compile_filter(filter_text)
         except FilterSyntaxError as err:
-            raise _ApiError(400, "INVALID_ARGUMENT", f"Invalid filter: {err}") from None
+            raise ApiError(400, "INVALID_ARGUMENT", f"Invalid filter: {err}") from None
         wanted = set(projects)
         store = self.store
         matched = [i for i, e in enumerate(store.entries) if store.projects[i] in wanted and predicate(e)]
@@ -129,14 +146,14 @@ class LoggingEmulator(ThreadingHTTPServer):
 
 def _projects(names: Any, store: EntryStore) -> list[str]:
     if not isinstance(names, list) or not names:
-        raise _ApiError(400, "INVALID_ARGUMENT", "resourceNames must name at least one 'projects/PROJECT_ID'")
+        raise ApiError(400, "INVALID_ARGUMENT", "resourceNames must name at least one 'projects/PROJECT_ID'")
     projects = []
     for name in names:
         parts = str(name).split("/")
         if len(parts) != 2 or parts[0] != "projects" or not parts[1]:
-            raise _ApiError(400, "INVALID_ARGUMENT", f"Invalid resource name: {name!r}; use 'projects/PROJECT_ID'")
+            raise ApiError(400, "INVALID_ARGUMENT", f"Invalid resource name: {name!r}; use 'projects/PROJECT_ID'")
         if parts[1] not in store.project_ids:
-            raise _ApiError(404, "NOT_FOUND", f"Project does not exist: {parts[1]}")
+            raise ApiError(404, "NOT_FOUND", f"Project does not exist: {parts[1]}")
         projects.append(parts[1])
     return projects
 
@@ -147,9 +164,9 @@ def _page_size(value: Any) -> int:
     try:
         size = int(value)
     except (TypeError, ValueError):
-        raise _ApiError(400, "INVALID_ARGUMENT", f"Invalid pageSize: {value!r}") from None
+        raise ApiError(400, "INVALID_ARGUMENT", f"Invalid pageSize: {value!r}") from None
     if size < 0:
-        raise _ApiError(400, "INVALID_ARGUMENT", "pageSize must not be negative")
+        raise ApiError(400, "INVALID_ARGUMENT", "pageSize must not be negative")
     return min(size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
 
 
@@ -167,7 +184,7 @@ def _offset(token: Any, key: str) -> int:
             return int(offset)
     except (ValueError, UnicodeDecodeError):
         pass
-    raise _ApiError(400, "INVALID_ARGUMENT", "Invalid page token: it does not belong to this query")
+    raise ApiError(400, "INVALID_ARGUMENT", "Invalid page token: it does not belong to this query")
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -183,46 +200,37 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             body = json.loads(body_text or b"{}")
         except json.JSONDecodeError:
-            return self._error(_ApiError(400, "INVALID_ARGUMENT", "Invalid JSON payload received."))
+            return self._error(ApiError(400, "INVALID_ARGUMENT", "Invalid JSON payload received."))
         if path == "/v2/entries:list":
             return self._entries_list(body if isinstance(body, dict) else {})
         if path == "/_emulator/faults":
             try:
                 self.server.faults.replace(FaultPlan.parse(body))
             except ValueError as err:
-                return self._error(_ApiError(400, "INVALID_ARGUMENT", str(err)))
+                return self._error(ApiError(400, "INVALID_ARGUMENT", str(err)))
             return self._send(200, json.dumps({"faults": self.server.faults.pending()}))
         if path == "/_emulator/reset":
             with self.server._lock:
                 self.server.requests_seen.clear()
             self.server.faults.replace(FaultPlan())
             return self._send(200, "{}")
-        return self._error(_ApiError(404, "NOT_FOUND", f"Method not found: POST {path}"))
+        return self._error(ApiError(404, "NOT_FOUND", f"Method not found: POST {path}"))
 
     def do_GET(self) -> None:
         if self.path.split("?", 1)[0] == "/_emulator/requests":
             with self.server._lock:
                 seen = list(self.server.requests_seen)
             return self._send(200, json.dumps({"requests": seen}))
-        return self._error(_ApiError(404, "NOT_FOUND", f"Method not found: GET {self.path}"))
+        return self._error(ApiError(404, "NOT_FOUND", f"Method not found: GET {self.path}"))
 
     def _entries_list(self, body: dict[str, Any]) -> None:
-        record = {k: body.get(k) for k in ("resourceNames", "filter", "orderBy", "pageSize", "pageToken")}
         try:
-            text, count = self.server.list_entries(body)
-            record.update(status=200, entries=count)
-        except _ApiError as err:
-            record.update(status=err.code, entries=0)
-            self._record(record)
+            text, _ = self.server.answer(body)
+        except ApiError as err:
             return self._error(err)
-        self._record(record)
         self._send(200, text)
 
-    def _record(self, record: dict[str, Any]) -> None:
-        with self.server._lock:
-            self.server.requests_seen.append(record)
-
-    def _error(self, err: _ApiError) -> None:
+    def _error(self, err: ApiError) -> None:
         headers = {"Retry-After": f"{err.retry_after:g}"} if err.retry_after is not None and err.header else {}
         payload: dict[str, Any] = {"error": {"code": err.code, "message": err.message, "status": err.status}}
         if err.retry_after is not None:

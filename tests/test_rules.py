@@ -308,3 +308,24 @@ match:
     )
     problems = {(line, msg.split(" ")[0]) for _, line, msg in check_rules(tmp_path)}
     assert problems == {(9, "bad"), (13, "gte")}
+
+
+def test_rules_build_from_dict_and_yaml_text() -> None:
+    """Rule.from_dict and RuleSet.from_yaml build validated rules without files (notebooks)."""
+    rule = Rule.from_dict(
+        {
+            "id": "x",
+            "label": "app_error",
+            "weight": 0.5,
+            "description": "d",
+            "match": {"http_status": 500},
+        }
+    )
+    assert (rule.id, rule.layer) == ("x", "app")
+    rules = RuleSet.from_yaml(GOOD + "---\n" + GOOD.replace("my-team-bypass", "second"))
+    assert [r.id for r in rules] == ["my-team-bypass", "second"]
+    with pytest.raises(RuleError) as err:
+        RuleSet.from_yaml(GOOD.replace("role: app", "role: server"), source="inline")
+    assert err.value.problems[0][:2] == ("inline", 7)
+    with pytest.raises(RuleError):
+        Rule.from_dict({"id": "x"})

@@ -14,13 +14,13 @@ Otherwise confidence is the best support minus half the runner-up's.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import polars as pl
 
 from forensics.classify.consensus import Agreement, agreement
+from forensics.classify.context import build_contexts, shared_counts
 from forensics.classify.explain import evidence_of, explanation, unknown_reason
-from forensics.classify.rows import LinkedRow, TestContext, infer_role
+from forensics.classify.rows import LinkedRow, TestContext
 from forensics.classify.rules import Rule, RuleSet
 from forensics.correlate import Correlation
 from forensics.labels import APP_ERROR, MIDDLEWARE_REJECTION, RATE_LIMITED, UNKNOWN
@@ -71,76 +71,6 @@ def classify(
     contexts = build_contexts(failed, logs, correlation.links, shared_counts(correlation))
     candidates: dict[int, list[Rule]] = {}  # shared: a row linked to several tests is screened once
     return [decide(ctx, rules, correlation.notes.get(ctx.test_id), candidates) for ctx in contexts]
-
-
-def shared_counts(correlation: Correlation) -> dict[int, int]:
-    """Request row -> how many failed tests correlate divided it among (only rows it marked shared)."""
-    requests = getattr(correlation, "requests", None)
-    if (
-        not isinstance(requests, pl.DataFrame)
-        or "shared" not in requests.columns
-        or requests.is_empty()
-    ):
-        return {}
-    counts = (
-        requests.filter(pl.col("shared").fill_null(False))
-        .group_by("row")
-        .agg(pl.col("test_id").n_unique())
-    )
-    return {int(r): int(k) for r, k in counts.iter_rows()}
-
-
-def build_contexts(
-    failed: pl.DataFrame,
-    logs: pl.DataFrame,
-    links: pl.DataFrame,
-    shared: dict[int, int] | None = None,
-) -> list[TestContext]:
-    """A ``TestContext`` per failed test: its linked rows, best link per row, grouped by request."""
-    ids = failed.get_column("test_id").to_list()
-    messages = (
-        failed.get_column("message").to_list() if "message" in failed.columns else [None] * len(ids)
-    )
-    best: dict[str, dict[int, dict[str, Any]]] = {t: {} for t in ids}
-    if links.height:
-        for link in links.filter(pl.col("test_id").is_in(ids)).iter_rows(named=True):
-            if link.get("row") is None:
-                continue
-            seen = best[link["test_id"]].get(int(link["row"]))
-            if seen is None or (link.get("strength") or 0.0) > (seen.get("strength") or 0.0):
-                best[link["test_id"]][int(link["row"])] = link
-    wanted = {r for per in best.values() for r in per}
-    by_row: dict[int, dict[str, Any]] = {}
-    if wanted and "row" in logs.columns:
-        for data in logs.filter(pl.col("row").is_in(list(wanted))).iter_rows(named=True):
-            by_row[int(data["row"])] = data
-    contexts = []
-    memo: dict[tuple[int, int], bool] = {}
-    for test_id, message in zip(ids, messages, strict=True):
-        rows = [
-            _linked(by_row[r], link, shared or {})
-            for r, link in sorted(best[test_id].items())
-            if r in by_row
-        ]
-        contexts.append(TestContext(test_id, rows, message, memo))
-    return contexts
-
-
-def _linked(data: dict[str, Any], link: dict[str, Any], shared: dict[int, int]) -> LinkedRow:
-    inferred = infer_role(data.get("log_id"), data.get("resource_type"))
-    role = link.get("role") or inferred
-    if inferred == "audit" or role not in ("request", "edge", "app", "audit", "other"):
-        role = inferred
-    request_row = link.get("request_row")
-    key = int(request_row) if request_row is not None else int(data["row"])
-    return LinkedRow(
-        data=data,
-        strength=float(min(max(link.get("strength") or 0.0, 0.0), 1.0)),
-        via=link.get("via") or "",
-        role=role,
-        request_row=int(request_row) if request_row is not None else None,
-        share=shared.get(key, 1),
-    )
 
 
 def find_matches(

@@ -13,10 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from forensics.classify.conditions import Condition, ConditionProblem, ConditionProblems, line_of
 from forensics.classify.registry import build_block
+from forensics.classify.yamlmarks import Problem, parse_documents, read_documents
 from forensics.exceptions import RuleError
 from forensics.labels import LABELS, LAYERS, UNKNOWN
 
@@ -25,8 +24,6 @@ BUILTIN_DIR = Path(__file__).resolve().parents[1] / "rules"
 _KEYS_REQUIRED = ("id", "label", "weight", "description", "match")
 _KEYS_OPTIONAL = ("detail", "layer", "disabled")
 _ID_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-_.")
-
-Problem = tuple[str, int | None, str]
 
 
 @dataclass(frozen=True)
@@ -47,6 +44,18 @@ class Rule:
         """Whether the rule's ``match`` block holds for ``row`` among the test's rows ``ctx``."""
         return self.match is not None and self.match.holds(row, ctx)
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], source: str = "<dict>") -> Rule:
+        """One validated rule from a mapping (as a YAML document holds it).
+
+        Raises:
+            RuleError: with every problem found.
+        """
+        rule, problems = rule_from_dict(data, source)
+        if problems or rule is None:
+            raise RuleError(problems or [(source, None, "not a rule")])
+        return rule
+
 
 @dataclass(frozen=True)
 class RuleSet:
@@ -60,81 +69,25 @@ class RuleSet:
     def __iter__(self) -> Iterator[Rule]:
         return iter(self.rules)
 
+    @classmethod
+    def from_yaml(cls, text: str, source: str = "<yaml>") -> RuleSet:
+        """The rules of a YAML text (documents separated by ``---``, or a list), alone.
+
+        Raises:
+            RuleError: with every problem found, each with its line in ``text``.
+        """
+        docs, problems = parse_documents(text, source)
+        rules, rule_problems = _from_documents(docs, source, {})
+        if problems or rule_problems:
+            raise RuleError(problems + rule_problems)
+        return cls(tuple(r for r in rules if not r.disabled))
+
     def by_id(self, rule_id: str) -> Rule:
         """The rule with ``rule_id``. Raises KeyError when there is none."""
         for rule in self.rules:
             if rule.id == rule_id:
                 return rule
         raise KeyError(rule_id)
-
-
-# --- YAML with line numbers -------------------------------------------------------------------
-
-
-class _LineDict(dict):  # type: ignore[type-arg]
-    line: int | None = None
-    key_lines: dict[Any, int]
-
-
-class _LineList(list):  # type: ignore[type-arg]
-    line: int | None = None
-    item_lines: list[int]
-
-
-class _LineLoader(yaml.SafeLoader):
-    """SafeLoader that remembers the line of every mapping, key and list (for problem reports)."""
-
-    duplicates: list[tuple[int, str]]
-
-
-def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> _LineDict:
-    loader.flatten_mapping(node)
-    out = _LineDict()
-    out.line = node.start_mark.line + 1
-    out.key_lines = {}
-    for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)
-        if isinstance(key, (list, dict)):  # YAML allows them; a rule never needs them
-            loader.duplicates.append((key_node.start_mark.line + 1, "a key must be a plain value"))
-            key = f"<{type(key).__name__} key>"
-        if key in out:
-            loader.duplicates.append((key_node.start_mark.line + 1, f"duplicate key {key!r}"))
-        out[key] = loader.construct_object(value_node, deep=True)
-        out.key_lines[key] = key_node.start_mark.line + 1
-    return out
-
-
-def _construct_sequence(loader: _LineLoader, node: yaml.SequenceNode) -> _LineList:
-    out = _LineList(loader.construct_object(child, deep=True) for child in node.value)
-    out.line = node.start_mark.line + 1
-    out.item_lines = [child.start_mark.line + 1 for child in node.value]
-    return out
-
-
-_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)  # type: ignore[arg-type]
-_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)  # type: ignore[arg-type]
-
-
-def _read_documents(path: Path) -> tuple[list[Any], list[Problem]]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as err:
-        return [], [(str(path), None, f"cannot read rule file: {err}")]
-    loader = _LineLoader(text)
-    loader.duplicates = []
-    docs: list[Any] = []
-    problems: list[Problem] = []
-    try:
-        while loader.check_data():
-            docs.append(loader.get_data())
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None) or getattr(err, "context_mark", None)
-        what = getattr(err, "problem", None) or str(err).splitlines()[0]
-        problems.append((str(path), mark.line + 1 if mark else None, f"YAML syntax error: {what}"))
-    finally:
-        loader.dispose()
-    problems.extend((str(path), line, msg) for line, msg in loader.duplicates)
-    return docs, problems
 
 
 # --- rule dicts -> Rule -----------------------------------------------------------------------
@@ -228,40 +181,42 @@ def _rule_files(paths: Iterable[str | Path]) -> tuple[list[Path], list[Problem]]
     return files, problems
 
 
+def _from_documents(
+    docs: list[Any], name: str, seen: dict[str, str]
+) -> tuple[list[Rule], list[Problem]]:
+    """Rules of parsed YAML documents (a rule or a list of rules each); ids unique via ``seen``."""
+    rules: list[Rule] = []
+    problems: list[Problem] = []
+    for doc in docs:
+        if doc is None:
+            continue
+        for item in doc if isinstance(doc, list) else [doc]:
+            try:
+                rule, found = rule_from_dict(item, name, line_of(doc))
+            except Exception as err:  # a lint must report, not crash, whatever the file holds
+                rule, found = None, [(name, line_of(item), f"cannot read this rule: {err!r}")]
+            problems.extend(found)
+            if rule is None:
+                continue
+            if rule.id in seen:
+                msg = f"duplicate rule id {rule.id!r} (first at {seen[rule.id]})"
+                problems.append((name, line_of(item, "id"), msg))
+                continue
+            seen[rule.id] = rule.source
+            rules.append(rule)
+    return rules, problems
+
+
 def _load(paths: Iterable[str | Path]) -> tuple[list[Rule], list[Problem]]:
     """Every rule under ``paths`` and every problem; ids must be unique within this set."""
     files, problems = _rule_files(paths)
     rules: list[Rule] = []
     seen: dict[str, str] = {}
     for f in files:
-        docs, doc_problems = _read_documents(f)
-        problems.extend(doc_problems)
-        for doc in docs:
-            if doc is None:
-                continue
-            items = doc if isinstance(doc, list) else [doc]
-            for item in items:
-                try:
-                    rule, rule_problems = rule_from_dict(item, str(f), line_of(doc))
-                except Exception as err:  # a lint must report, not crash, whatever the file holds
-                    rule, rule_problems = (
-                        None,
-                        [(str(f), line_of(item), f"cannot read this rule: {err!r}")],
-                    )
-                problems.extend(rule_problems)
-                if rule is None:
-                    continue
-                if rule.id in seen:
-                    problems.append(
-                        (
-                            str(f),
-                            line_of(item, "id"),
-                            f"duplicate rule id {rule.id!r} (first at {seen[rule.id]})",
-                        )
-                    )
-                    continue
-                seen[rule.id] = rule.source
-                rules.append(rule)
+        docs, doc_problems = read_documents(f)
+        found, rule_problems = _from_documents(docs, str(f), seen)
+        problems += doc_problems + rule_problems
+        rules += found
     return rules, problems
 
 

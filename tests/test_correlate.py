@@ -10,7 +10,6 @@ from forensics.correlate.link import LINK_SCHEMA, REQUEST_SCHEMA, WINDOW_SCHEMA
 from tests._correlate_frames import (
     BROWSER_IP,
     BROWSER_UA,
-    INSTANCE,
     RUNNER_IP,
     WS_403,
     app,
@@ -188,45 +187,6 @@ def test_only_another_client_in_window_gives_a_note() -> None:
     )
 
 
-def test_app_line_without_trace_joins_its_request_by_time_service_instance() -> None:
-    """An untraced app line joins the request of its service and instance nearest in time."""
-    logs = log_frame(
-        [
-            request(20.000, 403, "/ws", http_latency_s=0.003),
-            app(20.001, "JWT signature verification failed"),
-            app(20.001, "rate limiter: bucket full", instance_id="another-instance"),
-            app(20.002, "unrelated line", service="billing"),
-            app(25.0, "much later: GET /api/other"),
-        ]
-    )
-    tests = make_tests([case("t::b", "failed", 19.8, 20.3, 0, message=WS_403)])
-    c = correlate(tests, logs)
-    app_links = c.links.filter(pl.col("role") == "app")
-    assert app_links.get_column("row").to_list() == [1]
-    joined = app_links.row(0, named=True)
-    assert joined["via"] == "app_join" and joined["request_row"] == 0
-    assert c.requests.row(0, named=True)["app_lines"] == 1
-
-
-def test_uvicorn_access_line_must_agree_with_the_request() -> None:
-    """An access line joins the request with the same path and status, not merely the nearest one."""
-    logs = log_frame(
-        [
-            request(30.000, 200, "/api/items", instance_id=None),
-            request(30.004, 403, "/ws", instance_id=None),
-            app(
-                30.001,
-                'INFO:     169.254.1.1:40012 - "WebSocket /ws?token=x" 403',
-                instance_id=None,
-            ),
-        ]
-    )
-    tests = make_tests([case("t::c", "failed", 29.9, 30.5, 0, message=WS_403)])
-    c = correlate(tests, logs)
-    line = c.links.filter(pl.col("row") == 2).row(0, named=True)
-    assert line["request_row"] == 1
-
-
 def test_export_missing_the_window_gives_a_note() -> None:
     """A test that ran after the export ends is not linked, and the note gives both time spans."""
     tests, logs = run_scenario(n_tests=10, failing=())
@@ -237,79 +197,6 @@ def test_export_missing_the_window_gives_a_note() -> None:
     assert note.startswith("export covers 2026-11-24 08:10:")
     assert "08:22:0" in note and "offset" in note
     assert "08:10:" in note.split(";")[0]
-
-
-def test_two_concurrent_failing_tests_get_their_own_requests() -> None:
-    """Overlapping failed tests each get one 403, paired in time order, not both."""
-    logs = log_frame(
-        [request(40.05, 403, "/ws"), request(40.25, 403, "/ws"), request(41.5, 200, "/api/x")]
-    )
-    tests = make_tests(
-        [
-            case("t::first", "failed", 40.0, 41.0, 0, message=WS_403),
-            case("t::second", "failed", 40.2, 41.2, 1, message=WS_403),
-        ]
-    )
-    c = correlate(tests, logs)
-    req = c.requests.filter(pl.col("matches_failure"))
-    assert req.filter(pl.col("test_id") == "t::first").get_column("row").to_list() == [0]
-    assert req.filter(pl.col("test_id") == "t::second").get_column("row").to_list() == [1]
-    assert not req.get_column("shared").any()
-
-
-def test_concurrent_tests_are_told_apart_by_url_path() -> None:
-    """When the URL paths differ, each overlapping test gets the request on its own path."""
-    logs = log_frame([request(40.05, 403, "/ws/events"), request(40.10, 403, "/ws/chat")])
-    tests = make_tests(
-        [
-            case(
-                "t::chat",
-                "failed",
-                40.0,
-                41.0,
-                0,
-                message=f"{WS_403} wss://h.run.app/ws/chat?token=abc",
-            ),
-            case(
-                "t::events", "failed", 40.0, 41.0, 1, message=f"{WS_403} wss://h.run.app/ws/events"
-            ),
-        ]
-    )
-    c = correlate(tests, logs)
-    req = c.requests.filter(pl.col("matches_failure"))
-    assert req.filter(pl.col("test_id") == "t::chat").get_column("row").to_list() == [1]
-    assert req.filter(pl.col("test_id") == "t::events").get_column("row").to_list() == [0]
-    assert "token=abc" not in str(c.notes)
-
-
-def test_undecidable_overlap_links_both_weakly() -> None:
-    """Two overlapping tests and three identical 403s: every claim is kept, marked shared, weaker."""
-    logs = log_frame(
-        [request(40.05, 403, "/ws"), request(40.10, 403, "/ws"), request(40.15, 403, "/ws")]
-    )
-    tests = make_tests(
-        [
-            case("t::x", "failed", 40.0, 41.0, 0, message=WS_403),
-            case("t::y", "failed", 40.0, 41.0, 1, message=WS_403),
-        ]
-    )
-    c = correlate(tests, logs)
-    assert c.requests.height == 6
-    assert c.requests.get_column("shared").all()
-    assert c.requests.get_column("strength").max() < 0.5
-    assert "could not tell whose" in c.notes["t::x"]
-
-
-def test_tests_without_times_use_run_order() -> None:
-    """Tests with no times search between their timed neighbours and say so in the note."""
-    tests, logs = run_scenario(n_tests=12, failing=(4,))
-    tests[4] = {**tests[4], "start": None, "stop": None, "clock": "none"}
-    c = correlate(make_tests(tests), log_frame(logs))
-    test_id = tests[4]["test_id"]
-    assert c.requests.filter((pl.col("test_id") == test_id) & pl.col("matches_failure")).get_column(
-        "status"
-    ).to_list() == [403]
-    assert "no start time" in c.notes[test_id]
 
 
 def test_health_checks_are_never_the_runner() -> None:
@@ -381,101 +268,6 @@ def test_requests_without_app_log_are_noted() -> None:
     assert "no app log" in c.notes["t::iam"]
 
 
-def test_instance_label_is_respected_when_both_sides_have_it() -> None:
-    """An app line from a different container instance is not joined even when it is nearest in time."""
-    logs = log_frame(
-        [request(70.0, 500, "/api/run"), app(70.001, "Traceback: boom", instance_id="i-other")]
-    )
-    c = correlate(
-        make_tests([case("t::inst", "failed", 69.9, 70.4, 0, message="HTTP 500 from /api/run")]),
-        logs,
-    )
-    assert c.links.filter(pl.col("role") == "app").is_empty()
-    assert INSTANCE  # the request's own instance differs from the line's
-
-
-def test_consecutive_failures_with_drifting_junit_times_get_one_each() -> None:
-    """Back-to-back failed tests with blurred JUnit starts each get their own 403, in run order."""
-    failing = (10, 11, 12, 13)
-    tests, logs = run_scenario(n_tests=20, failing=failing, gap=(0.05, 0.4), seed=4)
-    rows, t = [], tests[0]["start"].replace(microsecond=0)
-    for r in tests:  # gaps lost: starts drift earlier and earlier
-        length = r["stop"] - r["start"]
-        rows.append(
-            {**r, "start": t, "stop": t + length, "window_uncertainty_s": 1.5, "clock": "naive"}
-        )
-        t = t + length
-    frame = log_frame(logs)
-    c = correlate(make_tests(rows), frame)
-    got = c.requests.filter(pl.col("matches_failure")).sort("row")
-    assert got.height == len(failing)
-    assert not got.get_column("shared").any()
-    assert got.get_column("test_id").to_list() == [
-        f"tests/e2e/test_ws.py::test_{i:02d}" for i in failing
-    ]
-
-
-def test_other_entries_of_a_linked_trace_are_linked() -> None:
-    """A downstream hop carrying the linked request's trace (service to service) joins the test."""
-    trace = "5f0e8c1d2b3a49687766554433221100"
-    logs = log_frame(
-        [
-            request(80.01, 500, "/api/run", trace=trace),
-            request(
-                80.02,
-                500,
-                "/verify",
-                trace=trace,
-                service="auth-svc",
-                http_remote_ip="10.8.0.3",
-                http_user_agent="python-httpx/0.28",
-            ),
-            app(80.021, "KeyError: 'kid'", service="auth-svc", trace=trace),
-            *[request(70.0 + k, 200, "/api/ok") for k in range(5)],
-        ]
-    )
-    passing = [case(f"t::ok{k}", "passed", 69.9 + k, 70.2 + k, k) for k in range(5)]
-    c = correlate(
-        make_tests(
-            [*passing, case("t::hop", "failed", 80.0, 80.5, 5, message="HTTP 500 on /api/run")]
-        ),
-        logs,
-    )
-    assert c.fingerprint["remote_ips"] == [RUNNER_IP]
-    assert _rows(c, "t::hop") == {0, 1, 2}
-    assert c.links.filter(pl.col("row") == 1).row(0, named=True)["via"] == "trace"
-
-
-def test_neighbouring_tests_requests_are_not_context() -> None:
-    """With measured times, a passing neighbour's requests (even its expected 403) stay out."""
-    tests, logs, t = [], [], 10.0
-    for i in range(10):  # requests just inside both ends of every test pin the clock
-        failed = i == 5
-        tests.append(
-            case(
-                f"t::{i}",
-                "failed" if failed else "passed",
-                t,
-                t + 0.5,
-                i,
-                message=WS_403 if failed else None,
-            )
-        )
-        logs += [
-            request(t + 0.01, 403 if failed else 200, "/ws" if failed else "/api/a"),
-            request(t + 0.49, 200, "/api/b"),
-        ]
-        t += 0.65
-    end4 = 10.0 + 4 * 0.65 + 0.5
-    logs += [request(end4 - 0.04, 200, "/api/neighbour"), request(end4 - 0.02, 403, "/ws")]
-    frame = log_frame(logs)
-    c = correlate(make_tests(tests), frame)
-    assert c.clock_offset_uncertainty_s < 0.15
-    neighbour = {frame.height - 2, frame.height - 1}
-    assert not _rows(c, "t::5") & neighbour
-    assert c.requests.filter(pl.col("matches_failure")).get_column("row").to_list() == [10]
-
-
 def test_a_browser_runner_is_recognized() -> None:
     """A Selenium-style runner with a browser user agent, alone on its address, is the runner."""
     tests, logs = run_scenario(n_tests=15, failing=(6,), noise=False)
@@ -503,35 +295,6 @@ def test_export_ending_just_before_the_run_is_not_aligned_on_other_traffic() -> 
     assert c.clock_method.startswith("none:")
     assert c.fingerprint["remote_ips"] == []
     assert all(note.startswith("export covers") for note in c.notes.values())
-
-
-def test_untimed_failures_pair_with_their_requests_in_run_order() -> None:
-    """With no times at all, k failed tests and k failing runner requests pair up in order."""
-    rows = [
-        case(
-            f"t::{i}",
-            "failed" if i in (1, 3) else "passed",
-            None,
-            None,
-            i,
-            message=WS_403 if i in (1, 3) else None,
-        )
-        for i in range(5)
-    ]
-    logs = log_frame(
-        [
-            request(1.0 + i, 403 if i in (1, 3) else 200, "/ws" if i in (1, 3) else "/api")
-            for i in range(5)
-        ]
-    )
-    c = correlate(make_tests(rows), logs)
-    req = c.requests.filter(pl.col("matches_failure"))
-    assert req.filter(pl.col("test_id") == "t::1").get_column("row").to_list() == [1]
-    assert req.filter(pl.col("test_id") == "t::3").get_column("row").to_list() == [3]
-    assert (
-        req.get_column("strength").max() < 0.75
-    )  # order alone is weaker than the test's own times
-    assert "no start time" in c.notes["t::1"]
 
 
 def test_websocket_closed_after_accept_matches_the_upgrade() -> None:
@@ -580,31 +343,3 @@ def test_an_unrelated_url_in_the_text_does_not_veto_the_failing_request() -> Non
     matched = c.requests.filter(pl.col("matches_failure"))
     assert matched.get_column("row").to_list() == [1]
     assert 0.5 < matched.item(0, "strength") < 0.75
-
-
-def test_app_line_quoting_a_user_agent_joins_that_clients_request() -> None:
-    """Two 403s in the same millisecond: a line quoting the browser's agent is not the runner's."""
-    tests, logs = run_scenario(n_tests=10, failing=(), noise=False)
-    t = 200.0
-    logs += [
-        request(t, 403, "/ws"),
-        request(t + 0.0005, 403, "/ws", http_remote_ip=BROWSER_IP, http_user_agent=BROWSER_UA),
-        app(t + 0.001, f"origin not allowed for ua='{BROWSER_UA}'"),
-        app(
-            t + 0.0012,
-            "missing bypass header on automated request (ua='Python/3.11 websockets/15.0.1')",
-        ),
-    ]
-    tests.append(case("t::same_ms", "failed", t - 0.1, t + 0.3, 10, message=WS_403))
-    frame = log_frame(logs)
-    c = correlate(make_tests(tests), frame)
-    apps = c.links.filter((pl.col("test_id") == "t::same_ms") & (pl.col("role") == "app"))
-    messages = (
-        frame.filter(pl.col("row").is_in(apps.get_column("row").implode()))
-        .get_column("message")
-        .to_list()
-    )
-    assert messages == [
-        "missing bypass header on automated request (ua='Python/3.11 websockets/15.0.1')"
-    ]
-    assert apps.item(0, "strength") > 0.5

@@ -5,7 +5,8 @@ from __future__ import annotations
 import polars as pl
 
 from forensics.correlate.applines import join_app_lines
-from forensics.correlate.clock import NS, ClockEstimate, no_estimate
+from forensics.correlate.assign import assign_contested, keep_nearest
+from forensics.correlate.clock import ClockEstimate, no_estimate
 from forensics.correlate.entries import client_key, tag_entries
 from forensics.correlate.fingerprint import NEVER_RUNNER, runner_fingerprint
 from forensics.correlate.link import (
@@ -16,104 +17,20 @@ from forensics.correlate.link import (
     Correlation,
 )
 from forensics.correlate.notes import explain
-from forensics.correlate.requests import (
-    assign_contested,
-    id_links,
-    keep_nearest,
-    same_trace_requests,
-    window_candidates,
-)
-from forensics.correlate.runclock import estimate_clock, refine, runner_windows
+from forensics.correlate.requests import id_links, same_trace_requests, window_candidates
+from forensics.correlate.runclock import estimate_clock, refine
 from forensics.correlate.textids import extract_ids
+from forensics.correlate.windows import (
+    UNTIMED_FACTOR,
+    USELESS_UNCERTAINTY_S,
+    clock_kind,
+    google_windows,
+    precise_tests,
+    untimed_windows,
+)
 from forensics.schema import FAILED_OUTCOMES
 
-#: Beyond this offset uncertainty a test's times say nothing useful about where it ran.
-USELESS_UNCERTAINTY_S = 3600.0
-#: Added around each window beyond the offset's uncertainty: Google stamps a request when it is
-#: received, a little after the client sent it; the offset estimate absorbs the usual delay.
-WINDOW_SLACK_S = 0.1
-UNTIMED_FACTOR = 0.7
-#: Test times this good (reportlog: measured, not rebuilt from durations) on a clock aligned this
-#: well are trusted to decide whose a failing request is.
-PRECISE_WINDOW_S = 0.05
-PRECISE_S = 0.25
 _ROLE = {"service": "request", "edge": "edge", "app": "app"}
-
-
-def _clock_kind(tests: pl.DataFrame) -> pl.Expr:
-    kind = pl.col("clock").fill_null("none")
-    return pl.when(pl.col("start").is_null()).then(pl.lit("none")).otherwise(kind)
-
-
-def _google_windows(tests: pl.DataFrame, clocks: dict[str, ClockEstimate]) -> pl.DataFrame:
-    """test_id, order, lo_ns, hi_ns in Google time for tests whose clock is usable."""
-    parts = []
-    for kind, est in clocks.items():
-        timed = tests.filter(pl.col("kind") == kind)
-        if timed.is_empty() or est.uncertainty_s > USELESS_UNCERTAINTY_S:
-            continue
-        lo, hi = runner_windows(timed)
-        core_lo, core_hi = runner_windows(timed, widen=False)
-        shift, pad = int(est.offset_s * NS), int((est.uncertainty_s + WINDOW_SLACK_S) * NS)
-        parts.append(
-            timed.select("test_id", "order").with_columns(
-                lo_ns=pl.Series(lo + shift - pad),
-                hi_ns=pl.Series(hi + shift + pad),
-                core_lo=pl.Series(core_lo + shift),
-                core_hi=pl.Series(core_hi + shift),
-            )
-        )
-    schema = {
-        "test_id": pl.String,
-        "order": pl.Int64,
-        "lo_ns": pl.Int64,
-        "hi_ns": pl.Int64,
-        "core_lo": pl.Int64,
-        "core_hi": pl.Int64,
-    }
-    return pl.concat(parts) if parts else pl.DataFrame(schema=schema)
-
-
-def _untimed_windows(
-    failed: pl.DataFrame, timed_w: pl.DataFrame, span: tuple[int, int]
-) -> pl.DataFrame:
-    """Windows for failed tests without usable times: between their timed neighbours in run order."""
-    missing = failed.filter(~pl.col("test_id").is_in(timed_w.get_column("test_id").implode()))
-    if missing.is_empty():
-        return pl.DataFrame(schema=timed_w.schema)
-    by_order = timed_w.sort("order").select("order", "lo_ns", "hi_ns")
-    prev = missing.sort("order").join_asof(
-        by_order.select("order", prev_hi="hi_ns"),
-        on="order",
-        strategy="backward",
-        check_sortedness=False,
-    )
-    both = prev.join_asof(
-        by_order.select("order", next_lo="lo_ns"),
-        on="order",
-        strategy="forward",
-        check_sortedness=False,
-    )
-    return both.select(
-        "test_id",
-        "order",
-        lo_ns=pl.coalesce(pl.col("prev_hi"), pl.lit(span[0])).cast(pl.Int64),
-        hi_ns=pl.coalesce(pl.col("next_lo"), pl.lit(span[1])).cast(pl.Int64),
-    ).with_columns(core_lo=pl.col("lo_ns"), core_hi=pl.col("hi_ns"))
-
-
-def _precise(failed: pl.DataFrame, clocks: dict[str, ClockEstimate]) -> frozenset[str]:
-    """Failed tests whose own times, on an aligned clock, are good to a fraction of a second."""
-    good = [
-        k
-        for k, e in clocks.items()
-        if not e.method.startswith("none") and e.uncertainty_s <= PRECISE_S
-    ]
-    sharp = failed.filter(
-        pl.col("kind").is_in(good)
-        & (pl.col("window_uncertainty_s").fill_null(0.0) <= PRECISE_WINDOW_S)
-    )
-    return frozenset(sharp.get_column("test_id").to_list())
 
 
 def _dedupe(links: pl.DataFrame) -> pl.DataFrame:
@@ -137,7 +54,7 @@ def run_correlation(tests: pl.DataFrame, logs: pl.DataFrame) -> Correlation:
     tagged = tag_entries(logs).with_columns(
         pl.col("trace").str.to_lowercase(), pl.col("row").cast(pl.UInt32)
     )
-    tests = tests.with_columns(kind=_clock_kind(tests))
+    tests = tests.with_columns(kind=clock_kind(tests))
     failed = tests.filter(pl.col("outcome").cast(pl.String).is_in(FAILED_OUTCOMES)).sort("order")
     ids = {t: extract_ids(m) for t, m in failed.select("test_id", "message").iter_rows()}
     ts = tagged.get_column("t_ns")
@@ -154,7 +71,7 @@ def run_correlation(tests: pl.DataFrame, logs: pl.DataFrame) -> Correlation:
                 else no_estimate(kind, "no log entries")
             )
     aligned = any(not e.method.startswith("none") for e in clocks.values())
-    fp = runner_fingerprint(requests, _google_windows(tests, clocks), aligned=aligned)
+    fp = runner_fingerprint(requests, google_windows(tests, clocks), aligned=aligned)
     runner_reqs = requests.filter(fp.is_runner())
     clocks = {
         k: refine(k, tests.filter(pl.col("kind") == k), est, runner_reqs)
@@ -164,20 +81,20 @@ def run_correlation(tests: pl.DataFrame, logs: pl.DataFrame) -> Correlation:
         runner=pl.when(client_key().is_null()).then(None).otherwise(fp.is_runner())
     )
 
-    timed_w = _google_windows(tests, clocks)
+    timed_w = google_windows(tests, clocks)
     run_span = (
         (int(runner_reqs.get_column("t_ns").min()), int(runner_reqs.get_column("end_ns").max()))
         if runner_reqs.height
         else span
     )  # type: ignore[arg-type]
     fail_w = timed_w.filter(pl.col("test_id").is_in(failed.get_column("test_id").implode()))
-    untimed = _untimed_windows(failed, timed_w, run_span)
+    untimed = untimed_windows(failed, timed_w, run_span)
     windows = pl.concat([fail_w, untimed]).unique("test_id", keep="first")
 
     idl = id_links(tagged, ids).join(tagged.select("row", "layer", "is_request"), on="row")
     cand = window_candidates(tagged, windows, ids, bool(fp.keys))
     cand = keep_nearest(
-        cand, timed_w.select("test_id", "core_lo", "core_hi"), _precise(failed, clocks)
+        cand, timed_w.select("test_id", "core_lo", "core_hi"), precise_tests(failed, clocks)
     )
     exact_req = idl.filter(pl.col("is_request") | (pl.col("layer") == "edge"))
     # an exact id match makes the other requests of the window context at most

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import polars as pl
 
-from forensics.correlate.assign import Claim, share_out
 from forensics.correlate.textids import TextIds
 
 #: Windows wider than this (tests without times) only link requests that match the failure.
@@ -180,56 +179,6 @@ def window_candidates(
     )
 
 
-def assign_contested(
-    cand: pl.DataFrame,
-    exact: pl.DataFrame,
-    cores: dict[str, tuple[int, int]],
-    rank: dict[str, tuple],
-    miss_s: float,
-    untimed: frozenset[str] = frozenset(),
-) -> pl.DataFrame:
-    """Give each failure-matching request claimed by several failed tests to one test when possible.
-
-    A request named by id in one test's text belongs to that test only. Among tests whose URL
-    paths differ, the path decides. The rest is an alignment in time order (``assign.share_out``).
-
-    Args:
-        cand: ``window_candidates`` output.
-        exact: ``test_id``, ``row`` tied by an id from the text.
-        cores: per test id, its core window (epoch ns, Google clock).
-        rank: per test id, a sort key for start order.
-        miss_s: cost, in seconds of misfit, of a failed test left without a request.
-        untimed: failed tests without times of their own.
-
-    Returns:
-        ``cand`` with contested rows resolved, plus a ``shared`` column.
-    """
-    owned = exact.select("row", owner="test_id").unique("row", keep="first")
-    cand = cand.join(owned, on="row", how="left")
-    cand = cand.filter(pl.col("owner").is_null() | (pl.col("owner") == pl.col("test_id"))).drop(
-        "owner"
-    )
-    match = cand.filter(pl.col("matches_failure"))
-    claims = []
-    for row, tests, pms, t_ns in (
-        match.group_by("row").agg("test_id", "path_match", pl.col("t_ns").first()).iter_rows()
-    ):
-        keep = (
-            [t for t, p in zip(tests, pms, strict=True) if p]
-            if any(pms) and not all(pms)
-            else tests
-        )
-        claims.append(Claim(row, t_ns, frozenset(keep)))
-    kept = share_out(claims, cores, rank, miss_s=miss_s, drop_s=miss_s, untimed=untimed)
-    schema = {"test_id": pl.String, "row": pl.UInt32, "k": pl.Int64}
-    verdict = pl.DataFrame([(t, r, k) for (t, r), k in kept.items()], schema=schema, orient="row")
-    cand = cand.join(verdict, on=["test_id", "row"], how="left")
-    # failure-matching pairs that lost the alignment go; context requests stay as they were
-    cand = cand.filter(~pl.col("matches_failure") | pl.col("k").is_not_null())
-    cand = cand.with_columns(shared=pl.col("k").fill_null(1) > 1)
-    return cand.with_columns(strength=pl.col("strength") / pl.col("k").fill_null(1)).drop("k")
-
-
 #: A trace carried by more request entries than this is not one call (a constant or reused id).
 MAX_TRACE_FANOUT = 20
 
@@ -259,56 +208,3 @@ def same_trace_requests(tagged: pl.DataFrame, links: pl.DataFrame) -> pl.DataFra
     return out.select(
         "test_id", "row", via=pl.lit("trace"), strength=pl.col("strength") * 0.9, layer="layer"
     )
-
-
-#: A request this much farther from a test's core window than from another test's is not its own.
-NEAREST_TOLERANCE_NS = 50_000_000
-
-
-def keep_nearest(cand: pl.DataFrame, cores: pl.DataFrame, precise: frozenset[str]) -> pl.DataFrame:
-    """Drop window candidates that sit nearer to another test's own times than to this test's.
-
-    Widened windows overlap the neighbours' requests; a request is kept for a test when no other
-    timed test (passing ones included) started or ran nearer to it. Context requests are always
-    filtered so; failure-matching ones only for tests whose times are ``precise`` (reportlog
-    timing, an aligned clock), since rebuilt JUnit starts drift and the alignment handles those.
-
-    Args:
-        cand: ``window_candidates`` rows (``test_id``, ``row``, ``t_ns``, ``matches_failure``, ...).
-        cores: ``test_id``, ``core_lo``, ``core_hi`` of every timed test, Google epoch ns.
-        precise: failed tests whose core windows can be trusted to a few tens of ms.
-    """
-    if cand.is_empty() or cores.is_empty():
-        return cand
-    by_start = cores.select("core_lo", "core_hi").sort("core_lo")
-    times = cand.select("t_ns").unique().sort("t_ns")
-    near = times.join_asof(
-        by_start.rename({"core_lo": "b_lo", "core_hi": "b_hi"}),
-        left_on="t_ns",
-        right_on="b_lo",
-        strategy="backward",
-    )
-    near = near.join_asof(
-        by_start.select(f_lo="core_lo"), left_on="t_ns", right_on="f_lo", strategy="forward"
-    )
-    big = 2**62
-    near = near.select(
-        "t_ns",
-        nearest=pl.min_horizontal(
-            pl.when(pl.col("b_lo").is_null())
-            .then(big)
-            .otherwise((pl.col("t_ns") - pl.col("b_hi")).clip(lower_bound=0)),
-            pl.when(pl.col("f_lo").is_null()).then(big).otherwise(pl.col("f_lo") - pl.col("t_ns")),
-        ),
-    )
-    own = cand.join(cores.select("test_id", "core_lo", "core_hi"), on="test_id", how="left").join(
-        near, on="t_ns", how="left"
-    )
-    mine = pl.max_horizontal(
-        pl.col("core_lo") - pl.col("t_ns"), pl.lit(0), pl.col("t_ns") - pl.col("core_hi")
-    )
-    nearest_is_mine = pl.col("core_lo").is_null() | (
-        mine <= pl.col("nearest") + NEAREST_TOLERANCE_NS
-    )
-    checked = ~pl.col("matches_failure") | pl.col("test_id").is_in(list(precise))
-    return own.filter(~checked | nearest_is_mine).drop("core_lo", "core_hi", "nearest")

@@ -1,0 +1,145 @@
+"""App lines join their own request: by trace, or by time within service and instance."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from forensics.correlate import Correlation, correlate
+from tests._correlate_frames import (
+    BROWSER_IP,
+    BROWSER_UA,
+    INSTANCE,
+    RUNNER_IP,
+    WS_403,
+    app,
+    case,
+    log_frame,
+    make_tests,
+    request,
+    run_scenario,
+)
+
+
+def _rows(c: Correlation, test_id: str, role: str | None = None) -> set[int]:
+    links = c.links.filter(pl.col("test_id") == test_id)
+    if role:
+        links = links.filter(pl.col("role") == role)
+    return set(links.get_column("row").to_list())
+
+
+def _row_of(logs: pl.DataFrame, **match: object) -> int:
+    expr = pl.lit(True)
+    for k, v in match.items():
+        expr = expr & (pl.col(k) == v)
+    return int(logs.filter(expr).get_column("row").item())
+
+
+def test_app_line_without_trace_joins_its_request_by_time_service_instance() -> None:
+    """An untraced app line joins the request of its service and instance nearest in time."""
+    logs = log_frame(
+        [
+            request(20.000, 403, "/ws", http_latency_s=0.003),
+            app(20.001, "JWT signature verification failed"),
+            app(20.001, "rate limiter: bucket full", instance_id="another-instance"),
+            app(20.002, "unrelated line", service="billing"),
+            app(25.0, "much later: GET /api/other"),
+        ]
+    )
+    tests = make_tests([case("t::b", "failed", 19.8, 20.3, 0, message=WS_403)])
+    c = correlate(tests, logs)
+    app_links = c.links.filter(pl.col("role") == "app")
+    assert app_links.get_column("row").to_list() == [1]
+    joined = app_links.row(0, named=True)
+    assert joined["via"] == "app_join" and joined["request_row"] == 0
+    assert c.requests.row(0, named=True)["app_lines"] == 1
+
+
+def test_uvicorn_access_line_must_agree_with_the_request() -> None:
+    """An access line joins the request with the same path and status, not merely the nearest one."""
+    logs = log_frame(
+        [
+            request(30.000, 200, "/api/items", instance_id=None),
+            request(30.004, 403, "/ws", instance_id=None),
+            app(
+                30.001,
+                'INFO:     169.254.1.1:40012 - "WebSocket /ws?token=x" 403',
+                instance_id=None,
+            ),
+        ]
+    )
+    tests = make_tests([case("t::c", "failed", 29.9, 30.5, 0, message=WS_403)])
+    c = correlate(tests, logs)
+    line = c.links.filter(pl.col("row") == 2).row(0, named=True)
+    assert line["request_row"] == 1
+
+
+def test_instance_label_is_respected_when_both_sides_have_it() -> None:
+    """An app line from a different container instance is not joined even when it is nearest in time."""
+    logs = log_frame(
+        [request(70.0, 500, "/api/run"), app(70.001, "Traceback: boom", instance_id="i-other")]
+    )
+    c = correlate(
+        make_tests([case("t::inst", "failed", 69.9, 70.4, 0, message="HTTP 500 from /api/run")]),
+        logs,
+    )
+    assert c.links.filter(pl.col("role") == "app").is_empty()
+    assert INSTANCE  # the request's own instance differs from the line's
+
+
+def test_other_entries_of_a_linked_trace_are_linked() -> None:
+    """A downstream hop carrying the linked request's trace (service to service) joins the test."""
+    trace = "5f0e8c1d2b3a49687766554433221100"
+    logs = log_frame(
+        [
+            request(80.01, 500, "/api/run", trace=trace),
+            request(
+                80.02,
+                500,
+                "/verify",
+                trace=trace,
+                service="auth-svc",
+                http_remote_ip="10.8.0.3",
+                http_user_agent="python-httpx/0.28",
+            ),
+            app(80.021, "KeyError: 'kid'", service="auth-svc", trace=trace),
+            *[request(70.0 + k, 200, "/api/ok") for k in range(5)],
+        ]
+    )
+    passing = [case(f"t::ok{k}", "passed", 69.9 + k, 70.2 + k, k) for k in range(5)]
+    c = correlate(
+        make_tests(
+            [*passing, case("t::hop", "failed", 80.0, 80.5, 5, message="HTTP 500 on /api/run")]
+        ),
+        logs,
+    )
+    assert c.fingerprint["remote_ips"] == [RUNNER_IP]
+    assert _rows(c, "t::hop") == {0, 1, 2}
+    assert c.links.filter(pl.col("row") == 1).row(0, named=True)["via"] == "trace"
+
+
+def test_app_line_quoting_a_user_agent_joins_that_clients_request() -> None:
+    """Two 403s in the same millisecond: a line quoting the browser's agent is not the runner's."""
+    tests, logs = run_scenario(n_tests=10, failing=(), noise=False)
+    t = 200.0
+    logs += [
+        request(t, 403, "/ws"),
+        request(t + 0.0005, 403, "/ws", http_remote_ip=BROWSER_IP, http_user_agent=BROWSER_UA),
+        app(t + 0.001, f"origin not allowed for ua='{BROWSER_UA}'"),
+        app(
+            t + 0.0012,
+            "missing bypass header on automated request (ua='Python/3.11 websockets/15.0.1')",
+        ),
+    ]
+    tests.append(case("t::same_ms", "failed", t - 0.1, t + 0.3, 10, message=WS_403))
+    frame = log_frame(logs)
+    c = correlate(make_tests(tests), frame)
+    apps = c.links.filter((pl.col("test_id") == "t::same_ms") & (pl.col("role") == "app"))
+    messages = (
+        frame.filter(pl.col("row").is_in(apps.get_column("row").implode()))
+        .get_column("message")
+        .to_list()
+    )
+    assert messages == [
+        "missing bypass header on automated request (ua='Python/3.11 websockets/15.0.1')"
+    ]
+    assert apps.item(0, "strength") > 0.5

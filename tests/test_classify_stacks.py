@@ -467,3 +467,26 @@ def test_real_uvicorn_rejection_lines_decide_nothing(real_logs: Path, variant: s
     v = one(rows)
     assert v.root_cause == "unknown"
     assert "no app log says why" in (v.reason or "")
+
+
+@pytest.mark.parametrize(
+    ("reason", "label"),
+    [
+        ("token_expired", "invalid_jwt"),
+        ("missing_token", "missing_jwt"),
+        ("origin_not_allowed", "cors_origin"),
+        ("bypass_missing", "missing_bypass_header"),
+        ("rate_limited", "rate_limited"),
+        ("tenant_mismatch", "middleware_rejection"),
+    ],
+)
+def test_structlog_style_event_with_reason_code(reason: str, label: str) -> None:
+    """structlog/pino style: a terse event name and the cause as a reason code."""
+    payload = {"event": "ws_rejected", "reason": reason}
+    v = one(
+        [
+            run_request(429 if label == "rate_limited" else 403),
+            app_line("ws_rejected", trace=TRACE, payload=payload),
+        ]
+    )
+    assert v.root_cause == label

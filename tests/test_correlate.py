@@ -343,3 +343,19 @@ def test_an_unrelated_url_in_the_text_does_not_veto_the_failing_request() -> Non
     matched = c.requests.filter(pl.col("matches_failure"))
     assert matched.get_column("row").to_list() == [1]
     assert 0.5 < matched.item(0, "strength") < 0.75
+
+
+def test_request_id_in_the_text_links_the_lines_that_carry_it() -> None:
+    """An X-Request-Id from the failure text ties the app line that logs it, at 0.9."""
+    rid = "0f8b2c7e-4d1a-4b8e-9a77-3c2d1e0f9a88"
+    logs = log_frame(
+        [
+            request(100.02, 500, "/api/run"),
+            app(100.03, f"request_id={rid} unhandled KeyError 'tenant'"),
+            app(100.04, "request_id=11111111-2222-3333-4444-555555555555 ok"),
+        ]
+    )
+    msg = f"httpx.HTTPStatusError: Server error '500 Internal Server Error'\nX-Request-Id: {rid}"
+    c = correlate(make_tests([case("t::rid", "failed", 100.0, 100.3, 0, message=msg)]), logs)
+    line = c.links.filter(pl.col("row") == 1).row(0, named=True)
+    assert line["via"] == "request_id" and line["strength"] == 0.9

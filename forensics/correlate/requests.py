@@ -80,12 +80,18 @@ def id_links(tagged: pl.DataFrame, ids: dict[str, TextIds]) -> pl.DataFrame:
             tagged.select("row", "trace").join(frame, on="trace").with_columns(via=pl.lit("trace"))
         )
         out.append(hits.select(schema.keys()))
-    text = pl.concat_str(
-        [pl.col("message").fill_null(""), pl.col("payload").fill_null("")], separator=" "
+    wanted = {t: sorted(x.request_ids)[:5] for t, x in ids.items() if x.request_ids}
+    if not wanted:
+        return pl.concat(out)
+    text = tagged.select(
+        "row",
+        text=pl.concat_str(
+            [pl.col("message").fill_null(""), pl.col("payload").fill_null("")], separator=" "
+        ),
     )
-    for test_id, x in ids.items():
-        for rid in sorted(x.request_ids)[:5]:
-            hit = tagged.filter(text.str.contains(rid, literal=True)).select("row")
+    for test_id, rids in wanted.items():
+        for rid in rids:
+            hit = text.filter(pl.col("text").str.contains(rid, literal=True)).select("row")
             if 0 < hit.height <= MAX_ID_MATCHES:  # a user id in every line identifies nothing
                 out.append(
                     hit.with_columns(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 import socket
 from pathlib import Path
 
@@ -11,6 +12,10 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "fixtures"
 REAL_LOGS = ROOT.parent / "shared" / "real-logs"
+
+# google-auth reads this once, at import, and only the exact value "true": set it before any test
+# imports google.auth, so a test that reaches google.auth.default never probes the metadata server.
+os.environ["NO_GCE_CHECK"] = "true"
 
 _ENV_TO_CLEAN = (
     "GOOGLE_APPLICATION_CREDENTIALS",
@@ -58,8 +63,6 @@ def offline(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFa
     for name in _ENV_TO_CLEAN:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("FORENSICS_CACHE_DIR", str(tmp_path_factory.mktemp("forensics-cache")))
-    # google-auth would otherwise probe the GCE metadata server for credentials.
-    monkeypatch.setenv("NO_GCE_CHECK", "True")
 
 
 @pytest.fixture

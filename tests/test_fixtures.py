@@ -143,3 +143,13 @@ def _verdicts(name: str) -> dict[str, str]:
 def test_triage_answers_each_incident(name: str) -> None:
     """forensics.triage gives every failed test of the incident its expected root cause."""
     assert _verdicts(name) == expected(name)["failures"]
+
+
+@pytest.mark.parametrize("name", INCIDENTS)
+def test_readme_is_what_the_generator_writes(name: str) -> None:
+    """Each committed README is the one the replica writes for its scenario and expected answer."""
+    pytest.importorskip("fastapi")
+    from fixtures.replica.run import _readme
+    from fixtures.replica.scenarios import SCENARIOS
+
+    assert (FIXTURES / name / "README.md").read_text() == _readme(SCENARIOS[name], expected(name))

@@ -13,15 +13,21 @@ from __future__ import annotations
 from forensics.classify import Rule, RuleSet, check_rules, classify, load_rules
 from forensics.correlate import Correlation, correlate
 from forensics.exceptions import (
+    CredentialsError,
+    FilterError,
     ForensicsError,
     InputError,
     LogFormatError,
+    PermissionDeniedError,
+    ProjectNotFoundError,
     PullError,
+    QuotaError,
     RuleError,
     TestReportError,
     UsageError,
 )
 from forensics.labels import LABELS
+from forensics.live.api import pull_logs
 from forensics.logs import LoadedLogs, entries_to_frame, load_logs, read_logs
 from forensics.redact import redact
 from forensics.result import Evidence, Skipped, TriageResult, Verdict
@@ -33,7 +39,9 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Correlation",
+    "CredentialsError",
     "Evidence",
+    "FilterError",
     "ForensicsError",
     "InputError",
     "LABELS",
@@ -41,7 +49,10 @@ __all__ = [
     "LoadedLogs",
     "LoadedTests",
     "LogFormatError",
+    "PermissionDeniedError",
+    "ProjectNotFoundError",
     "PullError",
+    "QuotaError",
     "Rule",
     "RuleError",
     "RuleSet",
@@ -58,6 +69,7 @@ __all__ = [
     "load_logs",
     "load_rules",
     "load_tests",
+    "pull_logs",
     "read_logs",
     "read_tests",
     "redact",

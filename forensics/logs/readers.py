@@ -99,14 +99,16 @@ def describe_text(text: str) -> str:
 
 
 def _is_jsonl(text: str) -> bool:
-    """JSON Lines when the first non-blank lines are each one whole object."""
-    sample = [line.strip() for line in text.split("\n", 6)[:6] if line.strip()]
-    whole = [line for line in sample if line.startswith("{") and line.endswith("}")]
-    if not whole or not sample[0].startswith("{"):
-        return False
-    if len(sample) == 1 or len(whole) >= 2:
-        return sample[0].endswith("}")
-    return False
+    """JSON Lines when whole one-line objects are at least as common as pretty-printed key lines.
+
+    Pretty JSON (a gcloud array, a Logs Explorer copy) is mostly ``"key": value`` lines; JSON
+    Lines is mostly ``{...}`` lines. Counting both over the first lines keeps a damaged first
+    line (a stray ``{``, a cut-off entry, a header) from deciding the shape.
+    """
+    sample = [line.strip() for line in text.split("\n", 200)[:200] if line.strip()]
+    whole = sum(1 for line in sample if line.startswith("{") and line.endswith("}"))
+    keys = sum(1 for line in sample if line.startswith('"'))
+    return whole > 0 and whole >= keys
 
 
 def _from_pretty(text: str, source: str, skipped: list[Skipped]) -> JsonLines:
@@ -149,11 +151,10 @@ def read_file(path: Path) -> JsonLines:
         hint = " (named .gz but not gzip data)" if path.suffix == ".gz" else ""
         raise LogFormatError(f"binary data, not a log export{hint}", path=path)
     text, data, skipped = _decode(raw, source)
-    head = (
-        text[:1_000_000] if text is not None else data[:1_000_000].decode("utf-8", errors="ignore")
-    )
+    end = data.find(b"\n", 1_000_000)  # whole lines only: a long first line must end in "}"
+    head = data[: end if end != -1 else len(data)].decode("utf-8", errors="replace")
     start = head.lstrip("\ufeff \t\r\n")[:1]
-    if start == "{" and _is_jsonl(head.lstrip("\ufeff")):
+    if _is_jsonl(head.lstrip("\ufeff")):
         if data.startswith(b"\xef\xbb\xbf"):
             data = b"   " + data[3:]  # keep byte offsets and line numbers; a BOM is not JSON
         return JsonLines(source, data, None, skipped)

@@ -239,3 +239,26 @@ def test_export_shapes_round_trip(tmp_path: Path, shape: str, gz: bool) -> None:
         names = sorted(str(f.relative_to(tmp_path)) for f in files)
         suffix = ".gz" if gz else ""
         assert names == [f"run.googleapis.com/stdout/2025/09/07/15:00:00_15:59:59_S0.json{suffix}"]
+
+
+def test_cli_lists_scenarios_and_refuses_unknown_ones(capsys: pytest.CaptureFixture[str]) -> None:
+    """``python -m fixtures.replica --list`` names every scenario; an unknown one is a one-line error, exit 2."""
+    from fixtures.replica.__main__ import main
+    from fixtures.replica.scenarios import SCENARIOS
+
+    assert main(["--list"]) == 0
+    listed = [line.split()[0] for line in capsys.readouterr().out.splitlines()]
+    assert listed == list(SCENARIOS)
+    assert main(["--scenario", "nope", "--out", "x"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "unknown scenario 'nope'" in err
+
+
+def test_generate_refuses_to_replace_a_folder_that_is_not_an_incident(tmp_path: Path) -> None:
+    """Regenerating into a folder with foreign files (e.g. ``fixtures/`` itself) stops before deleting anything."""
+    from fixtures.replica.run import ScenarioMismatch, _check_replaceable
+
+    (tmp_path / "__init__.py").write_text("")
+    with pytest.raises(ScenarioMismatch, match="refusing to replace"):
+        _check_replaceable(tmp_path)
+    assert (tmp_path / "__init__.py").exists()

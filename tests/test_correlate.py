@@ -359,3 +359,16 @@ def test_request_id_in_the_text_links_the_lines_that_carry_it() -> None:
     c = correlate(make_tests([case("t::rid", "failed", 100.0, 100.3, 0, message=msg)]), logs)
     line = c.links.filter(pl.col("row") == 1).row(0, named=True)
     assert line["via"] == "request_id" and line["strength"] == 0.9
+
+
+def test_export_covering_half_the_run() -> None:
+    """An export that stops mid-run: the clock still aligns on what is covered, later failures get the export note."""
+    tests, logs = run_scenario(n_tests=40, failing=(5, 12, 30, 35), skew_s=-3.0, seed=11)
+    cut = (tests[25]["start"] - at(0)).total_seconds() - 3.0
+    logs = [r for r in logs if (r["timestamp"] - at(0)).total_seconds() < cut]
+    c = correlate(make_tests(tests), log_frame(logs))
+    assert abs(c.clock_offset_s + 3.0) <= c.clock_offset_uncertainty_s < 1.0
+    linked = c.requests.filter(pl.col("matches_failure")).get_column("test_id").to_list()
+    assert linked == [tests[5]["test_id"], tests[12]["test_id"]]
+    for i in (30, 35):
+        assert c.notes[tests[i]["test_id"]].startswith("export covers")

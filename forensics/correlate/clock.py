@@ -32,6 +32,8 @@ UTC_RANGE_S = 900.0
 NAIVE_RANGE_S = 14 * 3600.0 + 900.0
 #: A plateau wider than this says the order carries little information; stop widening the scan.
 MAX_PLATEAU_S = 60.0
+#: Coarse peaks refined before the fine scores decide.
+PEAKS = 8
 #: When nothing lines up: runner clocks are normally within seconds, but we cannot say which way.
 NO_ANCHOR_UNCERTAINTY_S = {"utc": 30.0, "naive": 14 * 3600.0}
 
@@ -121,22 +123,27 @@ def _score(req, lo, hi, offsets_s: np.ndarray, widen_s: float) -> tuple[np.ndarr
 def _regions(
     cands: np.ndarray, score: np.ndarray, step: float, k: int
 ) -> list[tuple[float, float]]:
-    """Runs of near-best candidates as (first, last) offsets: at most ``k``, best first.
+    """The ``k`` best separate peaks of a coarse scan, each as the run of offsets tied at its top.
 
-    Every candidate within one test of the top score is kept, not just the first: at a coarse
-    step several offsets tie or nearly tie, and the true one may be any of them; the fine steps
-    decide.
+    Coarse scores use widened windows, which flatter wrong offsets (a wider window catches more
+    requests): the true offset need not be the coarse maximum, only among the best peaks. Every
+    peak is refined and the fine scores decide.
     """
-    keep = np.flatnonzero(score >= score.max() - 1.0)
-    runs: list[tuple[float, float, float]] = []  # first, last, best score
-    for i in keep:
-        c, sc = float(cands[i]), float(score[i])
-        if runs and c - runs[-1][1] <= step * 1.5:
-            runs[-1] = (runs[-1][0], c, max(runs[-1][2], sc))
-        else:
-            runs.append((c, c, sc))
-    runs.sort(key=lambda r: (-r[2], abs(r[0] + r[1])))
-    return [(a, b) for a, b, _ in runs[:k]]
+    picked: list[tuple[float, float]] = []
+    n = len(cands)
+    for i in np.argsort(-score, kind="stable"):
+        if len(picked) >= k:
+            break
+        c = float(cands[i])
+        if any(a - 2 * step <= c <= b + 2 * step for a, b in picked):
+            continue
+        left, right = i, i
+        while left > 0 and score[left - 1] >= score[i] - 1e-9:
+            left -= 1
+        while right < n - 1 and score[right + 1] >= score[i] - 1e-9:
+            right += 1
+        picked.append((float(cands[left]), float(cands[right])))
+    return picked
 
 
 def _refine(
@@ -197,7 +204,9 @@ def align_by_order(
     contrast = float(coarse_hits.max() - np.median(coarse_hits))
     if score.max() < 1 or (around is None and contrast < 1):
         return None
-    results = [_refine(req, lo, hi, r, step, levels[1:]) for r in _regions(cands, score, step, 4)]
+    results = [
+        _refine(req, lo, hi, r, step, levels[1:]) for r in _regions(cands, score, step, PEAKS)
+    ]
     best = max(r[0] for r in results)
     top = [r for r in results if r[0] >= best - 1e-9]
     lows = [r[1] - r[2] for r in top]

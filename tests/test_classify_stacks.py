@@ -338,6 +338,12 @@ NEAR_MISSES = [
     ("bypass accepted", "E2E bypass header accepted for runner"),
     ("bypass config", "bypass key loaded from Secret Manager"),
     ("token refresh success", "access token refreshed successfully"),
+    ("access log with 403", "access: 169.254.1.1 GET /ws 403 Forbidden 2ms"),
+    (
+        "outbound token cache",
+        "no token cached for audience https://billing.run.app, minting a new one",
+    ),
+    ("outbound token renewal", "id token expired, refreshing credentials for downstream call"),
     ("plain access line", 'INFO:     127.0.0.1:50000 - "WebSocket /ws" 403'),
     ("connection rejected", "INFO:     connection rejected (403 Forbidden)"),
     ("Django bare 403", "Forbidden: /ws/events/"),
@@ -490,3 +496,18 @@ def test_structlog_style_event_with_reason_code(reason: str, label: str) -> None
         ]
     )
     assert v.root_cause == label
+
+
+def test_generic_refusal_words_on_a_5xx_are_not_a_middleware_refusal() -> None:
+    """'permission denied' from the app's own downstream call, on a 500, is the app failing."""
+    v = one(
+        [
+            run_request(500),
+            app_line(
+                "storage access denied: missing permission storage.objects.get",
+                trace=TRACE,
+                severity="ERROR",
+            ),
+        ]
+    )
+    assert v.root_cause == "app_error"

@@ -372,3 +372,16 @@ def test_export_covering_half_the_run() -> None:
     assert linked == [tests[5]["test_id"], tests[12]["test_id"]]
     for i in (30, 35):
         assert c.notes[tests[i]["test_id"]].startswith("export covers")
+
+
+def test_client_timeout_matches_the_slow_request() -> None:
+    """A ReadTimeout names no status: the request the server spent seconds on is the failing one."""
+    logs = log_frame(
+        [
+            request(110.01, 200, "/api/me"),
+            request(110.05, 200, "/api/agents/run", http_latency_s=9.8),
+        ]
+    )
+    msg = "httpx.ReadTimeout: timed out"
+    c = correlate(make_tests([case("t::slow", "failed", 110.0, 120.0, 0, message=msg)]), logs)
+    assert c.requests.filter(pl.col("matches_failure")).get_column("row").to_list() == [1]

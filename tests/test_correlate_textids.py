@@ -96,3 +96,14 @@ def test_websocket_close_codes() -> None:
     )
     assert ids.ws_close == {1008}
     assert not ids.statuses
+
+
+def test_timeouts_are_recognized() -> None:
+    """Client timeouts in several libraries' words set the timeout hint."""
+    for text in (
+        "httpx.ReadTimeout: timed out",
+        "asyncio.exceptions.TimeoutError",
+        "grpc DEADLINE_EXCEEDED: Deadline Exceeded",
+    ):
+        assert extract_ids(text).timeout, text
+    assert not extract_ids("AssertionError: 3 != 4").timeout

@@ -28,9 +28,12 @@ from forensics.correlate.textids import TextIds
 #: Windows wider than this (tests without times) only link requests that match the failure.
 CONTEXT_MAX_WINDOW_S = 60.0
 MAX_ID_MATCHES = 50
+#: A request this long is a candidate for a client that timed out.
+SLOW_S = 2.0
 _REQ_COLS = [
     "row",
     "t_ns",
+    "end_ns",
     "layer",
     "http_status",
     "http_path",
@@ -49,6 +52,7 @@ def _hints(ids: dict[str, TextIds]) -> pl.DataFrame:
             "paths": [[p for p in x.paths if p != "/"] for x in ids.values()],
             "ws": [x.websocket for x in ids.values()],
             "ws_closed": [bool(x.ws_close) for x in ids.values()],
+            "timeout": [x.timeout for x in ids.values()],
         },
         schema={
             "test_id": pl.String,
@@ -56,6 +60,7 @@ def _hints(ids: dict[str, TextIds]) -> pl.DataFrame:
             "paths": pl.List(pl.String),
             "ws": pl.Boolean,
             "ws_closed": pl.Boolean,
+            "timeout": pl.Boolean,
         },
     )
 
@@ -135,6 +140,7 @@ def window_candidates(
         r"(?i)ws|socket|stream|realtime"
     ) | pl.col("http_protocol").fill_null("").str.contains(r"(?i)websocket")
     failing = pl.col("http_status").fill_null(0) >= 400
+    slow = (pl.col("end_ns") - pl.col("t_ns")) >= int(SLOW_S * 1e9)
     cand = cand.with_columns(path_match=path_match.fill_null(False), has_path=has_path)
     # closed after an accepted handshake: the failing request is the upgrade itself (101)
     upgraded = (pl.col("http_status") == 101) & (ws_path | pl.col("path_match"))
@@ -147,6 +153,9 @@ def window_candidates(
         .then(status_match.fill_null(False))
         .when(has_path)
         .then(pl.col("path_match") & failing)
+        # a client timeout: the request the server took long over, or one cut off (0, 499)
+        .when(pl.col("timeout"))
+        .then(failing | slow | pl.col("http_status").is_in([0, 499]))
         .otherwise(failing & (~pl.col("ws") | ws_path))
     )
     wide = (pl.col("hi_ns") - pl.col("lo_ns")) > int(CONTEXT_MAX_WINDOW_S * 1e9)

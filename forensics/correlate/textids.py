@@ -51,6 +51,10 @@ _WS_CLOSE = re.compile(
     r"(?:received|sent|close(?:d)?(?:\s+frame)?(?:\s+with)?(?:\s+code)?|code)\s*[:=]?\s*(100[1-9]|101[0-5]|[34]\d{3})\b",
     re.I,
 )
+_TIMEOUT = re.compile(
+    r"\b(?:Read|Connect|Pool|Write)?Timeout(?:Error|Exception)?\b|timed out|DeadlineExceeded|deadline exceeded",
+    re.I,
+)
 _WS_HINT = re.compile(
     r"websocket|\bwss?://|InvalidStatus|InvalidHandshake|handshake|ConnectionClosed|upgrade", re.I
 )
@@ -68,6 +72,7 @@ class TextIds:
     statuses: frozenset[int] = frozenset()
     websocket: bool = False
     ws_close: frozenset[int] = frozenset()  # WebSocket close codes the text names
+    timeout: bool = False  # the client gave up waiting (no status to match)
 
 
 def _clean_path(path: str) -> str:
@@ -110,4 +115,5 @@ def extract_ids(text: str | None) -> TextIds:
         statuses=frozenset(statuses),
         websocket=bool(_WS_HINT.search(text)),
         ws_close=frozenset(int(m.group(1)) for m in _WS_CLOSE.finditer(text)),
+        timeout=bool(_TIMEOUT.search(text)),
     )

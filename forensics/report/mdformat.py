@@ -1,8 +1,9 @@
-"""Markdown building blocks that keep log text from breaking the document.
+"""Markdown building blocks that show log text exactly as logged, without breaking the document.
 
-Log lines hold ``|``, backticks, ``<`` and newlines; a postmortem must still render. Tables escape
-pipes (GFM lets ``\\|`` through even inside code spans), code spans pick a fence longer than any
-backtick run inside, and prose loses raw HTML.
+Log lines hold ``|``, ``*``, backticks, ``<`` and newlines. Text is put on one line and every
+character markdown would act on is backslash-escaped (``_`` only at word edges, so test ids stay
+readable in the raw file); table cells escape ``|`` (GFM honours ``\\|`` even inside code spans);
+code spans pick a fence longer than any backtick run inside.
 """
 
 from __future__ import annotations
@@ -13,10 +14,34 @@ import re
 MAX_ROWS = 60
 
 
-def cell(text: object) -> str:
-    """``text`` safe inside a markdown table cell: one line, ``|`` and ``<`` escaped."""
+_ACTIVE = re.compile(r"([\\`*\[\]<>|~])")
+_EDGE_UNDERSCORE = re.compile(r"(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
+
+
+_MARKER = re.compile(r"\[REDACTED [\w :]*\](?!\()")
+
+
+def _escape(s: str) -> str:
+    return _EDGE_UNDERSCORE.sub(r"\\_", _ACTIVE.sub(r"\\\1", s.replace("&", "&amp;")))
+
+
+def literal(text: object) -> str:
+    """``text`` on one line that markdown renders as written (no emphasis, links, HTML or code).
+
+    Redaction markers keep their brackets unescaped so the raw file stays readable: a bracket
+    pair not followed by ``(`` is no link.
+    """
     s = " ".join(str(text if text is not None else "").split())
-    return s.replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;") or " "
+    out, pos = [], 0
+    for m in _MARKER.finditer(s):
+        out += [_escape(s[pos : m.start()]), m.group(0)]
+        pos = m.end()
+    return "".join(out) + _escape(s[pos:])
+
+
+def cell(text: object) -> str:
+    """``text`` as a markdown table cell that renders as written (``|`` cannot split the row)."""
+    return literal(text) or " "
 
 
 def code(text: object) -> str:
@@ -33,8 +58,8 @@ def code_cell(text: object) -> str:
 
 
 def prose(text: object) -> str:
-    """Log-derived text in a paragraph or list item: one line, no raw HTML."""
-    return " ".join(str(text if text is not None else "").split()).replace("<", "&lt;")
+    """Log-derived text in a paragraph or list item, rendered as written."""
+    return literal(text)
 
 
 def anchor(cause: str) -> str:

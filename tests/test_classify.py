@@ -444,3 +444,14 @@ def test_bypass_key_quoted_by_the_app_is_redacted() -> None:
     )
     assert v.root_cause == "missing_bypass_header"
     assert key not in json.dumps(v.to_dict())
+
+
+def test_unassigned_app_line_is_read_against_the_failing_request() -> None:
+    """A decision line tied to no request counts even when the test also made successful calls."""
+    rows = [
+        run_request(200, path="/api/v1/status", trace="2" * 32),
+        run_request(403, t=1.0, trace=None),
+        app_line("AuthzMiddleware denied request: policy ws.connect", t=5.0),
+    ]
+    v = one(rows, links=[("t", 0, "trace", 1.0), ("t", 1, "url", 0.85), ("t", 2, "trace", 0.9)])
+    assert v.root_cause == "middleware_rejection"

@@ -38,7 +38,8 @@ class NoAppLog(Condition):
 class RequestHas(Condition):
     """``request: {...}``: a request entry of this row's request matches the block.
 
-    An app line tied to no request entry is checked against every request entry of the test.
+    An app line tied to no request entry is checked against the test's failing request entries
+    (all of them when none failed).
     """
 
     kind: ClassVar[str] = "request"
@@ -48,7 +49,12 @@ class RequestHas(Condition):
 
     def _candidates(self, row: LinkedRow, ctx: TestContext) -> list[LinkedRow]:
         own = ctx.request_of(row)
-        return own if own or row.is_request else ctx.requests
+        if own or row.is_request:
+            return own
+        # A line tied to no request entry is read against the test's failing requests: if it is
+        # about anything the test did, it is about what failed.
+        failing = [r for r in ctx.requests if (r.get("http_status") or 0) >= 400]
+        return failing or ctx.requests
 
     def holds(self, row: LinkedRow, ctx: TestContext) -> bool:
         return any(self.part.holds(r, ctx) for r in self._candidates(row, ctx))

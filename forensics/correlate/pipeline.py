@@ -8,7 +8,7 @@ from forensics.correlate.applines import join_app_lines
 from forensics.correlate.assign import assign_contested, keep_nearest
 from forensics.correlate.clock import ClockEstimate, no_estimate
 from forensics.correlate.entries import client_key, tag_entries
-from forensics.correlate.fingerprint import NEVER_RUNNER, runner_fingerprint
+from forensics.correlate.fingerprint import NEVER_RUNNER, Fingerprint, runner_fingerprint
 from forensics.correlate.link import (
     LINK_DETAIL_SCHEMA,
     LINK_SCHEMA,
@@ -19,7 +19,7 @@ from forensics.correlate.link import (
 from forensics.correlate.notes import explain
 from forensics.correlate.requests import id_links, same_trace_requests, window_candidates
 from forensics.correlate.runclock import estimate_clock, refine
-from forensics.correlate.textids import extract_ids
+from forensics.correlate.textids import TextIds, extract_ids
 from forensics.correlate.windows import (
     UNTIMED_FACTOR,
     USELESS_UNCERTAINTY_S,
@@ -58,8 +58,55 @@ def run_correlation(tests: pl.DataFrame, logs: pl.DataFrame) -> Correlation:
     failed = tests.filter(pl.col("outcome").cast(pl.String).is_in(FAILED_OUTCOMES)).sort("order")
     ids = {t: extract_ids(m) for t, m in failed.select("test_id", "message").iter_rows()}
     ts = tagged.get_column("t_ns")
-    span = (int(ts.min()), int(ts.max())) if tagged.height else (0, 0)  # type: ignore[arg-type]
+    span = (int(ts.min()), int(ts.max())) if ts.drop_nulls().len() else (0, 0)  # type: ignore[arg-type]
 
+    clocks, fp, runner_reqs = _clocks_and_runner(tests, tagged, ids)
+    tagged = tagged.with_columns(
+        runner=pl.when(client_key().is_null()).then(None).otherwise(fp.is_runner())
+    )
+    timed_w = google_windows(tests, clocks)
+    run_span = (
+        (int(runner_reqs.get_column("t_ns").min()), int(runner_reqs.get_column("end_ns").max()))  # type: ignore[arg-type]
+        if runner_reqs.height
+        else span
+    )
+    fail_w = timed_w.filter(pl.col("test_id").is_in(failed.get_column("test_id").implode()))
+    untimed = untimed_windows(failed, timed_w, run_span)
+    windows = pl.concat([fail_w, untimed]).unique("test_id", keep="first")
+
+    idl = id_links(tagged, ids).join(tagged.select("row", "layer", "is_request"), on="row")
+    exact_req = idl.filter(pl.col("is_request") | (pl.col("layer") == "edge"))
+    cand = _window_requests(tagged, failed, windows, timed_w, untimed, ids, clocks, fp, exact_req)
+    links = _all_links(tagged, idl, exact_req, cand)
+    req_frame = _requests_frame(tagged, links, exact_req, cand)
+
+    main_kind = _main_kind(failed, clocks)
+    est = clocks.get(main_kind) or no_estimate("utc", "no test has a start time")
+    zone, skew = est.zone_and_skew(main_kind)
+    return Correlation(
+        clock_offset_s=skew,
+        clock_zone_s=zone,
+        clock_offset_uncertainty_s=float(est.uncertainty_s),
+        clock_method=est.method,
+        windows=windows.select(
+            "test_id",
+            lo=pl.from_epoch("lo_ns", "ns").dt.replace_time_zone("UTC"),
+            hi=pl.from_epoch("hi_ns", "ns").dt.replace_time_zone("UTC"),
+        ).cast(WINDOW_SCHEMA),  # type: ignore[arg-type]
+        links=links,
+        fingerprint={k: v for k, v in fp.to_dict().items() if k != "method"},
+        notes=explain(failed, windows, tagged, links, req_frame, ids, clocks, span),
+        requests=req_frame,
+        clocks={k: v.to_dict(k) for k, v in clocks.items()},
+        export_span=_iso_span(span) if ts.drop_nulls().len() else None,
+        fingerprint_method=fp.method,
+    )
+
+
+def _clocks_and_runner(
+    tests: pl.DataFrame, tagged: pl.DataFrame, ids: dict[str, TextIds]
+) -> tuple[dict[str, ClockEstimate], Fingerprint, pl.DataFrame]:
+    """Clock per kind, the runner's fingerprint, then the clocks refined on the runner's requests."""
     requests = tagged.filter(pl.col("is_request") & ~pl.col("client_kind").is_in(NEVER_RUNNER))
     clocks: dict[str, ClockEstimate] = {}
     for kind in ("utc", "naive"):
@@ -77,35 +124,34 @@ def run_correlation(tests: pl.DataFrame, logs: pl.DataFrame) -> Correlation:
         k: refine(k, tests.filter(pl.col("kind") == k), est, runner_reqs)
         for k, est in clocks.items()
     }
-    tagged = tagged.with_columns(
-        runner=pl.when(client_key().is_null()).then(None).otherwise(fp.is_runner())
-    )
+    return clocks, fp, runner_reqs
 
-    timed_w = google_windows(tests, clocks)
-    run_span = (
-        (int(runner_reqs.get_column("t_ns").min()), int(runner_reqs.get_column("end_ns").max()))
-        if runner_reqs.height
-        else span
-    )  # type: ignore[arg-type]
-    fail_w = timed_w.filter(pl.col("test_id").is_in(failed.get_column("test_id").implode()))
-    untimed = untimed_windows(failed, timed_w, run_span)
-    windows = pl.concat([fail_w, untimed]).unique("test_id", keep="first")
 
-    idl = id_links(tagged, ids).join(tagged.select("row", "layer", "is_request"), on="row")
+def _window_requests(
+    tagged: pl.DataFrame,
+    failed: pl.DataFrame,
+    windows: pl.DataFrame,
+    timed_w: pl.DataFrame,
+    untimed: pl.DataFrame,
+    ids: dict[str, TextIds],
+    clocks: dict[str, ClockEstimate],
+    fp: Fingerprint,
+    exact_req: pl.DataFrame,
+) -> pl.DataFrame:
+    """Request candidates in each failed test's window, shared out among overlapping tests."""
     cand = window_candidates(tagged, windows, ids, bool(fp.keys))
     cand = keep_nearest(
         cand, timed_w.select("test_id", "core_lo", "core_hi"), precise_tests(failed, clocks)
     )
-    exact_req = idl.filter(pl.col("is_request") | (pl.col("layer") == "edge"))
-    # an exact id match makes the other requests of the window context at most
-    cand = cand.join(
-        exact_req.select("test_id").unique().with_columns(exact=pl.lit(True)),
-        on="test_id",
-        how="left",
-    )
+    untimed_ids = frozenset(untimed.get_column("test_id").to_list())
+    exact_tests = exact_req.get_column("test_id").unique().to_list()
     cand = cand.with_columns(
-        strength=pl.when(pl.col("exact"))
+        strength=pl.when(pl.col("test_id").is_in(exact_tests))
+        # an exact id match makes the other requests of the window context at most
         .then(pl.col("strength").clip(upper_bound=0.3))
+        # a window found from run order alone is a weaker tie than the test's own times
+        .when(pl.col("test_id").is_in(list(untimed_ids)))
+        .then(pl.col("strength") * UNTIMED_FACTOR)
         .otherwise(pl.col("strength"))
     )
     rank = {t: (lo, o) for t, o, lo in windows.select("test_id", "order", "core_lo").iter_rows()}
@@ -118,57 +164,39 @@ def run_correlation(tests: pl.DataFrame, logs: pl.DataFrame) -> Correlation:
         default=0.0,
     )
     miss_s = 1.0 + float(spread) + worst_clock  # type: ignore[arg-type]
-    untimed_ids = frozenset(untimed.get_column("test_id").to_list())
-    # a window found from run order alone is a weaker tie than the test's own times
-    cand = cand.with_columns(
-        strength=pl.when(pl.col("test_id").is_in(list(untimed_ids)))
-        .then(pl.col("strength") * UNTIMED_FACTOR)
-        .otherwise(pl.col("strength"))
-    )
-    cand = assign_contested(
+    return assign_contested(
         cand, exact_req.select("test_id", "row"), cores, rank, miss_s, untimed_ids
     )
 
-    req_links = pl.concat(
-        [
-            exact_req.select(
-                "test_id",
-                "row",
-                "via",
-                "strength",
-                role=pl.col("layer").replace_strict(_ROLE, default="other"),
-            ),
-            cand.select(
-                "test_id",
-                "row",
-                "via",
-                "strength",
-                role=pl.col("layer").replace_strict(_ROLE, default="other"),
-            ),
-        ]
-    ).with_columns(request_row=pl.col("row"))
-    req_links = _dedupe(req_links)
-    hops = same_trace_requests(tagged, req_links.select("test_id", "row", "strength"))
-    hops = hops.select(
+
+def _as_links(frame: pl.DataFrame, request_row: pl.Expr) -> pl.DataFrame:
+    return frame.select(
         "test_id",
         "row",
         "via",
         "strength",
         role=pl.col("layer").replace_strict(_ROLE, default="other"),
-        request_row=pl.col("row"),
+        request_row=request_row,
     )
-    req_links = _dedupe(pl.concat([req_links, hops], how="vertical_relaxed"))
+
+
+def _all_links(
+    tagged: pl.DataFrame, idl: pl.DataFrame, exact_req: pl.DataFrame, cand: pl.DataFrame
+) -> pl.DataFrame:
+    """Requests (by id, window, same trace), their app lines, and other rows named by id."""
+    req_links = _dedupe(
+        pl.concat([_as_links(exact_req, pl.col("row")), _as_links(cand, pl.col("row"))])
+    )
+    hops = same_trace_requests(tagged, req_links.select("test_id", "row", "strength"))
+    req_links = _dedupe(
+        pl.concat([req_links, _as_links(hops, pl.col("row"))], how="vertical_relaxed")
+    )
     is_req_row = tagged.filter(pl.col("is_request")).select("row")
     app = join_app_lines(
         tagged, req_links.join(is_req_row, on="row").select("test_id", "row", "strength")
     )
-    other_idl = idl.filter(~pl.col("is_request") & (pl.col("layer") != "edge")).select(
-        "test_id",
-        "row",
-        "via",
-        "strength",
-        role=pl.col("layer").replace_strict(_ROLE, default="other"),
-        request_row=pl.lit(None, pl.UInt32),
+    other_idl = _as_links(
+        idl.filter(~pl.col("is_request") & (pl.col("layer") != "edge")), pl.lit(None, pl.UInt32)
     )
     links = _dedupe(
         pl.concat(
@@ -176,12 +204,18 @@ def run_correlation(tests: pl.DataFrame, logs: pl.DataFrame) -> Correlation:
             how="vertical_relaxed",
         )
     )
-    links = (
-        links.select({**LINK_SCHEMA, **LINK_DETAIL_SCHEMA}.keys())
-        .cast({**LINK_SCHEMA, **LINK_DETAIL_SCHEMA})
+    schema = {**LINK_SCHEMA, **LINK_DETAIL_SCHEMA}
+    return (
+        links.select(schema.keys())
+        .cast(schema)  # type: ignore[arg-type]
         .sort(["test_id", "strength", "row"], descending=[False, True, False])
-    )  # type: ignore[arg-type]
+    )
 
+
+def _requests_frame(
+    tagged: pl.DataFrame, links: pl.DataFrame, exact_req: pl.DataFrame, cand: pl.DataFrame
+) -> pl.DataFrame:
+    """One row per (failed test, linked request entry) with what a rule needs (``REQUEST_SCHEMA``)."""
     app_counts = (
         links.filter(pl.col("role") == "app")
         .group_by(["test_id", "request_row"])
@@ -193,7 +227,7 @@ def run_correlation(tests: pl.DataFrame, logs: pl.DataFrame) -> Correlation:
             exact_req.select("test_id", "row", matches_failure=pl.lit(True), shared=pl.lit(False)),
         ]
     ).unique(["test_id", "row"], keep="last")
-    req_frame = (
+    return (
         links.filter(pl.col("role").is_in(["request", "edge"]))
         .join(facts, on=["test_id", "row"], how="left")
         .join(tagged.select("row", "layer", status="http_status", from_runner="runner"), on="row")
@@ -207,27 +241,6 @@ def run_correlation(tests: pl.DataFrame, logs: pl.DataFrame) -> Correlation:
         )
         .select(REQUEST_SCHEMA.keys())
         .cast(REQUEST_SCHEMA)  # type: ignore[arg-type]
-    )
-    main_kind = _main_kind(failed, clocks)
-    est = clocks.get(main_kind) or no_estimate("utc", "no test has a start time")
-    notes = explain(failed, windows, tagged, links, req_frame, ids, clocks, span)
-    return Correlation(
-        clock_offset_s=est.zone_and_skew(main_kind)[1],
-        clock_zone_s=est.zone_and_skew(main_kind)[0],
-        clock_offset_uncertainty_s=float(est.uncertainty_s),
-        clock_method=est.method,
-        windows=windows.select(
-            "test_id",
-            lo=pl.from_epoch("lo_ns", "ns").dt.replace_time_zone("UTC"),
-            hi=pl.from_epoch("hi_ns", "ns").dt.replace_time_zone("UTC"),
-        ).cast(WINDOW_SCHEMA),  # type: ignore[arg-type]
-        links=links,
-        fingerprint={**{k: v for k, v in fp.to_dict().items() if k != "method"}},
-        notes=notes,
-        requests=req_frame,
-        clocks={k: v.to_dict(k) for k, v in clocks.items()},
-        export_span=_iso_span(span) if tagged.height else None,
-        fingerprint_method=fp.method,
     )
 
 

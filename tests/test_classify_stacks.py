@@ -511,3 +511,9 @@ def test_generic_refusal_words_on_a_5xx_are_not_a_middleware_refusal() -> None:
         ]
     )
     assert v.root_cause == "app_error"
+
+
+def test_close_after_accept_with_reason_on_a_101_still_decides() -> None:
+    """An app that accepts, then closes with 1008 after checking the token: the 101 entry does not veto."""
+    v = one([run_request(101), app_line("closing websocket 1008: token expired", trace=TRACE)])
+    assert (v.root_cause, v.detail) == ("invalid_jwt", "expired")

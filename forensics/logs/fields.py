@@ -61,21 +61,24 @@ def nonempty(expr: pl.Expr) -> pl.Expr:
     return pl.when(expr.str.len_bytes() > 0).then(expr)
 
 
-def parse_time(col: str) -> pl.Expr:
+def parse_time(raw: pl.Series) -> pl.Series:
     """RFC 3339 with a zone (Z or offset), 0-9 fractional digits; ``t``/``z``/space spellings too.
 
-    A time without a zone stays null: guessing its zone could move it by hours.
+    A time without a zone stays null: guessing its zone could move it by hours. The lenient
+    spellings are tried only on the values the strict format refused.
     """
-    raw = pl.col(col)
-    strict = raw.str.to_datetime(_RFC3339, time_unit="ns", time_zone="UTC", strict=False)
-    lenient = (
-        pl.when(strict.is_null())
-        .then(raw)
-        .str.to_uppercase()
-        .str.replace(r"^(\d{4}-\d\d-\d\d) ", "${1}T")
-        .str.to_datetime(_RFC3339, time_unit="ns", time_zone="UTC", strict=False)
-    )
-    return pl.coalesce(strict, lenient).cast(UTC_NS)
+    parsed = raw.str.to_datetime(_RFC3339, time_unit="ns", time_zone="UTC", strict=False)
+    retry = parsed.is_null() & raw.is_not_null()
+    if retry.any():
+        idx = retry.arg_true()
+        again = (
+            raw.gather(idx)
+            .str.to_uppercase()
+            .str.replace(r"^(\d{4}-\d\d-\d\d) ", "${1}T")
+            .str.to_datetime(_RFC3339, time_unit="ns", time_zone="UTC", strict=False)
+        )
+        parsed = parsed.scatter(idx, again)
+    return parsed.cast(UTC_NS)
 
 
 def severity() -> pl.Expr:
@@ -139,7 +142,11 @@ def json_message(payload: pl.Series) -> pl.Series:
         idx = todo.arg_true()
         if not len(idx):
             break
-        found = payload.gather(idx).str.json_path_match(f"$['{key}']")
+        texts = payload.gather(idx)
+        # a literal search is far cheaper than a JSON lookup: look up only where the key may be
+        maybe = texts.str.contains(f'"{key}"', literal=True)
+        idx, texts = idx.filter(maybe), texts.filter(maybe)
+        found = texts.str.json_path_match(f"$['{key}']")
         hit = found.is_not_null() & (found != "")
         message = message.scatter(idx.filter(hit), found.filter(hit))
         todo = todo.scatter(idx.filter(hit), False)

@@ -70,7 +70,7 @@ def _dedupe(frame: pl.DataFrame) -> tuple[pl.DataFrame, int, int]:
     """Keep the first of each (log_name, insert_id); entries without insertId are all kept."""
     has_id = pl.col("insert_id").is_not_null()
     without = frame.select((~has_id).sum()).item()
-    first = pl.int_range(pl.len()).over(["log_name", "insert_id", "timestamp"]) == 0
+    first = pl.struct("log_name", "insert_id", "timestamp").is_first_distinct()
     keep = frame.filter(~has_id | first)
     return keep, frame.height - keep.height, without
 

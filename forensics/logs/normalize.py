@@ -47,7 +47,10 @@ def _exact_text(raw: RawLines) -> pl.DataFrame:
 
 def _times(frame: pl.DataFrame, source: str) -> tuple[pl.DataFrame, list[Skipped]]:
     """Parse both timestamps; a missing one falls back to receiveTimestamp, a broken one is skipped."""
-    frame = frame.with_columns(_ts=F.parse_time("timestamp"), _rts=F.parse_time("receiveTimestamp"))
+    frame = frame.with_columns(
+        F.parse_time(frame["timestamp"]).alias("_ts"),
+        F.parse_time(frame["receiveTimestamp"]).alias("_rts"),
+    )
     invalid = pl.col("timestamp").is_not_null() & pl.col("_ts").is_null()
     missing = pl.col("timestamp").is_null() & pl.col("_rts").is_null()
     skipped = []

@@ -219,3 +219,10 @@ def test_entries_to_frame_accepts_datetimes_and_empty_input() -> None:
     assert frame["timestamp"].item() == when
     empty = entries_to_frame([], "live")
     assert empty.is_empty() and empty.schema == pl.Schema(LOG_SCHEMA)
+
+
+def test_utf16_export_from_powershell_is_read(tmp_path: Path) -> None:
+    """A UTF-16 file with byte order mark (PowerShell `>` redirect) is decoded, not called binary."""
+    path = tmp_path / "ps.json"
+    path.write_bytes(json.dumps(ENTRIES, indent=2).encode("utf-16"))
+    assert load_logs(path)["insert_id"].to_list() == [e["insertId"] for e in ENTRIES]

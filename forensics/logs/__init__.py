@@ -1,10 +1,13 @@
 """Where log entries come from and how they become one typed frame.
 
-- ``readers``: finds the entries in a file or folder, whatever export shape it has
-  (gcloud JSON array, JSONL, one object, concatenated pretty objects, Cloud Storage sink
-  trees, gzip of any of these) and yields them as JSON text with their line numbers.
-- ``normalize``: turns JSON text of LogEntries into the log frame (``forensics.schema.LOG_SCHEMA``)
-  with polars expressions, not per-entry Python objects.
+- ``load``: walks files and folders, reads each, deduplicates, sorts (``read_logs``).
+- ``readers``: finds the entries in one file, whatever export shape it has (gcloud JSON array,
+  JSONL, one object, concatenated pretty objects, entries.list responses, gzip of any of these)
+  and hands them on as JSON lines with their line numbers; ``pretty`` walks the pretty shapes.
+- ``lines``: reads JSON lines into typed fields with one polars read, counting bad lines;
+  ``stdout`` wraps container stdout JSON lines the way Cloud Logging's agents do.
+- ``normalize`` and ``fields``: turn those fields into the log frame
+  (``forensics.schema.LOG_SCHEMA``) with polars expressions, not per-entry Python objects.
 
 Public entry points: ``read_logs`` (frame plus what was skipped and deduplicated) and
 ``load_logs`` (just the frame).

@@ -1,7 +1,8 @@
 """Find the LogEntries in one file, whatever export shape it has, as JSON lines.
 
-Shapes are told apart by content, never by file name: gzip by its magic bytes; JSON Lines when
-the first line is a whole object; anything else that starts with ``[`` or ``{`` is pretty JSON
+Shapes are told apart by content, never by file name: gzip by its magic bytes; UTF-16 (what a
+PowerShell redirect writes) by its byte order mark; JSON Lines when one-line objects outnumber
+pretty-printed key lines; anything else that starts with ``[`` or ``{`` is pretty JSON
 (``gcloud logging read --format=json`` arrays, Logs Explorer copies, ``entries.list`` responses).
 Every shape comes out as one ``JsonLines`` batch, so one fast path (``lines.parse_lines``)
 normalizes them all.
@@ -147,6 +148,8 @@ def read_file(path: Path) -> JsonLines:
             raise InputError("empty file (the gzip holds no data)", path=path)
     if not raw or raw.isspace():
         raise InputError("empty file", path=path)
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):  # UTF-16 with BOM: PowerShell's `>` writes it
+        raw = raw.decode("utf-16", errors="replace").encode("utf-8")
     if _looks_binary(raw[:65536]):
         hint = " (named .gz but not gzip data)" if path.suffix == ".gz" else ""
         raise LogFormatError(f"binary data, not a log export{hint}", path=path)

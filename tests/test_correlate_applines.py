@@ -12,6 +12,7 @@ from tests._correlate_frames import (
     RUNNER_IP,
     WS_403,
     app,
+    at,
     case,
     log_frame,
     make_tests,
@@ -143,3 +144,35 @@ def test_app_line_quoting_a_user_agent_joins_that_clients_request() -> None:
         "missing bypass header on automated request (ua='Python/3.11 websockets/15.0.1')"
     ]
     assert apps.item(0, "strength") > 0.5
+
+
+def test_without_request_logs_access_lines_stand_in() -> None:
+    """An export of stdout/stderr only: uvicorn access lines align the clock and carry the app lines."""
+    tests, logs = run_scenario(n_tests=20, failing=(6, 14), skew_s=2.0, noise=False)
+    lines = []
+    for r in logs:
+        if r.get("http_status") is None:
+            lines.append(r)
+            continue
+        t = (r["timestamp"] - at(0)).total_seconds()
+        verb = "WebSocket" if r["http_path"] == "/ws" else "GET"
+        tail = "" if verb == "WebSocket" else " HTTP/1.1"
+        lines.append(
+            app(
+                t + 0.003,
+                f'INFO:     169.254.169.126:40000 - "{verb} {r["http_path"]}{tail}" {r["http_status"]}',
+            )
+        )
+    frame = log_frame(lines)
+    c = correlate(make_tests(tests), frame)
+    assert abs(c.clock_offset_s - 2.0) <= c.clock_offset_uncertainty_s < 1.0
+    for i in (6, 14):
+        test_id = tests[i]["test_id"]
+        assert (
+            c.requests.filter((pl.col("test_id") == test_id) & pl.col("matches_failure")).height
+            == 1
+        )
+        reason = frame.filter(pl.col("message").str.contains(f"test {i}: token missing")).item(
+            0, "row"
+        )
+        assert reason in _rows(c, test_id, "app")

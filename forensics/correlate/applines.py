@@ -17,12 +17,11 @@ from __future__ import annotations
 
 import polars as pl
 
+from forensics.correlate.entries import ACCESS_LINE
+
 PRE_S = 1.0
 POST_S = 1.0
 TIE_S = 0.05
-_ACCESS = (
-    r'"(?:GET|POST|PUT|DELETE|PATCH|HEAD|OPTIONS|WebSocket|WEBSOCKET)\s+([^\s"?]+)[^"]*"\s+(\d{3})'
-)
 _REQ = [
     "row",
     "t_ns",
@@ -40,7 +39,7 @@ MIN_CLIENT_TEXT = 7
 
 def _app_rows(tagged: pl.DataFrame) -> pl.DataFrame:
     app = tagged.filter(pl.col("layer") == "app")
-    access = pl.col("message").fill_null("").str.extract_groups(_ACCESS)
+    access = pl.col("message").fill_null("").str.extract_groups(ACCESS_LINE)
     return app.select(
         a_row="row",
         a_t="t_ns",
@@ -171,8 +170,10 @@ def join_app_lines(tagged: pl.DataFrame, linked: pl.DataFrame) -> pl.DataFrame:
     # 2. by time, for lines whose trace names no request entry
     req_traces = reqs.get_column("trace").drop_nulls().unique().implode()
     free = app.filter(pl.col("a_trace").is_null() | ~pl.col("a_trace").is_in(req_traces))
-    service_reqs = reqs.filter(pl.col("layer") == "service")
-    mine = _pairs(free, _spans(lreq.filter(pl.col("layer") == "service").unique("row")))
+    service_reqs = reqs.filter(pl.col("layer").is_in(["service", "access"]))
+    mine = _pairs(
+        free, _spans(lreq.filter(pl.col("layer").is_in(["service", "access"])).unique("row"))
+    )
     if mine.is_empty():
         return by_trace.cast(out_schema)  # type: ignore[arg-type]
     near = free.filter(pl.col("a_row").is_in(mine.get_column("a_row").unique().implode()))

@@ -11,6 +11,8 @@ Tagging is one pass of polars expressions over the log frame (no per-entry Pytho
 * ``layer`` "edge" without ``is_request``: IAP / Cloud Armor audit entries (no ``httpRequest``).
 * ``layer`` "app": lines the service wrote itself (stdout, stderr, structured logging, uvicorn
   access lines). A structured app line may carry an ``httpRequest`` of its own; it is still app.
+* No request log at all (an export of stdout/stderr only): the app's access lines stand in for
+  the request entries (``layer`` "access").
 * ``client_kind``: what the user agent looks like: "probe" (health and uptime checks), "scanner"
   (bots, crawlers), "script" (python-requests, httpx, aiohttp, websockets, curl, Go, Node,
   headless browsers), "browser" (a person's browser), "unknown".
@@ -32,6 +34,10 @@ SCRIPT_UA = (
     r"(?i)python|httpx|aiohttp|websockets?/|requests/|urllib|curl|wget|Go-http-client|okhttp|"
     r"node|axios|undici|got \(|Java/|Apache-HttpClient|HeadlessChrome|Playwright|Puppeteer|"
     r"Selenium|Cypress|k6/|locust|insomnia|PostmanRuntime|Dart/|reqwest|libcurl|grpc"
+)
+#: An access line: ``"GET /api/x HTTP/1.1" 200``, uvicorn's ``"WebSocket /ws?token=..." 403``.
+ACCESS_LINE = (
+    r'"(?:GET|POST|PUT|DELETE|PATCH|HEAD|OPTIONS|WebSocket|WEBSOCKET)\s+([^\s"?]+)[^"]*"\s+(\d{3})'
 )
 APP_RESOURCES = (
     "cloud_run_revision",
@@ -116,13 +122,35 @@ def tag_entries(logs: pl.DataFrame) -> pl.DataFrame:
     )
     t_ns = pl.col("timestamp").dt.epoch("ns")
     latency_ns = (pl.col("http_latency_s").fill_null(0.0).clip(0.0, 86400.0) * 1e9).cast(pl.Int64)
-    return logs.with_columns(
+    tagged = logs.with_columns(
         is_request=is_request,
         layer=layer,
         client_kind=client_kind,
         t_ns=t_ns,
-    ).with_columns(
+    )
+    if tagged.height and not tagged.get_column("is_request").any():
+        tagged = _access_lines_as_requests(tagged)
+    return tagged.with_columns(
         end_ns=pl.col("t_ns") + pl.when(pl.col("is_request")).then(latency_ns).otherwise(0)
+    )
+
+
+def _access_lines_as_requests(tagged: pl.DataFrame) -> pl.DataFrame:
+    """With no request log in the export, the app's own access lines stand in for it.
+
+    Each access line (uvicorn, gunicorn, Express morgan, ...) is one request with its path and
+    status; it gets ``layer`` "access" (role "app" in links) and ``is_request``, so the clock can
+    be aligned and the other app lines joined to it. It carries no client address.
+    """
+    access = pl.col("message").fill_null("").str.extract_groups(ACCESS_LINE)
+    is_access = (pl.col("layer") == "app") & access.struct.field("1").is_not_null()
+    return tagged.with_columns(
+        is_request=is_access,
+        layer=pl.when(is_access).then(pl.lit("access")).otherwise(pl.col("layer")),
+        http_path=pl.coalesce(pl.col("http_path"), access.struct.field("1")),
+        http_status=pl.coalesce(
+            pl.col("http_status"), access.struct.field("2").cast(pl.Int32, strict=False)
+        ),
     )
 
 

@@ -49,7 +49,9 @@ LINK_DETAIL_SCHEMA: dict[str, pl.DataType] = {
 REQUEST_SCHEMA: dict[str, pl.DataType] = {
     "test_id": pl.String(),
     "row": pl.UInt32(),  # the request entry's ``row``
-    "layer": pl.String(),  # "service" (Cloud Run/App Engine request log) or "edge" (LB, IAP, Armor)
+    # "service" (Cloud Run/App Engine request log), "edge" (LB, IAP, Armor), or "access": an
+    # app access line standing in for a request log the export lacks (its link role is "app")
+    "layer": pl.String(),
     "status": pl.Int32(),  # HTTP status of the entry (null if none)
     "from_runner": pl.Boolean(),  # remote IP / user agent match the runner fingerprint
     "matches_failure": pl.Boolean(),  # status / path / protocol agree with the test's message

@@ -30,7 +30,7 @@ from forensics.correlate.windows import (
 )
 from forensics.schema import FAILED_OUTCOMES
 
-_ROLE = {"service": "request", "edge": "edge", "app": "app"}
+_ROLE = {"service": "request", "edge": "edge", "app": "app", "access": "app"}
 
 
 def _dedupe(links: pl.DataFrame) -> pl.DataFrame:
@@ -227,8 +227,9 @@ def _requests_frame(
             exact_req.select("test_id", "row", matches_failure=pl.lit(True), shared=pl.lit(False)),
         ]
     ).unique(["test_id", "row"], keep="last")
+    is_request = tagged.filter(pl.col("is_request") | (pl.col("layer") == "edge")).select("row")
     return (
-        links.filter(pl.col("role").is_in(["request", "edge"]))
+        links.join(is_request, on="row")
         .join(facts, on=["test_id", "row"], how="left")
         .join(tagged.select("row", "layer", status="http_status", from_runner="runner"), on="row")
         .join(

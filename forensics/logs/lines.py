@@ -114,6 +114,16 @@ def _repair(value: dict[str, Any]) -> dict[str, Any]:
     return value
 
 
+def dump(value: Any) -> str:
+    """One JSON line; lone surrogates (valid JSON escapes, invalid UTF-8) become U+FFFD."""
+    text = json.dumps(value, ensure_ascii=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = text.encode("utf-8", errors="surrogatepass").decode("utf-8", errors="replace")
+    return text
+
+
 def _classify(line: str) -> tuple[str | None, list[str]]:
     """(reason it is bad, or None) and the JSON lines to read in its place."""
     try:
@@ -127,13 +137,13 @@ def _classify(line: str) -> tuple[str | None, list[str]]:
     if isinstance(value.get("entries"), list) and "logName" not in value:  # entries.list response
         values = [v for v in value["entries"] if isinstance(v, dict)]
         bad = None if len(values) == len(value["entries"]) else "not a LogEntry"
-        return bad, [json.dumps(_repair(v), ensure_ascii=False) for v in values]
+        return bad, [dump(_repair(v)) for v in values]
     if not any(k in value for k in ENTRY_KEYS):
         if looks_like_stdout(value):
-            return None, [json.dumps(wrap_stdout_line(value), ensure_ascii=False)]
+            return None, [dump(wrap_stdout_line(value))]
         return "not a LogEntry", []
     try:
-        return None, [json.dumps(_repair(value), ensure_ascii=False)]
+        return None, [dump(_repair(value))]
     except RecursionError:
         return "nested too deeply", []
 

@@ -154,7 +154,8 @@ def _default(value: Any) -> Any:
 def entries_to_json_lines(entries: Iterable[dict[str, Any]]) -> bytes:
     """Already parsed LogEntry dicts as JSON lines (one C-accelerated ``json.dumps`` each)."""
     dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=_default).encode
-    return "\n".join(map(dumps, entries)).encode("utf-8")
+    # errors="replace": a lone surrogate in a Python string has no UTF-8 form
+    return "\n".join(map(dumps, entries)).encode("utf-8", errors="replace")
 
 
 def entries_to_frame(entries: Iterable[dict[str, Any]], source: str) -> pl.DataFrame:

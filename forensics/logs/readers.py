@@ -11,13 +11,13 @@ normalizes them all.
 from __future__ import annotations
 
 import gzip
-import json
 import re
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from forensics.exceptions import InputError, LogFormatError
+from forensics.logs.lines import dump
 from forensics.logs.pretty import scan_values
 from forensics.redact import redact
 from forensics.result import Skipped
@@ -120,7 +120,7 @@ def _from_pretty(text: str, source: str, skipped: list[Skipped]) -> JsonLines:
     out, numbers = [], []
     for line, value in found.entries:
         try:
-            out.append(json.dumps(value, separators=(",", ":"), ensure_ascii=False))
+            out.append(dump(value))
         except (RecursionError, ValueError):
             problems.setdefault("nested too deeply", []).append(line)
             continue

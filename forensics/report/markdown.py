@@ -8,6 +8,7 @@ Logs Explorer link for each cause. Every claim names the log entries (insertIds)
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 from forensics.labels import LAYERS, REMEDIATION, UNKNOWN
@@ -26,6 +27,7 @@ from forensics.report.facts import (
 from forensics.report.mdformat import anchor, cell, code, code_cell, prose, table
 from forensics.result import TriageResult, Verdict
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 #: Timeline rows shown: enough for a large run's failures and their key entries.
 TIMELINE_ROWS = 200
 #: What each label means, in a few words, for the one-sentence verdict (TAXONOMY "what happened").
@@ -125,7 +127,7 @@ def _clock_phrase(result: TriageResult) -> str:
 
 
 def _timeline(result: TriageResult, times: dict[str, FailureTime]) -> list[str]:
-    events: list[tuple[object, str, str, str]] = []
+    events: list[tuple[datetime | None, str, str, str]] = []
     for v in result.verdicts:
         t = times.get(v.test_id)
         if t and t.at:
@@ -154,7 +156,7 @@ def _timeline(result: TriageResult, times: dict[str, FailureTime]) -> list[str]:
             "No timed event: the tests carry no times and no evidence was linked.",
             "",
         ]
-    events.sort(key=lambda ev: (ev[0] is None, str(ev[0])))
+    events.sort(key=lambda ev: (ev[0] is None, ev[0] or _EPOCH))
     return [
         "## Timeline (UTC)",
         "",

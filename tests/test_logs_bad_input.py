@@ -292,7 +292,7 @@ def test_no_paths_is_an_input_error() -> None:
 
 @pytest.mark.parametrize("pretty", [False, True])
 def test_lone_surrogate_escape_does_not_crash(tmp_path: Path, pretty: bool) -> None:
-    """A "\\ud800" escape (valid JSON, no UTF-8 form) is replaced by one character, the entry kept."""
+    """A "\\ud800" escape (valid JSON, no UTF-8 form) is replaced; the entry is kept."""
     raw = json.dumps(entry(1, textPayload="bad \ud800 half"))
     path = tmp_path / "s.json"
     path.write_text(f"[\n{raw}\n]" if pretty else raw + "\n")

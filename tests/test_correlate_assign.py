@@ -180,3 +180,25 @@ def test_untimed_failures_pair_with_their_requests_in_run_order() -> None:
         req.get_column("strength").max() < 0.75
     )  # order alone is weaker than the test's own times
     assert "no start time" in c.notes["t::1"]
+
+
+def test_another_failures_request_is_not_context() -> None:
+    """Two overlapping failures with different statuses: each gets its own, not the other's as context."""
+    logs = log_frame([request(50.05, 403, "/ws"), request(50.30, 429, "/api/messages")])
+    tests = make_tests(
+        [
+            case("t::ws", "failed", 50.0, 50.4, 0, message=WS_403, window_uncertainty_s=0.5),
+            case(
+                "t::rate",
+                "failed",
+                50.2,
+                50.6,
+                1,
+                message="HTTP 429 Too Many Requests",
+                window_uncertainty_s=0.5,
+            ),
+        ]
+    )
+    c = correlate(tests, logs)
+    assert c.requests.filter(pl.col("test_id") == "t::ws").get_column("row").to_list() == [0]
+    assert c.requests.filter(pl.col("test_id") == "t::rate").get_column("row").to_list() == [1]

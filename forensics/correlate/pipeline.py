@@ -164,8 +164,16 @@ def _window_requests(
         default=0.0,
     )
     miss_s = 1.0 + float(spread) + worst_clock  # type: ignore[arg-type]
-    return assign_contested(
+    cand = assign_contested(
         cand, exact_req.select("test_id", "row"), cores, rank, miss_s, untimed_ids
+    )
+    # a request that is another failed test's failure is not context for this one
+    claimed = cand.filter(pl.col("matches_failure")).select("row", owner="test_id")
+    others = cand.filter(~pl.col("matches_failure")).join(claimed, on="row", how="inner")
+    return cand.join(
+        others.filter(pl.col("owner") != pl.col("test_id")).select("test_id", "row").unique(),
+        on=["test_id", "row"],
+        how="anti",
     )
 
 

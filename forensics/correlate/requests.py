@@ -8,7 +8,7 @@ a bare 32-hex string of the text that is a log trace   0.95
 request id / correlation id named in the text          0.9
 runner request in window, status/path match failure    0.75 (0.85 when the URL path matched too: via "url";
                                                        0.6 when the text names other paths only)
-runner request in window, no match (context)           0.3
+runner request in window, no match (context)           0.3 (0.15 when it failed with another status)
 request in window, no runner fingerprint known         0.45 if it matches the failure, else 0.15
 edge entry without client address (IAP audit)         0.25
 =====================================================  ========
@@ -174,6 +174,9 @@ def window_candidates(
             .then(0.6)
             .when(pl.col("matches_failure"))
             .then(0.75)
+            # a failing request unlike the failure the test names is likely someone else's
+            .when(failing & has_status)
+            .then(0.15)
             .otherwise(0.3)
         )
         # entries without any client address: nothing says whose they are

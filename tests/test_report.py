@@ -29,7 +29,7 @@ from forensics.report import (
     write_reports,
 )
 from forensics.report import write as write_mod
-from forensics.report.facts import rfc3339
+from forensics.report.facts import printable, rfc3339
 from forensics.report.json import json_dict
 from forensics.result import Evidence, Skipped, TriageResult, Verdict
 from forensics.schema import LOG_SCHEMA, TEST_SCHEMA
@@ -205,6 +205,19 @@ def test_text_has_colour_on_a_terminal() -> None:
     buf = _Tty()
     render_text(make_result(), buf, width=140)
     assert ANSI.search(buf.getvalue())
+
+
+def test_control_characters_in_logs_cannot_drive_the_terminal() -> None:
+    """An ESC sequence or bidi override in a test id or log line is shown escaped, never emitted."""
+    r = make_result()
+    v = r.verdicts[0]
+    r.verdicts[0] = Verdict(
+        "t::x\x1b[2J\u202e", v.root_cause, v.confidence, v.layer, v.evidence, "boom\x1b]0;pwned\x07"
+    )
+    r.skipped.append(Skipped("f\x1b[31m.json", "bad\x00line", 1))
+    for out in (text_report(r, width=300), render_markdown(r)):
+        assert not re.search("[\x00-\x08\x1b\x7f\u202e]", out)
+        assert "\\x1b" in out
 
 
 def test_text_with_no_failures_says_so() -> None:
@@ -594,7 +607,7 @@ def test_markdown_tables_survive_any_log_text(
     assert len(_table_rows(md)) == len(source_rows)  # every source row parses as one table row
     shown = " ".join(summary.split())
     evidence_rows = [row for row in _rendered_rows(md) if len(row) == 4]
-    assert evidence_rows[1][3] == (r.scrub(shown) or "").strip()  # row 0 is the header
+    assert evidence_rows[1][3] == printable(r.scrub(shown) or "").strip()  # row 0 is the header
 
 
 def _rendered_rows(md: str) -> list[list[str]]:

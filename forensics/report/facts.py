@@ -70,6 +70,24 @@ def short_time(value: Any) -> str:
     return dt.strftime("%Y-%m-%d %H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
 
 
+# C0/C1 controls (ESC starts terminal escape sequences) and bidi overrides that reorder what a
+# reader sees; tab and newline are left to each format's own line handling
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str) -> str:
+    """``text`` with control and bidi-override characters shown as ``\\xNN`` / ``\\uNNNN``.
+
+    Log lines are untrusted: an ESC in one must not recolour or rewrite the user's terminal.
+    """
+    return _UNPRINTABLE.sub(
+        lambda m: (
+            f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}"
+        ),
+        text,
+    )
+
+
 def clip(text: str | None, limit: int) -> str:
     """``text`` on one line, cut to ``limit`` characters with an ellipsis."""
     one = " ".join((text or "").split())

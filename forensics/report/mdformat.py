@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+from forensics.report.facts import printable
+
 #: Rows kept in long tables; the rest is counted and left to triage.json.
 MAX_ROWS = 60
 
@@ -31,7 +33,7 @@ def literal(text: object) -> str:
     Redaction markers keep their brackets unescaped so the raw file stays readable: a bracket
     pair not followed by ``(`` is no link.
     """
-    s = " ".join(str(text if text is not None else "").split())
+    s = printable(" ".join(str(text if text is not None else "").split()))
     out, pos = [], 0
     for m in _MARKER.finditer(s):
         out += [_escape(s[pos : m.start()]), m.group(0)]
@@ -46,7 +48,7 @@ def cell(text: object) -> str:
 
 def code(text: object) -> str:
     """``text`` as an inline code span outside tables (backticks inside it kept intact)."""
-    s = " ".join(str(text if text is not None else "").split())
+    s = printable(" ".join(str(text if text is not None else "").split()))
     fence = "`" * (max((len(run) for run in re.findall(r"`+", s)), default=0) + 1)
     pad = " " if s.startswith("`") or s.endswith("`") else ""
     return f"{fence}{pad}{s}{pad}{fence}"

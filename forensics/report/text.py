@@ -17,7 +17,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from forensics.labels import UNKNOWN
-from forensics.report.facts import causes_in_order, clip, rfc3339, skipped_lines
+from forensics.report.facts import causes_in_order, clip, printable, rfc3339, skipped_lines
 from forensics.result import TriageResult, Verdict
 
 #: Width used when the output is not a terminal (files, pipes, CI logs).
@@ -85,15 +85,15 @@ def _verdict_table(result: TriageResult, tty: bool, width: int) -> Table:
     table.add_column("why", overflow="fold", ratio=1, min_width=WHY_MIN)
     for v in result.verdicts:
         cause = escape(v.root_cause) + (
-            f"\n({escape(result.scrub(v.detail) or '')})" if v.detail else ""
+            f"\n({escape(printable(result.scrub(v.detail) or ''))})" if v.detail else ""
         )
         style = _CAUSE_STYLE.get(v.root_cause, "bold red" if v.layer == "edge" else "bold")
         table.add_row(
-            escape(result.scrub(v.test_id) or ""),
+            escape(printable(result.scrub(v.test_id) or "")),
             f"[{style}]{cause}[/]",
             f"{v.confidence:.2f}",
             str(len(v.evidence)),
-            escape(_why(result, v)),
+            escape(printable(_why(result, v))),
         )
     return table
 
@@ -193,7 +193,7 @@ def render_text(
     else:
         console.print("forensics triage: no failed tests")
     for line in _lines(result):
-        console.print(escape(line), overflow="fold")
+        console.print(escape(printable(line)), overflow="fold")
     if not tty:
         text = target.getvalue()  # type: ignore[attr-defined]
         file.write("\n".join(line.rstrip() for line in text.split("\n")))

@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
+from forensics.exceptions import InputError, UsageError
 from forensics.labels import REMEDIATION
 from forensics.report import (
     render_json,
@@ -464,7 +465,9 @@ def test_a_failed_write_keeps_the_old_report_and_leaves_no_temp(
         real_fsync(fd)
 
     monkeypatch.setattr(write_mod.os, "fsync", failing_fsync)
-    with pytest.raises(OSError, match="No space left"):
+    with pytest.raises(
+        InputError, match=r"triage.json: cannot write the report: No space left on device"
+    ):
         write_reports(make_result(), tmp_path)
     assert (tmp_path / "triage.json").read_text() == '{"old": true}\n'
     assert sorted(p.name for p in tmp_path.iterdir()) == ["triage.json", "triage.txt"]
@@ -535,6 +538,15 @@ def test_text_cuts_explanations_only_after_redacting() -> None:
     )
     out = text_report(r, width=300)
     assert "Hello" not in out and '"password": "[REDACTED' in out
+
+
+def test_out_that_is_a_file_is_a_usage_error(tmp_path: Path) -> None:
+    """--out naming an existing file fails with one clear error and leaves the file alone."""
+    target = tmp_path / "report"
+    target.write_text("keep me")
+    with pytest.raises(UsageError, match="is not a folder"):
+        write_reports(make_result(), target)
+    assert target.read_text() == "keep me"
 
 
 def test_reports_get_ordinary_file_permissions(

@@ -16,6 +16,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from forensics.exceptions import InputError, UsageError
 from forensics.report.json import render_json
 from forensics.report.markdown import render_markdown
 from forensics.report.text import text_report
@@ -121,17 +122,31 @@ def write_reports(
 
     Returns:
         Report name ("text", "json", "markdown", and each plot's name) -> written path.
+
+    Raises:
+        UsageError: ``out_dir`` is an existing file.
+        InputError: a report could not be written (the previous version of it is kept).
     """
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out}: exists and is not a folder")
     written: dict[str, Path] = {}
-    atomic_write(out / "triage.txt", text_report(result))
-    written["text"] = out / "triage.txt"
-    atomic_write(out / "triage.json", render_json(result))
-    written["json"] = out / "triage.json"
-    images, notes = write_plots(result, out) if plots else ({}, [])
-    md = render_markdown(result, plots={k: Path(p.name) for k, p in images.items()}, notes=notes)
-    atomic_write(out / "postmortem.md", md)
-    written["markdown"] = out / "postmortem.md"
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        _write(written, "text", out / "triage.txt", text_report(result))
+        _write(written, "json", out / "triage.json", render_json(result))
+        images, notes = write_plots(result, out) if plots else ({}, [])
+        md = render_markdown(
+            result, plots={k: Path(p.name) for k, p in images.items()}, notes=notes
+        )
+        _write(written, "markdown", out / "postmortem.md", md)
+    except OSError as err:  # full disk, no permission: one line naming the file, old reports kept
+        where = Path(err.filename) if err.filename else out
+        raise InputError(f"cannot write the report: {err.strerror or err}", path=where) from err
     written.update(images)
     return written
+
+
+def _write(written: dict[str, Path], name: str, path: Path, data: str) -> None:
+    atomic_write(path, data)
+    written[name] = path

@@ -101,30 +101,30 @@ def find_matches(
 
 
 def supports(matches: list[Match]) -> dict[str, tuple[float, list[Match]]]:
-    """Label -> (support, the best match of each rule that contributed, strongest first).
+    """Label -> (support, the best match of each independent proof, strongest first).
 
-    Each rule counts once (its best match), so a line repeated ten times is one proof. Rules
-    that read the same row the same way (two wordings of one line) count once too (their max);
-    a rule that reads the row's own fields and one that reads the test's other rows (no app log
-    for that request) are independent. Independent proofs combine as a noisy-or.
+    A proof is one reading of one request: its entry (Cloud Run / load balancer) or its app
+    lines, read on their own fields or against the test's other rows (no app log for that
+    request). Within a proof the best match counts (a line repeated ten times, or two wordings
+    of one line, is one proof); app lines tied to no request form one pool. Proofs combine as a
+    noisy-or: a 429 entry *and* the limiter's line add up, and so do the same refusal seen on
+    several of the test's failing requests.
     """
-    per_rule: dict[str, Match] = {}
+    best: dict[str, dict[tuple[int, bool, bool], Match]] = {}
     for m in matches:
-        if m.score > 0 and (m.rule.id not in per_rule or m.score > per_rule[m.rule.id].score):
-            per_rule[m.rule.id] = m
-    by_label: dict[str, dict[tuple[int, bool], float]] = {}
-    kept: dict[str, list[Match]] = {}
-    for m in per_rule.values():
-        reading = (m.row.row, m.match_is_local)
-        proofs = by_label.setdefault(m.rule.label, {})
-        proofs[reading] = max(m.score, proofs.get(reading, 0.0))
-        kept.setdefault(m.rule.label, []).append(m)
+        if m.score <= 0:
+            continue
+        tied = m.row.is_request or any(r.is_request for r in m.row.same)
+        key = (m.row.group if tied else -1, m.row.is_request, m.match_is_local)
+        proofs = best.setdefault(m.rule.label, {})
+        if key not in proofs or m.score > proofs[key].score:
+            proofs[key] = m
     out = {}
-    for label, proofs in by_label.items():
+    for label, proofs in best.items():
         miss = 1.0
-        for score in proofs.values():
-            miss *= 1.0 - score
-        out[label] = (1.0 - miss, sorted(kept[label], key=lambda m: -m.score))
+        for m in proofs.values():
+            miss *= 1.0 - m.score
+        out[label] = (1.0 - miss, sorted(proofs.values(), key=lambda m: -m.score))
     return out
 
 

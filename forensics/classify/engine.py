@@ -163,7 +163,7 @@ def decide(
         return _unknown(ctx, unknown_reason(ctx, note, (label, support, why)), ranked)
     rows = _evidence_rows(best, ctx)
     detail = next((m.rule.detail for m in best if m.rule.detail), None)
-    rule_ids = [m.rule.id for m in best]
+    rule_ids = list(dict.fromkeys(m.rule.id for m in best))
     return Verdict(
         test_id=ctx.test_id,
         root_cause=label,
@@ -171,7 +171,7 @@ def decide(
         layer=_layer(label, best, ctx),
         evidence=tuple(evidence_of(r) for r in rows),
         explanation=explanation(
-            ctx.test_id, label, detail, rows, rule_ids, confidence, support, runner, ctx
+            ctx.test_id, label, detail, rows, rule_ids, len(best), confidence, support, runner, ctx
         )
         + (_agreement_sentence(agreed) if agreed is not None and agreed.label == label else ""),
         detail=detail,

@@ -183,6 +183,7 @@ def explanation(
     detail: str | None,
     evidence: list[LinkedRow],
     rule_ids: list[str],
+    proofs_count: int,
     confidence: float,
     support: float,
     runner_up: tuple[str, float] | None,
@@ -205,6 +206,6 @@ def explanation(
     )
     return scrub(
         f"{what[0].upper()}{what[1:]}. Entries: {proofs}.{stopped} Rules: {', '.join(rule_ids)}. "
-        f"Confidence {confidence:.2f}: support {support:.2f} from {len(rule_ids)} rule(s) over rows linked by "
+        f"Confidence {confidence:.2f}: support {support:.2f} from {proofs_count} independent proof(s) over rows linked by "
         f"{', '.join(vias) or 'unknown'} (strongest link {strongest:.2f}){runner}."
     )

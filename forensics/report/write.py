@@ -105,7 +105,11 @@ def write_plots(result: TriageResult, out_dir: Path) -> tuple[dict[str, Path], l
             notes.append(f"plot {name!r} was not drawn: nothing to show")
             continue
         path = out_dir / f"{name}.png"
-        atomic_write(path, data)
+        try:
+            atomic_write(path, data)
+        except OSError as err:
+            notes.append(f"plot {name!r} was not saved: {err.strerror or err}")
+            continue
         written[name] = path
     return written, notes
 
@@ -133,20 +137,23 @@ def write_reports(
     written: dict[str, Path] = {}
     try:
         out.mkdir(parents=True, exist_ok=True)
-        _write(written, "text", out / "triage.txt", text_report(result))
-        _write(written, "json", out / "triage.json", render_json(result))
-        images, notes = write_plots(result, out) if plots else ({}, [])
-        md = render_markdown(
-            result, plots={k: Path(p.name) for k, p in images.items()}, notes=notes
-        )
-        _write(written, "markdown", out / "postmortem.md", md)
-    except OSError as err:  # full disk, no permission: one line naming the file, old reports kept
-        where = Path(err.filename) if err.filename else out
-        raise InputError(f"cannot write the report: {err.strerror or err}", path=where) from err
+    except OSError as err:
+        raise InputError(
+            f"cannot create the report folder: {err.strerror or err}", path=out
+        ) from err
+    _write(written, "text", out / "triage.txt", text_report(result))
+    _write(written, "json", out / "triage.json", render_json(result))
+    images, notes = write_plots(result, out) if plots else ({}, [])
+    md = render_markdown(result, plots={k: Path(p.name) for k, p in images.items()}, notes=notes)
+    _write(written, "markdown", out / "postmortem.md", md)
     written.update(images)
     return written
 
 
 def _write(written: dict[str, Path], name: str, path: Path, data: str) -> None:
-    atomic_write(path, data)
+    """Write one report; a full disk or a missing permission becomes one line naming the file."""
+    try:
+        atomic_write(path, data)
+    except OSError as err:
+        raise InputError(f"cannot write the report: {err.strerror or err}", path=path) from err
     written[name] = path

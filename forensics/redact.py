@@ -35,7 +35,7 @@ from forensics.secret_names import (
 
 __all__ = [
     "MARK",
-    "fingerprint",
+    "value_hash",
     "marker",
     "redact",
     "redact_mapping",
@@ -117,7 +117,7 @@ _BEARER = re.compile(
 )
 
 
-def fingerprint(value: str) -> str:
+def value_hash(value: str) -> str:
     """The short hash a marker shows: 8 hex digits of the value's SHA-256."""
     return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:8]
 
@@ -137,9 +137,9 @@ def marker(value: str, kind: str | None = None) -> str:
     """The text shown instead of a secret ``value``: ``[REDACTED jwt sha256:1a2b3c4d]``."""
     kind = kind or _kind(value)
     return (
-        f"[REDACTED {kind} sha256:{fingerprint(value)}]"
+        f"[REDACTED {kind} sha256:{value_hash(value)}]"
         if kind
-        else f"[REDACTED sha256:{fingerprint(value)}]"
+        else f"[REDACTED sha256:{value_hash(value)}]"
     )
 
 

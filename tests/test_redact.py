@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from forensics.redact import fingerprint, marker, redact, redact_mapping, redact_value, secret_name
+from forensics.redact import value_hash, marker, redact, redact_mapping, redact_value, secret_name
 
 JWT = jwt.encode(
     {"sub": "user-1", "aud": "netra"}, "a-signing-secret-of-32-bytes-long!", algorithm="HS256"
@@ -144,7 +144,7 @@ def test_same_value_same_hash_different_value_different_hash() -> None:
     """Two mentions of one token share a hash; two tokens can be told apart."""
     out = redact("E2E_BYPASS_KEY=alpha then x-e2e-bypass-key: alpha, later E2E_BYPASS_KEY=beta")
     hashes = re.findall(r"sha256:([0-9a-f]{8})", out)
-    assert hashes == [fingerprint("alpha"), fingerprint("alpha"), fingerprint("beta")]
+    assert hashes == [value_hash("alpha"), value_hash("alpha"), value_hash("beta")]
     assert hashes[0] != hashes[2]
 
 

@@ -35,12 +35,12 @@ from forensics.secret_names import (
 
 __all__ = [
     "MARK",
-    "value_hash",
     "marker",
     "redact",
     "redact_mapping",
     "redact_value",
     "secret_name",
+    "value_hash",
 ]
 
 # fmt: off

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from forensics.redact import value_hash, marker, redact, redact_mapping, redact_value, secret_name
+from forensics.redact import marker, redact, redact_mapping, redact_value, secret_name, value_hash
 
 JWT = jwt.encode(
     {"sub": "user-1", "aud": "netra"}, "a-signing-secret-of-32-bytes-long!", algorithm="HS256"

@@ -186,8 +186,6 @@ def render_text(
     # plain output is laid out in a buffer first so trailing padding can be cut from each line
     target: IO[str] = file if tty else io.StringIO()
     console = _console(target, width)
-    if tty:
-        console.is_terminal  # noqa: B018 - rich decides colour support on first use
     if result.verdicts:
         console.print(_verdict_table(result, tty, console.width))
     else:
@@ -197,7 +195,8 @@ def render_text(
     if not tty:
         text = target.getvalue()  # type: ignore[attr-defined]
         file.write("\n".join(line.rstrip() for line in text.split("\n")))
-        file.flush() if hasattr(file, "flush") else None
+        if hasattr(file, "flush"):
+            file.flush()
 
 
 def text_report(result: TriageResult, *, width: int = PLAIN_WIDTH) -> str:

@@ -176,3 +176,24 @@ def test_without_request_logs_access_lines_stand_in() -> None:
             0, "row"
         )
         assert reason in _rows(c, test_id, "app")
+
+
+def test_nearness_is_relative_to_the_nearest_request() -> None:
+    """A line 1 ms after the runner's request is its own, though a browser's request came 40 ms later."""
+    tests, logs = run_scenario(n_tests=8, failing=(), noise=False)
+    t = 300.0
+    logs += [
+        request(t, 403, "/sync"),
+        app(t + 0.001, "auth failed JWT=REDACTED reason=aud mismatch"),
+        request(t + 0.040, 403, "/sync", http_remote_ip=BROWSER_IP, http_user_agent=BROWSER_UA),
+        app(t + 0.041, "auth failed JWT=REDACTED reason=expired"),
+    ]
+    tests.append(case("t::sync", "failed", t - 0.05, t + 0.09, 8, message=WS_403))
+    frame = log_frame(logs)
+    c = correlate(make_tests(tests), frame)
+    apps = c.links.filter((pl.col("test_id") == "t::sync") & (pl.col("role") == "app"))
+    joined = frame.filter(pl.col("row").is_in(apps.get_column("row").implode())).get_column(
+        "message"
+    )
+    assert joined.to_list() == ["auth failed JWT=REDACTED reason=aud mismatch"]
+    assert apps.item(0, "strength") >= 0.6

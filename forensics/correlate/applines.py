@@ -22,6 +22,8 @@ from forensics.correlate.entries import ACCESS_LINE
 PRE_S = 1.0
 POST_S = 1.0
 TIE_S = 0.05
+TIE_MIN_S = 0.005
+CLOSE_S = 0.1
 _REQ = [
     "row",
     "t_ns",
@@ -113,6 +115,7 @@ def _pairs(app: pl.DataFrame, spans: pl.DataFrame) -> pl.DataFrame:
     return (
         pairs.filter(inst_ok & path_ok & status_ok)
         .with_columns(
+            dist=dist,
             same_instance=same_inst,
             access_match=access_match.fill_null(False),
             names_client=quoted("r_ua") | quoted("r_ip"),
@@ -178,12 +181,14 @@ def join_app_lines(tagged: pl.DataFrame, linked: pl.DataFrame) -> pl.DataFrame:
         return by_trace.cast(out_schema)  # type: ignore[arg-type]
     near = free.filter(pl.col("a_row").is_in(mine.get_column("a_row").unique().implode()))
     everyone = _pairs(near, _spans(service_reqs)).sort(["a_row", "penalty"])
+    # "Just as near" is relative: a line 1 ms after one request and 40 ms after another is the
+    # first's; 30 ms and 40 ms is a tie.
+    tie = pl.col("dist").first().clip(TIE_MIN_S, TIE_S)
     best = everyone.group_by("a_row", maintain_order=True).agg(
         r_row=pl.col("r_row").first(),
         best=pl.col("penalty").first(),
-        rivals=pl.col("r_row")
-        .filter(pl.col("penalty") <= pl.col("penalty").first() + TIE_S)
-        .alias("rivals"),
+        tie=tie,
+        rivals=pl.col("r_row").filter(pl.col("penalty") <= pl.col("penalty").first() + tie),
     )
     # The line goes to the test's request when that request is (one of) the nearest; a rival
     # from someone else just as near makes the join doubtful, so it is kept but weak.
@@ -191,14 +196,18 @@ def join_app_lines(tagged: pl.DataFrame, linked: pl.DataFrame) -> pl.DataFrame:
         lreq.select("test_id", "row", "strength"), left_on="r_row", right_on="row"
     )
     by_time = (
-        mine_pairs.join(best.select("a_row", "best", "rivals"), on="a_row")
-        .filter(pl.col("penalty") <= pl.col("best") + TIE_S)
+        mine_pairs.join(best.select("a_row", "best", "tie", "rivals"), on="a_row")
+        .filter(pl.col("penalty") <= pl.col("best") + pl.col("tie"))
         .sort("penalty")
         .unique(["test_id", "a_row"], keep="first")
         .join(lreq.group_by("test_id").agg(mine_rows=pl.col("row")), on="test_id")
         .with_columns(
             contested=pl.col("rivals").list.set_difference(pl.col("mine_rows")).list.len() > 0,
+            # an access line or a quoted client names its request; a line on the same
+            # container within 100 ms of it, with no one else's request as near, nearly does
             quality=pl.when(pl.col("access_match"))
+            .then(0.9)
+            .when(pl.col("same_instance") & (pl.col("dist") <= CLOSE_S))
             .then(0.9)
             .when(pl.col("same_instance"))
             .then(0.8)

@@ -134,6 +134,8 @@ def _regions(
     for i in np.argsort(-score, kind="stable"):
         if len(picked) >= k:
             break
+        if score[i] < 1:
+            break  # no test has a request there: not a peak
         c = float(cands[i])
         if any(a - 2 * step <= c <= b + 2 * step for a, b in picked):
             continue
@@ -162,8 +164,9 @@ def _refine(
             x, y = cands[top[0]], cands[top[-1]]
             return float(score.max()), (x + y) / 2, (y - x) / 2 + FINE_STEP_S, int(hits[top[0]])
         a, b = cands[top[0]] - nxt, cands[top[-1]] + nxt
+    # too wide to narrow: score its middle as it is (widening it would flatter it)
     cands = np.array([(a + b) / 2])
-    score, hits = _score(req, lo, hi, cands, (b - a) / 2)
+    score, hits = _score(req, lo, hi, cands, 0.0)
     return float(score.max()), (a + b) / 2, (b - a) / 2, int(hits[0])
 
 

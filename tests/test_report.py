@@ -337,6 +337,22 @@ def test_markdown_evidence_table_and_remediation() -> None:
     assert f"**Remediation:** {REMEDIATION['missing_bypass_header']}" in md
 
 
+def test_markdown_cause_section_counts_details() -> None:
+    """A cause whose verdicts carry rule details says how many tests had each detail."""
+    r = make_result()
+    v = r.verdicts[0]
+    r.verdicts[0] = Verdict(
+        v.test_id,
+        v.root_cause,
+        v.confidence,
+        v.layer,
+        v.evidence,
+        v.explanation,
+        detail="value_rejected",
+    )
+    assert "By detail: `value_rejected` 1." in render_markdown(r)
+
+
 def test_markdown_unknown_reasons_and_skipped_input() -> None:
     """Unexplained failures carry their reason; skipped input is listed by file and reason."""
     md = render_markdown(make_result())

@@ -172,7 +172,18 @@ def _timeline(result: TriageResult, times: dict[str, FailureTime]) -> list[str]:
 def _cause_section(result: TriageResult, cause: str, vs: list[Verdict]) -> list[str]:
     out = [f'<a id="{anchor(cause)}"></a>', f"### `{cause}`: {len(vs)} test(s)", ""]
     meaning = MEANING.get(cause, cause)
-    out += [f"{meaning[:1].upper()}{meaning[1:]}.", ""]
+    details: dict[str, int] = {}
+    for v in vs:
+        if v.detail:
+            details[v.detail] = details.get(v.detail, 0) + 1
+    by_detail = (
+        " By detail: "
+        + ", ".join(f"{code(d)} {n}" for d, n in sorted(details.items(), key=lambda kv: -kv[1]))
+        + "."
+        if details
+        else ""
+    )
+    out += [f"{meaning[:1].upper()}{meaning[1:]}.{by_detail}", ""]
     for v in vs:
         extra = ", ".join(
             x

@@ -204,7 +204,7 @@ def _cause_section(result: TriageResult, cause: str, vs: list[Verdict]) -> list[
                 [
                     code_cell(e.insert_id),
                     cell(short_time(e.timestamp)),
-                    cell(e.log_id),
+                    cell(result.scrub(e.log_id)),
                     cell(clip(result.scrub(e.summary), 200)),
                 ]
                 for e in evidence

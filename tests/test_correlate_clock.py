@@ -8,7 +8,7 @@ import pytest
 
 from forensics.correlate import correlate
 from forensics.correlate.clock import NS, align_by_order, describe_naive, from_anchors
-from tests._correlate_frames import log_frame, make_tests, run_scenario
+from tests._correlate_frames import WS_403, case, log_frame, make_tests, request, run_scenario
 
 BASE = 1_795_000_000 * NS
 
@@ -97,3 +97,26 @@ def test_mixed_clock_kinds_get_their_own_offsets() -> None:
     c = correlate(frame, log_frame(logs))
     assert abs(c.clocks["utc"]["offset_s"] - 2.0) < 1.0
     assert abs(c.clocks["naive"]["offset_s"] - (2.0 - 3 * 3600)) < 1.0
+
+
+def test_outcomes_pick_the_offset_within_the_plateau() -> None:
+    """When several offsets fit, the one where failed tests hold the failing request and passed
+    tests the successful ones wins: the 403 goes to the short failed test, not the long next one."""
+    tests = make_tests(
+        [
+            case("t::health", "passed", 3.625, 3.745, 0, window_uncertainty_s=0.02),
+            case("t::plans", "passed", 3.745, 3.865, 1, window_uncertainty_s=0.02),
+            case("t::stream", "failed", 3.865, 3.955, 2, message=WS_403, window_uncertainty_s=0.02),
+            case("t::resume", "failed", 3.955, 7.155, 3, message=WS_403, window_uncertainty_s=0.02),
+        ]
+    )
+    # Google = runner + 1.4 s; the export ends before the resume test's own handshake
+    logs = log_frame(
+        [request(5.070, 200, "/health"), request(5.200, 200, "/plans"), request(5.315, 403, "/ws")]
+    )
+    c = correlate(tests, logs)
+    assert abs(c.clock_offset_s - 1.4) <= c.clock_offset_uncertainty_s
+    assert c.requests.filter(pl.col("matches_failure")).get_column("test_id").to_list() == [
+        "t::stream"
+    ]
+    assert c.requests.filter(pl.col("test_id") == "t::resume").is_empty()

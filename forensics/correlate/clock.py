@@ -18,7 +18,7 @@ Scores are computed with ``numpy.searchsorted`` over the sorted request times, s
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -32,6 +32,8 @@ UTC_RANGE_S = 900.0
 NAIVE_RANGE_S = 14 * 3600.0 + 900.0
 #: A plateau wider than this says the order carries little information; stop widening the scan.
 MAX_PLATEAU_S = 60.0
+#: Step of the search for the point estimate on the tests' own times.
+CORE_STEP_S = 0.005
 #: Coarse peaks refined before the fine scores decide.
 PEAKS = 8
 #: When nothing lines up: runner clocks are normally within seconds, but we cannot say which way.
@@ -93,9 +95,13 @@ def _merge(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _scores(
-    req: np.ndarray, lo: np.ndarray, hi: np.ndarray, offsets: np.ndarray
+    req: np.ndarray, lo: np.ndarray, hi: np.ndarray, offsets: np.ndarray, side: str = "right"
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Per candidate offset: tests with a request in window, and requests covered by any window."""
+    """Per candidate offset: tests with a request in window, and requests covered by any window.
+
+    ``side="left"`` makes windows half-open, so back-to-back test windows never both claim a
+    request on their common edge.
+    """
     mlo, mhi = _merge(lo, hi)
     hits = np.empty(len(offsets), dtype=np.int64)
     covered = np.empty(len(offsets), dtype=np.int64)
@@ -103,18 +109,20 @@ def _scores(
     for i in range(0, len(offsets), chunk):
         o = offsets[i : i + chunk, None]
         a = np.searchsorted(req, lo[None, :] + o, side="left")
-        b = np.searchsorted(req, hi[None, :] + o, side="right")
+        b = np.searchsorted(req, hi[None, :] + o, side=side)
         hits[i : i + chunk] = (b > a).sum(axis=1)
         ma = np.searchsorted(req, mlo[None, :] + o, side="left")
-        mb = np.searchsorted(req, mhi[None, :] + o, side="right")
+        mb = np.searchsorted(req, mhi[None, :] + o, side=side)
         covered[i : i + chunk] = (mb - ma).sum(axis=1)
     return hits, covered
 
 
-def _score(req, lo, hi, offsets_s: np.ndarray, widen_s: float) -> tuple[np.ndarray, np.ndarray]:
+def _score(
+    req, lo, hi, offsets_s: np.ndarray, widen_s: float, side: str = "right"
+) -> tuple[np.ndarray, np.ndarray]:
     offsets = np.round(offsets_s * NS).astype(np.int64)
     w = int(widen_s * NS)
-    hits, covered = _scores(req, lo - w, hi + w, offsets)
+    hits, covered = _scores(req, lo - w, hi + w, offsets, side)
     horizon = (req >= lo.min() + offsets.min() - w) & (req <= hi.max() + offsets.max() + w)
     total = max(int(horizon.sum()), 1)
     return hits + covered / (total + 1), hits
@@ -232,6 +240,52 @@ def align_by_order(
         contrast=contrast,
         inside_share=inside,
     )
+
+
+@dataclass(frozen=True)
+class Cores:
+    """The tests' own (unwidened) windows in runner epoch ns, and the runner's requests, split by
+    outcome: a failed test's requests include a failing one, a passed test's a successful one."""
+
+    lo: np.ndarray
+    hi: np.ndarray
+    failed: np.ndarray  # bool per test
+    req: np.ndarray  # sorted Google epoch ns
+    req_failing: np.ndarray  # sorted, the requests with status >= 400
+    req_ok: np.ndarray  # sorted, the others
+
+
+def center_on_cores(cores: Cores, est: ClockEstimate) -> ClockEstimate:
+    """Pick the point estimate inside the estimate's interval from the tests' own times.
+
+    The interval comes from windows widened by every uncertainty, in which neighbouring tests
+    overlap. Within it, the likelier offsets put the runner's requests inside the tests' own,
+    unwidened times, and agree with the outcomes: failed tests hold a failing request, passed
+    tests a successful one. The middle of the widest run of the best offsets becomes the offset
+    (so a 403 in the middle of one failed test is not handed to the next test because the
+    plateau's middle sits 10 ms off). The interval is kept: the uncertainty grows to cover it.
+    """
+    a, b = est.offset_s - est.uncertainty_s, est.offset_s + est.uncertainty_s
+    if len(cores.req) == 0 or len(cores.lo) == 0 or b - a > 2 * MAX_PLATEAU_S:
+        return est
+    step = max(CORE_STEP_S, (b - a) / 400)
+    cands = np.arange(a, b + step / 2, step)
+    score, _ = _score(cores.req, cores.lo, cores.hi, cands, 0.0, side="left")
+    for req, mask in ((cores.req_failing, cores.failed), (cores.req_ok, ~cores.failed)):
+        if len(req) and mask.any():
+            _, agree = _score(req, cores.lo[mask], cores.hi[mask], cands, 0.0, side="left")
+            score = score + agree
+    top = score >= score.max() - 1e-9
+    best_run, run_start = (0, 0), None
+    for i, flag in enumerate([*top.tolist(), False]):
+        if flag and run_start is None:
+            run_start = i
+        elif not flag and run_start is not None:
+            if i - run_start > best_run[1] - best_run[0]:
+                best_run = (run_start, i)
+            run_start = None
+    mid = float(cands[best_run[0]] + cands[best_run[1] - 1]) / 2
+    return replace(est, offset_s=mid, uncertainty_s=max(mid - a, b - mid))
 
 
 def describe_naive(offset_s: float) -> str:

@@ -18,7 +18,9 @@ from forensics.correlate.clock import (
     NS,
     UTC_RANGE_S,
     ClockEstimate,
+    Cores,
     align_by_order,
+    center_on_cores,
     from_anchors,
     no_estimate,
 )
@@ -194,6 +196,21 @@ def estimate_clock(
     return best
 
 
+def _cores(timed: pl.DataFrame, runner_requests: pl.DataFrame, req: np.ndarray) -> Cores:
+    lo, hi = runner_windows(timed, widen=False)
+    failed = timed.get_column("outcome").cast(pl.String).is_in(["failed", "error"]).to_numpy()
+    failing = runner_requests.get_column("http_status").fill_null(0) >= 400
+    t_ns = runner_requests.get_column("t_ns")
+    return Cores(
+        lo=lo,
+        hi=hi,
+        failed=failed,
+        req=req,
+        req_failing=np.sort(t_ns.filter(failing).to_numpy()),
+        req_ok=np.sort(t_ns.filter(~failing).to_numpy()),
+    )
+
+
 def refine(
     kind: str, timed: pl.DataFrame, est: ClockEstimate, runner_requests: pl.DataFrame
 ) -> ClockEstimate:
@@ -202,17 +219,20 @@ def refine(
         return est
     lo, hi = _sample(*runner_windows(timed))
     req = np.sort(runner_requests.get_column("t_ns").to_numpy())
+    cores = _cores(timed, runner_requests, req)
     new = align_by_order(req, lo, hi, kind, around=(est.offset_s, est.uncertainty_s + 2.0))
     # The runner's own requests are the right evidence: take their answer unless it explains
     # fewer tests or contradicts the first estimate.
-    if new is None or new.tests_hit < est.tests_hit:
-        return est
-    if abs(new.offset_s - est.offset_s) > est.uncertainty_s + new.uncertainty_s:
-        return est
+    if (
+        new is None
+        or new.tests_hit < est.tests_hit
+        or abs(new.offset_s - est.offset_s) > est.uncertainty_s + new.uncertainty_s
+    ):
+        return center_on_cores(cores, est)
     # keep what the first estimate said (anchors, zone slip), with the refined counts
     slip = "; times were labelled UTC but are off by a zone"
     method = est.method if est.anchors else new.method + (slip if slip in est.method else "")
-    return ClockEstimate(
+    refined = ClockEstimate(
         new.offset_s,
         new.uncertainty_s,
         method + " (refined on the runner's requests)",
@@ -220,3 +240,4 @@ def refine(
         new.tests_hit,
         len(lo),
     )
+    return center_on_cores(cores, refined)

@@ -65,7 +65,8 @@ _PK_END = re.compile(r"-----END[A-Z0-9 ]{0,40}PRIVATE KEY-----")
 _PK_BODY = re.compile(r"[A-Za-z0-9+/=\s\\]*")
 _URL_USERINFO = re.compile(r"(?<=://)([^\s/:@\"']+):(?!\[REDACTED)([^\s/@\"']+)@")
 _AUTHORIZATION = re.compile(
-    r"(?i)(?<![\w-])((?:proxy-)?authorization\\*[\"']?" + _SEP_Q + r"\\*[\"']?)"
+    # Authorization, Proxy-Authorization, X-Serverless-Authorization, X-Forwarded-Authorization
+    r"(?i)(?<![\w-])((?:[\w]+-)*authorization\\*[\"']?" + _SEP_Q + r"\\*[\"']?)"
     r"(?:(" + "|".join(_AUTH_SCHEMES) + r")[ \t]+)?+"
     r"(?!\[REDACTED)([^\s\"'`,;\\]+)"
 )
@@ -216,12 +217,8 @@ def _auth_value(value: str) -> str:
 
 def _skip_header(name: str) -> bool:
     # handled with their structure kept (scheme, cookie names) by their own patterns
-    return name.lower().strip("\"'\\") in (
-        "authorization",
-        "proxy-authorization",
-        "cookie",
-        "set-cookie",
-    )
+    low = name.lower().strip("\"'\\")
+    return low.endswith("authorization") or low in ("cookie", "set-cookie")
 
 
 def _replace_group(m: re.Match[str], group: str, new: str) -> str:

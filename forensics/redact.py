@@ -70,6 +70,14 @@ _AUTHORIZATION = re.compile(
     r"(?:(" + "|".join(_AUTH_SCHEMES) + r")[ \t]+)?+"
     r"(?!\[REDACTED)([^\s\"'`,;\\]+)"
 )
+#: ``Sec-WebSocket-Protocol: access_token, <token>``: browsers cannot set headers on a WebSocket,
+#: so clients smuggle the token in as a subprotocol.
+_WS_PROTOCOL = re.compile(
+    r"(?i)(?<![\w-])(sec-websocket-protocol\\*[\"']?" + _SEP_Q + r"\\*[\"']?)([^\r\n\"\\]*)"
+)
+_TOKEN_MARKERS = frozenset(
+    ("token", "access_token", "access-token", "jwt", "bearer", "auth", "authorization")
+)
 _COOKIE = re.compile(
     r"(?i)(?<![\w-])((?:set-)?cookie)(\\*[\"']?" + _SEP_Q + r"\\*[\"']?)([^\r\n\"\\]*)"
 )
@@ -181,6 +189,25 @@ def _sub_authorization(m: re.Match[str]) -> str:
     ):
         return m.group(0)
     return head + (scheme + " " if scheme else "") + marker(value)
+
+
+def _sub_ws_protocol(m: re.Match[str]) -> str:
+    """Subprotocols kept by name; a token item (after ``access_token``, or token-shaped) hidden."""
+    items = m.group(2).split(",")
+    out, after_marker = [], False
+    for item in items:
+        core = item.strip()
+        tokenish = len(core) >= 20 and any(c.isdigit() for c in core)
+        if (
+            core
+            and not core.startswith(MARK)
+            and (after_marker or tokenish)
+            and core.lower() not in _TOKEN_MARKERS
+        ):
+            item = item.replace(core, marker(core), 1)
+        after_marker = core.lower() in _TOKEN_MARKERS
+        out.append(item)
+    return m.group(1) + ",".join(out)
 
 
 def _sub_cookie(m: re.Match[str]) -> str:
@@ -310,6 +337,8 @@ def _redact(text: str) -> str:
         text = _URL_USERINFO.sub(lambda m: f"{m.group(1)}:{marker(m.group(2))}@", text)
     if "authorization" in low:
         text = _AUTHORIZATION.sub(_sub_authorization, text)
+    if "sec-websocket-protocol" in low:
+        text = _WS_PROTOCOL.sub(_sub_ws_protocol, text)
     if "cookie" in low:
         text = _COOKIE.sub(_sub_cookie, text)
     if _FIELD_TRIGGER.search(low):

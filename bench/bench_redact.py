@@ -17,7 +17,7 @@ import statistics
 import sys
 import time
 
-from forensics.redact import _redact, redact
+from forensics.redact import _redact_cached, redact
 
 JWT = (
     "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJlMmUtcnVubmVyIiwiYXVkIjoibmV0cmEifQ.c2lnbmF0dXJlLXNpZ25hdHVyZQ"
@@ -47,7 +47,7 @@ ADVERSARIAL = {
 def _median(fn, runs: int) -> float:
     times = []
     for _ in range(runs):
-        _redact.cache_clear()
+        _redact_cached.cache_clear()
         start = time.perf_counter()
         fn()
         times.append(time.perf_counter() - start)

@@ -324,10 +324,13 @@ def redact(text: str | None) -> str | None:
     """
     if not text:
         return text
-    return _redact(text)
+    return _redact_cached(text) if len(text) <= _CACHE_MAX_CHARS else _redact(text)
 
 
-@functools.lru_cache(maxsize=8192)  # reports repeat the same explanations and summaries
+#: Strings up to this length are cached: reports repeat the same explanations and summaries.
+_CACHE_MAX_CHARS = 4096
+
+
 def _redact(text: str) -> str:
     low = text.lower()
     # each pass runs only when its trigger is in the text: most output strings hold no secret
@@ -357,6 +360,9 @@ def _redact(text: str) -> str:
         text = _redact_quoted_after_words(text)
         text = _PROSE_NEXT.sub(lambda m: _prose_value(m, 1), text)
     return text
+
+
+_redact_cached = functools.lru_cache(maxsize=8192)(_redact)
 
 
 def _prose_secret(value: str) -> bool:

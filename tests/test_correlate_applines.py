@@ -197,3 +197,39 @@ def test_nearness_is_relative_to_the_nearest_request() -> None:
     )
     assert joined.to_list() == ["auth failed JWT=REDACTED reason=aud mismatch"]
     assert apps.item(0, "strength") >= 0.6
+
+
+def test_a_line_written_while_a_request_was_served_is_that_requests() -> None:
+    """Django logs the 500 just before answering: the line inside the slow request's span is its,
+    not the next request's that starts 1 ms later."""
+    logs = log_frame(
+        [
+            request(16.483, 500, "/api/exports/csv", http_latency_s=0.19),
+            app(16.630, "ERROR log Internal Server Error: /api/exports/csv/"),
+            request(16.672, 429, "/api/login", http_latency_s=0.012),
+            app(16.677, "WARNING log Too Many Requests: /api/login"),
+        ]
+    )
+    tests = make_tests(
+        [
+            case(
+                "t::csv",
+                "failed",
+                16.40,
+                16.70,
+                0,
+                message="Server error '500 Internal Server Error'",
+            ),
+            case(
+                "t::login",
+                "failed",
+                16.66,
+                16.80,
+                1,
+                message="Client error '429 Too Many Requests'",
+            ),
+        ]
+    )
+    c = correlate(tests, logs)
+    assert _rows(c, "t::csv", "app") == {1}
+    assert _rows(c, "t::login", "app") == {3}

@@ -24,6 +24,7 @@ POST_S = 1.0
 TIE_S = 0.05
 TIE_MIN_S = 0.005
 CLOSE_S = 0.1
+INSIDE_MAX_S = 5.0
 _REQ = [
     "row",
     "t_ns",
@@ -35,8 +36,8 @@ _REQ = [
     "http_user_agent",
     "http_remote_ip",
 ]
-#: Client strings shorter than this say too little to be looked for in a line's text.
-MIN_CLIENT_TEXT = 7
+#: Client strings (agent, address, path) shorter than this say too little to look for in a line.
+MIN_CLIENT_TEXT = 4
 
 
 def _app_rows(tagged: pl.DataFrame) -> pl.DataFrame:
@@ -97,12 +98,21 @@ def _pairs(app: pl.DataFrame, spans: pl.DataFrame) -> pl.DataFrame:
         & (pl.col("a_path") == pl.col("r_path"))
         & (pl.col("a_status") == pl.col("r_status"))
     )
-    dist = (
+    edge_dist = (
         pl.min_horizontal(
             (pl.col("a_t") - pl.col("r_t")).abs(), (pl.col("a_t") - pl.col("r_end")).abs()
         )
         / 1e9
     )
+    # A line written while a request was being served (after its start, before its end) is
+    # likely that request's: its distance counts a quarter. Not for long connections (a
+    # WebSocket open for minutes spans everything), which only count their start and end.
+    inside = (
+        (pl.col("a_t") >= pl.col("r_t"))
+        & (pl.col("a_t") <= pl.col("r_end"))
+        & ((pl.col("r_end") - pl.col("r_t")) <= int(INSIDE_MAX_S * 1e9))
+    )
+    dist = pl.when(inside).then(edge_dist / 4).otherwise(edge_dist)
 
     # A line that quotes a request's user agent or client address (many auth logs do) names its
     # request; when it quotes one candidate's, the candidates it does not quote are unlikely.
@@ -118,7 +128,9 @@ def _pairs(app: pl.DataFrame, spans: pl.DataFrame) -> pl.DataFrame:
             dist=dist,
             same_instance=same_inst,
             access_match=access_match.fill_null(False),
-            names_client=quoted("r_ua") | quoted("r_ip"),
+            # Django, Express, Spring name the path they failed on ("Internal Server Error:
+            # /api/exports/csv/"): as good as a quoted client
+            names_client=quoted("r_ua") | quoted("r_ip") | quoted("r_path"),
         )
         .with_columns(
             names_other=pl.col("names_client").any().over("a_row") & ~pl.col("names_client")

@@ -299,3 +299,13 @@ def test_lone_surrogate_escape_does_not_crash(tmp_path: Path, pretty: bool) -> N
     message = read_logs(path).frame["message"].item()
     assert message.startswith("bad ") and message.endswith(" half")
     message.encode("utf-8")  # no surrogate left: every output path can write it
+
+
+def test_strict_folder_still_passes_over_files_that_are_not_exports(tmp_path: Path) -> None:
+    """strict is about bad lines in exports: a README beside them is still just noted."""
+    (tmp_path / "README.md").write_text("# run 42\n")
+    (tmp_path / "a.jsonl").write_text(lines(entry(1)))
+    assert read_logs(tmp_path, strict=True).frame.height == 1
+    (tmp_path / "b.jsonl").write_text(lines(entry(2), "garbage"))
+    with pytest.raises(LogFormatError, match=r"b\.jsonl:2: not JSON"):
+        read_logs(tmp_path, strict=True)

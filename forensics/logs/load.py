@@ -11,7 +11,7 @@ import polars as pl
 from forensics.exceptions import InputError, LogFormatError
 from forensics.logs.lines import parse_lines
 from forensics.logs.normalize import normalize
-from forensics.logs.readers import read_file
+from forensics.logs.readers import JsonLines, read_file
 from forensics.result import Skipped
 from forensics.schema import LOG_SCHEMA
 
@@ -47,23 +47,21 @@ def _walk(path: Path) -> list[Path]:
     return found
 
 
-def _read_one(path: Path, strict: bool) -> tuple[pl.DataFrame, list[Skipped]]:
-    batch = read_file(path)
+def _entries(batch: JsonLines, strict: bool) -> tuple[pl.DataFrame, list[Skipped]]:
+    """The frame of one file's entries; with ``strict`` the first bad line raises."""
     if strict and batch.skipped:
         first = min(batch.skipped, key=lambda s: s.first_line or 0)
-        raise LogFormatError(first.reason, path=path, line=first.first_line)
+        raise LogFormatError(first.reason, path=batch.source, line=first.first_line)
     raw = parse_lines(batch.data, batch.source, batch.line_numbers, strict=strict)
     frame, skipped = normalize(raw, batch.source)
-    skipped = batch.skipped + skipped
-    if strict and len(skipped) > len(batch.skipped):
-        first = skipped[len(batch.skipped)]
-        raise LogFormatError(first.reason, path=path, line=first.first_line)
-    if frame.is_empty():
-        reasons = "; ".join(f"{s.count} {s.reason} (first at line {s.first_line})" for s in skipped)
-        raise LogFormatError(
-            f"no usable LogEntry in the file{': ' + reasons if reasons else ''}", path=path
-        )
-    return frame, skipped
+    if strict and skipped:
+        raise LogFormatError(skipped[0].reason, path=batch.source, line=skipped[0].first_line)
+    return frame, batch.skipped + skipped
+
+
+def _nothing_usable(skipped: list[Skipped]) -> str:
+    reasons = "; ".join(f"{s.count} {s.reason} (first at line {s.first_line})" for s in skipped)
+    return "no usable LogEntry in the file" + (f": {reasons}" if reasons else "")
 
 
 def _dedupe(frame: pl.DataFrame) -> tuple[pl.DataFrame, int, int]:
@@ -101,7 +99,9 @@ def read_logs(*paths: str | Path, strict: bool = False) -> LoadedLogs:
         if not given.exists():
             raise InputError("no such file or folder", path=given)
         if given.is_file():
-            frame, more = _read_one(given, strict)
+            frame, more = _entries(read_file(given), strict)
+            if frame.is_empty():
+                raise LogFormatError(_nothing_usable(more), path=given)
             frames.append(frame)
             skipped += more
             files.append(str(given))
@@ -110,16 +110,20 @@ def read_logs(*paths: str | Path, strict: bool = False) -> LoadedLogs:
         if not walked:
             raise InputError("folder holds no files", path=given)
         for path in walked:
+            # In a folder, a file that is not an export is noted and passed over, even with
+            # strict: strict is about bad lines inside exports.
             files.append(str(path))
             if path.name in _NOT_LOGS:
                 skipped.append(Skipped(str(path), "not a log file", 1))
                 continue
             try:
-                frame, more = _read_one(path, strict)
+                batch = read_file(path)
             except InputError as err:
-                if strict:
-                    raise
                 skipped.append(Skipped(str(path), f"not a log file: {err.message}", 1, err.line))
+                continue
+            frame, more = _entries(batch, strict)
+            if frame.is_empty():
+                skipped.append(Skipped(str(path), f"not a log file: {_nothing_usable(more)}", 1))
                 continue
             frames.append(frame)
             skipped += more

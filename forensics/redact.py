@@ -29,7 +29,6 @@ from forensics.secret_names import (
     PLACEHOLDERS,
     hide_value,
     is_ip,
-    looks_like_value,
     secret_name,
 )
 
@@ -366,13 +365,16 @@ _redact_cached = functools.lru_cache(maxsize=8192)(_redact)
 
 
 def _prose_secret(value: str) -> bool:
-    """A word in a sentence that is a key rather than prose: letters with digits or symbols."""
-    return (
-        looks_like_value(value)
-        and not value.isdigit()
-        and value.lower() not in PLACEHOLDERS
-        and not is_ip(value)
-    )
+    """A word in a sentence that is a key rather than prose: letters and digits, or long mixed case.
+
+    Stricter than a field's value: ``reset-link`` or ``v2`` next to "password" are words.
+    """
+    if value.lower() in PLACEHOLDERS or is_ip(value) or len(value) < 4:
+        return False
+    has_digit = any(c.isdigit() for c in value)
+    has_alpha = any(c.isalpha() for c in value)
+    mixed_case = any(c.islower() for c in value) and any(c.isupper() for c in value)
+    return (has_digit and has_alpha) or (len(value) >= 20 and mixed_case)
 
 
 def _redact_quoted_after_words(text: str) -> str:
@@ -389,14 +391,9 @@ def _redact_quoted_after_words(text: str) -> str:
 
 
 def _prose_value(m: re.Match[str], group: int) -> str:
-    """Hide a value prose names as a key when it looks like one (letters and digits or symbols)."""
+    """Hide a value prose names as a key when it looks like one (letters and digits)."""
     value = m.group(group).rstrip(".:")
-    if (
-        not looks_like_value(value)
-        or value.isdigit()
-        or value.lower() in PLACEHOLDERS
-        or is_ip(value)
-    ):
+    if not _prose_secret(value):
         return m.group(0)
     start = m.start(group)
     text = m.group(0)

@@ -285,6 +285,7 @@ def test_redact_never_fails_and_is_idempotent_on_any_text(text: str) -> None:
         "secret rotated at 2025-09-07, token for user 'alice' expired",
         "api key quota exceeded for project 12345",
         "Sec-WebSocket-Protocol: graphql-transport-ws, chat.v1",
+        "password reset-link sent to the user",
         '{"message": "ws rejected: missing token","severity": "WARNING", "logging.googleapis.com/labels": {"python_logger": "app.ws"}}',
         "Invalid token type. Token must be a <class 'bytes'>",
         "jwt audience invalid. expected: netra-api",

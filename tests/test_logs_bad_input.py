@@ -309,3 +309,12 @@ def test_strict_folder_still_passes_over_files_that_are_not_exports(tmp_path: Pa
     (tmp_path / "b.jsonl").write_text(lines(entry(2), "garbage"))
     with pytest.raises(LogFormatError, match=r"b\.jsonl:2: not JSON"):
         read_logs(tmp_path, strict=True)
+
+
+@pytest.mark.parametrize("content", ["[]\n", '{"entries": []}\n'])
+def test_export_of_nothing_says_the_filter_matched_nothing(tmp_path: Path, content: str) -> None:
+    """An empty gcloud array or entries.list response points at the filter/window, not the format."""
+    path = tmp_path / "logs.json"
+    path.write_text(content)
+    with pytest.raises(LogFormatError, match="holds no entries"):
+        read_logs(path)

@@ -61,7 +61,9 @@ def _entries(batch: JsonLines, strict: bool) -> tuple[pl.DataFrame, list[Skipped
 
 def _nothing_usable(skipped: list[Skipped]) -> str:
     reasons = "; ".join(f"{s.count} {s.reason} (first at line {s.first_line})" for s in skipped)
-    return "no usable LogEntry in the file" + (f": {reasons}" if reasons else "")
+    if not reasons:  # `gcloud logging read` prints [] when the filter matched nothing
+        return "the export holds no entries (did the filter or time window match nothing?)"
+    return f"no usable LogEntry in the file: {reasons}"
 
 
 def _dedupe(frame: pl.DataFrame) -> tuple[pl.DataFrame, int, int]:

@@ -26,39 +26,7 @@ INCIDENTS = Path(__file__).resolve().parent / "data" / "incidents"
 NAMES = sorted(p.parent.name for p in INCIDENTS.glob("*/expected.json"))
 
 # (incident, test name after the module's "::") -> what the engine gets wrong today
-KNOWN_MISSES: dict[tuple[str, str], str] = {
-    (
-        "express_signature_malformed_cors",
-        "test_embed_widget_preflight",
-    ): "engine: answers unknown ('conflicting evidence: cors_origin vs app_error'); the 500 is Express's "
-    "default error handler wrapping the cors callback's `Error: Not allowed by CORS`, so the named origin "
-    "check must outrank the generic 5xx rule",
-    (
-        "iap_lb_denied",
-        "test_status_page",
-    ): "engine: 302 from the load balancer with statusDetails handled_by_identity_aware_proxy is only weak "
-    "evidence (0.21) -> unknown; the failure is the client following no IAP sign-in redirect",
-    (
-        "redacting_logger_aud",
-        "test_ws_sync",
-    ): "engine: the trace-less `auth failed JWT=REDACTED reason=aud mismatch` line 1 ms after the runner's "
-    "403 is scored weak (0.31) -> unknown",
-    (
-        "redacting_logger_aud",
-        "test_ws_sync_two_devices",
-    ): "engine: the trace-less `auth failed JWT=REDACTED reason=aud mismatch` line 1 ms after the runner's "
-    "403 is scored weak (0.31) -> unknown",
-    (
-        "spring_bypass_export_cut",
-        "test_usage_stream",
-    ): "engine: the one 403 handshake (10 ms after this test's estimated window) is given to the next test, "
-    "this one is left with a passing 200 as context -> unknown",
-    (
-        "spring_bypass_export_cut",
-        "test_usage_stream_resume",
-    ): "engine: labels missing_bypass_header from the earlier test's 403 and bypass line, though the export "
-    "ends 0.01 s into this 3.2 s test and holds nothing of its own handshake",
-}
+KNOWN_MISSES: dict[tuple[str, str], str] = {}
 
 
 def expected(name: str) -> dict:

@@ -679,3 +679,22 @@ def test_markdown_long_tables_say_how_many_rows_are_not_shown() -> None:
     section = md.split("Evidence (70 entries):")[1].split("**Remediation:**")[0]
     assert section.count("| `id-") == 60
     assert "_10 more row(s) not shown; every failure and entry is in triage.json._" in section
+
+
+def test_render_text_defaults_to_stdout(capsys: pytest.CaptureFixture[str]) -> None:
+    """Without a file the summary goes to stdout (plain, as stdout is captured, not a terminal)."""
+    render_text(make_result())
+    out = capsys.readouterr().out
+    assert T_CONNECT in out and not ANSI.search(out)
+
+
+def test_write_reports_without_plots_does_not_import_the_plot_module(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """plots=False writes the three reports and never touches forensics.plot."""
+    boom = types.ModuleType("forensics.plot")
+    boom.timeline = lambda result: (_ for _ in ()).throw(AssertionError("plot called"))  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "forensics.plot", boom)
+    written = write_reports(make_result(), tmp_path, plots=False)
+    assert set(written) == {"text", "json", "markdown"}
+    assert "## Plots" not in written["markdown"].read_text()

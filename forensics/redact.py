@@ -19,17 +19,21 @@ expired", "invalid signature", ``/auth/login``, trace ids, insertIds and request
 from __future__ import annotations
 
 import functools
-import hashlib
 import re
 from collections.abc import Mapping
 from typing import Any
 
 from forensics.secret_names import (
     MARK,
-    PLACEHOLDERS,
     hide_value,
-    is_ip,
     secret_name,
+)
+from forensics.secret_prose import redact_prose
+from forensics.secret_shapes import (
+    marker,
+    redact_private_keys,
+    redact_shapes,
+    value_hash,
 )
 
 __all__ = [
@@ -55,13 +59,8 @@ _SECRET_WORD = r"(?:key|secret|token|passw(?:or)?d|pwd|passphrase|bypass|auth|cr
 _NAME = rf"(?=[\w.-]*?{_SECRET_WORD})[\w.-]++"
 _SEP_Q = r"[ \t]*[:=][ \t]*"
 _FIELD_TRIGGER = re.compile(_SECRET_WORD)
-_PROSE_TRIGGER = re.compile(r"key|secret|passw|passphrase|credential|token")
-_TOKEN_TRIGGER = re.compile(r"AIza|ya29\.|gh[pousr]_|AKIA|ASIA|xox[abprs]-")
 
 _AUTH_SCHEMES = ("bearer", "basic", "digest", "negotiate", "token", "apikey", "jwt", "dpop", "hmac")
-_PK_BEGIN = re.compile(r"-----BEGIN[A-Z0-9 ]{0,40}PRIVATE KEY-----")
-_PK_END = re.compile(r"-----END[A-Z0-9 ]{0,40}PRIVATE KEY-----")
-_PK_BODY = re.compile(r"[A-Za-z0-9+/=\s\\]*")
 _URL_USERINFO = re.compile(r"(?<=://)([^\s/:@\"']+):(?!\[REDACTED)([^\s/@\"']+)@")
 _AUTHORIZATION = re.compile(
     # Authorization, Proxy-Authorization, X-Serverless-Authorization, X-Forwarded-Authorization
@@ -93,62 +92,6 @@ _BARE_FIELD = re.compile(
     # a bare value does not take the full stop or colon that ends a sentence
     r"(?:(?P<vq>[\"'])(?P<qval>[^\"'\n]*)(?P=vq)|(?P<val>[^\s,;&\"'`<>(){}\[\]]*[^\s,;&\"'`<>(){}\[\].:]))"
 )
-# a JWT, or the header.payload left of one that was cut short ("eyJ...eyJ..." then an ellipsis)
-_JWT = re.compile(
-    r"(?<![\w-])eyJ[A-Za-z0-9_-]{4,}\.(?:[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*|eyJ[A-Za-z0-9_-]*)(?![\w-])"
-)
-_KNOWN_TOKENS = re.compile(
-    r"(?<![\w-])(?:(?P<google_api_key>AIza[0-9A-Za-z_-]{35})"
-    r"|(?P<google_oauth_token>ya29\.[0-9A-Za-z_-]{20,})"
-    r"|(?P<github_token>gh[pousr]_[A-Za-z0-9]{36,})"
-    r"|(?P<aws_access_key>(?:AKIA|ASIA)[0-9A-Z]{16})"
-    r"|(?P<slack_token>xox[abprs]-[0-9A-Za-z-]{10,}))(?![\w-])"
-)
-#: Words after which quoted values are keys: ``bypass key mismatch: got 'e2e-k1', expected 'e2e-k2'``.
-_PROSE_WORD = re.compile(
-    r"(?i)\b(?:bypass[ _-]?key|api[ _-]?key|secret|passw(?:or)?d|passphrase|credentials?|token)s?\b"
-)
-# the next quoted value within a few words, with no other quote between (not a JSON key)
-_NEXT_QUOTED = re.compile(
-    r"[^'\"\n]{0,40}?(?<![\w\\])(['\"])(?!\[REDACTED)([^'\"\s]{4,200})\1(?![ \t]*:)"
-)
-#: The word right after "bypass key", "api key", "secret", "password": ``bypass key e2e-k1 rejected``.
-_PROSE_NEXT = re.compile(
-    r"(?i)\b(?:bypass[ _-]?key|api[ _-]?key|secret|passw(?:or)?d|passphrase)s?[ \t]+(?:value[ \t]+)?"
-    r"(?!\[REDACTED|sha256:)([^\s'\"`,;()<>\[\]]{6,200})"
-)
-#: ``Bearer <token>`` in prose; the token must look like one (a digit or symbol, or long).
-_BEARER = re.compile(
-    r"(?i)(?<![\w-])(bearer)([ \t]+)(?!\[REDACTED)(?![a-z_]+=)"
-    r"((?=[A-Za-z0-9._~+/-]*[0-9._~+/-][A-Za-z0-9._~+/-]*[A-Za-z0-9_~+/-])[A-Za-z0-9._~+/-]{5,}[A-Za-z0-9_~+/-]=*"
-    r"|[A-Za-z]{16,}=*)"
-)
-
-
-def value_hash(value: str) -> str:
-    """The short hash a marker shows: 8 hex digits of the value's SHA-256."""
-    return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:8]
-
-
-def _kind(value: str) -> str | None:
-    if _JWT.fullmatch(value):
-        return "jwt"
-    m = _KNOWN_TOKENS.fullmatch(value)
-    if m:
-        return (m.lastgroup or "").replace("_", " ")
-    if value.startswith("-----BEGIN"):
-        return "private key"
-    return None
-
-
-def marker(value: str, kind: str | None = None) -> str:
-    """The text shown instead of a secret ``value``: ``[REDACTED jwt sha256:1a2b3c4d]``."""
-    kind = kind or _kind(value)
-    return (
-        f"[REDACTED {kind} sha256:{value_hash(value)}]"
-        if kind
-        else f"[REDACTED sha256:{value_hash(value)}]"
-    )
 
 
 def redact_value(name: str, value: Any) -> Any:
@@ -294,23 +237,6 @@ def _sub_bare(m: re.Match[str]) -> str:
     return _replace_group(m, grp, _BARE_FIELD.sub(_sub_bare, val))
 
 
-def _redact_private_keys(text: str) -> str:
-    """PEM private key blocks (or their truncated starts) replaced, in one left-to-right pass."""
-    out, pos = [], 0
-    end = _PK_END.search(text)
-    while (begin := _PK_BEGIN.search(text, pos)) is not None:
-        if end is not None and end.start() < begin.end():
-            end = _PK_END.search(text, begin.end())  # searched again only past each END: linear
-        nxt = _PK_BEGIN.search(text, begin.end())
-        if end is not None and (nxt is None or end.start() < nxt.start()):
-            stop = end.end()
-        else:  # cut off before its END line: hide the base64 body that follows
-            stop = _PK_BODY.match(text, begin.end()).end()  # type: ignore[union-attr]
-        out += [text[pos : begin.start()], marker(text[begin.start() : stop], "private key")]
-        pos = stop
-    return "".join(out) + text[pos:]
-
-
 def redact(text: str | None) -> str | None:
     """``text`` with every secret replaced by a recognisable marker.
 
@@ -334,7 +260,7 @@ def _redact(text: str) -> str:
     low = text.lower()
     # each pass runs only when its trigger is in the text: most output strings hold no secret
     if "private key-----" in low:
-        text = _redact_private_keys(text)
+        text = redact_private_keys(text)
     if "://" in text and "@" in text:
         text = _URL_USERINFO.sub(lambda m: f"{m.group(1)}:{marker(m.group(2))}@", text)
     if "authorization" in low:
@@ -347,54 +273,8 @@ def _redact(text: str) -> str:
         if '"' in text or "'" in text:
             text = _QUOTED_FIELD.sub(_sub_quoted, text)
         text = _BARE_FIELD.sub(_sub_bare, text)
-    if "eyj" in low:
-        text = _JWT.sub(lambda m: marker(m.group(0), "jwt"), text)
-    if _TOKEN_TRIGGER.search(text):
-        text = _KNOWN_TOKENS.sub(
-            lambda m: marker(m.group(0), (m.lastgroup or "").replace("_", " ")), text
-        )
-    if "bearer" in low:
-        text = _BEARER.sub(lambda m: m.group(1) + m.group(2) + marker(m.group(3)), text)
-    if _PROSE_TRIGGER.search(low):
-        text = _redact_quoted_after_words(text)
-        text = _PROSE_NEXT.sub(lambda m: _prose_value(m, 1), text)
-    return text
+    text = redact_shapes(text, low)
+    return redact_prose(text, low)
 
 
 _redact_cached = functools.lru_cache(maxsize=8192)(_redact)
-
-
-def _prose_secret(value: str) -> bool:
-    """A word in a sentence that is a key rather than prose: letters and digits, or long mixed case.
-
-    Stricter than a field's value: ``reset-link`` or ``v2`` next to "password" are words.
-    """
-    if value.lower() in PLACEHOLDERS or is_ip(value) or len(value) < 4:
-        return False
-    has_digit = any(c.isdigit() for c in value)
-    has_alpha = any(c.isalpha() for c in value)
-    mixed_case = any(c.islower() for c in value) and any(c.isupper() for c in value)
-    return (has_digit and has_alpha) or (len(value) >= 20 and mixed_case)
-
-
-def _redact_quoted_after_words(text: str) -> str:
-    """Quoted values that look like keys, chained right after a key/secret/token word."""
-    out, pos = [], 0
-    for word in _PROSE_WORD.finditer(text):
-        at = word.end()
-        while at >= pos and (q := _NEXT_QUOTED.match(text, at)) is not None:
-            if _prose_secret(q.group(2)):
-                out += [text[pos : q.start(2)], marker(q.group(2))]
-                pos = q.end(2)
-            at = q.end()
-    return "".join(out) + text[pos:] if out else text
-
-
-def _prose_value(m: re.Match[str], group: int) -> str:
-    """Hide a value prose names as a key when it looks like one (letters and digits)."""
-    value = m.group(group).rstrip(".:")
-    if not _prose_secret(value):
-        return m.group(0)
-    start = m.start(group)
-    text = m.group(0)
-    return text[: start - m.start()] + marker(value) + text[start - m.start() + len(value) :]

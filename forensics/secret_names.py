@@ -92,6 +92,7 @@ def secret_name(name: str, *, strict: bool = False) -> str | None:
 
 
 def is_ip(value: str) -> bool:
+    """Whether ``value`` is an IPv4 or IPv6 address (evidence, never a credential)."""
     try:
         ipaddress.ip_address(value.strip())
     except ValueError:
@@ -100,6 +101,11 @@ def is_ip(value: str) -> bool:
 
 
 def hide_value(value: str, strength: str | None, quoted: bool = False) -> bool:
+    """Whether a value found under a name of ``strength`` should be hidden.
+
+    Placeholders, markers and IP addresses never are; strong names and quoted values always;
+    weak names only when the value looks like one.
+    """
     if not value or value.strip().lower() in PLACEHOLDERS or value.startswith(MARK):
         return False
     if is_ip(value):

@@ -17,6 +17,7 @@ from forensics.result import TriageResult
 
 
 def appendix(result: TriageResult) -> list[str]:
+    """The appendix: per cause a Cloud Logging query and Logs Explorer link for its evidence."""
     out = ["## Appendix: find the evidence in Cloud Logging", ""]
     known = log_names_by_insert_id(result.logs)
     any_query = False

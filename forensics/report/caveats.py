@@ -11,6 +11,7 @@ from forensics.result import TriageResult
 
 
 def unexplained(result: TriageResult) -> list[str]:
+    """The "Unexplained" section: unknown verdicts grouped by their reason, and what to do."""
     unknown = [v for v in result.verdicts if v.root_cause == UNKNOWN]
     out = ["## Unexplained", ""]
     if not unknown:
@@ -38,6 +39,7 @@ def unexplained(result: TriageResult) -> list[str]:
 
 
 def how_read(result: TriageResult) -> list[str]:
+    """The "How the logs were read" section: clock offset and method, runner fingerprint, inputs."""
     corr = result.run.get("correlation") or {}
     out = ["## How the logs were read", ""]
     off = corr.get("clock_offset_s")
@@ -80,6 +82,7 @@ def _files(result: TriageResult, files: object) -> str:
 
 
 def skipped(result: TriageResult) -> list[str]:
+    """The "Skipped input" section: every skipped item by file and reason, or that none was."""
     lines = skipped_lines(result)
     if not lines:
         return [

@@ -65,6 +65,7 @@ def prose(text: object) -> str:
 
 
 def anchor(cause: str) -> str:
+    """The HTML anchor of a cause's section (``missing-jwt``), for links from the impact table."""
     return cause.replace("_", "-")
 
 

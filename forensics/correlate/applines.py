@@ -172,8 +172,8 @@ def join_app_lines(tagged: pl.DataFrame, linked: pl.DataFrame) -> pl.DataFrame:
     by_trace = (
         app.filter(pl.col("a_trace").is_not_null())
         .join(lreq.filter(pl.col("trace").is_not_null()), left_on="a_trace", right_on="trace")
-        .sort(["strength", "layer"], descending=[True, True])
-        .unique(["test_id", "a_row"], keep="first")
+        .sort(["strength", "layer", "row"], descending=[True, True, False], maintain_order=True)
+        .unique(["test_id", "a_row"], keep="first", maintain_order=True)
         .select(
             test_id="test_id",
             row="a_row",
@@ -192,7 +192,7 @@ def join_app_lines(tagged: pl.DataFrame, linked: pl.DataFrame) -> pl.DataFrame:
     if mine.is_empty():
         return by_trace.cast(out_schema)  # type: ignore[arg-type]
     near = free.filter(pl.col("a_row").is_in(mine.get_column("a_row").unique().implode()))
-    everyone = _pairs(near, _spans(service_reqs)).sort(["a_row", "penalty"])
+    everyone = _pairs(near, _spans(service_reqs)).sort(["a_row", "penalty", "r_row"])
     # "Just as near" is relative: a line 1 ms after one request and 40 ms after another is the
     # first's; 30 ms and 40 ms is a tie.
     tie = pl.col("dist").first().clip(TIE_MIN_S, TIE_S)
@@ -210,8 +210,8 @@ def join_app_lines(tagged: pl.DataFrame, linked: pl.DataFrame) -> pl.DataFrame:
     by_time = (
         mine_pairs.join(best.select("a_row", "best", "tie", "rivals"), on="a_row")
         .filter(pl.col("penalty") <= pl.col("best") + pl.col("tie"))
-        .sort("penalty")
-        .unique(["test_id", "a_row"], keep="first")
+        .sort(["penalty", "r_row"])
+        .unique(["test_id", "a_row"], keep="first", maintain_order=True)
         .join(lreq.group_by("test_id").agg(mine_rows=pl.col("row")), on="test_id")
         .with_columns(
             contested=pl.col("rivals").list.set_difference(pl.col("mine_rows")).list.len() > 0,
@@ -236,4 +236,6 @@ def join_app_lines(tagged: pl.DataFrame, linked: pl.DataFrame) -> pl.DataFrame:
         )
     )
     out = pl.concat([by_trace.cast(out_schema), by_time.cast(out_schema)])  # type: ignore[arg-type]
-    return out.sort("strength", descending=True).unique(["test_id", "row"], keep="first")
+    return out.sort(
+        ["strength", "request_row"], descending=[True, False], maintain_order=True
+    ).unique(["test_id", "row"], keep="first", maintain_order=True)

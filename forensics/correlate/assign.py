@@ -200,7 +200,11 @@ def assign_contested(
     Returns:
         ``cand`` with contested rows resolved, plus a ``shared`` column.
     """
-    owned = exact.select("row", owner="test_id").unique("row", keep="first")
+    owned = (
+        exact.select("row", owner="test_id")
+        .sort(["row", "owner"])
+        .unique("row", keep="first", maintain_order=True)
+    )
     cand = cand.join(owned, on="row", how="left")
     cand = cand.filter(pl.col("owner").is_null() | (pl.col("owner") == pl.col("test_id"))).drop(
         "owner"

@@ -103,7 +103,7 @@ def runner_fingerprint(
         scripted = cands.filter(pl.col("client_kind") == "script")
         if scripted.is_empty():
             return Fingerprint(method="none: no test times and no scripted client in the log")
-        top = scripted.group_by("key").len().sort("len", descending=True)
+        top = scripted.group_by("key").len().sort(["len", "key"], descending=[True, False])
         key = top.item(0, "key")
         return _describe(
             cands,
@@ -142,7 +142,7 @@ def runner_fingerprint(
             * pl.col("kind").replace_strict(PRIOR, default=0.8, return_dtype=pl.Float64)
         )
         .filter(pl.col("tests") > 0)
-        .sort("score", descending=True)
+        .sort(["score", "key"], descending=[True, False])
     )
     if per_key.is_empty():
         return Fingerprint(method="none: no request entry inside any test window")

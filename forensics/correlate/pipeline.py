@@ -36,7 +36,7 @@ _ROLE = {"service": "request", "edge": "edge", "app": "app", "access": "app"}
 def _dedupe(links: pl.DataFrame) -> pl.DataFrame:
     """One link per (test, row): the strongest, keeping a known request_row."""
     return (
-        links.sort("strength", descending=True)
+        links.sort("strength", descending=True, maintain_order=True)
         .group_by(["test_id", "row"], maintain_order=True)
         .agg(
             pl.col("via").first(),
@@ -72,7 +72,7 @@ def run_correlation(tests: pl.DataFrame, logs: pl.DataFrame) -> Correlation:
     )
     fail_w = timed_w.filter(pl.col("test_id").is_in(failed.get_column("test_id").implode()))
     untimed = untimed_windows(failed, timed_w, run_span)
-    windows = pl.concat([fail_w, untimed]).unique("test_id", keep="first")
+    windows = pl.concat([fail_w, untimed]).unique("test_id", keep="first", maintain_order=True)
 
     idl = id_links(tagged, ids).join(tagged.select("row", "layer", "is_request"), on="row")
     exact_req = idl.filter(pl.col("is_request") | (pl.col("layer") == "edge"))
@@ -234,7 +234,7 @@ def _requests_frame(
             cand.select("test_id", "row", "matches_failure", "shared"),
             exact_req.select("test_id", "row", matches_failure=pl.lit(True), shared=pl.lit(False)),
         ]
-    ).unique(["test_id", "row"], keep="last")
+    ).unique(["test_id", "row"], keep="last", maintain_order=True)
     is_request = tagged.filter(pl.col("is_request") | (pl.col("layer") == "edge")).select("row")
     return (
         links.join(is_request, on="row")

@@ -152,7 +152,7 @@ def estimate_clock(
     top = (
         keyed.group_by("key")
         .agg(n=pl.len(), kind=pl.col("client_kind").mode().first())
-        .sort("n", descending=True)
+        .sort(["n", "key"], descending=[True, False])
         .head(TOP_CLIENTS)
     )
     pooled_kind = keyed.get_column("client_kind").mode().first() if keyed.height else "mixed"

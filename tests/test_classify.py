@@ -65,7 +65,7 @@ def lb_request(
         resource_type="http_load_balancer",
         http_status=status,
         http_method="GET",
-        http_path="/ws",
+        http_path=kw.pop("http_path", "/ws"),
         trace=kw.pop("trace", TRACE),
         payload_kind="json",
         payload={
@@ -454,3 +454,59 @@ def test_unassigned_app_line_is_read_against_the_failing_request() -> None:
     ]
     v = one(rows, links=[("t", 0, "trace", 1.0), ("t", 1, "url", 0.85), ("t", 2, "trace", 0.9)])
     assert v.root_cause == "middleware_rejection"
+
+
+def test_time_joined_line_naming_another_path_is_not_this_requests() -> None:
+    """'Too Many Requests: /api/login/' joined by time to a 500 on /api/export is about another call."""
+    rows = [
+        run_request(500, path="/api/export/", trace=None),
+        app_line("Too Many Requests: /api/login/", t=0.2),
+    ]
+    logs_links = [
+        {
+            "test_id": "t",
+            "row": 0,
+            "via": "url",
+            "strength": 0.85,
+            "role": "request",
+            "request_row": 0,
+        },
+        {
+            "test_id": "t",
+            "row": 1,
+            "via": "app_join",
+            "strength": 0.6,
+            "role": "app",
+            "request_row": 0,
+        },
+    ]
+    logs = pl.DataFrame(rows, schema=LOG_SCHEMA).with_row_index("row")
+    links = pl.DataFrame(
+        logs_links, schema={**LINK_SCHEMA, "role": pl.String, "request_row": pl.UInt32}
+    )
+    tests = pl.DataFrame(
+        [{"test_id": "t", "outcome": "failed", "message": "500 Internal Server Error"}],
+        schema=TEST_SCHEMA,
+    )
+    (v,) = classify(
+        tests, logs, Correlation(0.0, 0.5, "x", pl.DataFrame(schema=WINDOW_SCHEMA), links), RULES
+    )
+    assert v.root_cause == "app_error"
+
+
+@pytest.mark.parametrize(
+    ("line", "path", "other"),
+    [
+        ("Too Many Requests: /api/login/", "/api/export/", True),
+        ("Forbidden (CSRF cookie not set.): /api/session", "/api/session", False),
+        ("AuthPolicyMiddleware: DENY GET /api/v1/stream policy=lockdown", "/api/v1/stream", False),
+        ("at origin (/app/src/server.js:27:16)", "/api/embed", False),
+        ("auth failed path=/sync reason=aud", "/ws", True),
+        ("[auth] token rejected for GET /api/wishlist: JsonWebTokenError", "/api/wishlist", False),
+    ],
+)
+def test_named_paths_of_a_line(line: str, path: str, other: bool) -> None:
+    """A line names another request's path only in request-path positions, not file paths."""
+    from forensics.classify.paths import names_other_path
+
+    assert names_other_path(line, path) is other

@@ -10,7 +10,8 @@ import pytest
 
 from forensics.classify import classify
 from forensics.correlate.link import LINK_SCHEMA, WINDOW_SCHEMA, Correlation
-from forensics.schema import TEST_SCHEMA
+from forensics.result import Verdict
+from forensics.schema import LOG_SCHEMA, TEST_SCHEMA
 from tests.test_classify import RULES, TRACE, app_line, entry, lb_request, one, run_request
 
 IAM_UNAUTHENTICATED = (
@@ -239,3 +240,38 @@ def test_lb_passing_the_backends_429_is_app_layer() -> None:
     """A 429 the load balancer passed through from the backend is rate_limited in the app layer."""
     v = one([lb_request(429, {"statusDetails": "response_sent_by_backend"})])
     assert (v.root_cause, v.layer) == ("rate_limited", "app")
+
+
+def _iap_redirect_case(failure: str) -> Verdict:
+    rows = [
+        lb_request(
+            302, {"statusDetails": "handled_by_identity_aware_proxy"}, http_path="/api/status"
+        )
+    ]
+    logs = pl.DataFrame(rows, schema=LOG_SCHEMA).with_row_index("row")
+    tests = pl.DataFrame(
+        [{"test_id": "t", "outcome": "failed", "message": failure}], schema=TEST_SCHEMA
+    )
+    links = pl.DataFrame(
+        [{"test_id": "t", "row": 0, "via": "url", "strength": 0.3}], schema=LINK_SCHEMA
+    )
+    (v,) = classify(
+        tests, logs, Correlation(0.0, 0.0, "x", pl.DataFrame(schema=WINDOW_SCHEMA), links), RULES
+    )
+    return v
+
+
+def test_failure_naming_the_iap_redirect_makes_it_decisive() -> None:
+    """A test that failed on the 302 the LB entry shows (same path) is iap_denied, even on a weak link."""
+    v = _iap_redirect_case(
+        "httpx.HTTPStatusError: Redirect response '302 Found' for url 'https://portal.example.dev/api/status'"
+    )
+    assert (v.root_cause, v.detail, v.layer) == ("iap_denied", "login_redirect", "edge")
+
+
+def test_failure_naming_another_path_does_not_promote_the_link() -> None:
+    """A 302 on a different URL than the one the test failed on stays weak context."""
+    v = _iap_redirect_case(
+        "httpx.HTTPStatusError: Redirect response '302 Found' for url 'https://portal.example.dev/other'"
+    )
+    assert v.root_cause == "unknown"

@@ -169,6 +169,13 @@ WORDINGS = [
     ),
     ("ASP.NET Core", "IDX10214: Audience validation failed.", "invalid_jwt", "audience"),
     ("jose (node)", 'unexpected "iss" claim value', "invalid_jwt", "issuer"),
+    (
+        "custom redacting",
+        "auth failed JWT=REDACTED reason=aud mismatch expected=notes-api got=notes-web",
+        "invalid_jwt",
+        "audience",
+    ),
+    ("custom", "token rejected: iss claim invalid", "invalid_jwt", "issuer"),
     ("simplejwt", "Token is blacklisted", "invalid_jwt", None),
     ("PyJWT", 'MissingRequiredClaimError: Token is missing the "exp" claim', "invalid_jwt", None),
     # cors_origin
@@ -517,3 +524,23 @@ def test_close_after_accept_with_reason_on_a_101_still_decides() -> None:
     """An app that accepts, then closes with 1008 after checking the token: the 101 entry does not veto."""
     v = one([run_request(101), app_line("closing websocket 1008: token expired", trace=TRACE)])
     assert (v.root_cause, v.detail) == ("invalid_jwt", "expired")
+
+
+def test_named_check_outranks_the_generic_500_of_its_request() -> None:
+    """Express's default handler turns the cors callback's error into a 500: still cors_origin."""
+    rows = [
+        run_request(500, path="/api/embed/config"),
+        app_line(
+            "Error: Not allowed by CORS\n    at origin (/app/src/server.js:27:16)",
+            trace=TRACE,
+            severity="ERROR",
+        ),
+        app_line(
+            '::ffff:169.254.1.1 - - [14/Nov/2025:13:05:44 +0000] "OPTIONS /api/embed/config HTTP/1.1" 500 148',
+            trace=TRACE,
+            severity="INFO",
+        ),
+    ]
+    v = one(rows)
+    assert v.root_cause == "cors_origin"
+    assert v.confidence >= 0.8

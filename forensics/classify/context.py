@@ -11,6 +11,7 @@ from typing import Any
 
 import polars as pl
 
+from forensics.classify.paths import names_response
 from forensics.classify.rows import ROLES, LinkedRow, TestContext, infer_role
 from forensics.correlate import Correlation
 
@@ -64,8 +65,19 @@ def build_contexts(
             for r, link in sorted(best[test_id].items())
             if r in by_row
         ]
+        for row in rows:
+            if row.is_request and names_response(
+                message, row.get("http_status"), row.get("http_path")
+            ):
+                row.strength = max(row.strength, MATCHES_FAILURE)
         contexts.append(TestContext(test_id, rows, message, memo))
     return contexts
+
+
+#: How much a request entry counts when the test's own failure names its status and path
+#: (correlate's strength for a runner request that matches the failure). Correlate does not
+#: count a 3xx as failing; a test that failed on an IAP sign-in redirect did.
+MATCHES_FAILURE = 0.75
 
 
 def _linked(data: dict[str, Any], link: dict[str, Any], shared: dict[int, int]) -> LinkedRow:

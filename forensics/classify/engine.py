@@ -32,7 +32,7 @@ MIN_CONFIDENCE = 0.35  # below this, after the runner-up's share, a label would 
 CONFLICT = 0.5  # a runner-up at least this strong...
 CONFLICT_RATIO = 0.75  # ...and at least this fraction of the best makes the test undecidable
 MAX_EVIDENCE = 6
-#: On one row, a reading that names a specific cause outranks a generic one: "ERROR auth
+#: Within one request, a reading that names a specific cause outranks a generic one: "ERROR auth
 #: middleware: token expired" is invalid_jwt, not middleware_rejection, and not app_error.
 _GENERIC_RANK = {APP_ERROR: 2, MIDDLEWARE_REJECTION: 1}
 
@@ -93,11 +93,13 @@ def find_matches(
             for rule in candidates[row.row]
             if rule.matches(row, ctx)
         )
+    # Within one request (its entry and its app lines), the most specific reading wins: a 500
+    # whose app line names the origin check is cors_origin, not app_error.
     most_specific: dict[int, int] = {}
     for m in found:
         rank = _GENERIC_RANK.get(m.rule.label, 0)
-        most_specific[m.row.row] = min(rank, most_specific.get(m.row.row, rank))
-    return [m for m in found if _GENERIC_RANK.get(m.rule.label, 0) <= most_specific[m.row.row]]
+        most_specific[m.row.group] = min(rank, most_specific.get(m.row.group, rank))
+    return [m for m in found if _GENERIC_RANK.get(m.rule.label, 0) <= most_specific[m.row.group]]
 
 
 def supports(matches: list[Match]) -> dict[str, tuple[float, list[Match]]]:

@@ -15,6 +15,8 @@ from datetime import datetime, timedelta
 from functools import cached_property
 from typing import Any
 
+from forensics.classify.paths import names_other_path
+
 #: Roles a row can have (the same words ``correlate`` uses in ``links.role``).
 ROLES = ("request", "edge", "app", "audit", "other")
 
@@ -61,6 +63,9 @@ REASON_KEYS = (
     "cause",
 )
 
+#: What a time-joined app line that names another request's path still counts for.
+DETACHED_FACTOR = 0.25
+
 # An app line is tied to a request entry by time when neither trace nor correlate says so:
 # it may be written a little before the platform stamps the request, and up to a few seconds
 # after the request ended (flush delay of stdout).
@@ -94,6 +99,7 @@ class LinkedRow:
     role: str
     request_row: int | None = None  # the request entry this row belongs to (from correlate)
     share: int = 1  # failed tests among which correlate divided this row's request (``shared``)
+    detached: bool = False  # a time-joined line that names another path: about another request
     same: list[LinkedRow] = field(default_factory=list, repr=False)  # rows of the same request
 
     @property
@@ -208,6 +214,8 @@ class TestContext:
         An app line tied to a rejected/failed request entry is as believable as half that entry.
         """
         own = row.undivided if undivided else row.strength
+        if row.detached:  # it names another path: about a request this test is not known to make
+            return own * DETACHED_FACTOR
         if row.role != "app":
             return own
         failing = [
@@ -223,6 +231,17 @@ class TestContext:
         """The request entries of ``row``'s request (``row`` itself when it is one)."""
         own = [row] if row.is_request else []
         return own + [r for r in row.same if r.is_request]
+
+    def _detach_lines_about_other_paths(self) -> None:
+        """Untie a time-joined app line that names another path than its request's."""
+        by_row = {r.row: r for r in self.rows}
+        for r in self.rows:
+            if r.role != "app" or r.get("trace") or r.request_row is None:
+                continue
+            req = by_row.get(r.request_row)
+            if req is not None and names_other_path(r.get("message"), req.get("http_path")):
+                r.request_row = None
+                r.detached = True
 
     def _group(self) -> None:
         """Tie rows of one request together.
@@ -242,6 +261,7 @@ class TestContext:
         def union(i: int, j: int) -> None:
             parent[find(i)] = find(j)
 
+        self._detach_lines_about_other_paths()
         first: dict[tuple[str, Any], int] = {}
         for i, r in enumerate(self.rows):
             for key in (("req", _request_key(r)), ("trace", r.get("trace"))):
@@ -272,6 +292,7 @@ class TestContext:
                 or r.request_row is not None
                 or r.via == "app_join"
                 or r.get("trace")
+                or r.detached
             ):
                 continue
             if not isinstance(at, datetime):

@@ -385,3 +385,15 @@ def test_client_timeout_matches_the_slow_request() -> None:
     msg = "httpx.ReadTimeout: timed out"
     c = correlate(make_tests([case("t::slow", "failed", 110.0, 120.0, 0, message=msg)]), logs)
     assert c.requests.filter(pl.col("matches_failure")).get_column("row").to_list() == [1]
+
+
+def test_summary_is_plain_json() -> None:
+    """to_dict (what triage puts in the run facts) serializes to JSON as is."""
+    import json
+
+    tests, logs = run_scenario(skew_s=-(2 * 3600 + 1.0))
+    c = correlate(make_tests(tests).with_columns(clock=pl.lit("naive")), log_frame(logs))
+    summary = json.loads(json.dumps(c.to_dict()))
+    assert summary["clock_zone_s"] == -7200.0
+    assert summary["clocks"]["naive"]["tests_hit"] == 30
+    assert summary["fingerprint"]["remote_ips"] == [RUNNER_IP]

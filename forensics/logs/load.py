@@ -134,7 +134,8 @@ def read_logs(*paths: str | Path, strict: bool = False) -> LoadedLogs:
         raise LogFormatError("no Cloud Logging entries found in any file", path=where)
     frame = pl.concat(frames, how="vertical") if len(frames) > 1 else frames[0]
     frame, duplicates, without = _dedupe(frame)
-    frame = frame.sort("timestamp", maintain_order=True)
+    if not frame["timestamp"].is_sorted():  # sink files and JSONL exports often already are
+        frame = frame.sort("timestamp", maintain_order=True)
     return LoadedLogs(frame.cast(LOG_SCHEMA), skipped, duplicates, files, without)
 
 

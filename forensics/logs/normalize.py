@@ -87,15 +87,19 @@ def _decoded(frame: pl.DataFrame) -> pl.DataFrame:
 
 def _times(frame: pl.DataFrame, source: str) -> tuple[pl.DataFrame, list[Skipped]]:
     """A missing timestamp falls back to receiveTimestamp; an unusable one is skipped, counted."""
-    invalid = pl.col("timestamp").is_not_null() & pl.col("_ts").is_null()
-    missing = pl.col("timestamp").is_null() & pl.col("_rts").is_null()
+    given, ts, rts = frame["timestamp"].is_not_null(), frame["_ts"], frame["_rts"]
+    invalid = given & ts.is_null()
+    missing = ~given & rts.is_null()
     skipped = []
     reasons = [("invalid timestamp (no zone or not RFC 3339)", invalid), ("no timestamp", missing)]
-    for reason, cond in reasons:
-        lines = frame.filter(cond)["source_line"]
-        if len(lines):
+    for reason, rows in reasons:
+        if rows.any():  # only then is a filter (a copy of every column) worth its cost
+            lines = frame["source_line"].filter(rows)
             skipped.append(Skipped(source, reason, len(lines), lines.min()))
-    frame = frame.filter(~invalid & ~missing).with_columns(_ts=pl.coalesce("_ts", "_rts"))
+    if skipped:
+        frame = frame.filter(~invalid & ~missing)
+    if frame["_ts"].null_count():
+        frame = frame.with_columns(_ts=pl.coalesce("_ts", "_rts"))
     return frame, skipped
 
 

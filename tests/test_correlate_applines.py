@@ -233,3 +233,40 @@ def test_a_line_written_while_a_request_was_served_is_that_requests() -> None:
     c = correlate(tests, logs)
     assert _rows(c, "t::csv", "app") == {1}
     assert _rows(c, "t::login", "app") == {3}
+
+
+def test_cloud_functions_execution_lines_join_by_execution_id() -> None:
+    """Functions (1st gen) logs only: the 'finished with status code' line is the request, and the
+    invocation's other lines join it by execution id."""
+    fn = {
+        "resource_type": "cloud_function",
+        "log_id": "cloudfunctions.googleapis.com/cloud-functions",
+        "instance_id": None,
+    }
+    logs = log_frame(
+        [
+            app(40.00, "Function execution started", labels='{"execution_id": "abc123"}', **fn),
+            app(40.01, "Function execution started", labels='{"execution_id": "zzz999"}', **fn),
+            app(40.02, "token audience mismatch", labels='{"execution_id": "abc123"}', **fn),
+            app(
+                40.03,
+                "Function execution took 30 ms, finished with status code: 401",
+                labels='{"execution_id": "abc123"}',
+                **fn,
+            ),
+            app(
+                40.04,
+                "Function execution took 30 ms, finished with status code: 200",
+                labels='{"execution_id": "zzz999"}',
+                **fn,
+            ),
+        ]
+    )
+    c = correlate(
+        make_tests([case("t::fn", "failed", 39.9, 40.2, 0, message="HTTP 401 Unauthorized")]), logs
+    )
+    assert c.requests.filter(pl.col("matches_failure")).get_column("row").to_list() == [3]
+    own = c.links.filter(pl.col("request_row") == 3).get_column("row").to_list()
+    assert sorted(own) == [0, 2, 3]
+    other = c.links.filter(pl.col("row") == 1).row(0, named=True)  # the other invocation's line
+    assert other["request_row"] == 4 and other["strength"] <= 0.15

@@ -11,8 +11,11 @@ Tagging is one pass of polars expressions over the log frame (no per-entry Pytho
 * ``layer`` "edge" without ``is_request``: IAP / Cloud Armor audit entries (no ``httpRequest``).
 * ``layer`` "app": lines the service wrote itself (stdout, stderr, structured logging, uvicorn
   access lines). A structured app line may carry an ``httpRequest`` of its own; it is still app.
-* No request log at all (an export of stdout/stderr only): the app's access lines stand in for
-  the request entries (``layer`` "access").
+* No request log at all (an export of stdout/stderr only): the app's access lines, or Cloud
+  Functions' "finished with status code" lines, stand in for the request entries (``layer``
+  "access").
+* A Cloud Functions ``execution_id`` label stands in for a missing trace (``exec:<id>``): all
+  lines of one invocation share it.
 * ``client_kind``: what the user agent looks like: "probe" (health and uptime checks), "scanner"
   (bots, crawlers), "script" (python-requests, httpx, aiohttp, websockets, curl, Go, Node,
   headless browsers), "browser" (a person's browser), "unknown".
@@ -39,6 +42,7 @@ SCRIPT_UA = (
 ACCESS_LINE = (
     r'"(?:GET|POST|PUT|DELETE|PATCH|HEAD|OPTIONS|WebSocket|WEBSOCKET)\s+([^\s"?]+)[^"]*"\s+(\d{3})'
 )
+FUNCTION_FINISHED = r"finished with status(?: code)?:?\s*'?(\d{3})"
 APP_RESOURCES = (
     "cloud_run_revision",
     "cloud_run_job",
@@ -122,11 +126,14 @@ def tag_entries(logs: pl.DataFrame) -> pl.DataFrame:
     )
     t_ns = pl.col("timestamp").dt.epoch("ns")
     latency_ns = (pl.col("http_latency_s").fill_null(0.0).clip(0.0, 86400.0) * 1e9).cast(pl.Int64)
+    # Cloud Functions tag every line of one invocation with its execution id: as good as a trace
+    exec_id = pl.col("labels").fill_null("").str.extract(r'"execution_id"\s*:\s*"([^"]+)"', 1)
     tagged = logs.with_columns(
         is_request=is_request,
         layer=layer,
         client_kind=client_kind,
         t_ns=t_ns,
+        trace=pl.coalesce(pl.col("trace"), pl.lit("exec:") + exec_id),
     )
     if tagged.height and not tagged.get_column("is_request").any():
         tagged = _access_lines_as_requests(tagged)
@@ -142,14 +149,19 @@ def _access_lines_as_requests(tagged: pl.DataFrame) -> pl.DataFrame:
     status; it gets ``layer`` "access" (role "app" in links) and ``is_request``, so the clock can
     be aligned and the other app lines joined to it. It carries no client address.
     """
-    access = pl.col("message").fill_null("").str.extract_groups(ACCESS_LINE)
-    is_access = (pl.col("layer") == "app") & access.struct.field("1").is_not_null()
+    message = pl.col("message").fill_null("")
+    access = message.str.extract_groups(ACCESS_LINE)
+    # Cloud Functions (1st gen): "Function execution took 5 ms, finished with status code: 403"
+    finished = message.str.extract(FUNCTION_FINISHED, 1).cast(pl.Int32, strict=False)
+    is_access = (pl.col("layer") == "app") & (
+        access.struct.field("1").is_not_null() | finished.is_not_null()
+    )
     return tagged.with_columns(
         is_request=is_access,
         layer=pl.when(is_access).then(pl.lit("access")).otherwise(pl.col("layer")),
         http_path=pl.coalesce(pl.col("http_path"), access.struct.field("1")),
         http_status=pl.coalesce(
-            pl.col("http_status"), access.struct.field("2").cast(pl.Int32, strict=False)
+            pl.col("http_status"), access.struct.field("2").cast(pl.Int32, strict=False), finished
         ),
     )
 

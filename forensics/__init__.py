@@ -30,6 +30,7 @@ from forensics.labels import LABELS
 from forensics.live.api import pull_logs
 from forensics.logs import LoadedLogs, entries_to_frame, load_logs, read_logs
 from forensics.redact import redact
+from forensics.report import render_json, render_markdown, render_text, write_reports
 from forensics.result import Evidence, Skipped, TriageResult, Verdict
 from forensics.schema import LOG_SCHEMA, TEST_SCHEMA
 from forensics.testruns import LoadedTests, load_tests, read_tests
@@ -73,5 +74,9 @@ __all__ = [
     "read_logs",
     "read_tests",
     "redact",
+    "render_json",
+    "render_markdown",
+    "render_text",
     "triage",
+    "write_reports",
 ]

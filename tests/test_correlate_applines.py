@@ -270,3 +270,50 @@ def test_cloud_functions_execution_lines_join_by_execution_id() -> None:
     assert sorted(own) == [0, 2, 3]
     other = c.links.filter(pl.col("row") == 1).row(0, named=True)  # the other invocation's line
     assert other["request_row"] == 4 and other["strength"] <= 0.15
+
+
+def test_behind_a_load_balancer_only_app_lines_join_the_lb_entry() -> None:
+    """No Cloud Run request log (GKE behind an ALB): the app's untraced line joins the LB entry the
+    backend answered, weaker; a Cloud Armor denial gets no app line."""
+    lb = {
+        "log_id": "requests",
+        "resource_type": "http_load_balancer",
+        "service": "k8s-be-30080",
+        "instance_id": None,
+    }
+    pod = {
+        "resource_type": "k8s_container",
+        "service": "api",
+        "instance_id": None,
+        "log_id": "stdout",
+    }
+    logs = log_frame(
+        [
+            request(
+                60.00,
+                500,
+                "/api/run",
+                payload='{"statusDetails": "response_sent_by_backend"}',
+                **lb,
+            ),
+            app(60.01, "Traceback: KeyError 'tenant'", **pod),
+            request(
+                70.00,
+                403,
+                "/api/run",
+                payload='{"statusDetails": "denied_by_security_policy"}',
+                **lb,
+            ),
+            app(70.01, "GET /metrics 200", **pod),
+        ]
+    )
+    tests = make_tests(
+        [
+            case("t::500", "failed", 59.9, 60.3, 0, message="HTTP 500"),
+            case("t::armor", "failed", 69.9, 70.3, 1, message="HTTP 403"),
+        ]
+    )
+    c = correlate(tests, logs)
+    line = c.links.filter(pl.col("row") == 1).row(0, named=True)
+    assert line["test_id"] == "t::500" and line["request_row"] == 0 and line["strength"] < 0.6
+    assert _rows(c, "t::armor", "app") == set()

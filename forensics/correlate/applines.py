@@ -24,6 +24,8 @@ POST_S = 1.0
 TIE_S = 0.05
 TIE_MIN_S = 0.005
 CLOSE_S = 0.1
+#: App lines joined to a load balancer entry (no request log of the app's own) count this much.
+EDGE_ONLY_SCALE = 0.6
 INSIDE_MAX_S = 5.0
 _REQ = [
     "row",
@@ -77,10 +79,11 @@ def _spans(reqs: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _pairs(app: pl.DataFrame, spans: pl.DataFrame) -> pl.DataFrame:
+def _pairs(app: pl.DataFrame, spans: pl.DataFrame, same_service: bool = True) -> pl.DataFrame:
     # Only range predicates in join_where (an equality there turns it into a cross join).
     pairs = app.join_where(spans, pl.col("a_t") >= pl.col("lo"), pl.col("a_t") <= pl.col("hi"))
-    pairs = pairs.filter(pl.col("a_service").eq_missing(pl.col("r_service")))
+    if same_service:
+        pairs = pairs.filter(pl.col("a_service").eq_missing(pl.col("r_service")))
     same_inst = pl.col("a_instance").is_not_null() & pl.col("r_instance").is_not_null()
     inst_ok = ~same_inst | (pl.col("a_instance") == pl.col("r_instance"))
     path_ok = (
@@ -146,6 +149,73 @@ def _pairs(app: pl.DataFrame, spans: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def _time_join(
+    free: pl.DataFrame,
+    mine_reqs: pl.DataFrame,
+    competitors: pl.DataFrame,
+    same_service: bool,
+    scale: float,
+) -> pl.DataFrame:
+    """App lines nearest in time to one of ``mine_reqs`` (linked requests), against every
+    request of ``competitors``; a rival just as near from someone else makes the join weak."""
+    schema = {
+        "test_id": pl.String,
+        "row": pl.UInt32,
+        "via": pl.String,
+        "strength": pl.Float64,
+        "request_row": pl.UInt32,
+    }
+    if mine_reqs.is_empty() or free.is_empty():
+        return pl.DataFrame(schema=schema)
+    mine = _pairs(free, _spans(mine_reqs.unique("row", maintain_order=True)), same_service)
+    if mine.is_empty():
+        return pl.DataFrame(schema=schema)
+    near = free.filter(pl.col("a_row").is_in(mine.get_column("a_row").unique().implode()))
+    everyone = _pairs(near, _spans(competitors), same_service).sort(["a_row", "penalty", "r_row"])
+    # "Just as near" is relative: a line 1 ms after one request and 40 ms after another is the
+    # first's; 30 ms and 40 ms is a tie.
+    tie = pl.col("dist").first().clip(TIE_MIN_S, TIE_S)
+    best = everyone.group_by("a_row", maintain_order=True).agg(
+        best=pl.col("penalty").first(),
+        tie=tie,
+        rivals=pl.col("r_row").filter(pl.col("penalty") <= pl.col("penalty").first() + tie),
+    )
+    # The line goes to the test's request when that request is (one of) the nearest.
+    mine_pairs = everyone.join(
+        mine_reqs.select("test_id", "row", "strength"), left_on="r_row", right_on="row"
+    )
+    return (
+        mine_pairs.join(best, on="a_row")
+        .filter(pl.col("penalty") <= pl.col("best") + pl.col("tie"))
+        .sort(["penalty", "r_row"])
+        .unique(["test_id", "a_row"], keep="first", maintain_order=True)
+        .join(mine_reqs.group_by("test_id").agg(mine_rows=pl.col("row")), on="test_id")
+        .with_columns(
+            contested=pl.col("rivals").list.set_difference(pl.col("mine_rows")).list.len() > 0,
+            # an access line or a quoted client names its request; a line on the same
+            # container within 100 ms of it, with no one else's request as near, nearly does
+            quality=pl.when(pl.col("access_match"))
+            .then(0.9)
+            .when(pl.col("same_instance") & (pl.col("dist") <= CLOSE_S))
+            .then(0.9)
+            .when(pl.col("same_instance"))
+            .then(0.8)
+            .otherwise(0.65),
+        )
+        .select(
+            test_id="test_id",
+            row="a_row",
+            via=pl.lit("app_join"),
+            strength=pl.col("strength")
+            * pl.col("quality")
+            * scale
+            * pl.when(pl.col("contested")).then(0.4).otherwise(1.0),
+            request_row="r_row",
+        )
+        .cast(schema)  # type: ignore[arg-type]
+    )
+
+
 def join_app_lines(tagged: pl.DataFrame, linked: pl.DataFrame) -> pl.DataFrame:
     """App lines of the linked requests.
 
@@ -185,57 +255,32 @@ def join_app_lines(tagged: pl.DataFrame, linked: pl.DataFrame) -> pl.DataFrame:
     # 2. by time, for lines whose trace names no request entry
     req_traces = reqs.get_column("trace").drop_nulls().unique().implode()
     free = app.filter(pl.col("a_trace").is_null() | ~pl.col("a_trace").is_in(req_traces))
-    service_reqs = reqs.filter(pl.col("layer").is_in(["service", "access"]))
-    mine = _pairs(
-        free, _spans(lreq.filter(pl.col("layer").is_in(["service", "access"])).unique("row"))
+    own_layers = ["service", "access"]
+    by_time = _time_join(
+        free,
+        lreq.filter(pl.col("layer").is_in(own_layers)),
+        reqs.filter(pl.col("layer").is_in(own_layers)),
+        same_service=True,
+        scale=1.0,
     )
-    if mine.is_empty():
-        return by_trace.cast(out_schema)  # type: ignore[arg-type]
-    near = free.filter(pl.col("a_row").is_in(mine.get_column("a_row").unique().implode()))
-    everyone = _pairs(near, _spans(service_reqs)).sort(["a_row", "penalty", "r_row"])
-    # "Just as near" is relative: a line 1 ms after one request and 40 ms after another is the
-    # first's; 30 ms and 40 ms is a tie.
-    tie = pl.col("dist").first().clip(TIE_MIN_S, TIE_S)
-    best = everyone.group_by("a_row", maintain_order=True).agg(
-        r_row=pl.col("r_row").first(),
-        best=pl.col("penalty").first(),
-        tie=tie,
-        rivals=pl.col("r_row").filter(pl.col("penalty") <= pl.col("penalty").first() + tie),
+    # 3. tests seen only by a load balancer (GKE, VMs behind an ALB: no Cloud Run request log):
+    # its entries name a backend service, not the app's, so lines of any service compete, weaker
+    seen_by_app = lreq.filter(pl.col("layer").is_in(own_layers)).get_column("test_id").unique()
+    # only where the backend answered (statusDetails response_sent_by_backend, backend_*): a
+    # Cloud Armor or IAP denial never reached the app, and no app line is its
+    text = pl.concat_str([pl.col("message").fill_null(""), pl.col("payload").fill_null("")])
+    backend_answered = tagged.filter(text.str.contains(r"response_sent_by_backend|backend_"))
+    edge_only = lreq.filter(
+        (pl.col("layer") == "edge") & ~pl.col("test_id").is_in(seen_by_app.implode())
+    ).join(backend_answered.select("row"), on="row")
+    by_edge = _time_join(
+        free,
+        edge_only,
+        reqs.filter(pl.col("layer") == "edge"),
+        same_service=False,
+        scale=EDGE_ONLY_SCALE,
     )
-    # The line goes to the test's request when that request is (one of) the nearest; a rival
-    # from someone else just as near makes the join doubtful, so it is kept but weak.
-    mine_pairs = everyone.join(
-        lreq.select("test_id", "row", "strength"), left_on="r_row", right_on="row"
-    )
-    by_time = (
-        mine_pairs.join(best.select("a_row", "best", "tie", "rivals"), on="a_row")
-        .filter(pl.col("penalty") <= pl.col("best") + pl.col("tie"))
-        .sort(["penalty", "r_row"])
-        .unique(["test_id", "a_row"], keep="first", maintain_order=True)
-        .join(lreq.group_by("test_id").agg(mine_rows=pl.col("row")), on="test_id")
-        .with_columns(
-            contested=pl.col("rivals").list.set_difference(pl.col("mine_rows")).list.len() > 0,
-            # an access line or a quoted client names its request; a line on the same
-            # container within 100 ms of it, with no one else's request as near, nearly does
-            quality=pl.when(pl.col("access_match"))
-            .then(0.9)
-            .when(pl.col("same_instance") & (pl.col("dist") <= CLOSE_S))
-            .then(0.9)
-            .when(pl.col("same_instance"))
-            .then(0.8)
-            .otherwise(0.65),
-        )
-        .select(
-            test_id="test_id",
-            row="a_row",
-            via=pl.lit("app_join"),
-            strength=pl.col("strength")
-            * pl.col("quality")
-            * pl.when(pl.col("contested")).then(0.4).otherwise(1.0),
-            request_row="r_row",
-        )
-    )
-    out = pl.concat([by_trace.cast(out_schema), by_time.cast(out_schema)])  # type: ignore[arg-type]
+    out = pl.concat([by_trace.cast(out_schema), by_time.cast(out_schema), by_edge.cast(out_schema)])  # type: ignore[arg-type]
     return out.sort(
         ["strength", "request_row"], descending=[True, False], maintain_order=True
     ).unique(["test_id", "row"], keep="first", maintain_order=True)

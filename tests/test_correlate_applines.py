@@ -317,3 +317,6 @@ def test_behind_a_load_balancer_only_app_lines_join_the_lb_entry() -> None:
     line = c.links.filter(pl.col("row") == 1).row(0, named=True)
     assert line["test_id"] == "t::500" and line["request_row"] == 0 and line["strength"] < 0.6
     assert _rows(c, "t::armor", "app") == set()
+    assert c.notes["t::armor"].startswith(
+        "only the load balancer / IAP saw the failing request (403 GET /api/run)"
+    )

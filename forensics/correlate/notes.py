@@ -134,6 +134,14 @@ def explain(
                 parts.append(
                     f"requests found ({_request_text(rows.row(0, named=True)).split(' from ')[0]}) but no app log for them"
                 )
+            matched = reqs.filter(pl.col("matches_failure"))
+            if matched.height and (matched.get_column("layer") == "edge").all():
+                rows = req_rows.filter(pl.col("row").is_in(matched.get_column("row").implode()))
+                what = (
+                    _request_text(rows.row(0, named=True)).split(" from ")[0] if rows.height else ""
+                )
+                tail = "" if matched.get_column("app_lines").sum() else "; no app log for it"
+                parts.append(f"only the load balancer / IAP saw the failing request ({what}){tail}")
             if reqs.get_column("shared").any():
                 parts.append(
                     "request(s) shared with overlapping failed tests: could not tell whose"

@@ -1,11 +1,18 @@
 """Correlation of failed tests with log rows: the contract the classifier reads.
 
-``correlate(tests, logs)`` runs four steps, each in its own module:
+``correlate(tests, logs)`` runs these steps (``pipeline.run_correlation``), each in its module:
 
 1. ``entries.tag_entries``: what each log row is (a client request, an edge decision, an app line).
-2. ``clock.estimate_clock``: Google time minus runner time, from trace anchors and request order.
+2. ``runclock.estimate_clock`` (on ``clock``): Google time minus runner time, from trace anchors
+   and request order; refined on the runner's own requests once they are known.
 3. ``fingerprint.runner_fingerprint``: the runner's remote IPs and user agents.
-4. ``join``: per failed test, its window, its requests, and the app lines of those requests.
+4. ``windows``: each failed test's window on Google's clock.
+5. ``requests`` + ``assign``: each failed test's own request entries (ids from its text, window,
+   fingerprint, failure match), shared out among overlapping tests.
+6. ``applines``: the app lines of those requests (by trace, else by time within service/instance).
+7. ``notes``: what is missing, per test.
+
+See docs/correlation.md for the reasoning and the strengths.
 
 How to read a ``Correlation`` (classifier side):
 
@@ -38,7 +45,8 @@ LINK_SCHEMA: dict[str, pl.DataType] = {
 #: Extra columns ``correlate`` adds to ``links`` after the ``LINK_SCHEMA`` ones.
 LINK_DETAIL_SCHEMA: dict[str, pl.DataType] = {
     # "request" (a request-log entry: Cloud Run / App Engine / Functions), "edge" (load balancer,
-    # IAP, Cloud Armor), "app" (the service's own stdout/stderr/structured lines), "other".
+    # IAP, Cloud Armor), "app" (the service's own stdout/stderr/structured lines, including an
+    # access line standing in for a missing request log), "other".
     "role": pl.String(),
     # The request entry this row belongs to: itself for request/edge rows, the joined request for
     # app lines; null when an app line was tied by trace to the test but no request entry exists.

@@ -510,3 +510,30 @@ def test_named_paths_of_a_line(line: str, path: str, other: bool) -> None:
     from forensics.classify.paths import names_other_path
 
     assert names_other_path(line, path) is other
+
+
+def test_access_line_stands_in_for_a_missing_request_log() -> None:
+    """Without request logs, the app's '"WebSocket /ws" 403' access line lends its strength to the decision line."""
+    rows = [
+        app_line('INFO:     169.254.1.1:40000 - "WebSocket /ws" 403', severity="INFO"),
+        app_line("[WS] No JWT in subprotocols or Authorization header for /ws; closing", t=0.01),
+    ]
+    links = [("t", 0, "window", 0.45), ("t", 1, "app_join", 0.45)]
+    logs = pl.DataFrame(rows, schema=LOG_SCHEMA).with_row_index("row")
+    link_frame = pl.DataFrame(
+        [
+            {"test_id": t, "row": r, "via": via, "strength": s, "role": "app", "request_row": 0}
+            for t, r, via, s in links
+        ],
+        schema={**LINK_SCHEMA, "role": pl.String, "request_row": pl.UInt32},
+    )
+    tests = pl.DataFrame(
+        [{"test_id": "t", "outcome": "failed", "message": WS_FAILURE}], schema=TEST_SCHEMA
+    )
+    (v,) = classify(
+        tests,
+        logs,
+        Correlation(0.0, 0.5, "x", pl.DataFrame(schema=WINDOW_SCHEMA), link_frame),
+        RULES,
+    )
+    assert v.root_cause == "missing_jwt"

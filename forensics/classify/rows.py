@@ -15,6 +15,8 @@ from datetime import datetime, timedelta
 from functools import cached_property
 from typing import Any
 
+import regex
+
 from forensics.classify.paths import names_other_path
 
 #: Roles a row can have (the same words ``correlate`` uses in ``links.role``).
@@ -61,6 +63,11 @@ REASON_KEYS = (
     "stack_trace",
     "stacktrace",
     "cause",
+)
+
+# An access line: the quoted request line, then the status ("GET /x HTTP/1.1" 403, "WebSocket /ws" 403).
+_ACCESS_LINE = regex.compile(
+    r'"(?:GET|POST|PUT|PATCH|DELETE|OPTIONS|HEAD|WebSocket)\s+/[^"]*"\s+(\d{3})\b'
 )
 
 #: What a time-joined app line that names another request's path still counts for.
@@ -149,6 +156,14 @@ class LinkedRow:
         return "\n".join(dict.fromkeys(p for p in parts if p))
 
     @cached_property
+    def access_status(self) -> int | None:
+        """The status an app access line reports (uvicorn, gunicorn, Express morgan), else None."""
+        if self.role != "app":
+            return None
+        found = _ACCESS_LINE.search(self.data.get("message") or "")
+        return int(found.group(1)) if found else None
+
+    @cached_property
     def text(self) -> str:
         """The message plus every string value in the payload: what ``text`` conditions search."""
         parts = [self.data.get("message") or ""]
@@ -218,10 +233,12 @@ class TestContext:
             return own * DETACHED_FACTOR
         if row.role != "app":
             return own
+        # the request's entry, or, when the export has no request log, the app's access line
+        # for it ("GET /ws" 403) stands in
         failing = [
             (r.undivided if undivided else r.strength)
-            for r in self.request_of(row)
-            if (r.get("http_status") or 0) >= 400
+            for r in [*self.request_of(row), *(r for r in row.same if r.role == "app")]
+            if (r.get("http_status") or r.access_status or 0) >= 400
         ]
         if not failing:
             return own

@@ -14,7 +14,8 @@ from typing import Any, ClassVar
 
 import regex
 
-from forensics.classify.rows import ROLES, LinkedRow, TestContext
+from forensics.classify.context import TestContext
+from forensics.classify.rows import ROLES, LinkedRow
 
 
 class ConditionProblem(Exception):

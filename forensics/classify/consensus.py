@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from forensics.classify.rows import LinkedRow, TestContext
+from forensics.classify.context import TestContext
+from forensics.classify.rows import LinkedRow
 
 #: Agreement among candidates is worth a little less than evidence known to be the test's own.
 AGREEMENT_DISCOUNT = 0.9

@@ -18,9 +18,10 @@ from dataclasses import dataclass
 import polars as pl
 
 from forensics.classify.consensus import Agreement, agreement
-from forensics.classify.context import build_contexts, shared_counts
+from forensics.classify.context import TestContext
 from forensics.classify.explain import evidence_of, explanation, unknown_reason
-from forensics.classify.rows import LinkedRow, TestContext
+from forensics.classify.gather import build_contexts, shared_counts
+from forensics.classify.rows import LinkedRow
 from forensics.classify.rules import Rule, RuleSet
 from forensics.correlate import Correlation
 from forensics.labels import APP_ERROR, MIDDLEWARE_REJECTION, RATE_LIMITED, UNKNOWN

@@ -10,7 +10,8 @@ from datetime import UTC, datetime
 
 import regex
 
-from forensics.classify.rows import LinkedRow, TestContext
+from forensics.classify.context import TestContext
+from forensics.classify.rows import LinkedRow
 from forensics.labels import LABELS, LAYERS
 from forensics.redact import redact
 from forensics.result import Evidence

@@ -20,7 +20,8 @@ from typing import Any, ClassVar
 import polars as pl
 
 from forensics.classify.conditions import Condition, ConditionProblem, compile_regex
-from forensics.classify.rows import LinkedRow, TestContext
+from forensics.classify.context import TestContext
+from forensics.classify.rows import LinkedRow
 from forensics.schema import LOG_SCHEMA, SEVERITIES
 
 _SKIP_COLUMNS = {"timestamp", "receive_timestamp"}

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from forensics.classify.conditions import Condition, ConditionProblem, build_nested
-from forensics.classify.rows import LinkedRow, TestContext
+from forensics.classify.context import TestContext
+from forensics.classify.rows import LinkedRow
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,98 @@
+"""From the correlation to one ``TestContext`` per failed test: its linked rows and their roles.
+
+The best link per (test, row) is kept; each row gets its role (correlate's ``links.role``, or
+inferred from its log id), the request entry correlate tied it to, and how many failed tests
+share that request (``Correlation.requests.shared``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+
+from forensics.classify.context import TestContext
+from forensics.classify.paths import names_response
+from forensics.classify.rows import ROLES, LinkedRow, infer_role
+from forensics.correlate import Correlation
+
+
+def shared_counts(correlation: Correlation) -> dict[int, int]:
+    """Request row -> how many failed tests correlate divided it among (only rows it marked shared)."""
+    requests = getattr(correlation, "requests", None)
+    if (
+        not isinstance(requests, pl.DataFrame)
+        or "shared" not in requests.columns
+        or requests.is_empty()
+    ):
+        return {}
+    counts = (
+        requests.filter(pl.col("shared").fill_null(False))
+        .group_by("row")
+        .agg(pl.col("test_id").n_unique())
+    )
+    return {int(r): int(k) for r, k in counts.iter_rows()}
+
+
+def build_contexts(
+    failed: pl.DataFrame,
+    logs: pl.DataFrame,
+    links: pl.DataFrame,
+    shared: dict[int, int] | None = None,
+) -> list[TestContext]:
+    """A ``TestContext`` per failed test: its linked rows, best link per row, grouped by request."""
+    ids = failed.get_column("test_id").to_list()
+    messages = (
+        failed.get_column("message").to_list() if "message" in failed.columns else [None] * len(ids)
+    )
+    best: dict[str, dict[int, dict[str, Any]]] = {t: {} for t in ids}
+    if links.height:
+        for link in links.filter(pl.col("test_id").is_in(ids)).iter_rows(named=True):
+            if link.get("row") is None:
+                continue
+            seen = best[link["test_id"]].get(int(link["row"]))
+            if seen is None or (link.get("strength") or 0.0) > (seen.get("strength") or 0.0):
+                best[link["test_id"]][int(link["row"])] = link
+    wanted = {r for per in best.values() for r in per}
+    by_row: dict[int, dict[str, Any]] = {}
+    if wanted and "row" in logs.columns:
+        for data in logs.filter(pl.col("row").is_in(list(wanted))).iter_rows(named=True):
+            by_row[int(data["row"])] = data
+    contexts = []
+    memo: dict[tuple[int, int], bool] = {}
+    for test_id, message in zip(ids, messages, strict=True):
+        rows = [
+            _linked(by_row[r], link, shared or {})
+            for r, link in sorted(best[test_id].items())
+            if r in by_row
+        ]
+        for row in rows:
+            if row.is_request and names_response(
+                message, row.get("http_status"), row.get("http_path")
+            ):
+                row.strength = max(row.strength, MATCHES_FAILURE)
+        contexts.append(TestContext(test_id, rows, message, memo))
+    return contexts
+
+
+#: How much a request entry counts when the test's own failure names its status and path
+#: (correlate's strength for a runner request that matches the failure). Correlate does not
+#: count a 3xx as failing; a test that failed on an IAP sign-in redirect did.
+MATCHES_FAILURE = 0.75
+
+
+def _linked(data: dict[str, Any], link: dict[str, Any], shared: dict[int, int]) -> LinkedRow:
+    inferred = infer_role(data.get("log_id"), data.get("resource_type"))
+    role = link.get("role") or inferred
+    if inferred == "audit" or role not in ROLES:
+        role = inferred
+    request_row = link.get("request_row")
+    key = int(request_row) if request_row is not None else int(data["row"])
+    return LinkedRow(
+        data=data,
+        strength=float(min(max(link.get("strength") or 0.0, 0.0), 1.0)),
+        via=link.get("via") or "",
+        role=role,
+        request_row=int(request_row) if request_row is not None else None,
+        share=shared.get(key, 1),
+    )

@@ -15,6 +15,8 @@ All of it is polars joins (``join_where`` on time ranges), never a Python loop o
 
 from __future__ import annotations
 
+import re
+
 import polars as pl
 
 from forensics.correlate.entries import ACCESS_LINE
@@ -80,6 +82,7 @@ def _spans(reqs: pl.DataFrame) -> pl.DataFrame:
 
 
 def _pairs(app: pl.DataFrame, spans: pl.DataFrame, same_service: bool = True) -> pl.DataFrame:
+    """(app line, request) candidates with their distance and penalty."""
     # Only range predicates in join_where (an equality there turns it into a cross join).
     pairs = app.join_where(spans, pl.col("a_t") >= pl.col("lo"), pl.col("a_t") <= pl.col("hi"))
     if same_service:
@@ -117,18 +120,32 @@ def _pairs(app: pl.DataFrame, spans: pl.DataFrame, same_service: bool = True) ->
     )
     dist = pl.when(inside).then(edge_dist / 4).otherwise(edge_dist)
 
-    # A line that quotes a request's user agent or client address (many auth logs do) names its
-    # request; when it quotes one candidate's, the candidates it does not quote are unlikely.
-    def quoted(col: str) -> pl.Expr:
-        value = pl.col(col).fill_null("")
-        return (value.str.len_chars() >= MIN_CLIENT_TEXT) & pl.col("a_text").str.contains(
-            value, literal=True
-        )
+    # A line that quotes a request's user agent, client address or path (many auth logs do)
+    # names its request; when it quotes one candidate's, the candidates it does not quote are
+    # unlikely. The strings a line quotes are found once per line (one alternation of all the
+    # candidates' strings), not once per (line, request) pair.
+    values = sorted(
+        {
+            v
+            for col in ("r_ua", "r_ip", "r_path")
+            for v in spans.get_column(col).drop_nulls().unique().to_list()
+            if len(v) >= MIN_CLIENT_TEXT
+        },
+        key=lambda v: (-len(v), v),
+    )
+    named = (
+        pl.col("a_text").str.extract_all("|".join(re.escape(v) for v in values))
+        if values
+        else pl.lit([], dtype=pl.List(pl.String))
+    )
+    pairs = pairs.join(app.select("a_row", a_named=named), on="a_row", how="left")
 
+    def quoted(col: str) -> pl.Expr:
+        return pl.col("a_named").list.contains(pl.col(col)).fill_null(False)
+
+    pairs = pairs.filter(inst_ok & path_ok & status_ok).with_columns(dist=dist)
     return (
-        pairs.filter(inst_ok & path_ok & status_ok)
-        .with_columns(
-            dist=dist,
+        pairs.with_columns(
             same_instance=same_inst,
             access_match=access_match.fill_null(False),
             # Django, Express, Spring name the path they failed on ("Internal Server Error:
@@ -140,12 +157,12 @@ def _pairs(app: pl.DataFrame, spans: pl.DataFrame, same_service: bool = True) ->
         )
         .with_columns(
             access_match=pl.col("access_match") | pl.col("names_client"),
-            penalty=dist
+            penalty=pl.col("dist")
             - 0.5 * (pl.col("access_match") | pl.col("names_client")).cast(pl.Float64)
             + 1.0 * pl.col("names_other").cast(pl.Float64)
             + 0.2 * (~pl.col("same_instance")).cast(pl.Float64),
         )
-        .drop("a_text")
+        .drop("a_text", "a_named")
     )
 
 

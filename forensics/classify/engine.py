@@ -19,7 +19,7 @@ import polars as pl
 
 from forensics.classify.consensus import Agreement, agreement
 from forensics.classify.context import TestContext
-from forensics.classify.explain import evidence_of, explanation, unknown_reason
+from forensics.classify.explain import evidence_of, explanation, summarize, unknown_reason
 from forensics.classify.gather import build_contexts, shared_counts
 from forensics.classify.rows import LinkedRow
 from forensics.classify.rules import Rule, RuleSet
@@ -147,8 +147,9 @@ def decide(
         agreed = None
     ranked = sorted(table.items(), key=lambda kv: (-kv[1][0], kv[0]))
     if not ranked or ranked[0][1][0] < DECIDE:
+        top = ranked[0][1][1][0] if ranked else None
         weak = (
-            (ranked[0][0], ranked[0][1][0], ranked[0][1][1][0].rule.description) if ranked else None
+            (ranked[0][0], ranked[0][1][0], _weak_why(top), top.row.role == "app") if top else None
         )
         return _unknown(ctx, unknown_reason(ctx, note, weak), ranked)
     label, (support, best) = ranked[0]
@@ -158,12 +159,9 @@ def decide(
         return _unknown(ctx, reason + (f" (correlation: {note})" if note else ""), ranked)
     confidence = round(min(max(support - 0.5 * (runner[1] if runner else 0.0), 0.0), 1.0), 2)
     if confidence < MIN_CONFIDENCE:
-        why = (
-            f"{best[0].rule.description} (against {runner[0]} at {runner[1]:.2f})"
-            if runner
-            else best[0].rule.description
-        )
-        return _unknown(ctx, unknown_reason(ctx, note, (label, support, why)), ranked)
+        why = _weak_why(best[0]) + (f", against {runner[0]} at {runner[1]:.2f}" if runner else "")
+        weak = (label, support, why, best[0].row.role == "app")
+        return _unknown(ctx, unknown_reason(ctx, note, weak), ranked)
     rows = _evidence_rows(best, ctx)
     detail = next((m.rule.detail for m in best if m.rule.detail), None)
     rule_ids = list(dict.fromkeys(m.rule.id for m in best))
@@ -179,6 +177,14 @@ def decide(
         + (_agreement_sentence(agreed) if agreed is not None and agreed.label == label else ""),
         detail=detail,
         rule=best[0].rule.id,
+    )
+
+
+def _weak_why(match: Match) -> str:
+    """The line that fell short, and why it counts little: how it is tied to the test."""
+    return (
+        f"{summarize(match.row)} [{match.rule.description.rstrip('.')}; tied to this test by "
+        f"{match.row.via or 'window'} at {match.row.strength:.2f}]"
     )
 
 

@@ -123,20 +123,23 @@ def is_websocket(ctx: TestContext, row: LinkedRow | None = None) -> bool:
     return any(_WS_HINT.search(t) for t in texts)
 
 
-def unknown_reason(ctx: TestContext, note: str | None, weak: tuple[str, float, str] | None) -> str:
+def unknown_reason(
+    ctx: TestContext, note: str | None, weak: tuple[str, float, str, bool] | None
+) -> str:
     """Why nothing decides for this test, in one sentence a user can act on.
 
     Args:
         ctx: the test's linked rows.
         note: correlate's note for the test (what it could not link), if any.
-        weak: the best label that fell short: (label, support, why), if any.
+        weak: the best label that fell short: (label, support, why, whether an app line), if any.
     """
     if not ctx.rows:
         return note or "no log entries linked to this test (nothing in its window)"
     parts = []
     if weak is not None and weak[1] >= 0.15:
         parts.append(f"only weak evidence for {weak[0]} ({weak[1]:.2f}): {weak[2]}")
-    parts.append(_structure_reason(ctx))
+    if weak is None or weak[1] < 0.15 or not weak[3]:  # no app line says why, even weakly
+        parts.append(_structure_reason(ctx))
     if note:
         parts.append(f"correlation: {note}")
     return "; ".join(p for p in parts if p)

@@ -29,6 +29,8 @@ CLOSE_S = 0.1
 #: App lines joined to a load balancer entry (no request log of the app's own) count this much.
 EDGE_ONLY_SCALE = 0.6
 INSIDE_MAX_S = 5.0
+#: At most this many client strings are looked for in app lines (one regex alternation).
+MAX_QUOTED = 300
 _REQ = [
     "row",
     "t_ns",
@@ -124,6 +126,9 @@ def _pairs(app: pl.DataFrame, spans: pl.DataFrame, same_service: bool = True) ->
     # names its request; when it quotes one candidate's, the candidates it does not quote are
     # unlikely. The strings a line quotes are found once per line (one alternation of all the
     # candidates' strings), not once per (line, request) pair.
+    clients = {
+        v for col in ("r_ua", "r_ip") for v in spans.get_column(col).drop_nulls().unique().to_list()
+    }
     values = sorted(
         {
             v
@@ -133,6 +138,9 @@ def _pairs(app: pl.DataFrame, spans: pl.DataFrame, same_service: bool = True) ->
         },
         key=lambda v: (-len(v), v),
     )
+    if len(values) > MAX_QUOTED:
+        # a busy API with thousands of paths: look for agents and addresses only
+        values = [v for v in values if v in clients][:MAX_QUOTED]
     named = (
         pl.col("a_text").str.extract_all("|".join(re.escape(v) for v in values))
         if values

@@ -226,3 +226,40 @@ def test_utf16_export_from_powershell_is_read(tmp_path: Path) -> None:
     path = tmp_path / "ps.json"
     path.write_bytes(json.dumps(ENTRIES, indent=2).encode("utf-16"))
     assert load_logs(path)["insert_id"].to_list() == [e["insertId"] for e in ENTRIES]
+
+
+@pytest.mark.parametrize("indent", [2, 4, "\t"])
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_indented_array_lines_match_a_full_parse(
+    tmp_path: Path, indent: int | str, newline: str
+) -> None:
+    """The fast cut of indented arrays finds the same entries and start lines as parsing does."""
+    from forensics.logs.pretty import scan_values, split_indented_array
+
+    nested = [
+        entry(i, jsonPayload={"a": [{"b": [1, {}]}, []], "m": "x},\n  {y"}) for i in range(1, 4)
+    ]
+    text = json.dumps(nested, indent=indent).replace("\n", newline) + newline
+    fast = split_indented_array(text)
+    assert fast is not None
+    found = scan_values(text)
+    assert fast[1] == [line for line, _ in found.entries]
+    assert [json.loads(one) for one in fast[0]] == nested
+    path = tmp_path / "a.json"
+    path.write_bytes(text.encode())
+    assert load_logs(path)["source_line"].to_list() == fast[1]
+
+
+def test_broken_element_of_an_indented_array_costs_only_itself(tmp_path: Path) -> None:
+    """One damaged entry inside a complete gcloud array is skipped at its line; the rest are read."""
+    text = json.dumps(ENTRIES[:3], indent=2)
+    lines = text.splitlines()
+    second = [n for n, line in enumerate(lines) if line == "  {"][1]
+    lines[second + 1] = '    "insertId": "broken'  # an unterminated string
+    path = tmp_path / "g.json"
+    path.write_text("\n".join(lines) + "\n")
+    loaded = read_logs(path)
+    assert loaded.frame["insert_id"].to_list() == ["ins-0001", "ins-0003"]
+    assert [(s.reason, s.count, s.first_line) for s in loaded.skipped] == [
+        ("not JSON", 1, second + 1)
+    ]

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -141,7 +140,35 @@ def scan_values(text: str) -> Found:
     return found
 
 
-def iter_json_lines(found: Found) -> Iterator[tuple[int, str]]:
-    """The found objects as compact JSON lines (the JSONL path reads them from there)."""
-    for line, value in found.entries:
-        yield line, json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+_INDENTED_ARRAY = re.compile(r"\A[\ufeff \t\r\n]*\[(\r?\n)([ \t]+)\{\r?\n")
+
+
+def split_indented_array(text: str) -> tuple[list[str], list[int]] | None:
+    """Entries of an indented array (``gcloud --format=json``, ``jq``) as one-line JSON, unparsed.
+
+    Elements of an array printed with an indent are separated by exactly
+    ``\n<indent>},\n<indent>{``: deeper lines are indented further and a JSON string never holds
+    a raw newline, so cutting there and joining each element's lines is exact. Returns the
+    lines and the line where each element starts, or None when the text is not shaped so (then
+    ``scan_values`` reads it value by value).
+    """
+    match = _INDENTED_ARRAY.match(text)
+    if match is None:
+        return None
+    nl, indent = match.group(1), match.group(2)
+    first = match.end() - len(nl) - 1  # the first element's "{"
+    end = text.rstrip().rfind(nl + indent + "}" + nl + "]")
+    if not text.rstrip().endswith("]") or end < first:
+        return None
+    pieces = text[first : end + len(nl) + len(indent) + 1].split(
+        nl + indent + "}," + nl + indent + "{"
+    )
+    lines, numbers = [], []
+    line = text.count("\n", 0, first) + 1
+    closing = nl + indent + "}"
+    for i, piece in enumerate(pieces):
+        element = ("{" if i else "") + piece + (closing if i < len(pieces) - 1 else "")
+        lines.append(element.replace(nl, " "))
+        numbers.append(line)
+        line += piece.count("\n") + 2
+    return lines, numbers

@@ -116,3 +116,19 @@ def test_every_entry_is_in_the_frame_or_counted(
     rows = {r["insert_id"]: r["source_line"] for r in loaded.frame.iter_rows(named=True)}
     for insert_id, line in rows.items():
         assert f'"insertId": "{insert_id}"' in lines[line - 1]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.integers(0, 10_000), min_size=1, max_size=15, unique=True).flatmap(
+    lambda ids: st.tuples(*(log_entry(i) for i in ids))
+))  # fmt: skip
+def test_indented_array_and_jsonl_give_the_same_frame(entries: tuple[dict[str, Any], ...]) -> None:
+    """The same entries as a gcloud-style indented array and as JSONL load to the same frame."""
+    with tempfile.TemporaryDirectory() as tmp:
+        array, jsonl = Path(tmp) / "a.json", Path(tmp) / "b.jsonl"
+        array.write_text(json.dumps(list(entries), indent=2, ensure_ascii=False), encoding="utf-8")
+        jsonl.write_text("".join(json.dumps(e) + "\n" for e in entries), encoding="utf-8")
+        from_array, from_jsonl = read_logs(array), read_logs(jsonl)
+    assert from_array.skipped == [] and from_jsonl.skipped == []
+    columns = [c for c in from_jsonl.frame.columns if c not in ("source_file", "source_line")]
+    assert from_array.frame.select(columns).equals(from_jsonl.frame.select(columns))

@@ -2,8 +2,10 @@
 
 ``gcloud logging read --format=json`` prints one indented array; the Logs Explorer "copy" pastes
 indented objects one after another; the API answers ``{"entries": [...], "nextPageToken": ...}``.
-Each is walked with ``json.JSONDecoder.raw_decode`` one value at a time, so the line where every
-entry starts is known and one broken entry costs that entry, not the file.
+An indented array is cut at its element boundaries without parsing (``split_indented_array``);
+everything else is walked with ``json.JSONDecoder.raw_decode`` one value at a time
+(``scan_values``), so the line where every entry starts is known and one broken entry costs
+that entry, not the file.
 """
 
 from __future__ import annotations

@@ -246,6 +246,12 @@ def test_deep_nesting_neither_crashes_nor_hangs(tmp_path: Path, depth: int) -> N
             "gcloud table",
         ),
         ("notes.txt", "The deploy went fine.\n", "not a Cloud Logging export: line 1 is not JSON"),
+        ("read.yaml", "---\ninsertId: abc\nlogName: projects/p/logs/x\n", "YAML output of gcloud"),
+        (
+            "dl.csv",
+            "timestamp,severity,logName,textPayload\n2026-03-01T10:00:00Z,INFO,x,y\n",
+            "CSV download",
+        ),
     ],
 )
 def test_text_that_is_not_an_export_gets_one_line_saying_what_it_is(

@@ -88,6 +88,13 @@ def describe_text(text: str) -> str:
             "a gcloud table (LEVEL/NAME/TIME columns), not LogEntries; "
             "re-run the gcloud command with --format=json"
         )
+    head = text[:4000]
+    if first.strip() == "---" or re.search(
+        r"^(insertId|logName|timestamp|receiveTimestamp):", head, re.M
+    ):
+        return "YAML output of gcloud, not JSON; re-run the gcloud command with --format=json"
+    if re.match(r"^\W?(timestamp|insertId|severity|logName)\W?,", first.strip(), re.I):
+        return "a CSV download of log entries; download them from Logs Explorer as JSON instead"
     if _CONSOLE_LINE.match(first.strip()):
         return (
             f"plain-text console output ({preview!r}), not Cloud Logging LogEntries; "

@@ -12,7 +12,7 @@ import re
 
 # a JWT, or the header.payload left of one that was cut short ("eyJ...eyJ..." then an ellipsis)
 _JWT = re.compile(
-    r"(?<![\w-])eyJ[A-Za-z0-9_-]{4,}\.(?:[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*|eyJ[A-Za-z0-9_-]*)(?![\w-])"
+    r"(?<![A-Za-z0-9])eyJ[A-Za-z0-9_-]{4,}\.(?:[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*|eyJ[A-Za-z0-9_-]*)(?![\w-])"
 )
 _KNOWN_TOKENS = re.compile(
     r"(?<![\w-])(?:(?P<google_api_key>AIza[0-9A-Za-z_-]{35})"

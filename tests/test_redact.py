@@ -301,3 +301,12 @@ def test_redact_never_fails_and_is_idempotent_on_any_text(text: str) -> None:
 def test_log_structure_seen_in_fixtures_is_not_mistaken_for_secrets(text: str) -> None:
     """Logger names, JSON value lists, limiter keys that are IPs and prose about headers stay as logged."""
     assert redact(text) == text
+
+
+@pytest.mark.parametrize("prefix", ["svc-", "id_", "token:", "x/", "["])
+def test_jwt_glued_to_a_prefix_is_still_redacted(prefix: str) -> None:
+    """A JWT right after a hyphen or underscore (``svc-eyJ...``) is found, not taken for part of a word."""
+    jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJlLXZhbHVl"
+    out = redact(f"caller {prefix}{jwt} rejected")
+    assert jwt not in out
+    assert "[REDACTED jwt sha256:" in out

@@ -44,6 +44,8 @@ WORDINGS = [
     ),
     ("passport-jwt", "Unauthorized: No auth token", "missing_jwt", None),
     ("custom", "JWT token not found in request headers", "missing_jwt", None),
+    ("Envoy jwt_authn", "Jwt is missing", "missing_jwt", None),
+    ("go-jwt-middleware", "jwt missing", "missing_jwt", None),
     # invalid_jwt
     (
         "PyJWT",
@@ -177,6 +179,18 @@ WORDINGS = [
     ),
     ("custom", "token rejected: iss claim invalid", "invalid_jwt", "issuer"),
     ("simplejwt", "Token is blacklisted", "invalid_jwt", None),
+    ("ruby-jwt", "JWT::DecodeError: Not enough or too many segments", "invalid_jwt", "malformed"),
+    ("php-jwt", "UnexpectedValueException: Wrong number of segments", "invalid_jwt", "malformed"),
+    ("php-jwt", "Firebase\\JWT\\ExpiredException: Expired token", "invalid_jwt", "expired"),
+    (
+        "flask-jwt-extended",
+        "Bad Authorization header. Expected 'Authorization: Bearer <JWT>'",
+        "invalid_jwt",
+        "malformed",
+    ),
+    ("Envoy jwt_authn", "Jwt is expired", "invalid_jwt", "expired"),
+    ("Envoy jwt_authn", "Audiences in Jwt are not allowed", "invalid_jwt", "audience"),
+    ("Quarkus smallrye-jwt", "SRJWT07000: Failed to verify a token", "invalid_jwt", None),
     ("PyJWT", 'MissingRequiredClaimError: Token is missing the "exp" claim', "invalid_jwt", None),
     # cors_origin
     ("Express cors", "Error: Not allowed by CORS", "cors_origin", None),

@@ -8,6 +8,8 @@ from typing import Any
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from forensics.classify import classify, load_rules
 from forensics.correlate.link import LINK_SCHEMA, WINDOW_SCHEMA, Correlation
@@ -537,3 +539,70 @@ def test_access_line_stands_in_for_a_missing_request_log() -> None:
         RULES,
     )
     assert v.root_cause == "missing_jwt"
+
+
+_WORDS = [
+    "token",
+    "missing",
+    "expired",
+    "origin",
+    "CORS",
+    "bypass",
+    "403",
+    "denied",
+    "jwt",
+    "/ws",
+    "GET",
+    "rate",
+    "limit",
+    "Traceback",
+    "=",
+    ":",
+    "\n",
+    "REDACTED",
+    "policy",
+    "1008",
+]
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(
+                [
+                    "run.googleapis.com/requests",
+                    "requests",
+                    "run.googleapis.com/stdout",
+                    "cloudaudit.googleapis.com/data_access",
+                    None,
+                ]
+            ),
+            st.one_of(st.none(), st.sampled_from([101, 200, 302, 401, 403, 429, 500, 502])),
+            st.lists(st.sampled_from(_WORDS), max_size=8).map(" ".join),
+            st.one_of(st.none(), st.sampled_from([TRACE, "f" * 32])),
+            st.floats(min_value=0.0, max_value=1.0),
+        ),
+        max_size=12,
+    )
+)
+def test_any_linked_rows_give_a_well_formed_verdict(rows_spec: list[tuple[Any, ...]]) -> None:
+    """Whatever rows are linked, the verdict is well formed: a label with evidence, or unknown with a reason."""
+    rows = [
+        entry(
+            i * 0.1,
+            log_id=log_id,
+            http_status=status,
+            message=msg or None,
+            trace=trace,
+            payload={"reason": msg} if i % 3 == 0 else None,
+        )
+        for i, (log_id, status, msg, trace, _) in enumerate(rows_spec)
+    ]
+    links = [("t", i, "window", strength) for i, (*_, strength) in enumerate(rows_spec)]
+    (v,) = verdicts(rows, links=links)
+    assert 0.0 <= v.confidence <= 1.0
+    if v.root_cause == "unknown":
+        assert v.reason and v.confidence == 0.0
+    else:
+        assert v.evidence and v.rule and v.explanation

@@ -1,0 +1,164 @@
+"""The command line as users run it: the demo, formats, exit codes, one-line errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from forensics.cli import main
+from tests.conftest import FIXTURES, ROOT
+
+SEED = FIXTURES / "seed"
+SEED_ARGS = ["triage", "--tests", str(SEED / "junit.xml"), "--logs", str(SEED / "logs")]
+
+
+def _expected(incident: Path) -> dict[str, str]:
+    return json.loads((incident / "expected.json").read_text())["failures"]
+
+
+def test_demo_command_explains_the_seed_run(capsys: pytest.CaptureFixture[str]) -> None:
+    """The README's demo prints every failed test of the seed with its cause, totals and clock offset."""
+    assert main(SEED_ARGS) == 0
+    out = capsys.readouterr().out
+    assert "6 failed test(s)" in out
+    assert "totals by cause: missing_bypass_header 6" in out
+    assert "clock offset" in out
+    assert "\x1b[" not in out  # not a terminal: no colour codes
+
+
+def test_json_format_follows_the_contract(capsys: pytest.CaptureFixture[str]) -> None:
+    """``--format json`` gives run/failures/summary with one failure per failed test, labelled as expected."""
+    assert main([*SEED_ARGS, "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert set(data) == {"run", "failures", "summary"}
+    got = {f["test_id"]: f["root_cause"] for f in data["failures"]}
+    assert got == _expected(SEED)
+    for failure in data["failures"]:
+        assert {"test_id", "root_cause", "confidence", "layer", "evidence", "explanation"} <= set(failure)
+        assert 0.0 <= failure["confidence"] <= 1.0
+        for ev in failure["evidence"]:
+            assert {"insert_id", "timestamp", "log_id", "summary"} <= set(ev)
+
+
+def test_out_writes_all_three_reports(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``--out DIR`` writes the text summary, the JSON and the postmortem, and names them on stderr."""
+    out = tmp_path / "report"
+    assert main([*SEED_ARGS, "--out", str(out)]) == 0
+    for name in ("triage.txt", "triage.json", "postmortem.md"):
+        assert (out / name).stat().st_size > 0, name
+    assert "postmortem.md" in capsys.readouterr().err
+    assert "missing_bypass_header" in (out / "postmortem.md").read_text()
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [("nope.json", None), ("empty.json", b""), ("junk.json", b"\x00\x01\x02garbage")],
+    ids=["missing", "empty", "binary"],
+)
+def test_unusable_log_file_is_one_line_naming_it(
+    name: str, content: bytes | None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A missing, empty or binary log file exits 2 with one line on stderr that names the file."""
+    bad = tmp_path / name
+    if content is not None:
+        bad.write_bytes(content)
+    code = main(["triage", "--tests", str(SEED / "junit.xml"), "--logs", str(bad)])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert len(err.strip().splitlines()) == 1
+    assert name in err
+    assert "Traceback" not in err
+
+
+def test_unusable_test_report_is_one_line_naming_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A test report that is not one exits 2 and names the file."""
+    bad = tmp_path / "junit.xml"
+    bad.write_text("<html><body>not junit</body></html>")
+    code = main(["triage", "--tests", str(bad), "--logs", str(SEED / "logs")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "junit.xml" in err and len(err.strip().splitlines()) == 1
+
+
+def test_bad_lines_are_counted_and_strict_makes_them_fatal(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Broken lines in a JSONL export are skipped and reported; ``--strict`` refuses them naming the line."""
+    export = tmp_path / "logs.jsonl"
+    src = json.loads(next((SEED / "logs").iterdir()).read_text())
+    lines = [json.dumps(e) for e in src]
+    lines.insert(3, "{not json")
+    export.write_text("\n".join(lines) + "\n")
+    assert main(["triage", "--tests", str(SEED / "junit.xml"), "--logs", str(export), "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["summary"]["skipped_input"] == 1
+    assert data["run"]["skipped"][0]["first_line"] == 4
+    assert main(["triage", "--tests", str(SEED / "junit.xml"), "--logs", str(export), "--strict"]) == 2
+    assert "logs.jsonl:4" in capsys.readouterr().err
+
+
+def test_debug_shows_the_traceback(tmp_path: Path) -> None:
+    """With ``--debug`` an input error propagates with its traceback."""
+    from forensics.exceptions import InputError
+
+    with pytest.raises(InputError):
+        main(["--debug", "triage", "--tests", str(SEED / "junit.xml"), "--logs", str(tmp_path / "missing.json")])
+
+
+def test_triage_opens_no_network_connection(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """An offline triage with all reports written never opens a socket, not even to loopback."""
+    calls: list[object] = []
+
+    def refuse(self: socket.socket, address: object) -> None:
+        calls.append(address)
+        raise AssertionError(f"triage connected to {address!r}")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
+    assert main([*SEED_ARGS, "--format", "json", "--out", str(tmp_path / "out")]) == 0
+    assert calls == []
+
+
+def test_module_runs_as_a_subprocess() -> None:
+    """``python -m forensics triage`` works as a separate process and exits 0."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run(
+        [sys.executable, "-m", "forensics", *SEED_ARGS, "--format", "json"],
+        capture_output=True, text=True, cwd=ROOT, env=env, timeout=300, check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["summary"]["failed_tests"] == 6
+
+
+def test_subprocess_error_has_no_traceback(tmp_path: Path) -> None:
+    """A missing file gives exit 2 and one stderr line, as a real process."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run(
+        [sys.executable, "-m", "forensics", "triage", "--tests", str(tmp_path / "x.xml"), "--logs", str(SEED / "logs")],
+        capture_output=True, text=True, cwd=ROOT, env=env, timeout=300, check=False,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1 and "x.xml" in proc.stderr
+
+
+def test_rules_check_reports_every_broken_rule(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``rules check`` lists each broken rule with file and line, exit 2; a good folder says ok, exit 0."""
+    (tmp_path / "a.yaml").write_text("id: a\nlabel: not_a_label\nweight: 0.5\n")
+    (tmp_path / "b.yaml").write_text("id: b\nlabel: [unclosed\n")
+    assert main(["rules", "check", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "a.yaml:" in err and "b.yaml:" in err
+    good = ROOT / "forensics" / "rules"
+    assert main(["rules", "check", str(good)]) == 0
+    assert "ok" in capsys.readouterr().out
+
+
+def test_usage_error_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    """Unknown options are a usage error with exit 2."""
+    with pytest.raises(SystemExit) as exc:
+        main(["triage", "--bogus"])
+    assert exc.value.code == 2

@@ -365,6 +365,8 @@ NEAR_MISSES = [
         "no token cached for audience https://billing.run.app, minting a new one",
     ),
     ("outbound token renewal", "id token expired, refreshing credentials for downstream call"),
+    ("public route", "no authorization required for /health"),
+    ("outbound credentials", "missing credentials for service account, falling back to default credentials"),
     ("plain access line", 'INFO:     127.0.0.1:50000 - "WebSocket /ws" 403'),
     ("connection rejected", "INFO:     connection rejected (403 Forbidden)"),
     ("Django bare 403", "Forbidden: /ws/events/"),

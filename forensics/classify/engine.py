@@ -1,14 +1,17 @@
 """Weigh rule matches over a failed test's linked rows into one verdict.
 
-For each failed test every rule is tried on every linked row. A match scores
-``rule.weight * strength`` where strength is the link's (an app line tied to a rejected request
-entry borrows some of that entry's strength). Per label, each rule counts once (its best match)
-and rules combine as a noisy-or, so independent kinds of proof (a 429 request entry *and* the
-limiter's log line) add up while one line repeated ten times does not.
+For each failed test every rule is tried on every linked row (rules are screened once per row
+on the row's own fields first). A match scores ``rule.weight * strength``, the strength being the
+link's (an app line tied to a failing request entry borrows some of that entry's strength).
+Within one request the most specific reading wins (a named check over ``middleware_rejection``
+over ``app_error``). Per label, each independent proof (one reading of one request) counts once
+and proofs combine as a noisy-or, so a 429 entry *and* the limiter's line add up while one line
+repeated ten times does not.
 
 The best label wins when its support reaches ``DECIDE``. When the runner-up is strong too
 (``CONFLICT``) and close (``CONFLICT_RATIO``), the verdict is ``unknown``: "conflicting evidence".
-Otherwise confidence is the best support minus half the runner-up's.
+Otherwise confidence is the best support minus half the runner-up's; below ``MIN_CONFIDENCE``
+the label would be a guess and the verdict is ``unknown`` too. docs/rules.md tells the story.
 """
 
 from __future__ import annotations

@@ -42,7 +42,8 @@ HTTPX_STATUS = (
 )
 FAKE_JWT = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJlMmUtcnVubmVyIn0.bm90LWEtcmVhbC1zaWduYXR1cmU"
 PHRASES = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 422: "Unprocessable Entity",
-           429: "Too Many Requests", 500: "Internal Server Error", 502: "Bad Gateway"}
+           429: "Too Many Requests", 500: "Internal Server Error", 502: "Bad Gateway",
+           503: "Service Unavailable"}
 
 
 def builder(fn: Callable[[], None]) -> Callable[[], None]:
@@ -74,6 +75,7 @@ def finish(
     zone: float = 0.0,
     notes: str,
     entries: list[dict[str, Any]] | None = None,
+    extra: tuple[str, list[dict[str, Any]]] | None = None,
 ) -> None:
     """Write reports, export and expected.json; ``offset`` is the runner clock minus the log clock."""
     folder = OUT / inc.name
@@ -84,6 +86,8 @@ def finish(
     if report in ("reportlog", "both"):
         inc.write_reportlog(folder, offset_s=offset)
     inc.write_logs(folder, shape, entries)
+    if extra:  # a second, overlapping export of the same project in another shape
+        inc.write_logs(folder, extra[0], extra[1])
     inc.write_expected(folder, offset_s=-offset, notes=notes)
 
 
@@ -700,6 +704,93 @@ def tenant_middleware_and_bypass_key() -> None:
                  "gate logs at INFO in its own logger that the bypass key did not match (msg is "
                  "generic, the check is in fields) -> missing_bypass_header. JUnit without timestamp; "
                  "trace ids link the lines.")
+
+
+@builder
+def chi_same_path_clock_skew() -> None:
+    inc = Incident("chi_same_path_clock_skew", T(4, 10, 0.0), service="profile")
+    for name, path in (("test_health", "/healthz"), ("test_openapi", "/openapi.json")):
+        ok = inc.test(f"tests/e2e/test_profile.py::{name}", 0.12)
+        inc.passing(ok, "GET", path)
+    a = inc.test("tests/e2e/test_profile.py::test_me_without_login", 0.15,
+                 failure=http_fail(inc, 401, "/api/me"), label="missing_jwt")
+    b = inc.test("tests/e2e/test_profile.py::test_me_with_stale_session", 0.15,
+                 failure=http_fail(inc, 401, "/api/me"), label="invalid_jwt", gap=0.02)
+    for case, err in ((a, "no token found"), (b, "token is expired")):
+        t = case.at(0.5)
+        inc.request(t, "GET", "/api/me", 401, latency=0.002)
+        inc.json(ms(t, 1), {"time": t.isoformat(), "level": "WARN", "msg": "jwt verify failed",
+                            "err": err, "method": "GET", "path": "/api/me"}, severity="WARNING")
+    ok = inc.test("tests/e2e/test_profile.py::test_version", 0.1)
+    inc.passing(ok, "GET", "/version")
+    finish(inc, shape="pretty", stamp="naive", zone=5.5, offset=-8.5,
+           notes="Go chi + go-chi/jwtauth, slog JSON lines (reason in `err`, no trace). Two "
+                 "back-to-back tests hit the same path 0.2 s apart while the runner clock is 8.5 s "
+                 "behind (naive stamp, UTC+5:30): only run order and the passing tests' anchors tell "
+                 "which 401 is whose. First: no token found -> missing_jwt; second: token is expired "
+                 "-> invalid_jwt.")
+
+
+@builder
+def iap_programmatic_401() -> None:
+    inc = Incident("iap_programmatic_401", T(3, 3, 3.0), service="internal-tools")
+    bad = inc.test("tests/e2e/test_tools.py::test_api_jobs", 0.3,
+                   failure=http_fail(inc, 401, "/api/jobs", host=inc.host), label="iap_denied")
+    inc.lb(bad.at(0.5), "GET", "/api/jobs", 401, "handled_by_identity_aware_proxy")
+    ok = inc.test("tests/e2e/test_tools.py::test_static", 0.2)
+    inc.lb(ok.at(0.5), "GET", "/static/app.js", 200, "response_from_cache")
+    finish(inc, shape="gcloud", report="reportlog", offset=3.9,
+           notes="Programmatic call through IAP without an OIDC token for the IAP client: IAP answers "
+                 "401 (`Invalid IAP credentials: empty token` to the client). Only the load balancer entry "
+                 "handled_by_identity_aware_proxy, no audit entry (data access logs off) -> iap_denied.")
+
+
+@builder
+def cloud_run_oom_503_overlapping_exports() -> None:
+    inc = Incident("cloud_run_oom_503_overlapping_exports", T(2, 20, 0.0), service="thumbs")
+    bad = inc.test("tests/e2e/test_thumbs.py::test_resize_huge", 2.0,
+                   failure=http_fail(inc, 503, "/resize"),
+                   label="app_error")
+    t = bad.at(0.2)
+    inc.request(t, "POST", "/resize", 503, latency=1.4, text=(
+        "The request failed because either the HTTP response was malformed or connection to the "
+        "instance had an error. Additional troubleshooting documentation can be found at: "
+        "https://cloud.google.com/run/docs/troubleshooting#malformed-response-or-connection-error"))
+    inc.system(ms(t, 1350), "Memory limit of 512 MiB exceeded with 531 MiB used. Consider increasing "
+                            "the memory limit, see https://cloud.google.com/run/docs/configuring/memory-limits")
+    with inc.other_client():
+        inc.request(ms(t, 1200), "GET", "/", 503, ua=BROWSER_UA, ip="81.2.69.160", latency=0.2)
+    ok = inc.test("tests/e2e/test_thumbs.py::test_resize_small", 0.4)
+    inc.passing(ok, "POST", "/resize")
+    inc.health_checks(every=1.0)
+    rows = sorted(inc.entries, key=lambda e: e["timestamp"])
+    half = len(rows) // 2
+    finish(inc, shape="gcloud", offset=-0.6, entries=rows[: half + 4], extra=("jsonl", rows[half - 4:]),
+           notes="Cloud Run answered 503 (malformed response / connection error) while the instance was "
+                 "killed for exceeding its memory limit (varlog/system) -> app_error. Two overlapping "
+                 "exports (gcloud array and JSONL) share 8 entries; a browser also gets 503.")
+
+
+@builder
+def armor_preview_then_app_jwt() -> None:
+    inc = Incident("armor_preview_then_app_jwt", T(1, 15, 0.0), service="orders")
+    bad = inc.test("tests/e2e/test_orders.py::test_cancel_order", 0.4,
+                   failure=http_fail(inc, 401, "/orders/9/cancel", host=inc.host), label="invalid_jwt")
+    t = bad.at(0.5)
+    tr = inc.trace()
+    inc.lb(t, "POST", "/orders/9/cancel", 401, "response_sent_by_backend", trace=tr, extra={
+        "previewSecurityPolicy": {"name": "orders-edge", "priority": 2000, "configuredAction": "DENY",
+                                  "outcome": "DENY", "preconfiguredExprIds": ["owasp-crs-v030301-id932105-rce"]},
+        "enforcedSecurityPolicy": {"name": "orders-edge", "priority": 2147483647,
+                                   "configuredAction": "ALLOW", "outcome": "ACCEPT"}})
+    inc.request(ms(t, 2), "POST", "/orders/9/cancel", 401, trace=tr)
+    inc.json(ms(t, 4), {"message": "request denied", "error": "TokenExpiredError: jwt expired",
+                        "expiredAt": "2026-11-26T00:15:00.000Z", "component": "koa-jwt"},
+             severity="WARNING", trace=tr)
+    finish(inc, shape="jsonl", offset=2.2,
+           notes="A Cloud Armor rule in preview would have denied the call (previewSecurityPolicy DENY) "
+                 "but the enforced outcome is ACCEPT and the backend answered: Koa + koa-jwt rejected an "
+                 "expired token -> invalid_jwt, not cloud_armor_denied.")
 
 
 def main() -> None:

@@ -58,7 +58,11 @@ class RuleError(ForensicsError):
     def __init__(self, problems: list[tuple[str, int | None, str]]):
         self.problems = problems
         first = problems[0] if problems else ("<rules>", None, "no problems recorded")
-        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        more = (
+            f" (and {len(problems) - 1} more: `python -m forensics rules check` lists them all)"
+            if len(problems) > 1
+            else ""
+        )
         super().__init__(first[2] + more, path=first[0], line=first[1])
 
 

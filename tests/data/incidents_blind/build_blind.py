@@ -793,6 +793,151 @@ def armor_preview_then_app_jwt() -> None:
                  "expired token -> invalid_jwt, not cloud_armor_denied.")
 
 
+@builder
+def litestar_parallel_shards() -> None:
+    inc = Incident("litestar_parallel_shards", T(0, 40, 0.0), service="shop")
+    shard2 = "34.123.77.215"  # the other CI shard: same suite, same UA, another runner
+    ok = inc.test("tests/e2e/test_shop.py::test_catalog", 0.3)
+    inc.passing(ok, "GET", "/api/catalog")
+    with inc.other_client():
+        inc.request(ok.at(0.55), "GET", "/api/catalog", 200, ip=shard2)
+    bad = inc.test("tests/e2e/test_shop.py::test_items", 0.4,
+                   failure=http_fail(inc, 401, "/api/items"), label="missing_jwt")
+    t = bad.at(0.5)
+
+    def litestar(at: datetime, path: str, detail: str) -> None:
+        inc.text(at, f"ERROR - {at:%Y-%m-%d %H:%M:%S},{at.microsecond // 1000:03d} - litestar - config - "
+                     f"Uncaught exception (connection_type=http, path={path}):\n"
+                     "Traceback (most recent call last):\n"
+                     '  File "/app/.venv/lib/python3.12/site-packages/litestar/middleware/_internal/exceptions/middleware.py", line 159, in __call__\n'
+                     "    await self.app(scope, receive, send)\n"
+                     '  File "/app/.venv/lib/python3.12/site-packages/litestar/middleware/authentication.py", line 90, in __call__\n'
+                     "    auth_result = await self.authenticate_request(ASGIConnection(scope))\n"
+                     f"litestar.exceptions.http_exceptions.NotAuthorizedException: 401: {detail}",
+                 stream="stderr")
+
+    with inc.other_client():
+        inc.request(ms(t, -20), "GET", "/api/cart", 401, ip=shard2)
+        litestar(ms(t, -18), "/api/cart", "Invalid token")
+    inc.request(t, "GET", "/api/items", 401)
+    litestar(ms(t, 2), "/api/items", "No JWT token found in request header")
+    finish(inc, shape="gcloud", offset=-3.0,
+           notes="Two CI shards of the same suite hit the service in the same second from two runner IPs "
+                 "with the same user agent; only this shard's report is given. Litestar logs "
+                 "NotAuthorizedException tracebacks (log_exceptions=always) with the path, no trace id: "
+                 "ours (/api/items) is 'No JWT token found' -> missing_jwt; the other shard's /api/cart "
+                 "'Invalid token' 20 ms earlier is foreign.")
+
+
+@builder
+def edge_security_policy_cdn() -> None:
+    inc = Incident("edge_security_policy_cdn", T(0, 5, 0.0), service="assets")
+    bad = inc.test("tests/e2e/test_assets.py::test_download_report_pdf", 0.3,
+                   failure=http_fail(inc, 403, "/reports/q3.pdf", host=inc.host), label="cloud_armor_denied")
+    inc.lb(bad.at(0.5), "GET", "/reports/q3.pdf", 403, "denied_by_security_policy", extra={
+        "enforcedEdgeSecurityPolicy": {"name": "assets-edge-geo", "priority": 100,
+                                       "configuredAction": "DENY", "outcome": "DENY"},
+        "cacheDecision": ["RESPONSE_HAS_CONTENT_TYPE", "CACHE_MODE_CACHE_ALL_STATIC"]})
+    ok = inc.test("tests/e2e/test_assets.py::test_download_logo", 0.2)
+    inc.lb(ok.at(0.5), "GET", "/img/logo.svg", 200, "response_from_cache")
+    finish(inc, shape="sink", stamp="naive", zone=-7.0, offset=1.4,
+           notes="An edge security policy on a CDN backend bucket (enforcedEdgeSecurityPolicy, a geo "
+                 "rule: the runner's region is not allowed) denied the download -> cloud_armor_denied. "
+                 "Naive JUnit from UTC-7.")
+
+
+@builder
+def iam_denied_with_app_noise() -> None:
+    inc = Incident("iam_denied_with_app_noise", T(23, 50, 0.0), service="graphql")
+    bad = inc.test("tests/e2e/test_graphql.py::test_query_viewer", 0.3,
+                   failure=http_fail(inc, 403, "/graphql"), label="iam_denied")
+    t = bad.at(0.5)
+    inc.request(t, "POST", "/graphql", 403, app=False, latency=0.001, text=(
+        "The request was not authorized to invoke this service. Read more at "
+        "https://cloud.google.com/run/docs/securing/authenticating Additional troubleshooting "
+        "documentation can be found at: https://cloud.google.com/run/docs/troubleshooting#403"))
+    # the public web service, same project, answers a browser 401 with a token line at that moment
+    inc.service, keep = "web", inc.service
+    with inc.other_client():
+        inc.request(ms(t, 30), "GET", "/api/session", 401, ua=BROWSER_UA, ip="81.2.69.160")
+        inc.text(ms(t, 31), "auth: request without bearer token (GET /api/session) -> 401")
+    inc.service = keep
+    finish(inc, shape="jsonl", report="reportlog", offset=-7.3,
+           notes="Cloud Run IAM refused the runner's call to the private graphql service (request log "
+                 "text, no instance) -> iam_denied. In the same 30 ms the public web service logs a "
+                 "missing-token 401 for a browser: another service, another client.")
+
+
+@builder
+def micronaut_logback_500() -> None:
+    inc = Incident("micronaut_logback_500", T(22, 48, 0.0), service="payments")
+    bad = inc.test("tests/e2e/test_payments.py::test_capture", 0.8,
+                   failure=http_fail(inc, 500, "/payments/capture"), label="app_error")
+    t = bad.at(0.3)
+    inc.request(t, "POST", "/payments/capture", 500, latency=0.41)
+    inc.json(ms(t, 400), {
+        "@timestamp": (t + timedelta(milliseconds=400)).isoformat(), "@version": "1",
+        "message": "Unexpected error occurred: Connection is not available, request timed out after 30000ms.",
+        "logger_name": "io.micronaut.http.server.RouteExecutor", "thread_name": "default-nioEventLoopGroup-1-3",
+        "level": "ERROR", "level_value": 40000,
+        "stack_trace": "java.sql.SQLTransientConnectionException: HikariPool-1 - Connection is not available, "
+                       "request timed out after 30000ms.\n\tat com.zaxxer.hikari.pool.HikariPool.createTimeoutException"
+                       "(HikariPool.java:696)\n\tat com.acme.payments.CaptureController.capture(CaptureController.java:41)",
+    }, severity="ERROR")
+    with inc.other_client():  # a browser's 500 on another route a moment later, with its own error
+        inc.request(ms(t, 600), "GET", "/payments/history", 500, ua=BROWSER_UA, ip="81.2.69.160")
+        inc.json(ms(t, 601), {"message": "Unexpected error occurred: Index 0 out of bounds for length 0",
+                              "logger_name": "io.micronaut.http.server.RouteExecutor", "level": "ERROR"},
+                 severity="ERROR")
+    finish(inc, shape="pretty", offset=4.0,
+           notes="Micronaut with logstash-logback JSON: the capture call's 500 and a Hikari pool timeout "
+                 "in stack_trace -> app_error. A browser hits another 500 a moment later.")
+
+
+@builder
+def neighbour_line_not_borrowed() -> None:
+    inc = Incident("neighbour_line_not_borrowed", T(6, 6, 6.0), service="rooms")
+    a = inc.test("tests/e2e/test_rooms.py::test_ws_join", 0.3, failure=WS403, label="unknown")
+    t = a.at(0.5)
+    inc.request(t, "GET", "/ws/rooms/7", 403, ua=WS_UA)
+    inc.text(ms(t, 1), "WebSocket /ws/rooms/7 403")
+    b = inc.test("tests/e2e/test_rooms.py::test_rest_rooms", 0.3,
+                 failure=http_fail(inc, 401, "/api/rooms"), label="invalid_jwt", gap=0.4)
+    t = b.at(0.5)
+    inc.request(t, "GET", "/api/rooms", 401)
+    inc.text(ms(t, 1), "auth: rejected GET /api/rooms: jwt expired 3m ago (exp=1795644000)")
+    finish(inc, shape="jsonl", stamp="naive", zone=0.0, offset=9.0,
+           notes="Two failures 0.7 s apart while the runner clock is 9 s ahead. The WebSocket 403 has only "
+                 "a generic 'WebSocket /ws/rooms/7 403' line -> unknown; the REST 401 that follows has an "
+                 "expired-token line -> invalid_jwt. The REST line must not be lent to the handshake.")
+
+
+@builder
+def hono_challenge_and_interrupted_run() -> None:
+    inc = Incident("hono_challenge_and_interrupted_run", T(5, 5, 5.0), service="events")
+    a = inc.test("tests/e2e/test_events.py::test_list_events", 0.3,
+                 failure=http_fail(inc, 401, "/api/events"), label="invalid_jwt")
+    t = a.at(0.5)
+    inc.request(t, "GET", "/api/events", 401)
+    inc.text(ms(t, 1), "<-- GET /api/events")
+    inc.text(ms(t, 2), 'auth challenge sent: Bearer realm="events", error="invalid_token", '
+                       'error_description="token verification failure"')
+    inc.text(ms(t, 3), "--> GET /api/events \x1b[33m401\x1b[0m 2ms")
+    b = inc.test("tests/e2e/test_events.py::test_stream_events", 30.0, failure="", label="unknown")
+    inc.request(b.at(0.01), "GET", "/api/events/stream", 200, latency=29.5)
+    inc.text(ms(b.at(0.01), 1), "<-- GET /api/events/stream")
+    folder = OUT / inc.name
+    finish(inc, shape="gzip", report="reportlog", offset=-0.9,
+           notes="Hono: the bearer-auth challenge names error=invalid_token (token verification failure) "
+                 "-> invalid_jwt. The runner was killed inside test_stream_events (reportlog ends without "
+                 "its call/teardown reports, the stream itself was answered 200): nothing explains it -> unknown.")
+    # the runner was killed mid-test: keep only the setup report of the last test, no SessionFinish
+    lines = (folder / "report.jsonl").read_text().splitlines()
+    keep = [ln for ln in lines if "test_stream_events" not in ln or '"when": "setup"' in ln]
+    keep = [ln for ln in keep if "SessionFinish" not in ln]
+    (folder / "report.jsonl").write_text("\n".join(keep) + "\n")
+
+
 def main() -> None:
     for fn in BUILDERS:
         fn()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import BinaryIO
 
 import polars as pl
 import pytest
@@ -88,8 +89,8 @@ def test_failed_write_leaves_no_file_and_keeps_the_old_one(
     [path] = tmp_path.glob("*.parquet")
     before = path.read_bytes()
 
-    def dying_write(self: pl.DataFrame, file: str, **kw: object) -> None:
-        Path(file).write_bytes(b"PAR1 half a file")
+    def dying_write(self: pl.DataFrame, file: BinaryIO, **kw: object) -> None:
+        file.write(b"PAR1 half a file")
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(pl.DataFrame, "write_parquet", dying_write)
@@ -128,3 +129,9 @@ def test_default_cache_dir_follows_the_environment(monkeypatch: pytest.MonkeyPat
     monkeypatch.delenv("FORENSICS_CACHE_DIR")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     assert default_cache_dir() == tmp_path / "xdg" / "forensics"
+
+
+def test_cached_windows_are_readable_by_their_owner_only(emulator: LoggingEmulator, tmp_path: Path) -> None:
+    """Cached raw entries may hold secrets: both files of a window are 0600."""
+    _pull(emulator, PullCache(tmp_path))
+    assert {p.stat().st_mode & 0o777 for p in tmp_path.iterdir()} == {0o600}

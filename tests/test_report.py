@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
+from forensics import atomic as atomic_mod
 from forensics.exceptions import InputError, UsageError
 from forensics.labels import REMEDIATION
 from forensics.report import (
@@ -29,7 +30,6 @@ from forensics.report import (
     verdicts_from_json,
     write_reports,
 )
-from forensics.report import write as write_mod
 from forensics.report.facts import printable, rfc3339
 from forensics.report.json import json_dict
 from forensics.result import Evidence, Skipped, TriageResult, Verdict
@@ -480,7 +480,7 @@ def test_a_failed_write_keeps_the_old_report_and_leaves_no_temp(
             raise OSError(28, "No space left on device")
         real_fsync(fd)
 
-    monkeypatch.setattr(write_mod.os, "fsync", failing_fsync)
+    monkeypatch.setattr(os, "fsync", failing_fsync)
     with pytest.raises(
         InputError, match=r"triage.json: cannot write the report: No space left on device"
     ):
@@ -571,7 +571,7 @@ def test_reports_get_ordinary_file_permissions(
     """Written reports are readable like any file the user creates (not the 0600 of temp files)."""
     monkeypatch.setitem(sys.modules, "forensics.plot", None)
     written = write_reports(make_result(), tmp_path)
-    assert written["json"].stat().st_mode & 0o777 == 0o666 & ~write_mod._UMASK
+    assert written["json"].stat().st_mode & 0o777 == 0o666 & ~atomic_mod._UMASK
 
 
 def test_markdown_appendix_has_a_window_query_for_unexplained_failures() -> None:

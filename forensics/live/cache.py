@@ -2,7 +2,7 @@
 
 Each window is ``<key>.parquet`` (one ``entry`` column: each LogEntry's JSON text exactly as the
 API returned it, so ``pull --out`` can write the export again) plus ``<key>.json`` (what was pulled,
-when, and how). Both are written to a temporary file first and moved into place with ``os.replace``,
+when, and how). Both are written with ``forensics.atomic`` (owner-only, as they hold raw entries),
 so an interrupted write never leaves a half file that a later run would read.
 """
 
@@ -12,8 +12,6 @@ import hashlib
 import json
 import os
 import sys
-import tempfile
-from collections.abc import Callable
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,6 +19,7 @@ from typing import Any
 
 import polars as pl
 
+from forensics.atomic import atomic_file
 from forensics.live.connect import Target
 from forensics.live.pull import Pulled, PullStats, pull_entries
 
@@ -75,8 +74,8 @@ class PullCache:
         """Write ``pulled`` atomically; returns the Parquet path."""
         self.root.mkdir(parents=True, exist_ok=True)
         data_path, meta_path = self.paths(cache_key(pulled.target, pulled.filter, order_by))
-        _atomic_write(data_path, lambda tmp: pl.DataFrame({"entry": pulled.texts}, schema={"entry": pl.String})
-                      .write_parquet(tmp))
+        with atomic_file(data_path, "wb", private=True) as f:
+            pl.DataFrame({"entry": pulled.texts}, schema={"entry": pl.String}).write_parquet(f)
         meta = {
             "project": pulled.target.project,
             "endpoint": pulled.target.endpoint,
@@ -85,19 +84,9 @@ class PullCache:
             "pulled_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "stats": asdict(pulled.stats),
         }
-        _atomic_write(meta_path, lambda tmp: Path(tmp).write_text(json.dumps(meta, indent=2)))
+        with atomic_file(meta_path, private=True) as f:
+            f.write(json.dumps(meta, indent=2))
         return data_path
-
-
-def _atomic_write(path: Path, write: Callable[[str], Any]) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def pull_cached(

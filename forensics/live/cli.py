@@ -8,11 +8,10 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 from pathlib import Path
 
+from forensics.atomic import atomic_file
 from forensics.exceptions import UsageError
 from forensics.live.api import pull_window
 from forensics.live.connect import EMULATOR_ENV
@@ -93,17 +92,13 @@ def write_export(pulled: Pulled, out: Path) -> None:
     folder = out.parent if str(out.parent) else Path(".")
     if not folder.is_dir():
         raise UsageError(f"{out}: folder {folder} does not exist")
-    tmp: str | None = None
     try:
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{out.name}.", suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            for text in pulled.texts:  # each entry exactly as the API sent it
+        # owner-only: the entries are written exactly as the API sent them, secrets included
+        with atomic_file(out, private=True) as fh:
+            for text in pulled.texts:
                 fh.write(text)
                 fh.write("\n")
-        os.replace(tmp, out)
     except OSError as err:
-        if tmp is not None:
-            Path(tmp).unlink(missing_ok=True)
         raise UsageError(f"{out}: cannot write ({err.strerror})") from None
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -13,6 +11,7 @@ import polars as pl
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from forensics.atomic import atomic_file
 from forensics.result import TriageResult
 
 #: Status class -> colour (Okabe-Ito based, readable by colour-blind readers and in greyscale).
@@ -81,16 +80,9 @@ def save(fig: Figure, path: str | Path, *, dpi: int = 150) -> Path:
             f"{path}: plots are written as .png or .svg, not {path.suffix or 'no suffix'!r}"
         )
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with (
-            os.fdopen(fd, "wb") as f,
-            mpl.rc_context({"svg.fonttype": "none", "svg.hashsalt": "forensics"}),
-        ):
-            fig.savefig(f, format=fmt, dpi=dpi, metadata={"Date": None} if fmt == "svg" else None)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with (
+        atomic_file(path, "wb") as f,
+        mpl.rc_context({"svg.fonttype": "none", "svg.hashsalt": "forensics"}),
+    ):
+        fig.savefig(f, format=fmt, dpi=dpi, metadata={"Date": None} if fmt == "svg" else None)
     return path

@@ -2,7 +2,7 @@
 
 ``write_reports`` leaves ``triage.txt`` (plain text), ``triage.json`` (the contract),
 ``postmortem.md`` and, when ``forensics.plot`` can draw them, PNG plots beside the postmortem.
-Each file is replaced in one step (temp file + ``os.replace``): a crash or a full disk leaves the
+Each file is replaced in one step (``forensics.atomic``): a crash or a full disk leaves the
 previous report whole, never half of a new one.
 """
 
@@ -11,11 +11,10 @@ from __future__ import annotations
 import importlib
 import io
 import logging
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
+from forensics.atomic import atomic_write
 from forensics.exceptions import InputError, UsageError
 from forensics.report.json import render_json
 from forensics.report.markdown import render_markdown
@@ -26,34 +25,6 @@ log = logging.getLogger(__name__)
 
 #: Plot name -> function of ``forensics.plot`` drawing it from a ``TriageResult``.
 PLOTS = {"timeline": "timeline", "causes": "causes", "requests_by_status": "requests_by_status"}
-
-
-def _read_umask() -> int:
-    mask = os.umask(0)  # the only portable way to read it is to set it and put it back
-    os.umask(mask)
-    return mask
-
-
-_UMASK = _read_umask()
-
-
-def atomic_write(path: Path, data: str | bytes) -> None:
-    """Write ``data`` to ``path`` so a crash leaves either the old file or the new one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    mode = "wb" if isinstance(data, bytes) else "w"
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        # mkstemp makes 0600 files; a report gets the mode a plain open() would give (or keeps the old one)
-        os.chmod(tmp, path.stat().st_mode & 0o777 if path.exists() else 0o666 & ~_UMASK)
-        with os.fdopen(fd, mode, **({} if isinstance(data, bytes) else {"encoding": "utf-8"})) as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def _png(drawn: Any) -> bytes | None:

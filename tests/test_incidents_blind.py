@@ -55,10 +55,35 @@ KNOWN_MISSES: dict[tuple[str, str], str] = {
         "Rails 422 'Can't verify CSRF token authenticity.' / ActionController::"
         "InvalidAuthenticityToken not recognised as a security middleware refusal"
     ),
+    ("ambiguous_missing_or_invalid", "test_create_note"): (
+        "CONFIDENT MISTAKE: 'missing or invalid token' names two causes at once; read as invalid_jwt "
+        "instead of unknown"
+    ),
+    ("casbin_policy_denied", "test_delete_user"): (
+        "casbin authorization middleware 'request denied by policy' (sub/obj/act fields) not read "
+        "as middleware_rejection"
+    ),
+    ("downstream_429_surfaces_as_500", "test_summarize_article"): (
+        "CONFIDENT MISTAKE: a downstream '429 Too Many Requests' inside the traceback of our 500 is "
+        "read as rate_limited; the failing response is a 5xx from the app -> app_error"
+    ),
+    ("security_test_expected_401_got_200", "test_rejects_alg_none_token"): (
+        "CONFIDENT MISTAKE: the test failed because a request was ACCEPTED (assert 200 == 401); the "
+        "expected 401 of its first, passing step is taken as the cause (missing_jwt)"
+    ),
+    ("trace_mismatch_concurrent_client", "test_balance"): (
+        "CONFIDENT MISTAKE: borrows another client's 'token is expired' line whose trace id differs "
+        "from the runner's request trace (same path, 4 ms later)"
+    ),
     ("tenant_middleware_and_bypass_key", "test_ws_events"): (
         "bypass-key decision only in structured fields (check=e2e_bypass_key, result=mismatch, "
         "header=x-e2e-key) under a generic msg 'handshake refused' is not read"
     ),
+}
+
+# incidents whose verdicts cite another client's entries today (the evidence check is a strict xfail)
+FOREIGN_EVIDENCE: dict[str, str] = {
+    "trace_mismatch_concurrent_client": "cites the mobile client's app line (other trace id) as evidence",
 }
 
 # A token-shaped secret the Phoenix incident sends in the query string; output must redact it.
@@ -143,7 +168,19 @@ def test_root_cause_is_what_the_logs_show(name: str, test_id: str, label: str) -
         assert verdict.reason, "unknown must say what is missing"
 
 
-@pytest.mark.parametrize("name", NAMES)
+def _evidence_cases() -> list:
+    return [
+        pytest.param(
+            name,
+            marks=[pytest.mark.xfail(strict=True, reason=FOREIGN_EVIDENCE[name])]
+            if name in FOREIGN_EVIDENCE
+            else [],
+        )
+        for name in NAMES
+    ]
+
+
+@pytest.mark.parametrize("name", _evidence_cases())
 def test_named_causes_cite_the_runners_entries(name: str) -> None:
     """Any non-unknown verdict cites entries that exist in the export and never another client's."""
     foreign = set(expected(name)["foreign_insert_ids"])

@@ -938,6 +938,94 @@ def hono_challenge_and_interrupted_run() -> None:
     (folder / "report.jsonl").write_text("\n".join(keep) + "\n")
 
 
+@builder
+def ambiguous_missing_or_invalid() -> None:
+    inc = Incident("ambiguous_missing_or_invalid", T(3, 33, 0.0), service="sinatra-api")
+    bad = inc.test("tests/e2e/test_notes.py::test_create_note", 0.3,
+                   failure=http_fail(inc, 401, "/notes"), label="unknown")
+    t = bad.at(0.5)
+    inc.request(t, "POST", "/notes", 401)
+    inc.text(ms(t, 1), f'W, [{t:%Y-%m-%dT%H:%M:%S}.{t.microsecond:06d} #1]  WARN -- : halt 401: missing or '
+                       'invalid token (POST /notes)')
+    inc.text(ms(t, 2), f'{RUNNER_IP} - - [{t:%d/%b/%Y:%H:%M:%S} +0000] "POST /notes HTTP/1.1" 401 34 0.0021')
+    finish(inc, shape="jsonl", offset=1.9,
+           notes="Sinatra helper halts with one message for two causes: 'missing or invalid token'. The "
+                 "logs do not say whether a token was sent -> unknown.")
+
+
+@builder
+def casbin_policy_denied() -> None:
+    inc = Incident("casbin_policy_denied", T(2, 2, 2.0), service="admin-api")
+    bad = inc.test("tests/e2e/test_admin_api.py::test_delete_user", 0.3,
+                   failure=http_fail(inc, 403, "/admin/users/17"), label="middleware_rejection")
+    t = bad.at(0.5)
+    tr = inc.trace()
+    inc.request(t, "DELETE", "/admin/users/17", 403, trace=tr)
+    inc.json(ms(t, 1), {"level": "warn", "msg": "casbin: request denied by policy",
+                        "sub": "e2e-runner@acme.iam", "obj": "/admin/users/17", "act": "DELETE",
+                        "logging.googleapis.com/trace": tr}, severity="WARNING", trace=tr)
+    inc.json(ms(t, 2), {"level": "info", "msg": "request", "status": 403, "method": "DELETE",
+                        "path": "/admin/users/17", "latency": "312µs"}, trace=tr)
+    finish(inc, shape="gzip", offset=-2.2,
+           notes="Gin + casbin authorization middleware denies the runner's identity by policy "
+                 "(authenticated, token fine) -> middleware_rejection.")
+
+
+@builder
+def downstream_429_surfaces_as_500() -> None:
+    inc = Incident("downstream_429_surfaces_as_500", T(1, 1, 1.0), service="summarizer")
+    bad = inc.test("tests/e2e/test_summarize.py::test_summarize_article", 1.5,
+                   failure=http_fail(inc, 500, "/summarize"), label="app_error")
+    t = bad.at(0.2)
+    inc.request(t, "POST", "/summarize", 500, latency=1.1)
+    inc.text(ms(t, 1090), "[2026-11-26 01:01:02 +0000] [1] [ERROR] Exception occurred while handling uri: "
+                          f"'https://{inc.run_host}/summarize'\n"
+                          "Traceback (most recent call last):\n"
+                          '  File "handle_request", line 132, in handle_request\n'
+                          '  File "/app/summarizer/routes.py", line 44, in summarize\n'
+                          "    resp.raise_for_status()\n"
+                          "httpx.HTTPStatusError: Client error '429 Too Many Requests' for url "
+                          "'https://llm-gateway.internal.example/v1/complete'", stream="stderr", severity="ERROR")
+    finish(inc, shape="sink", offset=3.6,
+           notes="Sanic app: a downstream service answered 429 and the app turned it into a 500 with a "
+                 "traceback. The failing request is a 500 from our app -> app_error, not rate_limited.")
+
+
+@builder
+def security_test_expected_401_got_200() -> None:
+    inc = Incident("security_test_expected_401_got_200", T(0, 20, 0.0), service="vault")
+    bad = inc.test("tests/e2e/test_security.py::test_rejects_alg_none_token", 0.4,
+                   failure="AssertionError: tampered token was accepted\nassert 200 == 401", label="unknown")
+    t = bad.at(0.25)
+    inc.request(t, "GET", "/api/secrets", 401)
+    inc.text(ms(t, 2), 'WARNING in auth: 401 on GET /api/secrets: {"msg": "Missing Authorization Header"}',
+             stream="stderr")
+    t = bad.at(0.7)
+    inc.request(t, "GET", "/api/secrets", 200)
+    finish(inc, shape="gcloud", report="reportlog", offset=0.5,
+           notes="A security test first checks that no token gets 401 (it does: 'Missing Authorization "
+                 "Header' is the expected behaviour), then that an alg=none token is rejected: the app "
+                 "answered 200. The failure is an acceptance, not a rejection; no label fits -> unknown.")
+
+
+@builder
+def trace_mismatch_concurrent_client() -> None:
+    inc = Incident("trace_mismatch_concurrent_client", T(21, 0, 0.0), service="wallet")
+    bad = inc.test("tests/e2e/test_wallet.py::test_balance", 0.3,
+                   failure=http_fail(inc, 401, "/v1/balance"), label="unknown")
+    t = bad.at(0.5)
+    inc.request(t, "GET", "/v1/balance", 401, trace=inc.trace())
+    with inc.other_client():
+        tr = inc.trace()
+        inc.request(ms(t, 4), "GET", "/v1/balance", 401, ua="okhttp/4.12.0", ip="102.89.40.5", trace=tr)
+        inc.json(ms(t, 5), {"severity": "WARNING", "message": "jwt: token is expired",
+                            "path": "/v1/balance"}, severity="WARNING", trace=tr)
+    finish(inc, shape="pretty", offset=-4.8,
+           notes="The runner's 401 has a trace id and no app line carries it; a mobile client's 401 on the "
+                 "same path 4 ms later has an app line with its own trace id saying the token expired. "
+                 "The trace ids tell the line is not ours -> unknown.")
+
+
 def main() -> None:
     for fn in BUILDERS:
         fn()

@@ -9,16 +9,15 @@ from __future__ import annotations
 import io
 import re
 import sys
-from typing import IO, Any
-
-from rich import box
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
+from typing import IO, TYPE_CHECKING, Any
 
 from forensics.labels import UNKNOWN
 from forensics.report.facts import causes_in_order, clip, printable, rfc3339, skipped_lines
 from forensics.result import TriageResult, Verdict
+
+if TYPE_CHECKING:  # rich is imported when a report is printed, not by ``import forensics``
+    from rich.console import Console
+    from rich.table import Table
 
 #: Width used when the output is not a terminal (files, pipes, CI logs).
 PLAIN_WIDTH = 120
@@ -39,6 +38,8 @@ def _is_tty(file: IO[str]) -> bool:
 
 
 def _console(file: IO[str], width: int | None) -> Console:
+    from rich.console import Console
+
     tty = _is_tty(file)  # a StringIO buffer is never a terminal: plain text
     return Console(
         file=file,
@@ -64,6 +65,10 @@ def _why(result: TriageResult, v: Verdict) -> str:
 
 
 def _verdict_table(result: TriageResult, tty: bool, width: int) -> Table:
+    from rich import box
+    from rich.markup import escape
+    from rich.table import Table
+
     table = Table(
         title=f"forensics triage: {len(result.verdicts)} failed test(s)",
         title_justify="left",
@@ -181,6 +186,8 @@ def render_text(
         file: where to print. A terminal gets colour; anything else gets plain text.
         width: columns to lay out for; default the terminal's width, or 120 when not a terminal.
     """
+    from rich.markup import escape
+
     file = file if file is not None else sys.stdout
     tty = _is_tty(file)
     # plain output is laid out in a buffer first so trailing padding can be cut from each line

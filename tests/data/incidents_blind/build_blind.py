@@ -1026,6 +1026,62 @@ def trace_mismatch_concurrent_client() -> None:
                  "The trace ids tell the line is not ours -> unknown.")
 
 
+@builder
+def jwt_ok_then_crash() -> None:
+    inc = Incident("jwt_ok_then_crash", T(19, 59, 0.0), service="ledger-go")
+    bad = inc.test("tests/e2e/test_ledger_go.py::test_monthly_totals", 0.5,
+                   failure=http_fail(inc, 500, "/v1/totals?month=2026-11"), label="app_error")
+    t = bad.at(0.4)
+    tr = inc.trace()
+    inc.request(t, "GET", "/v1/totals?month=2026-11", 500, trace=tr, latency=0.05)
+    inc.json(ms(t, 1), {"level": "debug", "msg": "jwt verified", "sub": "e2e-runner", "exp_in": "3599s",
+                        "aud": "ledger"}, severity="DEBUG", trace=tr)
+    inc.text(ms(t, 40), "panic: runtime error: integer divide by zero\n\ngoroutine 118 [running]:\n"
+                        "main.monthlyTotals(0xc0001a2000, {0xc00001e0c8, 0x7})\n\t/src/totals.go:57 +0x1d4\n"
+                        "net/http.HandlerFunc.ServeHTTP(0xc000010250?, {0x8d4e10?, 0xc0000e01c0?}, 0xc0000f2000?)\n"
+                        "\t/usr/local/go/src/net/http/server.go:2220 +0x29", stream="stderr", trace=tr)
+    inc.text(ms(t, 41), "http: panic serving 169.254.1.1:48122: runtime error: integer divide by zero",
+             stream="stderr")
+    finish(inc, shape="gcloud", offset=-1.1,
+           notes="Go net/http: the token was verified (DEBUG 'jwt verified'), then the handler panicked "
+                 "(integer divide by zero, multi-line stderr) -> app_error. JWT words in the request's "
+                 "lines must not outweigh the 500 and the panic.")
+
+
+@builder
+def header_present_origin_refused() -> None:
+    inc = Incident("header_present_origin_refused", T(18, 30, 0.0), service="collab")
+    bad = inc.test("tests/e2e/test_collab.py::test_ws_from_staging_origin", 0.3, failure=WS403,
+                   label="cors_origin")
+    t = bad.at(0.5)
+    inc.request(t, "GET", "/ws/doc/5", 403, ua=WS_UA)
+    inc.text(ms(t, 1), "ws-guard: Authorization header present, but Origin https://staging-web.collab.example "
+                       "is not in the allow list [https://collab.example]; closing before accept")
+    inc.text(ms(t, 2), f"INFO:     ('{RUNNER_IP}', 0) - \"WebSocket /ws/doc/5\" 403", stream="stderr")
+    finish(inc, shape="jsonl", stamp="naive", zone=-4.0, offset=2.4,
+           notes="A custom WebSocket guard logs that the Authorization header is present but the Origin is "
+                 "not allowed -> cors_origin (the token words are a negation, not a missing token).")
+
+
+@builder
+def iap_allowed_app_rejects_assertion() -> None:
+    inc = Incident("iap_allowed_app_rejects_assertion", T(17, 45, 0.0), service="hr-portal")
+    bad = inc.test("tests/e2e/test_hr.py::test_org_chart", 0.4,
+                   failure=http_fail(inc, 401, "/org-chart", host=inc.host), label="invalid_jwt")
+    t = bad.at(0.5)
+    tr = inc.trace()
+    inc.iap_audit(ms(t, -3), "/org-chart", granted=True, principal="e2e-runner@acme-staging.iam.gserviceaccount.com")
+    inc.lb(t, "GET", "/org-chart", 401, "response_sent_by_backend", trace=tr)
+    inc.request(ms(t, 2), "GET", "/org-chart", 401, trace=tr)
+    inc.json(ms(t, 3), {"severity": "WARNING", "message": "x-goog-iap-jwt-assertion rejected: Token has wrong "
+                        "audience /projects/418205519672/global/backendServices/5120937741837716245, expected "
+                        "one of ['/projects/418205519672/apps/hr-portal']"}, severity="WARNING", trace=tr)
+    finish(inc, shape="pretty", offset=-3.5,
+           notes="IAP granted access (audit granted, backend answered); the app verifies IAP's signed header "
+                 "with the App Engine-style audience while it runs behind a backend service: wrong audience "
+                 "-> invalid_jwt, not iap_denied.")
+
+
 def main() -> None:
     for fn in BUILDERS:
         fn()

@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 import polars as pl
 
-from forensics.report.facts import parse_time
+from forensics.report.facts import parse_time, rfc3339
 from forensics.result import Evidence
 
 EXPLORER = "https://console.cloud.google.com/logs/query"
@@ -48,10 +48,6 @@ class LogQuery:
 def _q(value: str) -> str:
     """A string literal of the logging query language."""
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def _fmt(dt: datetime) -> str:
-    return dt.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def project_of(log_name: str | None) -> str | None:
@@ -100,8 +96,8 @@ def queries_for(
             clauses.append(" OR ".join(f"logName={_q(n)}" for n in names))
         start = end = None
         if times:
-            start = _fmt(min(times).replace(microsecond=0) - timedelta(seconds=MARGIN_S))
-            end = _fmt(max(times).replace(microsecond=0) + timedelta(seconds=MARGIN_S + 1))
+            start = rfc3339(min(times).replace(microsecond=0) - timedelta(seconds=MARGIN_S))
+            end = rfc3339(max(times).replace(microsecond=0) + timedelta(seconds=MARGIN_S + 1))
             clauses.append(f"timestamp>={_q(start)} AND timestamp<={_q(end)}")
         text = "\n".join(f"({c})" if " OR " in c and len(clauses) > 1 else c for c in clauses)
         out.append(LogQuery(project=project, filter=text, start=start, end=end))
@@ -110,8 +106,8 @@ def queries_for(
 
 def window_query(project: str | None, start: datetime, end: datetime) -> LogQuery:
     """Everything logged between ``start`` and ``end`` (whole seconds, widened outward)."""
-    lo = _fmt(start.replace(microsecond=0))
-    hi = _fmt(end.replace(microsecond=0) + timedelta(seconds=1 if end.microsecond else 0))
+    lo = rfc3339(start.replace(microsecond=0))
+    hi = rfc3339(end.replace(microsecond=0) + timedelta(seconds=1 if end.microsecond else 0))
     return LogQuery(
         project=project, filter=f"timestamp>={_q(lo)} AND timestamp<={_q(hi)}", start=lo, end=hi
     )

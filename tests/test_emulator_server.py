@@ -102,9 +102,9 @@ def test_bad_fault_plans_are_refused(plan: object) -> None:
         FaultPlan.parse(plan)
 
 
-@pytest.mark.parametrize("shape", ["array", "jsonl", "pretty", "gzip"])
+@pytest.mark.parametrize("shape", ["array", "jsonl", "pretty", "gzip", "utf16"])
 def test_export_shapes_load_the_same_entries(tmp_path: Path, shape: str) -> None:
-    """JSON arrays, JSONL, pretty objects one after another and gzip all load the same entries."""
+    """JSON arrays, JSONL, pretty objects one after another, gzip and UTF-16 all load the same entries."""
     entries = ENTRIES[:20]
     if shape == "array":
         data = json.dumps(entries, indent=2).encode()
@@ -114,6 +114,8 @@ def test_export_shapes_load_the_same_entries(tmp_path: Path, shape: str) -> None
         data = "\n".join(json.dumps(e) for e in entries).encode()
     if shape == "gzip":
         data = gzip.compress(data)
+    if shape == "utf16":  # what a PowerShell redirect writes; triage reads it, so the server does
+        data = data.decode().encode("utf-16")
     path = tmp_path / "export.json"
     path.write_bytes(data)
     store = load_export(path)

@@ -1,14 +1,13 @@
 """The entries the local server serves: raw LogEntry dicts read from an export, kept in time order.
 
-The server needs entries exactly as the API returns them, so this reads the export's JSON itself
-(a JSON array, one object, JSONL or pretty objects one after another, optionally gzipped; folders
-are walked, and files in them that are not JSON are counted and passed over) instead of going
-through the normalizer.
+The server needs entries exactly as the API returns them, so this takes the export's JSON values
+from the shape reader triage uses (``forensics.logs.readers``: arrays, JSONL, pretty objects one
+after another, gzip) and stops before the normalizer; folders are walked, and files in them that
+are not JSON are counted and passed over.
 """
 
 from __future__ import annotations
 
-import gzip
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +15,7 @@ from typing import Any
 
 from forensics.emulator.filter import entry_timestamp_ns
 from forensics.exceptions import InputError, LogFormatError
+from forensics.logs.readers import read_file
 
 
 @dataclass
@@ -105,29 +105,24 @@ def _files(paths: tuple[str | Path, ...]) -> list[tuple[Path, bool]]:
 
 
 def _json_values(path: Path) -> list[Any]:
-    """Every top-level JSON value in the file: an array, JSONL lines, or concatenated objects."""
-    try:
-        raw = path.read_bytes()
-        if raw[:2] == b"\x1f\x8b":
-            raw = gzip.decompress(raw)
-        text = raw.decode("utf-8-sig")
-    except (OSError, UnicodeDecodeError, EOFError, gzip.BadGzipFile) as err:
-        raise InputError(f"cannot read: {err}", path=path) from None
-    if not text.strip():
-        raise InputError("file is empty", path=path)
-    decoder = json.JSONDecoder()
+    """Every top-level JSON value in the file: an array's, JSONL lines, or concatenated objects.
+
+    The file is cut into JSON lines by ``forensics.logs.readers.read_file``, so the emulator
+    accepts exactly the export shapes (gzip, UTF-16, BOM, pretty arrays) that triage reads.
+    """
+    batch = read_file(path)
+    if batch.skipped:  # the server serves an export whole or not at all
+        first = min(batch.skipped, key=lambda s: s.first_line or 0)
+        raise LogFormatError(first.reason, path=path, line=first.first_line)
+    lines = [(n, line) for n, line in enumerate(batch.data.split(b"\n"), 1) if line.strip()]
+    numbers = batch.line_numbers or [n for n, _ in lines]
     values: list[Any] = []
-    pos = 0
-    while True:
-        while pos < len(text) and text[pos] in " \t\r\n,":
-            pos += 1
-        if pos >= len(text):
-            return values
+    for number, (_, line) in zip(numbers, lines, strict=True):
         try:
-            value, pos = decoder.raw_decode(text, pos)
+            values.append(json.loads(line))
         except json.JSONDecodeError as err:
-            raise LogFormatError(f"not JSON ({err.msg})", path=path, line=err.lineno) from None
-        values.append(value)
+            raise LogFormatError(f"not JSON ({err.msg})", path=path, line=number) from None
+    return values
 
 
 def _project_of(entry: dict[str, Any]) -> str | None:

@@ -8,6 +8,7 @@ from typing import Any
 
 import polars as pl
 
+from forensics.correlate import Correlation
 from forensics.schema import LOG_SCHEMA, TEST_SCHEMA
 
 T0 = datetime(2026, 11, 24, 8, 10, 0, tzinfo=UTC)
@@ -103,6 +104,22 @@ def make_tests(rows: list[dict[str, Any]]) -> pl.DataFrame:
     )
 
 
+def linked_rows(c: Correlation, test_id: str, role: str | None = None) -> set[int]:
+    """The log rows linked to ``test_id`` (only those of ``role`` when given)."""
+    links = c.links.filter(pl.col("test_id") == test_id)
+    if role:
+        links = links.filter(pl.col("role") == role)
+    return set(links.get_column("row").to_list())
+
+
+def row_of(logs: pl.DataFrame, **match: object) -> int:
+    """The ``row`` of the one log row whose columns equal ``match``."""
+    expr = pl.lit(True)
+    for k, v in match.items():
+        expr = expr & (pl.col(k) == v)
+    return int(logs.filter(expr).get_column("row").item())
+
+
 WS_403 = "websockets.exceptions.InvalidStatus: server rejected WebSocket connection: HTTP 403"
 
 
@@ -164,8 +181,6 @@ def run_scenario(
 def with_background(logs: pl.DataFrame, total: int, seed: int = 0) -> pl.DataFrame:
     """Pad a log frame to ``total`` rows with a busy browser (200s on /) and app chatter, built vectorized."""
     import numpy as np
-
-    from forensics.schema import LOG_SCHEMA
 
     base = logs.drop("row")
     n = total - base.height

@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from forensics.correlate import Correlation, correlate
+from forensics.correlate import correlate
 from forensics.correlate.link import LINK_SCHEMA, REQUEST_SCHEMA, WINDOW_SCHEMA
 from tests._correlate_frames import (
     BROWSER_IP,
@@ -15,25 +15,13 @@ from tests._correlate_frames import (
     app,
     at,
     case,
+    linked_rows,
     log_frame,
     make_tests,
     request,
+    row_of,
     run_scenario,
 )
-
-
-def _rows(c: Correlation, test_id: str, role: str | None = None) -> set[int]:
-    links = c.links.filter(pl.col("test_id") == test_id)
-    if role:
-        links = links.filter(pl.col("role") == role)
-    return set(links.get_column("row").to_list())
-
-
-def _row_of(logs: pl.DataFrame, **match: object) -> int:
-    expr = pl.lit(True)
-    for k, v in match.items():
-        expr = expr & (pl.col(k) == v)
-    return int(logs.filter(expr).get_column("row").item())
 
 
 def test_frames_have_the_contract_shapes() -> None:
@@ -153,8 +141,8 @@ def test_browser_failing_at_the_same_moment_is_not_linked() -> None:
     frame = log_frame(logs)
     c = correlate(make_tests(tests), frame)
     browser = set(frame.filter(pl.col("http_remote_ip") == BROWSER_IP).get_column("row").to_list())
-    origin_line = _row_of(frame, message="origin https://evil.example not allowed")
-    mine = _rows(c, t5["test_id"])
+    origin_line = row_of(frame, message="origin https://evil.example not allowed")
+    mine = linked_rows(c, t5["test_id"])
     assert not mine & browser
     assert origin_line not in mine
     assert c.fingerprint["remote_ips"] == [RUNNER_IP]
@@ -163,7 +151,7 @@ def test_browser_failing_at_the_same_moment_is_not_linked() -> None:
         .get_column("row")
         .item()
     )
-    assert token_line in _rows(c, t5["test_id"], "app")
+    assert token_line in linked_rows(c, t5["test_id"], "app")
 
 
 def test_only_another_client_in_window_gives_a_note() -> None:
@@ -192,7 +180,7 @@ def test_export_missing_the_window_gives_a_note() -> None:
     tests, logs = run_scenario(n_tests=10, failing=())
     tests.append(case("t::late", "failed", 720.0, 721.0, 10, message=WS_403))
     c = correlate(make_tests(tests), log_frame(logs))
-    assert _rows(c, "t::late") == set()
+    assert linked_rows(c, "t::late") == set()
     note = c.notes["t::late"]
     assert note.startswith("export covers 2026-11-24 08:10:")
     assert "08:22:0" in note and "offset" in note
@@ -310,7 +298,7 @@ def test_websocket_closed_after_accept_matches_the_upgrade() -> None:
     c = correlate(make_tests([case("t::closed", "failed", 90.0, 90.4, 0, message=msg)]), logs)
     matched = c.requests.filter(pl.col("matches_failure"))
     assert matched.get_column("row").to_list() == [1]
-    assert 2 in _rows(c, "t::closed", "app")
+    assert 2 in linked_rows(c, "t::closed", "app")
 
 
 def test_times_labelled_utc_but_off_by_a_zone_are_found() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from forensics.correlate import Correlation, correlate
+from forensics.correlate import correlate
 from tests._correlate_frames import (
     BROWSER_IP,
     BROWSER_UA,
@@ -14,25 +14,12 @@ from tests._correlate_frames import (
     app,
     at,
     case,
+    linked_rows,
     log_frame,
     make_tests,
     request,
     run_scenario,
 )
-
-
-def _rows(c: Correlation, test_id: str, role: str | None = None) -> set[int]:
-    links = c.links.filter(pl.col("test_id") == test_id)
-    if role:
-        links = links.filter(pl.col("role") == role)
-    return set(links.get_column("row").to_list())
-
-
-def _row_of(logs: pl.DataFrame, **match: object) -> int:
-    expr = pl.lit(True)
-    for k, v in match.items():
-        expr = expr & (pl.col(k) == v)
-    return int(logs.filter(expr).get_column("row").item())
 
 
 def test_app_line_without_trace_joins_its_request_by_time_service_instance() -> None:
@@ -114,7 +101,7 @@ def test_other_entries_of_a_linked_trace_are_linked() -> None:
         logs,
     )
     assert c.fingerprint["remote_ips"] == [RUNNER_IP]
-    assert _rows(c, "t::hop") == {0, 1, 2}
+    assert linked_rows(c, "t::hop") == {0, 1, 2}
     assert c.links.filter(pl.col("row") == 1).row(0, named=True)["via"] == "trace"
 
 
@@ -175,7 +162,7 @@ def test_without_request_logs_access_lines_stand_in() -> None:
         reason = frame.filter(pl.col("message").str.contains(f"test {i}: token missing")).item(
             0, "row"
         )
-        assert reason in _rows(c, test_id, "app")
+        assert reason in linked_rows(c, test_id, "app")
 
 
 def test_nearness_is_relative_to_the_nearest_request() -> None:
@@ -231,8 +218,8 @@ def test_a_line_written_while_a_request_was_served_is_that_requests() -> None:
         ]
     )
     c = correlate(tests, logs)
-    assert _rows(c, "t::csv", "app") == {1}
-    assert _rows(c, "t::login", "app") == {3}
+    assert linked_rows(c, "t::csv", "app") == {1}
+    assert linked_rows(c, "t::login", "app") == {3}
 
 
 def test_cloud_functions_execution_lines_join_by_execution_id() -> None:
@@ -316,7 +303,7 @@ def test_behind_a_load_balancer_only_app_lines_join_the_lb_entry() -> None:
     c = correlate(tests, logs)
     line = c.links.filter(pl.col("row") == 1).row(0, named=True)
     assert line["test_id"] == "t::500" and line["request_row"] == 0 and line["strength"] < 0.6
-    assert _rows(c, "t::armor", "app") == set()
+    assert linked_rows(c, "t::armor", "app") == set()
     assert c.notes["t::armor"].startswith(
         "only the load balancer / IAP saw the failing request (403 GET /api/run)"
     )

@@ -4,29 +4,16 @@ from __future__ import annotations
 
 import polars as pl
 
-from forensics.correlate import Correlation, correlate
+from forensics.correlate import correlate
 from tests._correlate_frames import (
     WS_403,
     case,
+    linked_rows,
     log_frame,
     make_tests,
     request,
     run_scenario,
 )
-
-
-def _rows(c: Correlation, test_id: str, role: str | None = None) -> set[int]:
-    links = c.links.filter(pl.col("test_id") == test_id)
-    if role:
-        links = links.filter(pl.col("role") == role)
-    return set(links.get_column("row").to_list())
-
-
-def _row_of(logs: pl.DataFrame, **match: object) -> int:
-    expr = pl.lit(True)
-    for k, v in match.items():
-        expr = expr & (pl.col(k) == v)
-    return int(logs.filter(expr).get_column("row").item())
 
 
 def test_two_concurrent_failing_tests_get_their_own_requests() -> None:
@@ -149,7 +136,7 @@ def test_neighbouring_tests_requests_are_not_context() -> None:
     c = correlate(make_tests(tests), frame)
     assert c.clock_offset_uncertainty_s < 0.15
     neighbour = {frame.height - 2, frame.height - 1}
-    assert not _rows(c, "t::5") & neighbour
+    assert not linked_rows(c, "t::5") & neighbour
     assert c.requests.filter(pl.col("matches_failure")).get_column("row").to_list() == [10]
 
 

@@ -8,10 +8,13 @@ from typing import BinaryIO
 import polars as pl
 import pytest
 
-from forensics.emulator import EntryStore, FaultPlan, LoggingEmulator
+from forensics.emulator import EntryStore, LoggingEmulator
 from forensics.emulator.synth import synthetic_entries
 from forensics.live import PullCache, default_cache_dir, pull_cached, resolve_target
 from forensics.live.cache import cache_key
+from tests import _live_server
+
+emulator = _live_server.emulator  # the fixture: the module's `server`, reset for each test
 
 PROJECT = "demo-project"
 ENTRIES = synthetic_entries(2500, project=PROJECT)
@@ -22,13 +25,6 @@ WINDOW = 'timestamp >= "2026-01-15T10:00:00Z" AND timestamp <= "2026-01-15T10:01
 def server():
     with LoggingEmulator(EntryStore.from_entries(ENTRIES)) as srv:
         yield srv
-
-
-@pytest.fixture
-def emulator(server: LoggingEmulator) -> LoggingEmulator:
-    server.faults.replace(FaultPlan())
-    server.requests_seen.clear()
-    return server
 
 
 def _pull(emulator: LoggingEmulator, cache: PullCache, filter_text: str = WINDOW, **kw):

@@ -15,6 +15,9 @@ import pytest
 from forensics.cli import main
 from forensics.emulator import EntryStore, FaultPlan, LoggingEmulator, load_export
 from forensics.emulator.synth import synthetic_entries
+from tests import _live_server
+
+emulator = _live_server.emulator  # the fixture: the module's `server`, reset for each test
 
 ROOT = Path(__file__).resolve().parents[1]
 PROJECT = "demo-project"
@@ -80,13 +83,6 @@ def incident(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def server(incident: Path):
     with LoggingEmulator(load_export(incident / "logs.jsonl")) as srv:
         yield srv
-
-
-@pytest.fixture
-def emulator(server: LoggingEmulator) -> LoggingEmulator:
-    server.faults.replace(FaultPlan())
-    server.requests_seen.clear()
-    return server
 
 
 def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

@@ -21,6 +21,9 @@ from forensics.exceptions import (
     QuotaError,
 )
 from forensics.live import RetryPolicy, build_filter, make_client, pull_entries, resolve_target
+from tests import _live_server
+
+emulator = _live_server.emulator  # the fixture: the module's `server`, reset for each test
 
 PROJECT = "demo-project"
 ENTRIES = synthetic_entries(5000, project=PROJECT)  # 10:00:00 to 10:04:10, 50 ms apart
@@ -32,13 +35,6 @@ def server():
     """One local server for the module; each test gets it with no faults and an empty request log."""
     with LoggingEmulator(EntryStore.from_entries(ENTRIES)) as srv:
         yield srv
-
-
-@pytest.fixture
-def emulator(server: LoggingEmulator) -> LoggingEmulator:
-    server.faults.replace(FaultPlan())
-    server.requests_seen.clear()
-    return server
 
 
 def _plan(emulator: LoggingEmulator, *faults: dict) -> None:

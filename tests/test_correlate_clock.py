@@ -120,3 +120,20 @@ def test_outcomes_pick_the_offset_within_the_plateau() -> None:
         "t::stream"
     ]
     assert c.requests.filter(pl.col("test_id") == "t::resume").is_empty()
+
+
+def test_utc_clock_fifty_minutes_off_is_not_a_dropped_zone() -> None:
+    """A "utc" run 50 minutes away from the export is no zone slip: nothing is linked, the note says why."""
+    tests, logs = run_scenario(skew_s=-3000.0)
+    c = correlate(make_tests(tests), log_frame(logs))
+    assert c.clock_method.startswith("none:")
+    assert c.links.is_empty()
+    assert all(note.startswith("export covers") for note in c.notes.values())
+
+
+def test_utc_clock_off_by_a_half_hour_zone_still_aligns() -> None:
+    """A dropped UTC+05:30 zone with a 2 s skew is still recognised as a zone slip."""
+    tests, logs = run_scenario(skew_s=-(5.5 * 3600 + 2.0))
+    c = correlate(make_tests(tests), log_frame(logs))
+    assert "off by a zone" in c.clock_method
+    assert abs(c.clock_offset_s - (-(5.5 * 3600 + 2.0))) <= c.clock_offset_uncertainty_s + 0.01

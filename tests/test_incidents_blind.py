@@ -47,10 +47,6 @@ KNOWN_MISSES: dict[tuple[str, str], str] = {
     ("envoy_sidecar_jwt_rbac", "test_admin_reindex"): (
         "Envoy RBAC denial rbac_access_denied_matched_policy[none] not read as middleware_rejection"
     ),
-    ("export_misses_window", "test_login"): (
-        "CONFIDENT MISTAKE: borrows a 401 + 'missing bearer token' line from 50 minutes before "
-        "a run whose JUnit stamp is zone-aware; entries far outside the window must not decide"
-    ),
     ("rails_three_causes", "test_submit_form"): (
         "Rails 422 'Can't verify CSRF token authenticity.' / ActionController::"
         "InvalidAuthenticityToken not recognised as a security middleware refusal"

@@ -32,6 +32,11 @@ CLIENT_PRIOR = {"script": 1.0, "unknown": 0.8, "mixed": 0.9, "browser": 0.5}
 BROWSER_MIN_SHARE = 0.75
 #: A zone-slipped "utc" clock is accepted only when most tests line up.
 ZONE_SLIP_MIN_SHARE = 0.6
+#: ...and only when the slip looks like a dropped zone: a real zone offset (whole hours, or the
+#: :30 / :45 zones) plus a runner skew of seconds. A "utc" clock 50 minutes off is not a zone: it
+#: is an export of another time (the lines there must not be borrowed).
+ZONE_SLIP_MAX_SKEW_S = 120.0
+_ZONE_MINUTES = (0, 1800, 2700)
 MAX_TIMED_TESTS = 400
 
 
@@ -121,6 +126,9 @@ def _zone_slip(
     if wide.method.startswith("none") or wide.tests_hit < ZONE_SLIP_MIN_SHARE * min(
         len(timed), MAX_TIMED_TESTS
     ):
+        return None
+    zone, skew = wide.zone_and_skew("naive")
+    if abs(skew) > ZONE_SLIP_MAX_SKEW_S or abs(zone) % 3600 not in _ZONE_MINUTES:
         return None
     return replace(wide, method=wide.method + "; times were labelled UTC but are off by a zone")
 

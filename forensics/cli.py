@@ -22,12 +22,14 @@ def _triage_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[typ
     p = sub.add_parser(
         "triage",
         help="explain each failed test from the run's logs",
-        description="Correlate failed tests with Cloud Logging entries and classify their root cause.",
+        description="Correlate failed tests with Cloud Logging entries and classify their root cause. "
+        "Give the logs as exports (--logs) or pull the run's window from Cloud Logging (--project).",
     )
     p.add_argument("--tests", action="append", required=True, metavar="FILE",
                    help="test report: JUnit XML, pytest-reportlog JSONL or pytest-json-report JSON (repeatable)")
     p.add_argument("--logs", action="append", default=[], metavar="PATH",
-                   help="log export file or folder (repeatable); gcloud JSON, JSONL, sink trees, .gz")
+                   help="log export file or folder (repeatable): gcloud JSON, JSONL, sink trees, .gz; "
+                        "or pull them with --project")
     p.add_argument("--rules", action="append", default=[], metavar="DIR",
                    help="folder of extra rule files, added to the shipped ones (repeatable)")
     p.add_argument("--format", choices=["text", "json", "markdown"], default="text",
@@ -35,12 +37,11 @@ def _triage_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[typ
     p.add_argument("--out", metavar="DIR", help="also write triage.txt, triage.json, postmortem.md and plots here")
     p.add_argument("--strict", action="store_true", help="a bad line in any input is fatal instead of skipped")
     p.add_argument("--no-redact", action="store_true", help="show secrets found in logs (local use only)")
-    try:  # --project/--endpoint/--refresh/--cache-dir: pull the run's window instead of --logs
-        from forensics.live.cli import add_pull_source_options
-    except ImportError:
-        pass
-    else:
-        add_pull_source_options(p, project_required=False)
+    from forensics.live.cli import add_pull_source_options
+
+    live = p.add_argument_group("pulling the logs instead of --logs",
+                                "Pull the run's time window (from the test report, plus slack) from Cloud Logging.")
+    add_pull_source_options(live, project_required=False)
     p.set_defaults(run=_run_triage)
 
 
@@ -54,7 +55,7 @@ def _run_triage(args: argparse.Namespace) -> int:
 
         logs = pull_for_triage(args)
     elif not logs:
-        raise UsageError("triage needs --logs PATH (an export file or folder) or --project PROJECT_ID")
+        raise UsageError("triage needs --logs PATH (an export file or folder) or --project ID (to pull the run's window)")
     result = triage(args.tests, logs, rules=args.rules, strict=args.strict)
     result.redact = not args.no_redact
     if args.format == "json":
@@ -70,10 +71,14 @@ def _run_triage(args: argparse.Namespace) -> int:
 
 
 def _rules_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = sub.add_parser("rules", help="work with rule files")
+    p = sub.add_parser("rules", help="check rule files", description="Work with rule files (YAML).")
     rsub = p.add_subparsers(dest="rules_command", required=True)
-    c = rsub.add_parser("check", help="report every broken rule under DIR with file and line")
-    c.add_argument("paths", nargs="+", metavar="DIR")
+    c = rsub.add_parser(
+        "check",
+        help="report every broken rule with file and line",
+        description="Report every broken rule under each PATH with file and line; exit 2 if any.",
+    )
+    c.add_argument("paths", nargs="+", metavar="PATH", help="rule file or folder of rule files")
     c.set_defaults(run=_run_rules_check)
 
 
@@ -102,12 +107,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     _triage_parser(sub)
     _rules_parser(sub)
-    try:  # the live pull registers its own commands (issue: live pull)
-        from forensics.live.cli import add_live_commands
-    except ImportError:
-        pass
-    else:
-        add_live_commands(sub)
+    from forensics.live.cli import add_live_commands
+
+    add_live_commands(sub)
     return parser
 
 

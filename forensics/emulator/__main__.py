@@ -1,4 +1,4 @@
-"""``python -m forensics.emulator --logs EXPORT [--port N] [--faults PLAN]``: serve an export locally."""
+"""``python -m forensics.emulator --logs PATH [--port PORT] [--grpc-port PORT] [--faults PLAN]``: serve an export locally."""
 
 from __future__ import annotations
 
@@ -22,12 +22,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--logs", action="append", required=True, metavar="PATH",
                         help="export file or folder to serve (repeatable)")
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT,
-                        help=f"port on 127.0.0.1 (default {DEFAULT_PORT}; 0 picks a free one)")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, metavar="PORT",
+                        help=f"HTTP port on 127.0.0.1 (default: {DEFAULT_PORT}; 0 picks a free one)")
     parser.add_argument("--project", metavar="ID",
                         help="project for entries whose logName names none (default: the export's)")
-    parser.add_argument("--grpc-port", type=int, metavar="N",
-                        help="also serve ListLogEntries over gRPC (insecure) on this port (0 picks one)")
+    parser.add_argument("--grpc-port", type=int, metavar="PORT",
+                        help="also serve ListLogEntries over gRPC (insecure) on this port "
+                             "(default: no gRPC; 0 picks a free one)")
     parser.add_argument("--faults", metavar="PLAN",
                         help="fault plan: a JSON file or JSON text, e.g. '[{\"kind\": \"429\", \"retry_after\": 1}]'")
     args = parser.parse_args(argv)

@@ -20,7 +20,7 @@ from forensics.live.pull import Pulled
 from forensics.live.window import Window, window_from_options, window_from_tests
 
 
-def add_pull_source_options(p: argparse.ArgumentParser, *, project_required: bool) -> None:
+def add_pull_source_options(p: argparse.ArgumentParser | argparse._ArgumentGroup, *, project_required: bool) -> None:
     """Options naming where and how to pull (shared by ``pull`` and ``triage``)."""
     p.add_argument("--project", required=project_required, metavar="ID",
                    help="Google Cloud project ID whose logs to pull")

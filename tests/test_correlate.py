@@ -385,3 +385,20 @@ def test_summary_is_plain_json() -> None:
     assert summary["clock_zone_s"] == -7200.0
     assert summary["clocks"]["naive"]["tests_hit"] == 30
     assert summary["fingerprint"]["remote_ips"] == [RUNNER_IP]
+
+
+def test_request_accepted_where_a_rejection_was_wanted_is_the_failing_one() -> None:
+    """`assert 200 == 401`: the 200 the server answered is the failure, not the test's expected 401 step."""
+    logs = log_frame(
+        [
+            request(90.05, 401, "/api/secrets"),
+            app(90.052, "auth: Missing Authorization Header"),
+            request(90.25, 200, "/api/secrets"),
+        ]
+    )
+    msg = "AssertionError: tampered token was accepted\nassert 200 == 401"
+    c = correlate(make_tests([case("t::alg_none", "failed", 90.0, 90.4, 0, message=msg)]), logs)
+    matched = c.requests.filter(pl.col("matches_failure"))
+    assert matched.get_column("row").to_list() == [2]
+    wanted = c.requests.filter(pl.col("row") == 0)
+    assert wanted.is_empty() or wanted.get_column("strength").max() < 0.5

@@ -107,3 +107,27 @@ def test_timeouts_are_recognized() -> None:
     ):
         assert extract_ids(text).timeout, text
     assert not extract_ids("AssertionError: 3 != 4").timeout
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "AssertionError: tampered token was accepted\nassert 200 == 401",
+        "expected status 401 but got 200",
+        "expect(received).toBe(expected)\n    Expected: 401\n    Received: 200",
+        "Error: Not equal:\n    expected: 401\n    actual  : 200",
+        "AssertionError: 200 != 401",
+    ],
+)
+def test_status_assertion_names_the_answered_status_not_the_wanted_one(text: str) -> None:
+    """An assertion on a status names the answered 200 as the failure's status, never the wanted 401."""
+    ids = extract_ids(text)
+    assert ids.statuses == {200}
+    assert ids.accepted_unexpectedly
+
+
+def test_failing_status_assertion_is_not_an_acceptance() -> None:
+    """`assert 500 == 200` names the 500 the server answered; the test wanted a success."""
+    ids = extract_ids("assert 500 == 200")
+    assert ids.statuses == {500}
+    assert not ids.accepted_unexpectedly

@@ -63,10 +63,6 @@ KNOWN_MISSES: dict[tuple[str, str], str] = {
         "CONFIDENT MISTAKE: a downstream '429 Too Many Requests' inside the traceback of our 500 is "
         "read as rate_limited; the failing response is a 5xx from the app -> app_error"
     ),
-    ("security_test_expected_401_got_200", "test_rejects_alg_none_token"): (
-        "CONFIDENT MISTAKE: the test failed because a request was ACCEPTED (assert 200 == 401); the "
-        "expected 401 of its first, passing step is taken as the cause (missing_jwt)"
-    ),
     ("trace_mismatch_concurrent_client", "test_balance"): (
         "CONFIDENT MISTAKE: borrows another client's 'token is expired' line whose trace id differs "
         "from the runner's request trace (same path, 4 ms later)"

@@ -45,6 +45,33 @@ _STATUS = [
         re.I,
     ),
 ]
+# Assertions on a status name two: the one the server answered and the one the test wanted
+# ("assert 200 == 401": pytest puts the actual value first; "expected 401 but got 200"; jest's
+# "Expected: 401 Received: 200"; testify's "expected: 401 actual: 200"; unittest's "200 != 401").
+# Only the answered one is the failing request's status: the wanted 401 may well be in the logs
+# (an earlier step that passed) and is not the failure. (answered group, wanted group)
+_ASSERTED = [
+    (re.compile(r"\bassert\s+([1-5]\d\d)\s*(?:==|in)\s*\(?\[?\{?([1-5]\d\d)\b"), 1, 2),
+    (re.compile(r"\b([1-5]\d\d)\s*!=\s*([1-5]\d\d)\b"), 1, 2),
+    (
+        re.compile(
+            r"\bexpected(?:\s+(?:status|HTTP|response))*(?:\s+code)?\s*[:=]?\s*<?\[?([1-5]\d\d)\b"
+            r"[^\d]{0,40}?\b(?:got|received|was|actual|but\s+was|returned)\s*[:=]?\s*<?\[?([1-5]\d\d)\b",
+            re.I,
+        ),
+        2,
+        1,
+    ),
+    (
+        re.compile(
+            r"\b(?:got|received|actual|returned)\s*[:=]?\s*<?([1-5]\d\d)\b[^\d]{0,40}?"
+            r"\b(?:expected|wanted|want)\s*[:=]?\s*<?([1-5]\d\d)\b",
+            re.I,
+        ),
+        1,
+        2,
+    ),
+]
 # WebSocket close codes after an accepted handshake: "received 1008 (policy violation)",
 # "code = 4001", "close code 1011". The handshake itself then succeeded (101).
 _WS_CLOSE = re.compile(
@@ -73,6 +100,16 @@ class TextIds:
     websocket: bool = False
     ws_close: frozenset[int] = frozenset()  # WebSocket close codes the text names
     timeout: bool = False  # the client gave up waiting (no status to match)
+    #: statuses an assertion says the server answered instead of the one the test wanted
+    answered: frozenset[int] = frozenset()
+    wanted: frozenset[int] = frozenset()  # statuses the test wanted and did not get
+
+    @property
+    def accepted_unexpectedly(self) -> bool:
+        """The server answered 1xx-3xx where the test wanted a 4xx/5xx (the failure is an acceptance)."""
+        return bool(self.answered) and all(s < 400 for s in self.answered) and any(
+            s >= 400 for s in self.wanted
+        )
 
 
 def _clean_path(path: str) -> str:
@@ -106,6 +143,8 @@ def extract_ids(text: str | None) -> TextIds:
         if path not in paths:
             paths.append(path)
     statuses = {int(m.group(1)) for rx in _STATUS for m in rx.finditer(text)}
+    answered, wanted = _asserted_statuses(text)
+    statuses = (statuses - (wanted - answered)) | answered
     return TextIds(
         traces=frozenset(traces),
         loose_hex=frozenset(loose),
@@ -116,4 +155,17 @@ def extract_ids(text: str | None) -> TextIds:
         websocket=bool(_WS_HINT.search(text)),
         ws_close=frozenset(int(m.group(1)) for m in _WS_CLOSE.finditer(text)),
         timeout=bool(_TIMEOUT.search(text)),
+        answered=frozenset(answered),
+        wanted=frozenset(wanted - answered),
     )
+
+
+def _asserted_statuses(text: str) -> tuple[set[int], set[int]]:
+    """(answered, wanted) statuses of the status assertions in ``text``."""
+    answered: set[int] = set()
+    wanted: set[int] = set()
+    for rx, got, want in _ASSERTED:
+        for m in rx.finditer(text):
+            answered.add(int(m.group(got)))
+            wanted.add(int(m.group(want)))
+    return answered, wanted

@@ -15,6 +15,7 @@ from typing import Any
 
 from forensics.emulator.filter import entry_timestamp_ns
 from forensics.exceptions import InputError, LogFormatError
+from forensics.logs.load import walk_folder
 from forensics.logs.readers import read_file
 
 
@@ -92,8 +93,7 @@ def _files(paths: tuple[str | Path, ...]) -> list[tuple[Path, bool]]:
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.is_file()
-                           and not any(part.startswith(".") for part in p.relative_to(path).parts))
+            found = walk_folder(path)  # the files triage would read from the same folder
             if not found:
                 raise InputError("folder holds no files", path=path)
             files.extend((p, False) for p in found)

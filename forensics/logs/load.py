@@ -38,7 +38,7 @@ class LoadedLogs:
     without_insert_id: int = 0
 
 
-def _walk(path: Path) -> list[Path]:
+def walk_folder(path: Path) -> list[Path]:
     """Files under a folder, in a stable order; hidden folders (.git, ...) are not entered."""
     found = []
     for root, dirs, files in os.walk(path):
@@ -108,7 +108,7 @@ def read_logs(*paths: str | Path, strict: bool = False) -> LoadedLogs:
             skipped += more
             files.append(str(given))
             continue
-        walked = _walk(given)
+        walked = walk_folder(given)
         if not walked:
             raise InputError("folder holds no files", path=given)
         for path in walked:

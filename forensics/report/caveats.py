@@ -5,7 +5,7 @@ which input was skipped, and how the logs were read (clock offset, runner finger
 from __future__ import annotations
 
 from forensics.labels import REMEDIATION, UNKNOWN
-from forensics.report.facts import rfc3339, skipped_lines
+from forensics.report.facts import offset_text, rfc3339, skipped_lines
 from forensics.report.mdformat import code, prose
 from forensics.result import TriageResult
 
@@ -42,14 +42,10 @@ def how_read(result: TriageResult) -> list[str]:
     """The "How the logs were read" section: clock offset and method, runner fingerprint, inputs."""
     corr = result.run.get("correlation") or {}
     out = ["## How the logs were read", ""]
-    off = corr.get("clock_offset_s")
+    off = offset_text(result)
     if off is not None:
-        unc = corr.get("clock_offset_uncertainty_s")
-        out.append(
-            f"- Clock offset (Google minus runner): {float(off):+.3f} s"
-            + (f" ± {float(unc):.3f} s" if unc is not None else "")
-            + f", found by {prose(result.scrub(str(corr.get('clock_method') or 'an unnamed method')))}."
-        )
+        method = prose(result.scrub(str(corr.get("clock_method") or "an unnamed method")))
+        out.append(f"- Clock offset (Google minus runner): {off}, found by {method}.")
     else:
         out.append("- Clock offset: not estimated.")
     for k, vals in (corr.get("fingerprint") or {}).items():

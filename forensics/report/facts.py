@@ -146,6 +146,15 @@ def clock_offset(result: TriageResult) -> float:
         return 0.0
 
 
+def offset_text(result: TriageResult) -> str | None:
+    """The clock offset the triage used as ``+1.234 s ± 0.010 s``; None when none was estimated."""
+    corr = result.run.get("correlation") or {}
+    off, unc = corr.get("clock_offset_s"), corr.get("clock_offset_uncertainty_s")
+    if off is None:
+        return None
+    return f"{float(off):+.3f} s" + (f" ± {float(unc):.3f} s" if unc is not None else "")
+
+
 def failure_times(result: TriageResult) -> dict[str, FailureTime]:
     """Each failed test's start/stop from the test frame, moved onto Google's clock."""
     frame = result.tests

@@ -19,6 +19,7 @@ from forensics.report.facts import (
     causes_in_order,
     clip,
     failure_times,
+    offset_text,
     parse_time,
     short_time,
     unique_evidence,
@@ -117,12 +118,8 @@ def _impact(result: TriageResult, times: dict[str, FailureTime]) -> list[str]:
 
 def _clock_phrase(result: TriageResult) -> str:
     """How runner times were moved onto Google's clock, with the offset's uncertainty."""
-    corr = result.run.get("correlation") or {}
-    off, unc = corr.get("clock_offset_s"), corr.get("clock_offset_uncertainty_s")
-    if off is None:
-        return "runner clock, no offset estimated"
-    spread = f" ± {float(unc):.3f} s" if unc is not None else ""
-    return f"runner clock {float(off):+.3f} s{spread}"
+    off = offset_text(result)
+    return "runner clock, no offset estimated" if off is None else f"runner clock {off}"
 
 
 def _timeline(result: TriageResult, times: dict[str, FailureTime]) -> list[str]:

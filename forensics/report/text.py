@@ -12,7 +12,14 @@ import sys
 from typing import IO, TYPE_CHECKING, Any
 
 from forensics.labels import UNKNOWN
-from forensics.report.facts import causes_in_order, clip, printable, rfc3339, skipped_lines
+from forensics.report.facts import (
+    causes_in_order,
+    clip,
+    offset_text,
+    printable,
+    rfc3339,
+    skipped_lines,
+)
 from forensics.result import TriageResult, Verdict
 
 if TYPE_CHECKING:  # rich is imported when a report is printed, not by ``import forensics``
@@ -103,17 +110,12 @@ def _verdict_table(result: TriageResult, tty: bool, width: int) -> Table:
     return table
 
 
-def _fmt_offset(corr: dict[str, Any]) -> str:
-    off, unc = corr.get("clock_offset_s"), corr.get("clock_offset_uncertainty_s")
-    method = corr.get("clock_method") or "method not recorded"
+def _fmt_offset(result: TriageResult) -> str:
+    method = (result.run.get("correlation") or {}).get("clock_method")
+    off = offset_text(result)
     if off is None:
-        return "clock offset: not estimated" + (
-            f" ({corr['clock_method']})" if corr.get("clock_method") else ""
-        )
-    text = f"clock offset (Google - runner): {float(off):+.3f} s"
-    if unc is not None:
-        text += f" ± {float(unc):.3f} s"
-    return f"{text} ({method})"
+        return "clock offset: not estimated" + (f" ({method})" if method else "")
+    return f"clock offset (Google - runner): {off} ({method or 'method not recorded'})"
 
 
 def _lines(result: TriageResult) -> list[str]:
@@ -128,7 +130,7 @@ def _lines(result: TriageResult) -> list[str]:
         + f" (of {total})"
     )
     corr = result.run.get("correlation") or {}
-    out.append(_fmt_offset(corr))
+    out.append(_fmt_offset(result))
     fp = corr.get("fingerprint") or {}
     if fp:
         parts = [

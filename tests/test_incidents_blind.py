@@ -59,10 +59,6 @@ KNOWN_MISSES: dict[tuple[str, str], str] = {
         "casbin authorization middleware 'request denied by policy' (sub/obj/act fields) not read "
         "as middleware_rejection"
     ),
-    ("downstream_429_surfaces_as_500", "test_summarize_article"): (
-        "CONFIDENT MISTAKE: a downstream '429 Too Many Requests' inside the traceback of our 500 is "
-        "read as rate_limited; the failing response is a 5xx from the app -> app_error"
-    ),
     ("trace_mismatch_concurrent_client", "test_balance"): (
         "CONFIDENT MISTAKE: borrows another client's 'token is expired' line whose trace id differs "
         "from the runner's request trace (same path, 4 ms later)"

@@ -1,0 +1,26 @@
+"""Phenomena a blind corpus taught: a request's own status, trace ids, structured fields decide."""
+
+from __future__ import annotations
+
+from tests.test_classify import TRACE, app_line, one, run_request
+
+
+def test_downstream_429_quoted_in_our_500_is_app_error() -> None:
+    """A 500 whose traceback quotes a downstream '429 Too Many Requests' is our app failing, not a limit."""
+    rows = [
+        run_request(500, "/summarize"),
+        app_line(
+            "Traceback (most recent call last):\n  File \"app.py\", line 40, in summarize\n"
+            "httpx.HTTPStatusError: Client error '429 Too Many Requests' for url "
+            "'https://llm-gateway.internal/v1/complete'",
+            severity="ERROR",
+            trace=TRACE,
+        ),
+    ]
+    assert one(rows).root_cause == "app_error"
+
+
+def test_limiter_line_on_a_429_is_still_rate_limited() -> None:
+    """The app's own limiter refusing our request (429) stays rate_limited."""
+    rows = [run_request(429, "/search"), app_line("rate limit exceeded for key ip:1.2.3.4", trace=TRACE)]
+    assert one(rows).root_cause == "rate_limited"

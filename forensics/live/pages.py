@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any
 
 import polars as pl
 
 from forensics.logs import LoadedLogs
+from forensics.logs.lines import parse_lines
+from forensics.logs.load import dedupe_entries
+from forensics.logs.normalize import normalize
 from forensics.result import Skipped
 
 _DECODER = json.JSONDecoder()
@@ -99,19 +101,10 @@ def texts_to_logs(texts: Sequence[str], source: str) -> LoadedLogs:
     """Entry JSON texts -> ``LoadedLogs`` as ``read_logs`` gives for a file: skipped entries counted,
     duplicates (same logName, insertId and timestamp: the API may repeat an entry) dropped, time order."""
     frame, skipped = _normalize(texts, source)
-    first = pl.int_range(pl.len()).over(["log_name", "insert_id", "timestamp"]) == 0
-    kept = frame.filter(pl.col("insert_id").is_null() | first).sort("timestamp", maintain_order=True)
-    return LoadedLogs(frame=kept, skipped=skipped, duplicates=frame.height - kept.height, files=[source],
-                      without_insert_id=kept.select(pl.col("insert_id").is_null().sum()).item())
+    kept, duplicates, without = dedupe_entries(frame)
+    kept = kept.sort("timestamp", maintain_order=True)
+    return LoadedLogs(frame=kept, skipped=skipped, duplicates=duplicates, files=[source], without_insert_id=without)
 
 
 def _normalize(texts: Sequence[str], source: str) -> tuple[pl.DataFrame, list[Skipped]]:
-    try:
-        from forensics.logs.lines import parse_lines
-        from forensics.logs.normalize import normalize
-    except ImportError:  # the normalizer's internals moved: take the public, dict-based way
-        from forensics.logs import entries_to_frame
-
-        entries: list[dict[str, Any]] = [json.loads(t) for t in texts]
-        return entries_to_frame(entries, source), []
     return normalize(parse_lines("\n".join(texts).encode("utf-8"), source), source)

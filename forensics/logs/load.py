@@ -66,8 +66,12 @@ def _nothing_usable(skipped: list[Skipped]) -> str:
     return f"no usable LogEntry in the file: {reasons}"
 
 
-def _dedupe(frame: pl.DataFrame) -> tuple[pl.DataFrame, int, int]:
-    """Keep the first of each (log_name, insert_id); entries without insertId are all kept."""
+def dedupe_entries(frame: pl.DataFrame) -> tuple[pl.DataFrame, int, int]:
+    """Keep the first of each (log_name, insert_id, timestamp); entries without insertId are all kept.
+
+    Returns:
+        (kept rows, rows dropped as duplicates, kept rows without an insertId).
+    """
     has_id = pl.col("insert_id").is_not_null()
     without = frame.select((~has_id).sum()).item()
     first = pl.struct("log_name", "insert_id", "timestamp").is_first_distinct()
@@ -133,7 +137,7 @@ def read_logs(*paths: str | Path, strict: bool = False) -> LoadedLogs:
         where = paths[0] if len(paths) == 1 else ", ".join(map(str, paths))
         raise LogFormatError("no Cloud Logging entries found in any file", path=where)
     frame = pl.concat(frames, how="vertical") if len(frames) > 1 else frames[0]
-    frame, duplicates, without = _dedupe(frame)
+    frame, duplicates, without = dedupe_entries(frame)
     if not frame["timestamp"].is_sorted():  # sink files and JSONL exports often already are
         frame = frame.sort("timestamp", maintain_order=True)
     return LoadedLogs(frame.cast(LOG_SCHEMA), skipped, duplicates, files, without)

@@ -13,12 +13,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from forensics.exceptions import TestReportError
-from forensics.testruns.model import ParsedReport, join_message, make_row
+from forensics.testruns.model import LATEST_EPOCH_S, ParsedReport, join_message, make_row
 from forensics.testruns.timing import estimate_windows
 
 _PHASES = ("setup", "call", "teardown")
-#: Latest epoch second a frame can hold (nanosecond datetimes end in 2262).
-_LATEST_EPOCH = 7e9
 _OUTCOMES = {"passed", "failed", "error", "skipped", "xfailed", "xpassed"}
 
 
@@ -26,7 +24,7 @@ def _number(value: Any) -> float | None:
     if (
         isinstance(value, (int, float))
         and not isinstance(value, bool)
-        and 0 <= value < _LATEST_EPOCH
+        and 0 <= value < LATEST_EPOCH_S
     ):
         return float(value)
     return None
@@ -112,7 +110,7 @@ def read_json_report(doc: dict[str, Any], path: str, *, strict: bool = False) ->
         created is not None
         and session_s is not None
         and created - session_s > 0
-        and created < _LATEST_EPOCH
+        and created < LATEST_EPOCH_S
     ):
         start = datetime.fromtimestamp(created - session_s, UTC)
     windows = estimate_windows([c[2] for c in cases], start, session_s)

@@ -10,6 +10,9 @@ from forensics.exceptions import TestReportError
 from forensics.result import Skipped
 from forensics.schema import FAILED_OUTCOMES
 
+#: Latest epoch second a test frame can hold (its nanosecond datetimes end in 2262); a larger
+#: time field in a report is damage, not a moment.
+LATEST_EPOCH_S = 7e9
 #: How precise each format's timing is; the loader keeps the most precise one of a merged test.
 FORMAT_PRECISION = {"reportlog": 3, "json-report": 2, "junit": 1}
 

@@ -12,7 +12,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from forensics.testruns.model import ParsedReport, join_message, make_row
+from forensics.testruns.model import LATEST_EPOCH_S, ParsedReport, join_message, make_row
 
 _PHASES = ("setup", "call", "teardown")
 _KNOWN_TYPES = {"SessionStart", "SessionFinish", "CollectReport", "TestReport", "WarningMessage"}
@@ -63,9 +63,7 @@ def _list(value: Any) -> list[Any]:
 
 
 def _epoch(value: Any) -> datetime | None:
-    if (
-        isinstance(value, (int, float)) and not isinstance(value, bool) and 0 < value < 7e9
-    ):  # ns datetimes end in 2262
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 < value < LATEST_EPOCH_S:
         return datetime.fromtimestamp(value, UTC)
     return None
 

@@ -307,3 +307,39 @@ def test_behind_a_load_balancer_only_app_lines_join_the_lb_entry() -> None:
     assert c.notes["t::armor"].startswith(
         "only the load balancer / IAP saw the failing request (403 GET /api/run)"
     )
+
+
+def test_app_line_with_another_trace_is_not_joined_by_time() -> None:
+    """A line carrying trace B is never time-joined to the runner's request carrying trace A."""
+    trace_a, trace_b = "a" * 32, "b" * 32
+    logs = log_frame(
+        [
+            request(30.000, 401, "/v1/balance", trace=trace_a),
+            app(30.001, "jwt: token is expired path=/v1/balance", trace=trace_b),
+        ]
+    )
+    msg = "httpx.HTTPStatusError: Client error '401 Unauthorized' for url 'https://x/v1/balance'"
+    c = correlate(make_tests([case("t::bal", "failed", 29.9, 30.3, 0, message=msg)]), logs)
+    assert linked_rows(c, "t::bal", "app") == set()
+
+
+def test_mobile_app_calling_at_the_same_moment_is_not_the_runner() -> None:
+    """A phone's okhttp 401 on the same path 4 ms after the runner's is not linked, nor its trace's line."""
+    logs = log_frame(
+        [
+            request(30.000, 401, "/v1/balance", trace="a" * 32),
+            request(
+                30.004,
+                401,
+                "/v1/balance",
+                trace="c" * 32,
+                http_remote_ip="102.89.40.5",
+                http_user_agent="okhttp/4.12.0",
+            ),
+            app(30.005, "jwt: token is expired", trace="c" * 32),
+        ]
+    )
+    msg = "httpx.HTTPStatusError: Client error '401 Unauthorized' for url 'https://x/v1/balance'"
+    c = correlate(make_tests([case("t::bal", "failed", 29.9, 30.3, 0, message=msg)]), logs)
+    assert c.fingerprint["user_agents"] and "okhttp/4.12.0" not in c.fingerprint["user_agents"]
+    assert linked_rows(c, "t::bal") == {0}

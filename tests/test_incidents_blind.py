@@ -59,10 +59,6 @@ KNOWN_MISSES: dict[tuple[str, str], str] = {
         "casbin authorization middleware 'request denied by policy' (sub/obj/act fields) not read "
         "as middleware_rejection"
     ),
-    ("trace_mismatch_concurrent_client", "test_balance"): (
-        "CONFIDENT MISTAKE: borrows another client's 'token is expired' line whose trace id differs "
-        "from the runner's request trace (same path, 4 ms later)"
-    ),
     ("tenant_middleware_and_bypass_key", "test_ws_events"): (
         "bypass-key decision only in structured fields (check=e2e_bypass_key, result=mismatch, "
         "header=x-e2e-key) under a generic msg 'handshake refused' is not read"
@@ -70,9 +66,7 @@ KNOWN_MISSES: dict[tuple[str, str], str] = {
 }
 
 # incidents whose verdicts cite another client's entries today (the evidence check is a strict xfail)
-FOREIGN_EVIDENCE: dict[str, str] = {
-    "trace_mismatch_concurrent_client": "cites the mobile client's app line (other trace id) as evidence",
-}
+FOREIGN_EVIDENCE: dict[str, str] = {}
 
 # A token-shaped secret the Phoenix incident sends in the query string; output must redact it.
 FAKE_JWT = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJlMmUtcnVubmVyIn0.bm90LWEtcmVhbC1zaWduYXR1cmU"

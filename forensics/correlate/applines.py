@@ -9,6 +9,7 @@
    access line (uvicorn ``"WebSocket /ws" 403``, ``"GET /api HTTP/1.1" 500``) or a structured line
    with its own ``httpRequest`` must agree with the request's path and status; agreeing makes the
    join surer. A line equally near to another client's request is linked weakly (strength x0.4).
+   A line with a trace id is never time-joined to a request entry that carries another trace.
 
 All of it is polars joins (``join_where`` on time ranges), never a Python loop over log rows.
 """
@@ -77,6 +78,7 @@ def _spans(reqs: pl.DataFrame) -> pl.DataFrame:
         r_path=pl.col("http_path").str.strip_chars_end("/"),
         r_ua=pl.col("http_user_agent"),
         r_ip=pl.col("http_remote_ip"),
+        r_trace=pl.col("trace"),
         # Lines may precede the entry's timestamp when an export stamps requests at their end.
         lo=pl.col("t_ns") - lat - int(PRE_S * 1e9),
         hi=pl.col("end_ns") + int(POST_S * 1e9),
@@ -151,7 +153,14 @@ def _pairs(app: pl.DataFrame, spans: pl.DataFrame, same_service: bool = True) ->
     def quoted(col: str) -> pl.Expr:
         return pl.col("a_named").list.contains(pl.col(col)).fill_null(False)
 
-    pairs = pairs.filter(inst_ok & path_ok & status_ok).with_columns(dist=dist)
+    # A line that carries a trace id is about that trace's request: never about a request
+    # that has another trace, however near in time and path (another client's call).
+    trace_ok = (
+        pl.col("a_trace").is_null()
+        | pl.col("r_trace").is_null()
+        | (pl.col("a_trace") == pl.col("r_trace"))
+    )
+    pairs = pairs.filter(inst_ok & path_ok & status_ok & trace_ok).with_columns(dist=dist)
     return (
         pairs.with_columns(
             same_instance=same_inst,

@@ -18,7 +18,8 @@ Tagging is one pass of polars expressions over the log frame (no per-entry Pytho
   lines of one invocation share it.
 * ``client_kind``: what the user agent looks like: "probe" (health and uptime checks), "scanner"
   (bots, crawlers), "script" (python-requests, httpx, aiohttp, websockets, curl, Go, Node,
-  headless browsers), "browser" (a person's browser), "unknown".
+  headless browsers), "mobile" (a mobile app's HTTP stack: okhttp, CFNetwork...), "browser" (a
+  person's browser), "unknown".
 """
 
 from __future__ import annotations
@@ -34,10 +35,13 @@ SCANNER_UA = (
     r"Palo Alto|InternetMeasurement|Nessus|Qualys|WPScan|httprobe|fuzz"
 )
 SCRIPT_UA = (
-    r"(?i)python|httpx|aiohttp|websockets?/|requests/|urllib|curl|wget|Go-http-client|okhttp|"
+    r"(?i)python|httpx|aiohttp|websockets?/|requests/|urllib|curl|wget|Go-http-client|"
     r"node|axios|undici|got \(|Java/|Apache-HttpClient|HeadlessChrome|Playwright|Puppeteer|"
     r"Selenium|Cypress|k6/|locust|insomnia|PostmanRuntime|Dart/|reqwest|libcurl|grpc"
 )
+#: HTTP stacks of mobile apps (Android okhttp/Dalvik, iOS CFNetwork/Alamofire, React Native):
+#: a person's phone, like a browser, is an unlikely runner next to a scripted client.
+MOBILE_UA = r"(?i)okhttp|Dalvik/|CFNetwork/|Alamofire|ReactNative|Expo/|\b(?:Android|iOS|iPhone)\b"
 #: An access line: ``"GET /api/x HTTP/1.1" 200``, uvicorn's ``"WebSocket /ws?token=..." 403``.
 ACCESS_LINE = (
     r'"(?:GET|POST|PUT|DELETE|PATCH|HEAD|OPTIONS|WebSocket|WEBSOCKET)\s+([^\s"?]+)[^"]*"\s+(\d{3})'
@@ -118,6 +122,8 @@ def tag_entries(logs: pl.DataFrame) -> pl.DataFrame:
         .then(pl.lit("probe"))
         .when(ua.str.contains(SCANNER_UA))
         .then(pl.lit("scanner"))
+        .when(ua.str.contains(MOBILE_UA) & ~ua.str.contains(r"Mozilla/"))
+        .then(pl.lit("mobile"))
         .when(ua.str.contains(SCRIPT_UA))
         .then(pl.lit("script"))
         .when(ua.str.contains(r"Mozilla/|Opera/"))

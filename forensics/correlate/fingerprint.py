@@ -26,7 +26,7 @@ from forensics.correlate.entries import client_key
 KEEP_SHARE = 0.6
 #: A client with the runner's user agent joins it when this share of its requests is in windows.
 SAME_AGENT_INSIDE = 0.8
-PRIOR = {"script": 1.0, "unknown": 0.8, "browser": 0.45}
+PRIOR = {"script": 1.0, "unknown": 0.8, "mobile": 0.45, "browser": 0.45}
 NEVER_RUNNER = ("probe", "scanner")
 
 

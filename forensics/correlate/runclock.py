@@ -28,7 +28,7 @@ from forensics.correlate.entries import client_key
 from forensics.correlate.textids import TextIds
 
 TOP_CLIENTS = 6
-CLIENT_PRIOR = {"script": 1.0, "unknown": 0.8, "mixed": 0.9, "browser": 0.5}
+CLIENT_PRIOR = {"script": 1.0, "unknown": 0.8, "mixed": 0.9, "mobile": 0.5, "browser": 0.5}
 BROWSER_MIN_SHARE = 0.75
 #: A zone-slipped "utc" clock is accepted only when most tests line up.
 ZONE_SLIP_MIN_SHARE = 0.6

@@ -122,9 +122,10 @@ class TriageResult:
     redact: bool = True
 
     def __repr__(self) -> str:
-        causes = ", ".join(f"{k} {n}" for k, n in self.summary["by_root_cause"].items()) or "none"
+        summary = self.summary
+        causes = ", ".join(f"{k} {n}" for k, n in summary["by_root_cause"].items()) or "none"
         return (f"TriageResult({len(self.verdicts)} failed test(s): {causes}; "
-                f"{self.logs.height} log rows; skipped {self.summary['skipped_input']}; redact={self.redact})")
+                f"{self.logs.height} log rows; skipped {summary['skipped_input']}; redact={self.redact})")
 
     def scrub(self, text: str | None) -> str | None:
         """``text`` as it may be shown: redacted unless redaction is off."""
@@ -152,10 +153,13 @@ class TriageResult:
         return _map_strings(raw, self.scrub) if self.redact else raw
 
     def to_frame(self) -> pl.DataFrame:
-        """One row per failed test: test_id, root_cause, detail, confidence, layer, evidence count."""
+        """One row per failed test: test_id, root_cause, detail, confidence, layer, evidence count.
+
+        Test ids and explanations pass through ``scrub``: a parametrized id can carry a secret.
+        """
         return pl.DataFrame(
             {
-                "test_id": [v.test_id for v in self.verdicts],
+                "test_id": [self.scrub(v.test_id) for v in self.verdicts],
                 "root_cause": [v.root_cause for v in self.verdicts],
                 "detail": [v.detail for v in self.verdicts],
                 "confidence": [v.confidence for v in self.verdicts],

@@ -533,9 +533,9 @@ def test_generated_secrets_never_reach_any_output(case: tuple[str, str]) -> None
 
 
 def test_reprs_never_show_secrets() -> None:
-    """repr() of a result, verdict, evidence or skipped record (notebooks, logs) is redacted."""
+    """repr() of a result, verdict, evidence or skipped record, and its verdict table (notebooks, logs), is redacted."""
     r = make_result(secret="E2E_BYPASS_KEY=reprsecret7")
-    shown = repr(r) + repr(r.verdicts) + repr(r.skipped) + r._repr_html_()
+    shown = repr(r) + repr(r.verdicts) + repr(r.skipped) + r._repr_html_() + str(r.to_frame().to_dicts())
     assert "reprsecret7" not in shown and JWT not in shown and "wrongkey" not in shown
     assert "missing_bypass_header 2" in repr(r)
 

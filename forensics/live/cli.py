@@ -73,8 +73,7 @@ def _run_pull(args: argparse.Namespace) -> int:
     if args.around_tests and (args.since or args.until):
         raise UsageError("use either --around-tests or --since/--until, not both")
     out = Path(args.out)
-    if not (out.parent if str(out.parent) else Path(".")).is_dir():  # before spending read quota
-        raise UsageError(f"{out}: folder {out.parent} does not exist")
+    _check_folder(out)  # before spending read quota
     window = window_from_tests(args.around_tests) if args.around_tests else \
         window_from_options(args.since, args.until)
     pulled = _pull(args, window)
@@ -89,9 +88,7 @@ def write_export(pulled: Pulled, out: Path) -> None:
     Raises:
         UsageError: the output folder does not exist or is not writable.
     """
-    folder = out.parent if str(out.parent) else Path(".")
-    if not folder.is_dir():
-        raise UsageError(f"{out}: folder {folder} does not exist")
+    _check_folder(out)
     try:
         # owner-only: the entries are written exactly as the API sent them, secrets included
         with atomic_file(out, private=True) as fh:
@@ -100,6 +97,11 @@ def write_export(pulled: Pulled, out: Path) -> None:
                 fh.write("\n")
     except OSError as err:
         raise UsageError(f"{out}: cannot write ({err.strerror})") from None
+
+
+def _check_folder(out: Path) -> None:
+    if not out.parent.is_dir():  # Path("x.jsonl").parent is Path(".")
+        raise UsageError(f"{out}: folder {out.parent} does not exist")
 
 
 def pull_for_triage(args: argparse.Namespace, tests_frame=None):  # type: ignore[no-untyped-def]

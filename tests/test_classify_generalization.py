@@ -24,3 +24,17 @@ def test_limiter_line_on_a_429_is_still_rate_limited() -> None:
     """The app's own limiter refusing our request (429) stays rate_limited."""
     rows = [run_request(429, "/search"), app_line("rate limit exceeded for key ip:1.2.3.4", trace=TRACE)]
     assert one(rows).root_cause == "rate_limited"
+
+
+def test_message_naming_two_causes_is_unknown() -> None:
+    """'missing or invalid token' says no more for invalid_jwt than for missing_jwt: unknown, a conflict."""
+    for text in ("halt 401: missing or invalid token", "auth: token missing or expired"):
+        v = one([run_request(401, "/notes"), app_line(text, trace=TRACE)])
+        assert v.root_cause == "unknown", text
+        assert "conflicting evidence" in (v.reason or "")
+
+
+def test_echo_extractor_missing_or_malformed_stays_missing_jwt() -> None:
+    """Echo/Fiber's 'missing or malformed jwt' (no Bearer token found) is still missing_jwt."""
+    v = one([run_request(400, "/me"), app_line("code=400, message=missing or malformed jwt", trace=TRACE)])
+    assert v.root_cause == "missing_jwt"

@@ -51,10 +51,6 @@ KNOWN_MISSES: dict[tuple[str, str], str] = {
         "Rails 422 'Can't verify CSRF token authenticity.' / ActionController::"
         "InvalidAuthenticityToken not recognised as a security middleware refusal"
     ),
-    ("ambiguous_missing_or_invalid", "test_create_note"): (
-        "CONFIDENT MISTAKE: 'missing or invalid token' names two causes at once; read as invalid_jwt "
-        "instead of unknown"
-    ),
     ("casbin_policy_denied", "test_delete_user"): (
         "casbin authorization middleware 'request denied by policy' (sub/obj/act fields) not read "
         "as middleware_rejection"

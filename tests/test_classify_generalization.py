@@ -38,3 +38,25 @@ def test_echo_extractor_missing_or_malformed_stays_missing_jwt() -> None:
     """Echo/Fiber's 'missing or malformed jwt' (no Bearer token found) is still missing_jwt."""
     v = one([run_request(400, "/me"), app_line("code=400, message=missing or malformed jwt", trace=TRACE)])
     assert v.root_cause == "missing_jwt"
+
+
+def test_aspnet_not_authenticated_with_a_failure_message_is_invalid_jwt() -> None:
+    """ASP.NET 'Bearer was not authenticated. Failure message: IDX10223 ... expired' is invalid_jwt, not missing."""
+    line = (
+        "Bearer was not authenticated. Failure message: IDX10223: Lifetime validation failed. "
+        "The token is expired."
+    )
+    v = one([run_request(401, "/invoices"), app_line(line, trace=TRACE)])
+    assert (v.root_cause, v.detail) == ("invalid_jwt", "expired")
+
+
+def test_identitymodel_code_alone_is_invalid_jwt() -> None:
+    """A Microsoft.IdentityModel IDX10xxx/IDX14xxx validation code names a token check: invalid_jwt."""
+    line = "Bearer was not authenticated. Failure message: IDX14100: JWT is not well formed, there are no dots (.)."
+    assert one([run_request(401, "/x"), app_line(line, trace=TRACE)]).root_cause == "invalid_jwt"
+
+
+def test_fastapi_not_authenticated_alone_stays_missing_jwt() -> None:
+    """FastAPI's bare {"detail":"Not authenticated"} is still missing_jwt."""
+    v = one([run_request(403, "/me"), app_line('{"detail":"Not authenticated"}', trace=TRACE)])
+    assert v.root_cause == "missing_jwt"

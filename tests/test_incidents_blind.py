@@ -29,10 +29,6 @@ NAMES = sorted(p.parent.name for p in CORPUS.glob("*/expected.json"))
 
 # (incident, test name after the module's "::") -> what the engine gets wrong today
 KNOWN_MISSES: dict[tuple[str, str], str] = {
-    ("aspnet_bearer_lifetime", "test_create_invoice"): (
-        "ASP.NET JwtBearer 'Bearer was not authenticated. Failure message: IDX10223: Lifetime "
-        "validation failed. The token is expired.' also reads as missing_jwt: conflict -> unknown"
-    ),
     ("aspnet_cors_preflight", "test_preflight_from_preview_origin"): (
         "ASP.NET CorsService 'CORS policy execution failed' / 'Request origin ... does not have "
         "permission to access the resource' on a 204 preflight is only weak cors_origin evidence"

@@ -47,16 +47,18 @@ def _triage_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[typ
 
 def _run_triage(args: argparse.Namespace) -> int:
     from forensics.report import render_json, render_markdown, render_text, write_reports
+    from forensics.testruns import read_tests
     from forensics.triage import triage
 
     logs = args.logs
-    if not logs and getattr(args, "project", None):
+    if not logs and not args.project:
+        raise UsageError("triage needs --logs PATH (an export file or folder) or --project ID (to pull the run's window)")
+    tests = read_tests(*args.tests, strict=args.strict)  # read once: a pull takes its window from them
+    if not logs:
         from forensics.live.cli import pull_for_triage
 
-        logs = pull_for_triage(args)
-    elif not logs:
-        raise UsageError("triage needs --logs PATH (an export file or folder) or --project ID (to pull the run's window)")
-    result = triage(args.tests, logs, rules=args.rules, strict=args.strict)
+        logs = pull_for_triage(args, tests.frame)
+    result = triage(tests, logs, rules=args.rules, strict=args.strict)
     result.redact = not args.no_redact
     if args.format == "json":
         sys.stdout.write(render_json(result))

@@ -11,6 +11,8 @@ import argparse
 import sys
 from pathlib import Path
 
+import polars as pl
+
 from forensics.atomic import atomic_file
 from forensics.exceptions import UsageError
 from forensics.live.api import pull_window
@@ -18,6 +20,7 @@ from forensics.live.connect import EMULATOR_ENV
 from forensics.live.filters import DEFAULT_SLACK_S, NAIVE_SLACK_S, RESOURCE_TYPES
 from forensics.live.pull import Pulled
 from forensics.live.window import Window, window_from_options, window_from_tests
+from forensics.logs import LoadedLogs
 
 
 def add_pull_source_options(p: argparse.ArgumentParser | argparse._ArgumentGroup, *, project_required: bool) -> None:
@@ -104,6 +107,11 @@ def _check_folder(out: Path) -> None:
         raise UsageError(f"{out}: folder {out.parent} does not exist")
 
 
-def pull_for_triage(args: argparse.Namespace, tests_frame=None):  # type: ignore[no-untyped-def]
-    """The ``LoadedLogs`` of a run's window, for ``triage --tests FILE --project P``."""
+def pull_for_triage(args: argparse.Namespace, tests_frame: pl.DataFrame | None = None) -> LoadedLogs:
+    """The ``LoadedLogs`` of a run's window, for ``triage --tests FILE --project P``.
+
+    Args:
+        args: the parsed ``triage`` options (``--tests`` and the pull options).
+        tests_frame: the test frame already read from ``--tests`` (read here when None).
+    """
     return _pull(args, window_from_tests(args.tests, tests_frame)).to_logs()

@@ -402,3 +402,18 @@ def test_request_accepted_where_a_rejection_was_wanted_is_the_failing_one() -> N
     assert matched.get_column("row").to_list() == [2]
     wanted = c.requests.filter(pl.col("row") == 0)
     assert wanted.is_empty() or wanted.get_column("strength").max() < 0.5
+
+
+def test_cors_header_assertion_matches_the_preflight_that_answered_204() -> None:
+    """A failure on a missing Access-Control-Allow-Origin header matches the 204 OPTIONS preflight."""
+    logs = log_frame(
+        [
+            request(90.05, 204, "/api/session", http_method="OPTIONS"),
+            app(90.051, "CORS policy execution failed."),
+        ]
+    )
+    msg = "AssertionError: assert 'access-control-allow-origin' in Headers({'content-length': '0'})"
+    c = correlate(make_tests([case("t::preflight", "failed", 90.0, 90.4, 0, message=msg)]), logs)
+    matched = c.requests.filter(pl.col("matches_failure"))
+    assert matched.get_column("row").to_list() == [0]
+    assert 1 in linked_rows(c, "t::preflight", "app")

@@ -29,10 +29,6 @@ NAMES = sorted(p.parent.name for p in CORPUS.glob("*/expected.json"))
 
 # (incident, test name after the module's "::") -> what the engine gets wrong today
 KNOWN_MISSES: dict[tuple[str, str], str] = {
-    ("aspnet_cors_preflight", "test_preflight_from_preview_origin"): (
-        "ASP.NET CorsService 'CORS policy execution failed' / 'Request origin ... does not have "
-        "permission to access the resource' on a 204 preflight is only weak cors_origin evidence"
-    ),
     ("envoy_sidecar_jwt_rbac", "test_update_item"): (
         "Envoy access log response_code_details jwt_authn_access_denied{Jwt_is_expired} not read "
         "as an app decision line"

@@ -53,6 +53,7 @@ def _hints(ids: dict[str, TextIds]) -> pl.DataFrame:
             "ws": [x.websocket for x in ids.values()],
             "ws_closed": [bool(x.ws_close) for x in ids.values()],
             "timeout": [x.timeout for x in ids.values()],
+            "cors": [x.cors for x in ids.values()],
         },
         schema={
             "test_id": pl.String,
@@ -61,6 +62,7 @@ def _hints(ids: dict[str, TextIds]) -> pl.DataFrame:
             "ws": pl.Boolean,
             "ws_closed": pl.Boolean,
             "timeout": pl.Boolean,
+            "cors": pl.Boolean,
         },
     )
 
@@ -153,6 +155,10 @@ def window_candidates(
         .then(status_match.fill_null(False))
         .when(has_path)
         .then(pl.col("path_match") & failing)
+        # a CORS failure (a missing Access-Control-Allow-* header, a refused preflight): the
+        # preflight is the failing request even when it answered 2xx (CORS refusals often do)
+        .when(pl.col("cors"))
+        .then(failing | (pl.col("http_method").fill_null("").str.to_uppercase() == "OPTIONS"))
         # a client timeout: the request the server took long over, or one cut off (0, 499)
         .when(pl.col("timeout"))
         .then(failing | slow | pl.col("http_status").is_in([0, 499]))

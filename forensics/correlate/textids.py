@@ -82,6 +82,8 @@ _TIMEOUT = re.compile(
     r"\b(?:Read|Connect|Pool|Write)?Timeout(?:Error|Exception)?\b|timed out|DeadlineExceeded|deadline exceeded",
     re.I,
 )
+# A CORS failure seen by the client: a missing Access-Control-Allow-* header, a blocked preflight.
+_CORS_HINT = re.compile(r"access-control-allow-|\bCORS\b|\bpreflight\b", re.I)
 _WS_HINT = re.compile(
     r"websocket|\bwss?://|InvalidStatus|InvalidHandshake|handshake|ConnectionClosed|upgrade", re.I
 )
@@ -100,6 +102,7 @@ class TextIds:
     websocket: bool = False
     ws_close: frozenset[int] = frozenset()  # WebSocket close codes the text names
     timeout: bool = False  # the client gave up waiting (no status to match)
+    cors: bool = False  # the failure is about CORS (headers, preflight), whatever the status
     #: statuses an assertion says the server answered instead of the one the test wanted
     answered: frozenset[int] = frozenset()
     wanted: frozenset[int] = frozenset()  # statuses the test wanted and did not get
@@ -155,6 +158,7 @@ def extract_ids(text: str | None) -> TextIds:
         websocket=bool(_WS_HINT.search(text)),
         ws_close=frozenset(int(m.group(1)) for m in _WS_CLOSE.finditer(text)),
         timeout=bool(_TIMEOUT.search(text)),
+        cors=bool(_CORS_HINT.search(text)),
         answered=frozenset(answered),
         wanted=frozenset(wanted - answered),
     )

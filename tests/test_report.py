@@ -15,7 +15,7 @@ from urllib.parse import unquote
 
 import polars as pl
 import pytest
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
@@ -519,6 +519,11 @@ def _secrets(draw: st.DrawFn) -> tuple[str, str]:
 def test_generated_secrets_never_reach_any_output(case: tuple[str, str]) -> None:
     """A secret in explanations, evidence summaries, test ids or skipped reasons is absent from text, JSON and markdown."""
     value, shown = case
+    # Hypothesis also draws words of the code ("clock_meth"): a tail the secret-free report
+    # already holds is no leak, so such a draw proves nothing either way
+    plain = make_result()
+    baseline = (text_report(plain, width=2000), render_json(plain), render_markdown(plain))
+    assume(all(value[-10:] not in out for out in baseline))
     r = make_result(secret=shown)
     outputs = {
         "text": text_report(r, width=2000),

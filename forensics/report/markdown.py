@@ -74,7 +74,7 @@ def _span(times: list[FailureTime]) -> tuple[str, str]:
     return (short_time(ats[0]), short_time(ats[-1])) if ats else ("unknown", "unknown")
 
 
-def _summary(result: TriageResult, times: dict[str, FailureTime]) -> list[str]:
+def _summary(result: TriageResult) -> list[str]:
     tests = result.run.get("tests") or {}
     total = tests.get("total")
     failed = len(result.verdicts)
@@ -229,7 +229,7 @@ def render_markdown(
     causes = causes_in_order(result)
     title = ", ".join(f"{c} {len(vs)}" for c, vs in causes) or "no failures"
     out = [f"# Postmortem: {len(result.verdicts)} failed test(s) ({title})", ""]
-    out += _summary(result, times) + _impact(result, times) + _timeline(result, times)
+    out += _summary(result) + _impact(result, times) + _timeline(result, times)
     out += ["## Root causes", ""]
     explained = [(c, vs) for c, vs in causes if c != UNKNOWN]
     for cause, vs in explained:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.test_classify import TRACE, app_line, one, run_request
 
 
@@ -60,3 +62,17 @@ def test_fastapi_not_authenticated_alone_stays_missing_jwt() -> None:
     """FastAPI's bare {"detail":"Not authenticated"} is still missing_jwt."""
     v = one([run_request(403, "/me"), app_line('{"detail":"Not authenticated"}', trace=TRACE)])
     assert v.root_cause == "missing_jwt"
+
+
+def test_bypass_decision_in_structured_fields_is_read() -> None:
+    """A generic msg with check=e2e_bypass_key, result=mismatch in its fields is missing_bypass_header."""
+    payload = {"msg": "handshake refused", "check": "e2e_bypass_key", "result": "mismatch", "header": "x-e2e-key"}
+    v = one([run_request(403, "/ws"), app_line("handshake refused", trace=TRACE, payload=payload)])
+    assert v.root_cause == "missing_bypass_header"
+
+
+def test_bypass_header_echoed_in_fields_of_a_token_refusal_is_not_a_bypass_verdict() -> None:
+    """A bypass header merely listed in a line's fields, with no refusal verdict on it, decides nothing about bypass."""
+    payload = {"msg": "request", "headers": "x-e2e-bypass", "result": "ok"}
+    v = one([run_request(403, "/ws"), app_line("request", trace=TRACE, payload=payload)])
+    assert v.root_cause != "missing_bypass_header"

@@ -47,10 +47,6 @@ KNOWN_MISSES: dict[tuple[str, str], str] = {
         "casbin authorization middleware 'request denied by policy' (sub/obj/act fields) not read "
         "as middleware_rejection"
     ),
-    ("tenant_middleware_and_bypass_key", "test_ws_events"): (
-        "bypass-key decision only in structured fields (check=e2e_bypass_key, result=mismatch, "
-        "header=x-e2e-key) under a generic msg 'handshake refused' is not read"
-    ),
 }
 
 # incidents whose verdicts cite another client's entries today (the evidence check is a strict xfail)

@@ -152,9 +152,14 @@ class LinkedRow:
 
     @cached_property
     def text(self) -> str:
-        """The message plus every string value in the payload: what ``text`` conditions search."""
+        """The message plus every payload field as ``key=value``: what ``text`` conditions search.
+
+        Structured loggers often keep the decision in fields under a generic message
+        (``{"msg": "handshake refused", "check": "e2e_bypass_key", "result": "mismatch"}``), so
+        keys count as much as values: one line per scalar, its dotted path, ``=``, its value.
+        """
         parts = [self.data.get("message") or ""]
-        _collect_strings(self.payload, parts)
+        _collect_fields(self.payload, "", parts)
         return "\n".join(p for p in parts if p)
 
 
@@ -165,6 +170,18 @@ def _parse_json(text: Any) -> Any:
         return json.loads(text)
     except ValueError:
         return None
+
+
+def _collect_fields(value: Any, path: str, out: list[str]) -> None:
+    if isinstance(value, dict):
+        for k, v in value.items():
+            _collect_fields(v, f"{path}.{k}" if path else str(k), out)
+    elif isinstance(value, list):
+        for v in value:
+            _collect_fields(v, path, out)
+    elif value is not None and not isinstance(value, (dict, list)):
+        text = str(value).lower() if isinstance(value, bool) else str(value)
+        out.append(f"{path}={text}" if path else text)
 
 
 def _collect_strings(value: Any, out: list[str]) -> None:

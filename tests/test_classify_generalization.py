@@ -64,6 +64,36 @@ def test_fastapi_not_authenticated_alone_stays_missing_jwt() -> None:
     assert v.root_cause == "missing_jwt"
 
 
+def _envoy(details: str, status: int, path: str) -> dict:
+    """An Envoy sidecar's JSON access log line (stdout of the Cloud Run service)."""
+    payload = {
+        "method": "GET",
+        "path": path,
+        "response_code": status,
+        "response_code_details": details,
+        "user_agent": "python-httpx/0.28.1",
+    }
+    return app_line("", trace=TRACE, payload=payload, severity="INFO")
+
+
+@pytest.mark.parametrize(
+    ("details", "status", "label"),
+    [
+        ("jwt_authn_access_denied{Jwt_is_expired}", 401, "invalid_jwt"),
+        ("jwt_authn_access_denied{Jwt_verification_fails}", 401, "invalid_jwt"),
+        ("jwt_authn_access_denied{Audiences_in_Jwt_are_not_allowed}", 403, "invalid_jwt"),
+        ("jwt_authn_access_denied{Jwt_is_missing}", 401, "missing_jwt"),
+        ("rbac_access_denied_matched_policy[none]", 403, "middleware_rejection"),
+        ("ext_authz_denied", 403, "middleware_rejection"),
+        ("local_rate_limited", 429, "rate_limited"),
+    ],
+)
+def test_envoy_response_code_details_is_the_decision(details: str, status: int, label: str) -> None:
+    """An Envoy/Istio sidecar's response_code_details names why the request was refused."""
+    v = one([run_request(status, "/v1/items"), _envoy(details, status, "/v1/items")])
+    assert v.root_cause == label
+
+
 def test_bypass_decision_in_structured_fields_is_read() -> None:
     """A generic msg with check=e2e_bypass_key, result=mismatch in its fields is missing_bypass_header."""
     payload = {"msg": "handshake refused", "check": "e2e_bypass_key", "result": "mismatch", "header": "x-e2e-key"}

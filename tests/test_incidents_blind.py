@@ -29,16 +29,6 @@ NAMES = sorted(p.parent.name for p in CORPUS.glob("*/expected.json"))
 
 # (incident, test name after the module's "::") -> what the engine gets wrong today
 KNOWN_MISSES: dict[tuple[str, str], str] = {
-    ("envoy_sidecar_jwt_rbac", "test_update_item"): (
-        "Envoy access log response_code_details jwt_authn_access_denied{Jwt_is_expired} not read "
-        "as an app decision line"
-    ),
-    ("envoy_sidecar_jwt_rbac", "test_list_items_anonymous_header"): (
-        "Envoy access log response_code_details jwt_authn_access_denied{Jwt_is_missing} not read"
-    ),
-    ("envoy_sidecar_jwt_rbac", "test_admin_reindex"): (
-        "Envoy RBAC denial rbac_access_denied_matched_policy[none] not read as middleware_rejection"
-    ),
     ("rails_three_causes", "test_submit_form"): (
         "Rails 422 'Can't verify CSRF token authenticity.' / ActionController::"
         "InvalidAuthenticityToken not recognised as a security middleware refusal"

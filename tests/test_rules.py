@@ -48,9 +48,9 @@ def test_every_label_has_shipped_rules() -> None:
 
 
 def test_shipped_rule_files_stay_small() -> None:
-    """Rule files stay reviewable: one file per label, none longer than 220 lines."""
+    """Rule files stay reviewable: one file per label, none longer than 250 lines."""
     for path in BUILTIN_DIR.glob("*.yaml"):
-        assert len(path.read_text().splitlines()) <= 220, path.name
+        assert len(path.read_text().splitlines()) <= 250, path.name
 
 
 def test_rules_are_frozen_and_carry_their_source() -> None:

@@ -59,6 +59,7 @@ REASON_KEYS = (
     "stack_trace",
     "stacktrace",
     "cause",
+    "response_code_details",  # Envoy/Istio access logs: why the proxy answered what it did
 )
 
 # An access line: the quoted request line, then the status ("GET /x HTTP/1.1" 403, "WebSocket /ws" 403).

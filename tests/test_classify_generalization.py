@@ -94,6 +94,24 @@ def test_envoy_response_code_details_is_the_decision(details: str, status: int, 
     assert v.root_cause == label
 
 
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Can't verify CSRF token authenticity.",
+        "ActionController::InvalidAuthenticityToken (ActionController::InvalidAuthenticityToken)",
+        "CSRF token mismatch.",
+        "ForbiddenError: invalid csrf token",
+        "The CSRF token is missing.",
+        "Invalid CSRF token found for https://app.example/checkout",
+        "The antiforgery token could not be decrypted.",
+    ],
+)
+def test_csrf_refusals_across_stacks_are_middleware_rejection(line: str) -> None:
+    """CSRF refusals of Rails, Laravel, csurf, Flask-WTF, Spring and ASP.NET are middleware_rejection."""
+    v = one([run_request(422, "/checkout"), app_line(line, trace=TRACE)])
+    assert (v.root_cause, v.detail) == ("middleware_rejection", "csrf")
+
+
 def test_bypass_decision_in_structured_fields_is_read() -> None:
     """A generic msg with check=e2e_bypass_key, result=mismatch in its fields is missing_bypass_header."""
     payload = {"msg": "handshake refused", "check": "e2e_bypass_key", "result": "mismatch", "header": "x-e2e-key"}

@@ -29,10 +29,6 @@ NAMES = sorted(p.parent.name for p in CORPUS.glob("*/expected.json"))
 
 # (incident, test name after the module's "::") -> what the engine gets wrong today
 KNOWN_MISSES: dict[tuple[str, str], str] = {
-    ("rails_three_causes", "test_submit_form"): (
-        "Rails 422 'Can't verify CSRF token authenticity.' / ActionController::"
-        "InvalidAuthenticityToken not recognised as a security middleware refusal"
-    ),
     ("casbin_policy_denied", "test_delete_user"): (
         "casbin authorization middleware 'request denied by policy' (sub/obj/act fields) not read "
         "as middleware_rejection"

@@ -112,6 +112,13 @@ def test_csrf_refusals_across_stacks_are_middleware_rejection(line: str) -> None
     assert (v.root_cause, v.detail) == ("middleware_rejection", "csrf")
 
 
+def test_policy_engine_denial_is_middleware_rejection() -> None:
+    """A casbin/OPA-style 'request denied by policy' line on a 403 is middleware_rejection."""
+    payload = {"msg": "casbin: request denied by policy", "sub": "runner", "obj": "/admin", "act": "DELETE"}
+    v = one([run_request(403, "/admin"), app_line("casbin: request denied by policy", trace=TRACE, payload=payload)])
+    assert v.root_cause == "middleware_rejection"
+
+
 def test_bypass_decision_in_structured_fields_is_read() -> None:
     """A generic msg with check=e2e_bypass_key, result=mismatch in its fields is missing_bypass_header."""
     payload = {"msg": "handshake refused", "check": "e2e_bypass_key", "result": "mismatch", "header": "x-e2e-key"}

@@ -28,12 +28,7 @@ CORPUS = Path(__file__).resolve().parent / "data" / "incidents_blind"
 NAMES = sorted(p.parent.name for p in CORPUS.glob("*/expected.json"))
 
 # (incident, test name after the module's "::") -> what the engine gets wrong today
-KNOWN_MISSES: dict[tuple[str, str], str] = {
-    ("casbin_policy_denied", "test_delete_user"): (
-        "casbin authorization middleware 'request denied by policy' (sub/obj/act fields) not read "
-        "as middleware_rejection"
-    ),
-}
+KNOWN_MISSES: dict[tuple[str, str], str] = {}
 
 # incidents whose verdicts cite another client's entries today (the evidence check is a strict xfail)
 FOREIGN_EVIDENCE: dict[str, str] = {}

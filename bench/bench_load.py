@@ -22,6 +22,8 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout, not installed
+
 PROJECT = "shop-prod-4821"
 SERVICES = ["checkout", "cart", "auth", "ws-gateway", "catalog"]
 PATHS = ["/api/v1/cart", "/api/v1/checkout", "/ws", "/healthz", "/api/v1/items/42", "/login"]

@@ -23,8 +23,8 @@ from forensics.result import TriageResult
 
 log = logging.getLogger(__name__)
 
-#: Plot name -> function of ``forensics.plot`` drawing it from a ``TriageResult``.
-PLOTS = {"timeline": "timeline", "causes": "causes", "requests_by_status": "requests_by_status"}
+#: Functions of ``forensics.plot`` drawing a ``TriageResult``; each is saved as ``<name>.png``.
+PLOTS = ("timeline", "causes", "requests_by_status")
 
 
 def _png(drawn: Any) -> bytes | None:
@@ -61,10 +61,10 @@ def write_plots(result: TriageResult, out_dir: Path) -> tuple[dict[str, Path], l
         ]
     written: dict[str, Path] = {}
     notes: list[str] = []
-    for name, attr in PLOTS.items():
-        fn = getattr(plot, attr, None)
+    for name in PLOTS:
+        fn = getattr(plot, name, None)
         if not callable(fn):
-            notes.append(f"plot {name!r} was not drawn: forensics.plot has no {attr}()")
+            notes.append(f"plot {name!r} was not drawn: forensics.plot has no {name}()")
             continue
         try:
             data = _png(fn(result))

@@ -12,7 +12,7 @@ def test_downstream_429_quoted_in_our_500_is_app_error() -> None:
     rows = [
         run_request(500, "/summarize"),
         app_line(
-            "Traceback (most recent call last):\n  File \"app.py\", line 40, in summarize\n"
+            'Traceback (most recent call last):\n  File "app.py", line 40, in summarize\n'
             "httpx.HTTPStatusError: Client error '429 Too Many Requests' for url "
             "'https://llm-gateway.internal/v1/complete'",
             severity="ERROR",
@@ -24,7 +24,10 @@ def test_downstream_429_quoted_in_our_500_is_app_error() -> None:
 
 def test_limiter_line_on_a_429_is_still_rate_limited() -> None:
     """The app's own limiter refusing our request (429) stays rate_limited."""
-    rows = [run_request(429, "/search"), app_line("rate limit exceeded for key ip:1.2.3.4", trace=TRACE)]
+    rows = [
+        run_request(429, "/search"),
+        app_line("rate limit exceeded for key ip:1.2.3.4", trace=TRACE),
+    ]
     assert one(rows).root_cause == "rate_limited"
 
 
@@ -38,7 +41,12 @@ def test_message_naming_two_causes_is_unknown() -> None:
 
 def test_echo_extractor_missing_or_malformed_stays_missing_jwt() -> None:
     """Echo/Fiber's 'missing or malformed jwt' (no Bearer token found) is still missing_jwt."""
-    v = one([run_request(400, "/me"), app_line("code=400, message=missing or malformed jwt", trace=TRACE)])
+    v = one(
+        [
+            run_request(400, "/me"),
+            app_line("code=400, message=missing or malformed jwt", trace=TRACE),
+        ]
+    )
     assert v.root_cause == "missing_jwt"
 
 
@@ -114,14 +122,29 @@ def test_csrf_refusals_across_stacks_are_middleware_rejection(line: str) -> None
 
 def test_policy_engine_denial_is_middleware_rejection() -> None:
     """A casbin/OPA-style 'request denied by policy' line on a 403 is middleware_rejection."""
-    payload = {"msg": "casbin: request denied by policy", "sub": "runner", "obj": "/admin", "act": "DELETE"}
-    v = one([run_request(403, "/admin"), app_line("casbin: request denied by policy", trace=TRACE, payload=payload)])
+    payload = {
+        "msg": "casbin: request denied by policy",
+        "sub": "runner",
+        "obj": "/admin",
+        "act": "DELETE",
+    }
+    v = one(
+        [
+            run_request(403, "/admin"),
+            app_line("casbin: request denied by policy", trace=TRACE, payload=payload),
+        ]
+    )
     assert v.root_cause == "middleware_rejection"
 
 
 def test_bypass_decision_in_structured_fields_is_read() -> None:
     """A generic msg with check=e2e_bypass_key, result=mismatch in its fields is missing_bypass_header."""
-    payload = {"msg": "handshake refused", "check": "e2e_bypass_key", "result": "mismatch", "header": "x-e2e-key"}
+    payload = {
+        "msg": "handshake refused",
+        "check": "e2e_bypass_key",
+        "result": "mismatch",
+        "header": "x-e2e-key",
+    }
     v = one([run_request(403, "/ws"), app_line("handshake refused", trace=TRACE, payload=payload)])
     assert v.root_cause == "missing_bypass_header"
 

@@ -110,8 +110,10 @@ class TextIds:
     @property
     def accepted_unexpectedly(self) -> bool:
         """The server answered 1xx-3xx where the test wanted a 4xx/5xx (the failure is an acceptance)."""
-        return bool(self.answered) and all(s < 400 for s in self.answered) and any(
-            s >= 400 for s in self.wanted
+        return (
+            bool(self.answered)
+            and all(s < 400 for s in self.answered)
+            and any(s >= 400 for s in self.wanted)
         )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 import subprocess
 import sys
 import urllib.error
@@ -203,3 +204,17 @@ def test_module_refuses_a_bad_fault_plan_in_one_line(tmp_path: Path) -> None:
                            "--faults", '[{"kind": "teapot"}]'], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1
     assert "unknown fault kind 'teapot'" in done.stderr and "429" in done.stderr
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    ('[{"kind": "429",\n', r"plan.json:2: fault plan is not JSON \("),
+    (None, r"missing.json: cannot read the fault plan: No such file or directory$"),
+])
+def test_fault_plan_file_errors_name_the_file(tmp_path: Path, content: str | None, message: str) -> None:
+    """A broken or missing --faults file is one error naming the file (and line), without errno noise."""
+    name = "plan.json" if content is not None else "missing.json"
+    if content is not None:
+        (tmp_path / name).write_text(content)
+    with pytest.raises(InputError) as caught:
+        FaultPlan.from_option(str(tmp_path / name))
+    assert re.search(message, str(caught.value)) and "Errno" not in str(caught.value)

@@ -90,12 +90,22 @@ class FaultPlan:
 
     @classmethod
     def from_option(cls, value: str) -> FaultPlan:
-        """A plan from a ``--faults`` value: a JSON file's path, or JSON text."""
+        """A plan from a ``--faults`` value: a JSON file's path, or JSON text.
+
+        Raises:
+            InputError: one line naming the file (and line), or ``--faults`` for JSON text.
+        """
+        path = None if value.lstrip().startswith("[") else value
+        where = "" if path else "--faults: "
         try:
-            text = Path(value).read_text() if not value.lstrip().startswith("[") else value
-            return cls.parse(json.loads(text))
-        except (OSError, json.JSONDecodeError, ValueError) as err:
-            raise InputError(f"bad fault plan: {err}", path=value if len(value) < 200 else None) from None
+            return cls.parse(json.loads(Path(path).read_text(encoding="utf-8") if path else value))
+        except OSError as err:
+            raise InputError(f"cannot read the fault plan: {err.strerror or err}", path=path) from None
+        except json.JSONDecodeError as err:
+            raise InputError(f"{where}fault plan is not JSON ({err.msg})", path=path,
+                             line=err.lineno if path else None) from None
+        except ValueError as err:
+            raise InputError(f"{where}bad fault plan: {err}", path=path) from None
 
     def replace(self, other: FaultPlan) -> None:
         """Swap in another plan (the control endpoint's job)."""

@@ -131,3 +131,10 @@ def test_failing_status_assertion_is_not_an_acceptance() -> None:
     ids = extract_ids("assert 500 == 200")
     assert ids.statuses == {500}
     assert not ids.accepted_unexpectedly
+
+
+def test_count_assertion_is_not_a_status() -> None:
+    """`assert 120 == 100` compares counts: it names no status and no acceptance."""
+    ids = extract_ids("AssertionError: expected all rows\nassert 120 == 100")
+    assert ids.statuses == frozenset()
+    assert not ids.accepted_unexpectedly

@@ -172,6 +172,15 @@ def _asserted_statuses(text: str) -> tuple[set[int], set[int]]:
     wanted: set[int] = set()
     for rx, got, want in _ASSERTED:
         for m in rx.finditer(text):
-            answered.add(int(m.group(got)))
-            wanted.add(int(m.group(want)))
+            a, w = int(m.group(got)), int(m.group(want))
+            # "assert 120 == 100" compares counts, not statuses: both sides must be statuses
+            if a in _KNOWN_STATUSES and w in _KNOWN_STATUSES and a != w:
+                answered.add(a)
+                wanted.add(w)
     return answered, wanted
+
+
+#: HTTP statuses in use (RFC 9110 and common extensions): what a status assertion compares.
+_KNOWN_STATUSES = frozenset(
+    [100, 101, *range(200, 209), 226, *range(300, 309), *range(400, 432), 451, *range(500, 512)]
+)

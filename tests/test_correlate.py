@@ -402,6 +402,7 @@ def test_request_accepted_where_a_rejection_was_wanted_is_the_failing_one() -> N
     assert matched.get_column("row").to_list() == [2]
     wanted = c.requests.filter(pl.col("row") == 0)
     assert wanted.is_empty() or wanted.get_column("strength").max() < 0.5
+    assert "answered 200 where it wanted 401" in c.notes["t::alg_none"]
 
 
 def test_cors_header_assertion_matches_the_preflight_that_answered_204() -> None:

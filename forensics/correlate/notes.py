@@ -124,7 +124,16 @@ def explain(
                         f"no request from the runner in the window {_span_text(lo, hi)}; {others.height} from other clients (e.g. {example})"
                     )
         else:
-            statuses = sorted(ids.get(test_id, TextIds()).statuses)
+            said = ids.get(test_id, TextIds())
+            if said.accepted_unexpectedly:
+                # a security test that failed because the server said yes: no rejection explains it
+                got = "/".join(str(s) for s in sorted(said.answered))
+                wanted = "/".join(str(s) for s in sorted(said.wanted))
+                parts.append(
+                    f"the test failed because the server answered {got} where it wanted {wanted} "
+                    "(the request was accepted; rejections in the logs are not this failure)"
+                )
+            statuses = sorted(said.statuses)
             if statuses and not reqs.get_column("matches_failure").any():
                 named = "/".join(str(s) for s in statuses)
                 parts.append(f"requests from the runner in the window, none with HTTP {named}")

@@ -272,3 +272,20 @@ def test_pull_logs_gives_a_notebook_the_run_window_and_triage_agrees(
     live = forensics.triage(incident / "junit.xml", logs).to_dict()["failures"]
     offline = forensics.triage(incident / "junit.xml", incident / "logs.jsonl").to_dict()["failures"]
     assert live == offline
+
+
+@pytest.mark.parametrize(("option", "message"), [
+    (["--slack", "-100"], "--slack -100 is not a number of seconds"),
+    (["--slack", "inf"], "--slack inf is not a number of seconds"),
+    (["--max-entries", "0"], "--max-entries 0 is not a count of at least 1"),
+])
+def test_pull_refuses_negative_slack_and_counts_in_one_line(
+    emulator: LoggingEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str], option: list[str], message: str
+) -> None:
+    """A --slack outside 0..10 years or a --max-entries below 1 is one usage error, not a traceback or a bad pull."""
+    code = main(["pull", "--project", PROJECT, "--endpoint", emulator.url, "--since", "2026-01-15T10:00:00Z",
+                 "--until", "2026-01-15T10:05:00Z", "--out", str(tmp_path / "x.jsonl"), *option])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+    assert not (tmp_path / "x.jsonl").exists()

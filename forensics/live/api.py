@@ -12,10 +12,12 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from forensics.exceptions import UsageError
 from forensics.live.cache import PullCache, pull_cached
 from forensics.live.connect import resolve_target
 from forensics.live.filters import (
     DEFAULT_SLACK_S,
+    MAX_SLACK_S,
     NAIVE_SLACK_S,
     RESOURCE_TYPES,
     ZONE_OFFSETS_H,
@@ -63,6 +65,8 @@ def pull_window(
     target = resolve_target(project, endpoint)
     if slack_s is None:  # a window the user typed is taken as meant; a report's window gets slack
         slack_s = (NAIVE_SLACK_S if window.naive else DEFAULT_SLACK_S) if window.from_tests else 0.0
+    if not 0 <= slack_s <= MAX_SLACK_S:  # also refuses nan
+        raise UsageError(f"--slack {slack_s:g} is not a number of seconds from 0 to {MAX_SLACK_S:.0f}")
     if window.naive:
         print(f"forensics: note: the test report's times have no time zone; pulling the run's window at "
               f"each of the {len(ZONE_OFFSETS_H)} UTC offsets in use (pass --since/--until in UTC to pull less)",

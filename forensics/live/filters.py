@@ -16,6 +16,9 @@ MAX_FILTER_CHARS = 20_000
 #: Seconds added on both sides of a run's window: runner clocks drift, slow requests are logged at
 #: their start, and the correlator searches a UTC runner clock's offset within +-15 minutes.
 DEFAULT_SLACK_S = 900.0
+#: Most slack a window takes: Cloud Logging keeps entries ten years at most, and more would move
+#: the window's bounds past the dates a filter can name.
+MAX_SLACK_S = 3650 * 86400.0
 #: Slack around each candidate zone of a report whose times have no zone (kept small: 38 windows).
 NAIVE_SLACK_S = 300.0
 #: Every UTC offset in use by a time zone, in hours: where a report's zone-less times may come from.

@@ -18,7 +18,7 @@ from typing import Any
 
 import polars as pl
 
-from forensics.exceptions import PullError, QuotaError
+from forensics.exceptions import PullError, QuotaError, UsageError
 from forensics.live.connect import Target, make_client
 from forensics.live.errors import Retryable, translate
 from forensics.live.pages import PageFormatError, split_page, texts_to_frame, texts_to_logs
@@ -118,7 +118,10 @@ def pull_entries(
     Raises:
         PullError: any failure, as one of its subclasses (credentials, permission, project,
             filter, quota), with a one-line message saying what to do.
+        UsageError: ``max_entries`` is below 1.
     """
+    if max_entries is not None and max_entries < 1:
+        raise UsageError(f"--max-entries {max_entries} is not a count of at least 1")
     started = time.monotonic()
     stats = PullStats()
     if client is None:

@@ -655,13 +655,101 @@ def export_ends_mid_run() -> None:
            "(no entries in their window) however similar they look; test_checkout is invalid_jwt (audience).")
 
 
+# (r) two CI jobs run the suite into one export at the same moment ----------------------------
+def two_ci_jobs_one_export() -> None:
+    name = "two_ci_jobs_one_export"
+    folder = OUT / name
+    inc = Incident(name, at(19, 12, 0), service="presence", host="presence.staging.example.dev")
+    other_job = "34.123.77.202"
+    mod = "tests/e2e/test_presence.py"
+    for i in range(3):
+        case = inc.test(f"{mod}::test_ok_{i}", 0.3)
+        inc.passing(case, "GET", f"/api/presence/{i}")
+        with inc.other_client():
+            inc.request(case.at(0.6), "GET", f"/api/presence/{i}", 200, ip=other_job)
+    for test in ("test_join_channel", "test_leave_channel", "test_typing_indicator"):
+        case = inc.test(f"{mod}::{test}", 0.6, failure=WS403, label="missing_jwt")
+        t = case.at(0.4)
+        with inc.other_client():  # the other job's same test, 12 ms earlier, refused for another reason
+            inc.request(ms(t, -12), "GET", "/ws/presence", 403, ua=WS_UA, ip=other_job)
+            inc.text(ms(t, -10), f"[ws] reject upgrade ip={other_job} path=/ws/presence reason=\"jwt expired\"")
+        inc.request(t, "GET", "/ws/presence", 403, ua=WS_UA)
+        inc.text(ms(t, 2), f"[ws] reject upgrade ip={RUNNER_IP} path=/ws/presence reason=\"no token provided\"")
+    inc.write_reportlog(folder)
+    inc.write_logs(folder, "jsonl")
+    finish(inc, folder, "Two CI jobs (34.123.77.201 = this report's runner, 34.123.77.202) run the same suite "
+           "with the same user agent into one project at the same seconds. Express-style lines carry no trace "
+           "but name the client ip: this runner's handshakes lack a token (missing_jwt), the other job's token "
+           "expired (foreign, must not be cited).")
+
+
+# (s) Cloud Armor enforced DENY for the runner, a browser refused by the app on the same path ---
+def armor_enforced_deny_beside_app_cors() -> None:
+    name = "armor_enforced_deny_beside_app_cors"
+    folder = OUT / name
+    inc = Incident(name, at(20, 1, 30), service="portal", host="portal.staging.example.dev")
+    mod = "tests/e2e/test_portal.py"
+    deny = {"name": "portal-edge", "priority": 900, "configuredAction": "DENY", "outcome": "DENY",
+            "preconfiguredExprIds": ["owasp-crs-v030301-id942100-sqli"]}
+    allow = {"name": "portal-edge", "priority": 2147483647, "configuredAction": "ALLOW", "outcome": "ACCEPT"}
+    for i in range(3):
+        case = inc.test(f"{mod}::test_ok_{i}", 0.3)
+        t, tr = case.at(0.5), inc.trace()
+        inc.lb(t, "GET", f"/portal/api/items/{i}", 200, "response_sent_by_backend", trace=tr, policy=allow)
+        inc.request(ms(t, 2), "GET", f"/portal/api/items/{i}", 200, trace=tr)
+    for test in ("test_search_with_quotes", "test_filter_or_clause"):
+        case = inc.test(f"{mod}::{test}", 0.4, failure="AssertionError: assert 403 == 200", label="cloud_armor_denied")
+        t = case.at(0.5)
+        inc.lb(t, "GET", "/portal/api/search?q=%27or%201%3D1", 403, "denied_by_security_policy", policy=deny)
+        with inc.other_client():
+            tb, tr = ms(t, 30), inc.trace()
+            inc.lb(tb, "GET", "/portal/api/search", 403, "response_sent_by_backend", ua=BROWSER_UA,
+                   ip=OTHER_IP, trace=tr, policy=allow)
+            inc.request(ms(tb, 2), "GET", "/portal/api/search", 403, ua=BROWSER_UA, ip=OTHER_IP, trace=tr)
+            inc.text(ms(tb, 3), "CORS: origin 'https://partner.example.net' is not allowed for /portal/api/search",
+                     trace=tr)
+    inc.write_reportlog(folder)
+    inc.write_logs(folder, "gcloud")
+    finish(inc, folder, "The runner's search requests are stopped at the load balancer by Cloud Armor rule 900 "
+           "(enforced DENY, SQLi signature, denied_by_security_policy; no Cloud Run entry). 30 ms later a "
+           "browser from another IP on the same path reaches the app and is refused by its CORS check "
+           "(foreign). cloud_armor_denied.")
+
+
+# (t) JUnit with no timestamp at all, Spring rate limiter -------------------------------------
+def junit_untimed_spring_429() -> None:
+    name = "junit_untimed_spring_429"
+    folder = OUT / name
+    inc = Incident(name, at(21, 45, 10), service="quotes", host="quotes.staging.example.dev")
+    inc.health_checks(every=2.0, path="/actuator/health")
+    mod = "tests/e2e/test_quotes.py"
+    for i in range(12):
+        if i in (9, 11):
+            case = inc.test(f"{mod}::test_quote_{i:02d}", 0.25, failure="AssertionError: assert 429 == 200",
+                            label="rate_limited")
+            t = case.at(0.5)
+            inc.request(t, "GET", f"/api/quotes/{i}", 429, latency=0.002)
+            inc.text(ms(t, 1), f"2026-11-19T21:45:{12 + i // 4:02d}.114Z  WARN 1 --- [nio-8080-exec-3] "
+                               "c.a.q.web.RateLimitFilter : Bucket4j: bucket 'e2e-runner' exhausted "
+                               "(capacity 10/min), responding 429 with Retry-After: 48")
+        else:
+            case = inc.test(f"{mod}::test_quote_{i:02d}", 0.25)
+            inc.passing(case, "GET", f"/api/quotes/{i}")
+    inc.write_junit(folder, stamp="none")
+    inc.write_logs(folder, "pretty")
+    finish(inc, folder, "JUnit without any timestamp (clock none); Spring Boot with Bucket4j returns 429 with a "
+           "Retry-After line (plain text, no trace). Twelve tests in a row on distinct paths let an engineer "
+           "line them up with the request log. rate_limited.")
+
+
 BUILDERS = [
     ws_untraced_decisions_two_instances, django_clock_behind_junit_only, spring_naive_tokyo_junit,
     concurrent_ws_and_api_causes, request_log_only_export, armor_preview_app_rejects_jwt, iap_audit_only,
     iam_token_expired_midrun, crash_loop_503, express_rate_limit_retry_after,
     duplicated_reports_and_exports, channels_json_report_only, setup_token_endpoint_500,
     timeout_no_request, locale_and_ansi_payloads,
-    interleaved_foreign_decisions_clock_behind, export_ends_mid_run,
+    interleaved_foreign_decisions_clock_behind, export_ends_mid_run, two_ci_jobs_one_export,
+    armor_enforced_deny_beside_app_cors, junit_untimed_spring_429,
 ]
 
 

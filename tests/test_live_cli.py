@@ -289,3 +289,13 @@ def test_pull_refuses_negative_slack_and_counts_in_one_line(
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
     assert not (tmp_path / "x.jsonl").exists()
+
+
+def test_pull_of_a_window_at_the_edge_of_the_calendar_is_a_usage_error(
+    emulator: LoggingEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A window whose slack would reach before year 1 is one usage error, not an internal OverflowError."""
+    code = main(["pull", "--project", PROJECT, "--endpoint", emulator.url, "--since", "0001-01-01T00:00:00Z",
+                 "--until", "0001-01-01T00:10:00Z", "--slack", "900", "--out", str(tmp_path / "x.jsonl")])
+    assert code == 2
+    assert "runs past the dates a filter can name" in capsys.readouterr().err

@@ -22,6 +22,7 @@ from forensics.live.filters import (
     RESOURCE_TYPES,
     ZONE_OFFSETS_H,
     build_filter,
+    rfc3339,
 )
 from forensics.live.pull import Pulled
 from forensics.live.window import Window, window_from_options, window_from_tests
@@ -71,11 +72,15 @@ def pull_window(
         print(f"forensics: note: the test report's times have no time zone; pulling the run's window at "
               f"each of the {len(ZONE_OFFSETS_H)} UTC offsets in use (pass --since/--until in UTC to pull less)",
               file=sys.stderr)
-    filter_text = build_filter(window.since, window.until, slack_s=slack_s + window.extra_slack_s,
-                               resource_types=list(resource_types) if resource_types else None,
-                               services=list(services), extra=extra_filter,
-                               zone_offsets_h=ZONE_OFFSETS_H if window.naive else (0,))
-    settled = window.settled(slack_s)
+    try:
+        filter_text = build_filter(window.since, window.until, slack_s=slack_s + window.extra_slack_s,
+                                   resource_types=list(resource_types) if resource_types else None,
+                                   services=list(services), extra=extra_filter,
+                                   zone_offsets_h=ZONE_OFFSETS_H if window.naive else (0,))
+        settled = window.settled(slack_s)
+    except OverflowError:  # a window at year 1 or 9999, widened by slack and zones
+        raise UsageError(f"the window {rfc3339(window.since)} .. {rfc3339(window.until)} with its slack "
+                         "runs past the dates a filter can name") from None
     if not settled:
         print("forensics: note: the window (with its slack) reaches into the last 10 minutes, when entries "
               "may still arrive; it is pulled but not cached", file=sys.stderr)

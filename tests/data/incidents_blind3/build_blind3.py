@@ -20,7 +20,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
 
-from tests.incident_builder import (  # noqa: E402
+from tests.incident_builder import (
     BROWSER_UA,
     RUNNER_IP,
     WS_UA,

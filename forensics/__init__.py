@@ -4,7 +4,7 @@ Load test reports and Cloud Logging exports, correlate each failed test with the
 own requests, classify the root cause with rules kept as data, and report.
 
     >>> import forensics
-    >>> result = forensics.triage("fixtures/seed/junit.xml", "fixtures/seed/logs.json")
+    >>> result = forensics.triage("fixtures/seed/junit.xml", "fixtures/seed/logs")
     >>> result.to_pandas()
 """
 

@@ -45,7 +45,12 @@ _VALUE_SUFFIXES = frozenset(("value", "val", "str", "string", "raw", "b64", "bas
 
 
 def looks_like_value(value: str) -> bool:
-    """A token-ish string (digit, symbol or long) rather than a word of prose."""
+    """A token-ish string (digit, symbol or long) rather than a word of prose.
+
+    An HTTP status (``auth: 401``, ``token: 403``) is evidence a report must show, not a credential.
+    """
+    if len(value) == 3 and value.isdigit() and 100 <= int(value) <= 599:
+        return False
     return len(value) >= 16 or any(not c.isalpha() for c in value)
 
 

@@ -310,3 +310,14 @@ def test_jwt_glued_to_a_prefix_is_still_redacted(prefix: str) -> None:
     out = redact(f"caller {prefix}{jwt} rejected")
     assert jwt not in out
     assert "[REDACTED jwt sha256:" in out
+
+
+@pytest.mark.parametrize("text", ["WARNING in auth: 401 on GET /api/x", "token: 403 from the gateway", "session: 500"])
+def test_http_status_after_a_weak_secret_word_stays(text: str) -> None:
+    """A status code after a bare word like ``auth:`` is evidence, not a credential: it stays readable."""
+    assert redact(text) == text
+
+
+def test_short_one_time_codes_under_strong_names_are_still_hidden() -> None:
+    """Digits under a strong name (password) are hidden even when they look like a status."""
+    assert "401" not in redact("password: 401")

@@ -80,7 +80,8 @@ def _rules_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
         help="report every broken rule with file and line",
         description="Report every broken rule under each PATH with file and line; exit 2 if any.",
     )
-    c.add_argument("paths", nargs="+", metavar="PATH", help="rule file or folder of rule files")
+    c.add_argument("paths", nargs="*", metavar="PATH",
+                   help="rule file or folder of rule files (default: the shipped rules)")
     c.set_defaults(run=_run_rules_check)
 
 

@@ -162,3 +162,9 @@ def test_usage_error_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exc:
         main(["triage", "--bogus"])
     assert exc.value.code == 2
+
+
+def test_rules_check_without_a_path_checks_the_shipped_rules(capsys: pytest.CaptureFixture[str]) -> None:
+    """``rules check`` alone lints the rules forensics ships, and they are all valid."""
+    assert main(["rules", "check"]) == 0
+    assert "ok" in capsys.readouterr().out

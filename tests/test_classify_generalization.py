@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import polars as pl
 import pytest
 
+from forensics.classify import classify, load_rules
+from forensics.correlate.link import LINK_SCHEMA, WINDOW_SCHEMA, Correlation
+from forensics.result import Verdict
+from forensics.schema import LOG_SCHEMA, TEST_SCHEMA
 from tests.test_classify import TRACE, app_line, one, run_request
 
 
@@ -154,3 +159,30 @@ def test_bypass_header_echoed_in_fields_of_a_token_refusal_is_not_a_bypass_verdi
     payload = {"msg": "request", "headers": "x-e2e-bypass", "result": "ok"}
     v = one([run_request(403, "/ws"), app_line("request", trace=TRACE, payload=payload)])
     assert v.root_cause != "missing_bypass_header"
+
+
+def _classify_with_message(rows: list[dict], links: list[tuple], message: str) -> Verdict:
+    logs = pl.DataFrame(rows, schema=LOG_SCHEMA).with_row_index("row")
+    tests = pl.DataFrame(
+        [{"test_id": "t", "outcome": "failed", "order": 0, "message": message}], schema=TEST_SCHEMA
+    )
+    link_frame = pl.DataFrame(
+        [dict(zip(LINK_SCHEMA, link, strict=True)) for link in links], schema=LINK_SCHEMA
+    )
+    corr = Correlation(0.0, 0.5, "test", pl.DataFrame(schema=WINDOW_SCHEMA), link_frame, notes={})
+    (v,) = classify(tests, logs, corr, load_rules())
+    return v
+
+
+def test_request_correlate_demoted_is_not_promoted_by_the_failure_text() -> None:
+    """An entry correlate tied at context strength (another's call) is not lifted because the failure names it."""
+    rows = [run_request(401, "/v1/balance"), app_line("jwt: token is expired", trace=TRACE)]
+    message = "httpx.HTTPStatusError: Client error '401 Unauthorized' for url 'https://backend-xyz.a.run.app/v1/balance'"
+    demoted = _classify_with_message(
+        rows, [("t", 0, "window", 0.15), ("t", 1, "trace", 0.15)], message
+    )
+    assert demoted.root_cause == "unknown"
+    context = _classify_with_message(
+        rows, [("t", 0, "window", 0.3), ("t", 1, "trace", 0.3)], message
+    )
+    assert context.root_cause == "invalid_jwt"

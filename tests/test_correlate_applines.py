@@ -343,3 +343,26 @@ def test_mobile_app_calling_at_the_same_moment_is_not_the_runner() -> None:
     c = correlate(make_tests([case("t::bal", "failed", 29.9, 30.3, 0, message=msg)]), logs)
     assert c.fingerprint["user_agents"] and "okhttp/4.12.0" not in c.fingerprint["user_agents"]
     assert linked_rows(c, "t::bal") == {0}
+
+
+def test_same_failing_call_from_two_scripted_clients_is_not_given_to_either() -> None:
+    """Two scripts (other address, other agent) making the failing call at once: neither is matched, the note says so."""
+    logs = log_frame(
+        [
+            request(30.000, 401, "/v1/balance", trace="a" * 32),
+            request(
+                30.004,
+                401,
+                "/v1/balance",
+                trace="c" * 32,
+                http_remote_ip="198.51.100.9",
+                http_user_agent="python-requests/2.31.0",
+            ),
+            app(30.005, "jwt: token is expired", trace="c" * 32),
+        ]
+    )
+    msg = "httpx.HTTPStatusError: Client error '401 Unauthorized' for url 'https://x/v1/balance'"
+    c = correlate(make_tests([case("t::bal", "failed", 29.9, 30.3, 0, message=msg)]), logs)
+    assert not c.requests.get_column("matches_failure").any()
+    assert c.links.get_column("strength").max() <= 0.15
+    assert "made at the same moment by 2 clients" in c.notes["t::bal"]

@@ -67,8 +67,12 @@ def build_contexts(
             if r in by_row
         ]
         for row in rows:
-            if row.is_request and names_response(
-                message, row.get("http_status"), row.get("http_path")
+            # not for an entry correlate judged another's (a failed request unlike this failure,
+            # or the same call made at once by another client): its strength says so
+            if (
+                row.is_request
+                and row.strength > DEMOTED
+                and names_response(message, row.get("http_status"), row.get("http_path"))
             ):
                 row.strength = max(row.strength, MATCHES_FAILURE)
         contexts.append(TestContext(test_id, rows, message, memo))
@@ -79,6 +83,8 @@ def build_contexts(
 #: (correlate's strength for a runner request that matches the failure). Correlate does not
 #: count a 3xx as failing; a test that failed on an IAP sign-in redirect did.
 MATCHES_FAILURE = 0.75
+#: Correlate's strength for a request it judged not this test's failure (context at most).
+DEMOTED = 0.15
 
 
 def _linked(data: dict[str, Any], link: dict[str, Any], shared: dict[int, int]) -> LinkedRow:

@@ -50,6 +50,7 @@ def explain(
     ids: dict[str, TextIds],
     clocks: dict[str, ClockEstimate],
     span: tuple[int, int],
+    rivals: dict[str, str] | None = None,
 ) -> dict[str, str]:
     """Per failed test id, why little or nothing could be linked (absent when links look complete).
 
@@ -62,6 +63,7 @@ def explain(
         ids: what each test's text names.
         clocks: clock estimate per kind.
         span: first and last entry time of the log frame (epoch ns).
+        rivals: per test, a failing call several clients made at once (main reason when present).
     """
     notes: dict[str, str] = {}
     times = np.sort(tagged.get_column("t_ns").to_numpy())
@@ -124,6 +126,8 @@ def explain(
                         f"no request from the runner in the window {_span_text(lo, hi)}; {others.height} from other clients (e.g. {example})"
                     )
         else:
+            if rivals and test_id in rivals:
+                parts.append(rivals[test_id])
             said = ids.get(test_id, TextIds())
             if said.accepted_unexpectedly:
                 # a security test that failed because the server said yes: no rejection explains it
@@ -134,7 +138,11 @@ def explain(
                     "(the request was accepted; rejections in the logs are not this failure)"
                 )
             statuses = sorted(said.statuses)
-            if statuses and not reqs.get_column("matches_failure").any():
+            if (
+                statuses
+                and not reqs.get_column("matches_failure").any()
+                and not (rivals and test_id in rivals)
+            ):
                 named = "/".join(str(s) for s in statuses)
                 parts.append(f"requests from the runner in the window, none with HTTP {named}")
             service = reqs.filter((pl.col("layer") == "service") & pl.col("matches_failure"))

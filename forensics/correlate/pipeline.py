@@ -17,7 +17,12 @@ from forensics.correlate.link import (
     Correlation,
 )
 from forensics.correlate.notes import explain
-from forensics.correlate.requests import id_links, same_trace_requests, window_candidates
+from forensics.correlate.requests import (
+    id_links,
+    same_trace_requests,
+    separate_rival_clients,
+    window_candidates,
+)
 from forensics.correlate.runclock import estimate_clock, refine
 from forensics.correlate.textids import TextIds, extract_ids
 from forensics.correlate.windows import (
@@ -77,6 +82,7 @@ def run_correlation(tests: pl.DataFrame, logs: pl.DataFrame) -> Correlation:
     idl = id_links(tagged, ids).join(tagged.select("row", "layer", "is_request"), on="row")
     exact_req = idl.filter(pl.col("is_request") | (pl.col("layer") == "edge"))
     cand = _window_requests(tagged, failed, windows, timed_w, untimed, ids, clocks, fp, exact_req)
+    cand, rival_notes = separate_rival_clients(cand, tagged)
     links = _all_links(tagged, idl, exact_req, cand)
     req_frame = _requests_frame(tagged, links, exact_req, cand)
 
@@ -95,7 +101,7 @@ def run_correlation(tests: pl.DataFrame, logs: pl.DataFrame) -> Correlation:
         ).cast(WINDOW_SCHEMA),  # type: ignore[arg-type]
         links=links,
         fingerprint={k: v for k, v in fp.to_dict().items() if k != "method"},
-        notes=explain(failed, windows, tagged, links, req_frame, ids, clocks, span),
+        notes=explain(failed, windows, tagged, links, req_frame, ids, clocks, span, rival_notes),
         requests=req_frame,
         clocks={k: v.to_dict(k) for k, v in clocks.items()},
         export_span=_iso_span(span) if ts.drop_nulls().len() else None,

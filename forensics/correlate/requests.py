@@ -232,3 +232,63 @@ def same_trace_requests(tagged: pl.DataFrame, links: pl.DataFrame) -> pl.DataFra
     return out.select(
         "test_id", "row", via=pl.lit("trace"), strength=pl.col("strength") * 0.9, layer="layer"
     )
+
+
+#: What a request made at the same moment by another of the runner's candidate clients counts.
+RIVAL_STRENGTH = 0.15
+
+
+def separate_rival_clients(
+    cand: pl.DataFrame, tagged: pl.DataFrame
+) -> tuple[pl.DataFrame, dict[str, str]]:
+    """Demote a failing call that several clients made at once; say so per test.
+
+    A test makes its call once. When the same failing call (path and status) inside one test's
+    window comes from two or more clients that share neither address nor user agent (a small run
+    where a concurrent script ties with the runner), which one is the test's cannot be told: none
+    of them matches the failure, every one counts as context, and the note names the clients.
+
+    Returns:
+        ``cand`` with those rows demoted, and test id -> note.
+    """
+    hits = cand.filter(pl.col("matches_failure") & pl.col("runner").fill_null(False)).join(
+        tagged.select("row", ip="http_remote_ip", ua="http_user_agent"), on="row"
+    )
+    if hits.is_empty():
+        return cand, {}
+    groups = hits.group_by("test_id", "http_path", "http_status").agg(
+        rows=pl.col("row"),
+        n_ip=pl.col("ip").drop_nulls().n_unique(),
+        n_ua=pl.col("ua").drop_nulls().n_unique(),
+        clients=pl.concat_str(
+            [pl.col("ua").fill_null("?"), pl.col("ip").fill_null("?")], separator=" from "
+        )
+        .unique()
+        .sort(),
+        method=pl.col("http_method").first(),
+    )
+    rivals = groups.filter((pl.col("n_ip") >= 2) & (pl.col("n_ua") >= 2))
+    if rivals.is_empty():
+        return cand, {}
+    pairs = (
+        rivals.select("test_id", row=pl.col("rows")).explode("row").with_columns(rival=pl.lit(True))
+    )
+    cand = (
+        cand.join(pairs, on=["test_id", "row"], how="left")
+        .with_columns(
+            matches_failure=pl.col("matches_failure") & pl.col("rival").is_null(),
+            strength=pl.when(pl.col("rival").is_not_null())
+            .then(pl.col("strength").clip(upper_bound=RIVAL_STRENGTH))
+            .otherwise(pl.col("strength")),
+        )
+        .drop("rival")
+    )
+    notes = {}
+    for test_id, path, status, clients, method in rivals.select(
+        "test_id", "http_path", "http_status", "clients", "method"
+    ).iter_rows():
+        notes[test_id] = (
+            f"the failing call ({status} {method or ''} {path or ''}) was made at the same moment by "
+            f"{len(clients)} clients ({', '.join(clients[:3])}): could not tell which is the runner's"
+        ).replace("  ", " ")
+    return cand, notes

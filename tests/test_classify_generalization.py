@@ -186,3 +186,13 @@ def test_request_correlate_demoted_is_not_promoted_by_the_failure_text() -> None
         rows, [("t", 0, "window", 0.3), ("t", 1, "trace", 0.3)], message
     )
     assert context.root_cause == "invalid_jwt"
+
+
+def test_downstream_429_in_a_503_is_not_our_limiter() -> None:
+    """An HTTP client's '429 ... for url https://other' inside our 503 is a downstream limit, not rate_limited."""
+    line = (
+        "httpx.HTTPStatusError: Client error '429 Too Many Requests' for url "
+        "'https://llm-gateway.internal/v1/complete'"
+    )
+    v = one([run_request(503, "/summarize"), app_line(line, severity="ERROR", trace=TRACE)])
+    assert v.root_cause != "rate_limited"

@@ -196,3 +196,15 @@ def test_downstream_429_in_a_503_is_not_our_limiter() -> None:
     )
     v = one([run_request(503, "/summarize"), app_line(line, severity="ERROR", trace=TRACE)])
     assert v.root_cause != "rate_limited"
+
+
+def test_two_cause_message_is_decided_by_another_line_naming_one_cause() -> None:
+    """'missing or invalid token' beside 'token is expired' for the same request is invalid_jwt."""
+    rows = [
+        run_request(401, "/notes"),
+        app_line("halt 401: missing or invalid token", trace=TRACE),
+        app_line("jwt: token is expired", trace=TRACE, t=0.04),
+    ]
+    assert one(rows).root_cause == "invalid_jwt"
+    rows[2] = app_line("auth: no Authorization header on the request", trace=TRACE, t=0.04)
+    assert one(rows).root_cause == "missing_jwt"

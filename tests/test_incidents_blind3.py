@@ -48,10 +48,6 @@ KNOWN_MISSES: dict[tuple[str, str], str] = {
     "origin line is weighed against the runner's signature line",
     ("interleaved_foreign_decisions_clock_behind", "test_live_replay"): "same: the browser's "
     "origin line is weighed against the runner's signature line",
-    ("locale_and_ansi_payloads", "test_bestellung_socket"): "a German decision line ('kein Token im "
-    "Handshake (Authorization-Header fehlt)') is not read as missing_jwt: unknown",
-    ("locale_and_ansi_payloads", "test_rechnung_api"): "CONFIDENT MISTAKE: a French line 'jeton "
-    "invalide (signature incorrecte)' is labelled middleware_rejection instead of invalid_jwt",
     ("junit_untimed_spring_429", "test_quote_09"): "a limiter line in Spring words ('bucket ... "
     "exhausted ..., responding 429 with Retry-After: 48') beside the 429 is not read as the limiter's "
     "line (same with a trace id or a timed report): unknown",

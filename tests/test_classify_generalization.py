@@ -208,3 +208,23 @@ def test_two_cause_message_is_decided_by_another_line_naming_one_cause() -> None
     assert one(rows).root_cause == "invalid_jwt"
     rows[2] = app_line("auth: no Authorization header on the request", trace=TRACE, t=0.04)
     assert one(rows).root_cause == "missing_jwt"
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "origin_check: rejected WebSocket from Origin 'http://127.0.0.1:4173' (allowed: https://app.example)",
+        'denied connection from origin "null"',
+        "blocked request for origin https://evil.example",
+        "origin-validation failed for http://localhost:3000",
+    ],
+)
+def test_refusal_before_the_origin_it_names_is_cors_origin(line: str) -> None:
+    """A refusal followed by the Origin it came from (a URL or quoted value), or an origin check failing, is cors_origin."""
+    assert one([run_request(403, "/ws"), app_line(line, trace=TRACE)]).root_cause == "cors_origin"
+
+
+def test_cdn_origin_server_is_not_a_cors_refusal() -> None:
+    """'blocked from origin server' (a CDN's backend) is not the browser Origin check."""
+    v = one([run_request(403, "/x"), app_line("request blocked from origin server 10.0.0.1", trace=TRACE)])
+    assert v.root_cause != "cors_origin"

@@ -33,10 +33,6 @@ REPORT_NAMES = ("junit.xml", "report.jsonl", "report.json")
 
 # (incident, test name after the module's "::") -> what the engine gets wrong today
 KNOWN_MISSES: dict[tuple[str, str], str] = {
-    ("duplicated_reports_and_exports", "test_live_feed"): "an origin check's own wording "
-    "('rejected WebSocket from Origin ... (allowed: ...)') is not read as cors_origin: unknown",
-    ("duplicated_reports_and_exports", "test_live_cursor"): "same: an origin-check line naming the "
-    "rejected Origin and the allowed list is not read as cors_origin",
     ("iap_audit_only", "test_export_users"): "an IAP audit entry (protoPayload AuthorizeUser, "
     "PERMISSION_DENIED) with no LB/request entry is never tied to the test: no request entries in window",
     ("iap_audit_only", "test_audit_trail"): "same: an IAP denial seen only in the audit log is not "

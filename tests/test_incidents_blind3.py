@@ -44,11 +44,6 @@ KNOWN_MISSES: dict[tuple[str, str], str] = {
     "origin line is weighed against the runner's signature line",
     ("interleaved_foreign_decisions_clock_behind", "test_live_replay"): "same: the browser's "
     "origin line is weighed against the runner's signature line",
-    ("junit_untimed_spring_429", "test_quote_09"): "a limiter line in Spring words ('bucket ... "
-    "exhausted ..., responding 429 with Retry-After: 48') beside the 429 is not read as the limiter's "
-    "line (same with a trace id or a timed report): unknown",
-    ("junit_untimed_spring_429", "test_quote_11"): "same: the 429 alone is judged too weak and the "
-    "Bucket4j-style line is not recognized",
     ("two_ci_jobs_one_export", "test_join_channel"): "untraced app lines naming the client ip "
     "(ip=34.123.77.202 vs the runner's .201) are not attributed by that ip: the other CI job's "
     "'jwt expired' conflicts with the runner's 'no token provided'",

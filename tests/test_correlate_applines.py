@@ -366,3 +366,66 @@ def test_same_failing_call_from_two_scripted_clients_is_not_given_to_either() ->
     assert not c.requests.get_column("matches_failure").any()
     assert c.links.get_column("strength").max() <= 0.15
     assert "made at the same moment by 2 clients" in c.notes["t::bal"]
+
+
+def _app_messages(tests: list, logs: list, test_id: str) -> list[str]:
+    frame = log_frame(logs)
+    c = correlate(make_tests(tests), frame)
+    apps = c.links.filter((pl.col("test_id") == test_id) & (pl.col("role") == "app"))
+    rows = apps.get_column("row").implode()
+    return frame.filter(pl.col("row").is_in(rows)).sort("timestamp").get_column("message").to_list()
+
+
+def test_line_quoting_a_browsers_page_origin_is_that_browsers() -> None:
+    """An origin line naming the browser's page (its referer's origin) goes to the browser's request, not the runner's."""
+    tests, logs = run_scenario(n_tests=10, failing=(), noise=False)
+    t = 200.0
+    logs += [
+        request(
+            t - 0.005,
+            403,
+            "/socket",
+            http_remote_ip=BROWSER_IP,
+            http_user_agent=BROWSER_UA,
+            http_referer="https://preview-pr-311.example.dev/board?x=1",
+            http_latency_s=0.012,
+        ),
+        request(t, 403, "/socket", http_latency_s=0.008),
+        app(t + 0.001, 'msg="handshake denied" reason="origin https://preview-pr-311.example.dev not allowed" path=/socket'),
+        app(t + 0.004, 'msg="handshake denied" reason="token signature is invalid" path=/socket'),
+    ]
+    tests.append(case("t::live", "failed", t - 0.1, t + 0.3, 10, message=WS_403))
+    messages = _app_messages(tests, logs, "t::live")
+    assert all("origin" not in m for m in messages)
+    assert any("signature" in m for m in messages)
+
+
+def test_line_quoting_a_client_address_is_not_given_to_another_address() -> None:
+    """A line naming another address is not the runner's, even when it lands nearest the runner's request."""
+    tests, logs = run_scenario(n_tests=10, failing=(), noise=False)
+    t = 200.0
+    other = "34.118.10.99"
+    logs += [
+        # the other client's line is written late, right after the runner's request came in
+        request(t - 0.012, 403, "/ws/presence", http_remote_ip=other, http_user_agent=BROWSER_UA),
+        request(t, 403, "/ws/presence"),
+        app(t + 0.001, f'reject upgrade ip={other} path=/ws/presence reason="jwt expired"'),
+        app(t + 0.002, f'reject upgrade ip={RUNNER_IP} path=/ws/presence reason="no token provided"'),
+    ]
+    tests.append(case("t::join", "failed", t - 0.1, t + 0.3, 10, message=WS_403))
+    assert _app_messages(tests, logs, "t::join") == [
+        f'reject upgrade ip={RUNNER_IP} path=/ws/presence reason="no token provided"'
+    ]
+
+
+def test_same_site_referer_tells_no_client_apart() -> None:
+    """A referer on the service's own host is not a sender's name: a line quoting that URL is not pushed away from the runner."""
+    tests, logs = run_scenario(n_tests=10, failing=(), noise=False)
+    t = 200.0
+    own = "https://chat-backend-abc.a.run.app"
+    logs += [
+        request(t, 403, "/ws", http_referer=f"{own}/", http_latency_s=0.008),
+        app(t + 0.002, f"refused handshake for {own}/ws: no token"),
+    ]
+    tests.append(case("t::own", "failed", t - 0.1, t + 0.3, 10, message=WS_403))
+    assert _app_messages(tests, logs, "t::own") == [f"refused handshake for {own}/ws: no token"]

@@ -37,13 +37,6 @@ KNOWN_MISSES: dict[tuple[str, str], str] = {
     "PERMISSION_DENIED) with no LB/request entry is never tied to the test: no request entries in window",
     ("iap_audit_only", "test_audit_trail"): "same: an IAP denial seen only in the audit log is not "
     "correlated (the clock cannot be aligned without request entries)",
-    ("interleaved_foreign_decisions_clock_behind", "test_live_connect"): "an untraced decision line of "
-    "another client (its origin = that client's referer) landing between the runner's request and its "
-    "own line splits the weight: unknown instead of invalid_jwt",
-    ("interleaved_foreign_decisions_clock_behind", "test_live_presence"): "same: the browser's "
-    "origin line is weighed against the runner's signature line",
-    ("interleaved_foreign_decisions_clock_behind", "test_live_replay"): "same: the browser's "
-    "origin line is weighed against the runner's signature line",
     ("two_ci_jobs_one_export", "test_join_channel"): "untraced app lines naming the client ip "
     "(ip=34.123.77.202 vs the runner's .201) are not attributed by that ip: the other CI job's "
     "'jwt expired' conflicts with the runner's 'no token provided'",

@@ -42,9 +42,12 @@ _REQ = [
     "http_path",
     "http_user_agent",
     "http_remote_ip",
+    "http_referer",
+    "http_url",
 ]
 #: Client strings (agent, address, path) shorter than this say too little to look for in a line.
 MIN_CLIENT_TEXT = 4
+_ORIGIN = r"^(?i)(https?://[^/?#\s]+)"
 
 
 def _app_rows(tagged: pl.DataFrame) -> pl.DataFrame:
@@ -66,6 +69,15 @@ def _app_rows(tagged: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def _page_origin() -> pl.Expr:
+    """The origin (scheme://host[:port]) of the page that sent the request (its referer), which
+    origin checks quote ("origin https://preview.example.dev not allowed"); null when the page is
+    the service itself (every same-site call would share it, it tells no client apart)."""
+    page = pl.col("http_referer").str.extract(_ORIGIN).str.to_lowercase()
+    own = pl.col("http_url").str.extract(_ORIGIN).str.to_lowercase()
+    return pl.when(page.is_not_null() & ~page.eq_missing(own)).then(page)
+
+
 def _spans(reqs: pl.DataFrame) -> pl.DataFrame:
     lat = pl.col("end_ns") - pl.col("t_ns")
     return reqs.select(
@@ -78,6 +90,7 @@ def _spans(reqs: pl.DataFrame) -> pl.DataFrame:
         r_path=pl.col("http_path").str.strip_chars_end("/"),
         r_ua=pl.col("http_user_agent"),
         r_ip=pl.col("http_remote_ip"),
+        r_origin=_page_origin(),
         r_trace=pl.col("trace"),
         # Lines may precede the entry's timestamp when an export stamps requests at their end.
         lo=pl.col("t_ns") - lat - int(PRE_S * 1e9),
@@ -129,12 +142,14 @@ def _pairs(app: pl.DataFrame, spans: pl.DataFrame, same_service: bool = True) ->
     # unlikely. The strings a line quotes are found once per line (one alternation of all the
     # candidates' strings), not once per (line, request) pair.
     clients = {
-        v for col in ("r_ua", "r_ip") for v in spans.get_column(col).drop_nulls().unique().to_list()
+        v
+        for col in ("r_ua", "r_ip", "r_origin")
+        for v in spans.get_column(col).drop_nulls().unique().to_list()
     }
     values = sorted(
         {
             v
-            for col in ("r_ua", "r_ip", "r_path")
+            for col in ("r_ua", "r_ip", "r_origin", "r_path")
             for v in spans.get_column(col).drop_nulls().unique().to_list()
             if len(v) >= MIN_CLIENT_TEXT
         },
@@ -144,14 +159,16 @@ def _pairs(app: pl.DataFrame, spans: pl.DataFrame, same_service: bool = True) ->
         # a busy API with thousands of paths: look for agents and addresses only
         values = [v for v in values if v in clients][:MAX_QUOTED]
     named = (
-        pl.col("a_text").str.extract_all("|".join(re.escape(v) for v in values))
+        pl.col("a_text")
+        .str.to_lowercase()
+        .str.extract_all("|".join(re.escape(v.lower()) for v in values))
         if values
         else pl.lit([], dtype=pl.List(pl.String))
     )
     pairs = pairs.join(app.select("a_row", a_named=named), on="a_row", how="left")
 
     def quoted(col: str) -> pl.Expr:
-        return pl.col("a_named").list.contains(pl.col(col)).fill_null(False)
+        return pl.col("a_named").list.contains(pl.col(col).str.to_lowercase()).fill_null(False)
 
     # A line that carries a trace id is about that trace's request: never about a request
     # that has another trace, however near in time and path (another client's call).
@@ -167,10 +184,14 @@ def _pairs(app: pl.DataFrame, spans: pl.DataFrame, same_service: bool = True) ->
             access_match=access_match.fill_null(False),
             # Django, Express, Spring name the path they failed on ("Internal Server Error:
             # /api/exports/csv/"): as good as a quoted client
-            names_client=quoted("r_ua") | quoted("r_ip") | quoted("r_path"),
+            names_client=quoted("r_ua") | quoted("r_ip") | quoted("r_origin") | quoted("r_path"),
+            # who sent it (address, agent, the page's origin) tells clients apart where the
+            # path cannot: two CI jobs, or a browser and the runner, on the same endpoint
+            names_sender=quoted("r_ua") | quoted("r_ip") | quoted("r_origin"),
         )
         .with_columns(
-            names_other=pl.col("names_client").any().over("a_row") & ~pl.col("names_client")
+            names_other=(pl.col("names_client").any().over("a_row") & ~pl.col("names_client"))
+            | (pl.col("names_sender").any().over("a_row") & ~pl.col("names_sender"))
         )
         .with_columns(
             access_match=pl.col("access_match") | pl.col("names_client"),
@@ -179,7 +200,7 @@ def _pairs(app: pl.DataFrame, spans: pl.DataFrame, same_service: bool = True) ->
             + 1.0 * pl.col("names_other").cast(pl.Float64)
             + 0.2 * (~pl.col("same_instance")).cast(pl.Float64),
         )
-        .drop("a_text", "a_named")
+        .drop("a_text", "a_named", "names_sender")
     )
 
 

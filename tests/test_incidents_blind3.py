@@ -33,10 +33,6 @@ REPORT_NAMES = ("junit.xml", "report.jsonl", "report.json")
 
 # (incident, test name after the module's "::") -> what the engine gets wrong today
 KNOWN_MISSES: dict[tuple[str, str], str] = {
-    ("iap_audit_only", "test_export_users"): "an IAP audit entry (protoPayload AuthorizeUser, "
-    "PERMISSION_DENIED) with no LB/request entry is never tied to the test: no request entries in window",
-    ("iap_audit_only", "test_audit_trail"): "same: an IAP denial seen only in the audit log is not "
-    "correlated (the clock cannot be aligned without request entries)",
     ("two_ci_jobs_one_export", "test_join_channel"): "untraced app lines naming the client ip "
     "(ip=34.123.77.202 vs the runner's .201) are not attributed by that ip: the other CI job's "
     "'jwt expired' conflicts with the runner's 'no token provided'",

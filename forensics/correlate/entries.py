@@ -64,6 +64,26 @@ def _s(name: str) -> pl.Expr:
     return pl.col(name).fill_null("")
 
 
+def _client_kind() -> pl.Expr:
+    """What the user agent looks like: probe, scanner, mobile, script, browser or unknown."""
+    ua = _s("http_user_agent")
+    return (
+        pl.when(ua == "")
+        .then(pl.lit("unknown"))
+        .when(ua.str.contains(PROBE_UA))
+        .then(pl.lit("probe"))
+        .when(ua.str.contains(SCANNER_UA))
+        .then(pl.lit("scanner"))
+        .when(ua.str.contains(MOBILE_UA) & ~ua.str.contains(r"Mozilla/"))
+        .then(pl.lit("mobile"))
+        .when(ua.str.contains(SCRIPT_UA))
+        .then(pl.lit("script"))
+        .when(ua.str.contains(r"Mozilla/|Opera/"))
+        .then(pl.lit("browser"))
+        .otherwise(pl.lit("unknown"))
+    )
+
+
 def tag_entries(logs: pl.DataFrame) -> pl.DataFrame:
     """Add ``is_request``, ``layer``, ``client_kind``, ``t_ns``, ``end_ns`` to the log frame.
 
@@ -114,22 +134,7 @@ def tag_entries(logs: pl.DataFrame) -> pl.DataFrame:
         .then(pl.lit("app"))
         .otherwise(pl.lit("other"))
     )
-    ua = _s("http_user_agent")
-    client_kind = (
-        pl.when(ua == "")
-        .then(pl.lit("unknown"))
-        .when(ua.str.contains(PROBE_UA))
-        .then(pl.lit("probe"))
-        .when(ua.str.contains(SCANNER_UA))
-        .then(pl.lit("scanner"))
-        .when(ua.str.contains(MOBILE_UA) & ~ua.str.contains(r"Mozilla/"))
-        .then(pl.lit("mobile"))
-        .when(ua.str.contains(SCRIPT_UA))
-        .then(pl.lit("script"))
-        .when(ua.str.contains(r"Mozilla/|Opera/"))
-        .then(pl.lit("browser"))
-        .otherwise(pl.lit("unknown"))
-    )
+    client_kind = _client_kind()
     t_ns = pl.col("timestamp").dt.epoch("ns")
     latency_ns = (pl.col("http_latency_s").fill_null(0.0).clip(0.0, 86400.0) * 1e9).cast(pl.Int64)
     # Cloud Functions tag every line of one invocation with its execution id: as good as a trace
@@ -141,10 +146,72 @@ def tag_entries(logs: pl.DataFrame) -> pl.DataFrame:
         t_ns=t_ns,
         trace=pl.coalesce(pl.col("trace"), pl.lit("exec:") + exec_id),
     )
+    # no load balancer log: IAP's own audit entries are the only view of the calls it decided
+    if tagged.height and not is_lb_col(tagged).any():
+        tagged = _edge_audits_as_requests(tagged)
     if tagged.height and not tagged.get_column("is_request").any():
         tagged = _access_lines_as_requests(tagged)
     return tagged.with_columns(
         end_ns=pl.col("t_ns") + pl.when(pl.col("is_request")).then(latency_ns).otherwise(0)
+    )
+
+
+def is_lb_col(tagged: pl.DataFrame) -> pl.Series:
+    """Whether each tagged row is a load balancer's request entry."""
+    return (tagged.get_column("layer") == "edge").fill_null(False) & tagged.get_column("is_request")
+
+
+#: Status of an edge audit decision (google.rpc.Code): PERMISSION_DENIED 7 -> 403,
+#: UNAUTHENTICATED 16 -> 401; no code (or OK) means the call was let through.
+_RPC_HTTP = {7: 403, 16: 401}
+
+
+def _edge_audits_as_requests(tagged: pl.DataFrame) -> pl.DataFrame:
+    """With no load balancer log, IAP's audit entries (AuthorizeUser) stand in for its requests.
+
+    Each such entry is one call IAP decided: it names the caller's address
+    (``requestMetadata.callerIp``), agent (``callerSuppliedUserAgent``) and URL
+    (``request.httpRequest.url``), and its status says whether IAP let it through. As an "edge"
+    request entry it lines up with the run's clock, is told the runner's or another client's,
+    and falls in the failing test's window like a load balancer entry would.
+    """
+    payload = pl.col("payload").fill_null("")
+    caller = payload.str.extract(r'"callerIp"\s*:\s*"([^"]+)"', 1)
+    agent = payload.str.extract(r'"callerSuppliedUserAgent"\s*:\s*"([^"]+)"', 1)
+    path = payload.str.extract(r'"url"\s*:\s*"(?:https?|wss?)://[^/"]+(/[^"?#]*)', 1)
+    code = payload.str.extract(r'"status"\s*:\s*\{\s*"code"\s*:\s*(\d+)', 1).cast(
+        pl.Int64, strict=False
+    )
+    refused = payload.str.contains(r'"granted"\s*:\s*false')
+    status = (
+        pl.when(code.is_in(list(_RPC_HTTP)))
+        .then(code.replace_strict(_RPC_HTTP, default=None, return_dtype=pl.Int32))
+        .when(refused)
+        .then(pl.lit(403, dtype=pl.Int32))
+        .when(code.is_null() | (code == 0))
+        .then(pl.lit(200, dtype=pl.Int32))
+    )
+    stands_in = (
+        (pl.col("layer") == "edge")
+        & ~pl.col("is_request")
+        & payload.str.contains(r'"serviceName"\s*:\s*"iap\.googleapis\.com"')
+        & caller.is_not_null()
+        & status.is_not_null()
+    )
+    return tagged.with_columns(
+        is_request=pl.col("is_request") | stands_in,
+        http_remote_ip=pl.when(stands_in).then(caller).otherwise(pl.col("http_remote_ip")),
+        http_user_agent=pl.when(stands_in)
+        .then(pl.coalesce(pl.col("http_user_agent"), agent))
+        .otherwise(pl.col("http_user_agent")),
+        http_path=pl.when(stands_in)
+        .then(pl.coalesce(pl.col("http_path"), path))
+        .otherwise(pl.col("http_path")),
+        http_status=pl.when(stands_in)
+        .then(pl.coalesce(pl.col("http_status"), status))
+        .otherwise(pl.col("http_status")),
+    ).with_columns(  # the client kind follows the agent the audit entry names
+        client_kind=pl.when(stands_in).then(_client_kind()).otherwise(pl.col("client_kind"))
     )
 
 

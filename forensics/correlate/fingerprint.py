@@ -24,6 +24,10 @@ import polars as pl
 from forensics.correlate.entries import client_key
 
 KEEP_SHARE = 0.6
+#: Another address repeating the runner's calls (same path within this many seconds) ...
+MIRROR_S = 1.0
+#: ... for at least this share of its requests is another client running the same thing.
+MIRROR_SHARE = 0.8
 #: A client with the runner's user agent joins it when this share of its requests is in windows.
 SAME_AGENT_INSIDE = 0.8
 PRIOR = {"script": 1.0, "unknown": 0.8, "mobile": 0.45, "browser": 0.45}
@@ -73,6 +77,35 @@ def _describe(
         kinds=frozenset(kinds.get_column("client_kind").to_list()),
         method=method,
         scores=scores,
+    )
+
+
+def _mirrors(during: pl.DataFrame, runner: pl.Series, others: pl.DataFrame) -> pl.Series:
+    """Keys of ``others`` whose requests repeat the runner's calls (same path, same moment).
+
+    A NAT pool splits the runner's calls between addresses; a second client running the same
+    suite (another CI job, a person retrying the same page) makes each call again beside it.
+    """
+    if others.is_empty():
+        return pl.Series("key", [], dtype=pl.String)
+    mine = during.filter(pl.col("key").is_in(runner.implode())).select(
+        m_path="http_path", m_t="t_ns"
+    )
+    theirs = during.filter(pl.col("key").is_in(others.get_column("key").implode())).select(
+        "row", "key", "http_path", "t_ns"
+    )
+    repeated = (
+        theirs.join(mine, left_on="http_path", right_on="m_path")
+        .filter((pl.col("t_ns") - pl.col("m_t")).abs() <= int(MIRROR_S * 1e9))
+        .group_by("key")
+        .agg(repeated=pl.col("row").n_unique())
+    )
+    return (
+        theirs.group_by("key")
+        .agg(total=pl.len())
+        .join(repeated, on="key")
+        .filter(pl.col("repeated") >= MIRROR_SHARE * pl.col("total"))
+        .get_column("key")
     )
 
 
@@ -159,6 +192,9 @@ def runner_fingerprint(
         & pl.col("ua").is_in(runner_uas)
         & (pl.col("kind") != "browser")
         & (pl.col("inside") >= SAME_AGENT_INSIDE * pl.col("total"))
+    )
+    same_agent = same_agent.filter(
+        ~pl.col("key").is_in(_mirrors(during, keep.get_column("key"), same_agent).implode())
     )
     keep = pl.concat([keep, same_agent])
     scores = dict(

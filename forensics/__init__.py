@@ -39,14 +39,15 @@ from forensics.triage import triage
 __version__ = "0.1.0"
 
 __all__ = [
+    "LABELS",
+    "LOG_SCHEMA",
+    "TEST_SCHEMA",
     "Correlation",
     "CredentialsError",
     "Evidence",
     "FilterError",
     "ForensicsError",
     "InputError",
-    "LABELS",
-    "LOG_SCHEMA",
     "LoadedLogs",
     "LoadedTests",
     "LogFormatError",
@@ -58,7 +59,6 @@ __all__ = [
     "RuleError",
     "RuleSet",
     "Skipped",
-    "TEST_SCHEMA",
     "TestReportError",
     "TriageResult",
     "UsageError",

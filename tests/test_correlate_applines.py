@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import polars as pl
 
 from forensics.correlate import correlate
@@ -366,6 +368,24 @@ def test_same_failing_call_from_two_scripted_clients_is_not_given_to_either() ->
     assert not c.requests.get_column("matches_failure").any()
     assert c.links.get_column("strength").max() <= 0.15
     assert "made at the same moment by 2 clients" in c.notes["t::bal"]
+
+
+def test_same_failing_call_from_two_addresses_with_one_agent_is_kept_and_said() -> None:
+    """Two CI jobs (same agent, two addresses) making the failing call at once: both stay linked, the note says so."""
+    tests, logs = run_scenario(n_tests=10, failing=(), noise=False)
+    t = 200.0
+    logs += [request(t, 403, "/ws/presence")]
+    # the other job runs the same suite from another address, 30 ms behind, call for call
+    logs += [
+        {**r, "timestamp": r["timestamp"] + timedelta(seconds=0.03), "http_remote_ip": "34.118.10.99"}
+        for r in logs
+    ]
+    tests.append(case("t::join", "failed", t - 0.1, t + 0.3, 10, message=WS_403))
+    c = correlate(make_tests(tests), log_frame(logs))
+    mine = c.requests.filter(pl.col("test_id") == "t::join")
+    assert mine.get_column("matches_failure").sum() == 2
+    note = c.notes["t::join"]
+    assert "from 2 addresses with the runner's agent" in note and "34.118.10.99" in note
 
 
 def _app_messages(tests: list, logs: list, test_id: str) -> list[str]:

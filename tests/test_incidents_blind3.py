@@ -33,13 +33,14 @@ REPORT_NAMES = ("junit.xml", "report.jsonl", "report.json")
 
 # (incident, test name after the module's "::") -> what the engine gets wrong today
 KNOWN_MISSES: dict[tuple[str, str], str] = {
-    ("two_ci_jobs_one_export", "test_join_channel"): "untraced app lines naming the client ip "
-    "(ip=34.123.77.202 vs the runner's .201) are not attributed by that ip: the other CI job's "
-    "'jwt expired' conflicts with the runner's 'no token provided'",
-    ("two_ci_jobs_one_export", "test_leave_channel"): "same: another job's line 12 ms earlier, "
-    "naming another ip, is weighed against the runner's own",
-    ("two_ci_jobs_one_export", "test_typing_indicator"): "same: another job's line naming another "
-    "ip is weighed against the runner's own",
+    ("two_ci_jobs_one_export", "test_join_channel"): "both CI jobs (34.123.77.201 and .202) send the "
+    "same agent and make every call of the suite 12-30 ms apart: nothing in the report or the export "
+    "says which job is this report's; each line now goes to its own request by the ip it names, and the "
+    "two requests' lines disagree (jwt expired vs no token): unknown, the note names both addresses",
+    ("two_ci_jobs_one_export", "test_leave_channel"): "same: the two jobs' failing calls cannot be "
+    "told apart from the data; the conflict is stated, not guessed",
+    ("two_ci_jobs_one_export", "test_typing_indicator"): "same: the two jobs' failing calls cannot "
+    "be told apart from the data; the conflict is stated, not guessed",
 }
 
 

@@ -265,11 +265,25 @@ def separate_rival_clients(
         )
         .unique()
         .sort(),
+        ips=pl.col("ip").drop_nulls().unique().sort(),
         method=pl.col("http_method").first(),
     )
     rivals = groups.filter((pl.col("n_ip") >= 2) & (pl.col("n_ua") >= 2))
+    # The same call from several addresses with one agent may be a NAT pool retrying (kept), or
+    # two runs of the suite in one export: the links stay, and the note says so in case the two
+    # requests' logs disagree.
+    echoes = groups.filter((pl.col("n_ip") >= 2) & (pl.col("n_ua") < 2))
+    notes = {}
+    for test_id, path, status, ips, method in echoes.select(
+        "test_id", "http_path", "http_status", "ips", "method"
+    ).iter_rows():
+        notes[test_id] = (
+            f"the failing call ({status} {method or ''} {path or ''}) was made at the same moment "
+            f"from {len(ips)} addresses with the runner's agent ({', '.join(ips[:3])}): another run "
+            "of the suite in this export? could not tell which is this report's"
+        ).replace("  ", " ")
     if rivals.is_empty():
-        return cand, {}
+        return cand, notes
     pairs = (
         rivals.select("test_id", row=pl.col("rows")).explode("row").with_columns(rival=pl.lit(True))
     )
@@ -283,7 +297,6 @@ def separate_rival_clients(
         )
         .drop("rival")
     )
-    notes = {}
     for test_id, path, status, clients, method in rivals.select(
         "test_id", "http_path", "http_status", "clients", "method"
     ).iter_rows():

@@ -249,3 +249,10 @@ def test_limiter_words_on_a_served_request_are_not_a_limit() -> None:
     """A bucket line beside a 200 (the limiter let it through) does not make the test rate_limited."""
     v = one([run_request(200, "/api/quotes/9"), app_line("bucket 'x' exhausted, responding 429", trace=TRACE)])
     assert v.root_cause != "rate_limited"
+
+
+def test_only_successful_calls_linked_says_no_failing_request_from_the_runner() -> None:
+    """A test whose window holds only the runner's successful calls is unknown, and the reason says its failing call left no entry."""
+    v = one([run_request(200, "/api/streams/2")])
+    assert v.root_cause == "unknown"
+    assert "no failing request from the runner" in (v.reason or ""), v.reason

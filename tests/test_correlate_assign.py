@@ -189,3 +189,24 @@ def test_another_failures_request_is_not_context() -> None:
     c = correlate(tests, logs)
     assert c.requests.filter(pl.col("test_id") == "t::ws").get_column("row").to_list() == [0]
     assert c.requests.filter(pl.col("test_id") == "t::rate").get_column("row").to_list() == [1]
+
+
+def test_context_request_inside_a_neighbours_own_times_is_the_neighbours() -> None:
+    """A successful call made during the previous test (40 ms before the failed one started) is not the failed test's context."""
+    from forensics.correlate.assign import keep_nearest
+
+    ms = 1_000_000
+    cores = pl.DataFrame(
+        {"test_id": ["t::ok", "t::fail"], "core_lo": [0, 1060 * ms], "core_hi": [1030 * ms, 10_000 * ms]}
+    )
+    cand = pl.DataFrame(
+        {
+            "test_id": ["t::fail", "t::fail"],
+            "row": [1, 2],
+            # row 1 during the ok test; row 2 between the two tests, nearer the ok one
+            "t_ns": [1020 * ms, 1040 * ms],
+            "matches_failure": [False, False],
+        }
+    )
+    kept = keep_nearest(cand, cores, frozenset())
+    assert kept.get_column("row").to_list() == [2]

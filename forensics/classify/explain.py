@@ -162,6 +162,14 @@ def _structure_reason(ctx: TestContext) -> str:
     errors = [r for r in ctx.requests if (r.get("http_status") or 0) >= 400]
     if errors:
         return f"{len(errors)} failing request entries ({summarize(errors[0])}) but no rule explains them"
+    if ctx.requests and not ctx.app_rows:
+        # only the runner's successful calls around the test (context): its failing call left
+        # no entry (a client timeout, a network error, a call that never reached the service)
+        return (
+            f"no failing request from the runner in the window, only {len(ctx.requests)} successful "
+            f"one(s) nearby ({summarize(ctx.requests[0])}); the failing call may never have reached "
+            "the service"
+        )
     return f"{len(ctx.rows)} linked entries, none shows a rejection, an error or an app decision"
 
 

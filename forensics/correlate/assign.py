@@ -276,8 +276,11 @@ def keep_nearest(cand: pl.DataFrame, cores: pl.DataFrame, precise: frozenset[str
     mine = pl.max_horizontal(
         pl.col("core_lo") - pl.col("t_ns"), pl.lit(0), pl.col("t_ns") - pl.col("core_hi")
     )
+    # a context request inside another test's own times, outside mine, is that test's (the
+    # tolerance is for requests between tests, not for ones another test plainly made)
+    inside_other = (pl.col("nearest") == 0) & (mine > 0) & ~pl.col("matches_failure")
     nearest_is_mine = pl.col("core_lo").is_null() | (
-        mine <= pl.col("nearest") + NEAREST_TOLERANCE_NS
+        (mine <= pl.col("nearest") + NEAREST_TOLERANCE_NS) & ~inside_other
     )
     checked = ~pl.col("matches_failure") | pl.col("test_id").is_in(list(precise))
     return own.filter(~checked | nearest_is_mine).drop("core_lo", "core_hi", "nearest")

@@ -226,7 +226,12 @@ def test_refusal_before_the_origin_it_names_is_cors_origin(line: str) -> None:
 
 def test_cdn_origin_server_is_not_a_cors_refusal() -> None:
     """'blocked from origin server' (a CDN's backend) is not the browser Origin check."""
-    v = one([run_request(403, "/x"), app_line("request blocked from origin server 10.0.0.1", trace=TRACE)])
+    v = one(
+        [
+            run_request(403, "/x"),
+            app_line("request blocked from origin server 10.0.0.1", trace=TRACE),
+        ]
+    )
     assert v.root_cause != "cors_origin"
 
 
@@ -236,7 +241,7 @@ def test_cdn_origin_server_is_not_a_cors_refusal() -> None:
         "Bucket4j: bucket 'e2e-runner' exhausted (capacity 10/min), responding 429 with Retry-After: 48",
         "io.github.resilience4j.ratelimiter.RequestNotPermitted: RateLimiter 'quotes' does not permit further calls",
         "quota for key ci-runner depleted; returning 429",
-        "limiting requests, excess: 5.240 by zone \"api\", client: 34.1.2.3",
+        'limiting requests, excess: 5.240 by zone "api", client: 34.1.2.3',
     ],
 )
 def test_token_bucket_limiter_words_on_a_429_are_rate_limited(line: str) -> None:
@@ -247,7 +252,12 @@ def test_token_bucket_limiter_words_on_a_429_are_rate_limited(line: str) -> None
 
 def test_limiter_words_on_a_served_request_are_not_a_limit() -> None:
     """A bucket line beside a 200 (the limiter let it through) does not make the test rate_limited."""
-    v = one([run_request(200, "/api/quotes/9"), app_line("bucket 'x' exhausted, responding 429", trace=TRACE)])
+    v = one(
+        [
+            run_request(200, "/api/quotes/9"),
+            app_line("bucket 'x' exhausted, responding 429", trace=TRACE),
+        ]
+    )
     assert v.root_cause != "rate_limited"
 
 

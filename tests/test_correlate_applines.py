@@ -377,7 +377,11 @@ def test_same_failing_call_from_two_addresses_with_one_agent_is_kept_and_said() 
     logs += [request(t, 403, "/ws/presence")]
     # the other job runs the same suite from another address, 30 ms behind, call for call
     logs += [
-        {**r, "timestamp": r["timestamp"] + timedelta(seconds=0.03), "http_remote_ip": "34.118.10.99"}
+        {
+            **r,
+            "timestamp": r["timestamp"] + timedelta(seconds=0.03),
+            "http_remote_ip": "34.118.10.99",
+        }
         for r in logs
     ]
     tests.append(case("t::join", "failed", t - 0.1, t + 0.3, 10, message=WS_403))
@@ -411,7 +415,10 @@ def test_line_quoting_a_browsers_page_origin_is_that_browsers() -> None:
             http_latency_s=0.012,
         ),
         request(t, 403, "/socket", http_latency_s=0.008),
-        app(t + 0.001, 'msg="handshake denied" reason="origin https://preview-pr-311.example.dev not allowed" path=/socket'),
+        app(
+            t + 0.001,
+            'msg="handshake denied" reason="origin https://preview-pr-311.example.dev not allowed" path=/socket',
+        ),
         app(t + 0.004, 'msg="handshake denied" reason="token signature is invalid" path=/socket'),
     ]
     tests.append(case("t::live", "failed", t - 0.1, t + 0.3, 10, message=WS_403))
@@ -430,7 +437,9 @@ def test_line_quoting_a_client_address_is_not_given_to_another_address() -> None
         request(t - 0.012, 403, "/ws/presence", http_remote_ip=other, http_user_agent=BROWSER_UA),
         request(t, 403, "/ws/presence"),
         app(t + 0.001, f'reject upgrade ip={other} path=/ws/presence reason="jwt expired"'),
-        app(t + 0.002, f'reject upgrade ip={RUNNER_IP} path=/ws/presence reason="no token provided"'),
+        app(
+            t + 0.002, f'reject upgrade ip={RUNNER_IP} path=/ws/presence reason="no token provided"'
+        ),
     ]
     tests.append(case("t::join", "failed", t - 0.1, t + 0.3, 10, message=WS_403))
     assert _app_messages(tests, logs, "t::join") == [

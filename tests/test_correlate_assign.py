@@ -197,7 +197,11 @@ def test_context_request_inside_a_neighbours_own_times_is_the_neighbours() -> No
 
     ms = 1_000_000
     cores = pl.DataFrame(
-        {"test_id": ["t::ok", "t::fail"], "core_lo": [0, 1060 * ms], "core_hi": [1030 * ms, 10_000 * ms]}
+        {
+            "test_id": ["t::ok", "t::fail"],
+            "core_lo": [0, 1060 * ms],
+            "core_hi": [1030 * ms, 10_000 * ms],
+        }
     )
     cand = pl.DataFrame(
         {

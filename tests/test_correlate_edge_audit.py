@@ -8,7 +8,15 @@ import polars as pl
 
 from forensics.classify import classify, load_rules
 from forensics.correlate import correlate
-from tests._correlate_frames import BROWSER_IP, RUNNER_IP, at, case, linked_rows, log_frame, make_tests
+from tests._correlate_frames import (
+    BROWSER_IP,
+    RUNNER_IP,
+    at,
+    case,
+    linked_rows,
+    log_frame,
+    make_tests,
+)
 
 SA = "e2e-runner@acme.iam.gserviceaccount.com"
 IAP_403 = "AssertionError: assert 403 == 200\n  body: 'Access denied. You do not have access to this resource.'"
@@ -23,7 +31,9 @@ def iap_audit(t: float, path: str, granted: bool, ip: str = RUNNER_IP, who: str 
         "requestMetadata": {"callerIp": ip, "callerSuppliedUserAgent": "python-httpx/0.28.1"},
         "serviceName": "iap.googleapis.com",
         "methodName": "AuthorizeUser",
-        "authorizationInfo": [{"permission": "iap.webServiceVersions.accessViaIAP", "granted": granted}],
+        "authorizationInfo": [
+            {"permission": "iap.webServiceVersions.accessViaIAP", "granted": granted}
+        ],
         "request": {"httpRequest": {"url": f"https://admin.example.dev{path}"}},
     }
     return {
@@ -45,7 +55,9 @@ def _scenario() -> tuple[pl.DataFrame, pl.DataFrame]:
     tests.append(case("t::export_users", "failed", 16.0, 16.5, 6, message=IAP_403))
     logs.append(iap_audit(16.15, "/admin/export", granted=False))
     # a guest from another address is refused on the same path at the same moment
-    logs.append(iap_audit(16.2, "/admin/export", granted=False, ip=BROWSER_IP, who="guest@gmail.com"))
+    logs.append(
+        iap_audit(16.2, "/admin/export", granted=False, ip=BROWSER_IP, who="guest@gmail.com")
+    )
     return make_tests(tests), log_frame(logs)
 
 
@@ -58,7 +70,9 @@ def test_iap_audit_decision_is_tied_to_the_failing_test_by_time_and_caller() -> 
     guest_row = 7
     assert logs.item(runner_row, "timestamp") == at(16.15)
     assert runner_row in rows and guest_row not in rows
-    assert RUNNER_IP in c.fingerprint["remote_ips"] and BROWSER_IP not in c.fingerprint["remote_ips"]
+    assert (
+        RUNNER_IP in c.fingerprint["remote_ips"] and BROWSER_IP not in c.fingerprint["remote_ips"]
+    )
     assert not c.clock_method.startswith("none")
 
 

@@ -10,7 +10,11 @@ from tests.test_classify import TRACE, app_line, one, run_request
 @pytest.mark.parametrize(
     ("line", "label", "detail"),
     [
-        ("\x1b[31mERROR\x1b[0m authentification refusée : jeton invalide (signature incorrecte)", "invalid_jwt", "bad_signature"),
+        (
+            "\x1b[31mERROR\x1b[0m authentification refusée : jeton invalide (signature incorrecte)",
+            "invalid_jwt",
+            "bad_signature",
+        ),
         ("Zugriff verweigert: Token ungültig", "invalid_jwt", None),
         ("JWT abgelaufen", "invalid_jwt", "expired"),
         ("autenticación fallida: el token ha caducado", "invalid_jwt", "expired"),
@@ -18,7 +22,11 @@ from tests.test_classify import TRACE, app_line, one, run_request
         ("acesso negado: token expirado", "invalid_jwt", "expired"),
         ("accesso negato: token non valido", "invalid_jwt", None),
         ("jeton expiré", "invalid_jwt", "expired"),
-        ("Verbindung abgelehnt: kein Token im Handshake (Authorization-Header fehlt)", "missing_jwt", None),
+        (
+            "Verbindung abgelehnt: kein Token im Handshake (Authorization-Header fehlt)",
+            "missing_jwt",
+            None,
+        ),
         ("connexion refusée : aucun jeton fourni", "missing_jwt", None),
         ("solicitud sin token", "missing_jwt", None),
         ("acesso negado: token ausente", "missing_jwt", None),
@@ -33,7 +41,9 @@ def test_locale_token_decisions_are_read(line: str, label: str, detail: str | No
 
 def test_refusal_naming_a_token_is_never_a_generic_middleware_refusal() -> None:
     """An auth refusal that names the token but no check the rules know is unknown, not middleware_rejection."""
-    v = one([run_request(401, "/x"), app_line("authentification refusée : jeton xyzzy", trace=TRACE)])
+    v = one(
+        [run_request(401, "/x"), app_line("authentification refusée : jeton xyzzy", trace=TRACE)]
+    )
     assert v.root_cause == "unknown"
 
 

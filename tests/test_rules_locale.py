@@ -51,3 +51,12 @@ def test_locale_missing_or_invalid_names_two_causes() -> None:
     """'jeton manquant ou invalide' says no more for one JWT label than the other: never a confident label."""
     v = one([run_request(401, "/x"), app_line("jeton manquant ou invalide", trace=TRACE)])
     assert v.root_cause == "unknown"
+
+
+def test_locale_rules_leave_english_lines_as_they_were() -> None:
+    """English 'expires' (a live token) is no expiry, and 'token invalid or missing' stays an even conflict."""
+    v = one([run_request(401, "/x"), app_line("token expires in 3600s, scope denied", trace=TRACE)])
+    assert v.root_cause != "invalid_jwt"
+    v = one([run_request(401, "/x"), app_line("auth: token invalid or missing", trace=TRACE)])
+    assert v.root_cause == "unknown"
+    assert "invalid_jwt (0.80) vs missing_jwt (0.80)" in (v.reason or ""), v.reason

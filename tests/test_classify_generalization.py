@@ -266,3 +266,9 @@ def test_only_successful_calls_linked_says_no_failing_request_from_the_runner() 
     v = one([run_request(200, "/api/streams/2")])
     assert v.root_cause == "unknown"
     assert "no failing request from the runner" in (v.reason or ""), v.reason
+
+
+def test_upstream_returning_429_in_our_503_is_not_our_limiter() -> None:
+    """'upstream returned 429' beside our 503 names a downstream's limit, not the app's limiter."""
+    v = one([run_request(503, "/quote"), app_line("upstream returned 429, giving up", trace=TRACE)])
+    assert v.root_cause != "rate_limited"

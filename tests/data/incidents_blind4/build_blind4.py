@@ -317,9 +317,70 @@ def hapi_overlap() -> None:
     (folder / "logs" / "entries-second-pull.jsonl").write_text("".join(json.dumps(e) + "\n" for e in half))
 
 
+def nextjs_two_clients_untraced() -> None:
+    inc = Incident("nextjs_supabase_two_clients", T0, service="web", seed=13)
+    inc.health_checks(every=2.0)
+    a = inc.test("tests/e2e/test_web.py::test_realtime_ws", 0.6, failure=WS403, label="unknown")
+    t = a.at(0.5)
+    inc.request(t, "GET", "/api/realtime", 403, ua=WS_UA)
+    with inc.other_client():
+        inc.request(t + timedelta(milliseconds=3), "GET", "/api/realtime", 403, ua=BROWSER_UA, ip="81.2.69.170")
+    # two untraced lines after both requests, naming neither client: which is whose cannot be read
+    inc.text(t + timedelta(milliseconds=10), "[api/realtime] AuthApiError: invalid JWT: unable to parse or "
+             "verify signature, token has invalid claims: token is expired", stream="stderr")
+    inc.text(t + timedelta(milliseconds=14), "[api/realtime] AuthSessionMissingError: Auth session missing!",
+             stream="stderr")
+    b = inc.test("tests/e2e/test_web.py::test_home", 0.3)
+    inc.passing(b, "GET", "/")
+    save(inc, "jsonl", offset=-3.0, notes="A browser and the runner fail on the same route 3 ms apart; "
+         "the route's two untraced lines (expired Supabase JWT, no session), both written after both "
+         "requests, name no client, so the runner's cause cannot be told: unknown.")
+
+
+def tornado_origin() -> None:
+    inc = Incident("tornado_preview_origin", T0, service="live", seed=14)
+    inc.health_checks(every=2.0)
+    a = inc.test("tests/e2e/test_live.py::test_live_updates", 0.7, failure=WS403, label="cors_origin")
+    failing(inc, a, "GET", "/live", 403, [
+        "[W 261124 14:02:07 live:88] check_origin: rejecting cross-origin handshake from "
+        "https://pr-481.preview.staging.example.dev",
+        "[W 261124 14:02:07 web:2348] 403 GET /live (169.254.1.1) 1.21ms",
+    ], traced=False)
+    b = inc.test("tests/e2e/test_live.py::test_snapshot", 0.3)
+    inc.passing(b, "GET", "/snapshot")
+    save(inc, "gcloud", offset=9.0, stamp="naive", zone=1.0, notes="Tornado's check_origin override "
+         "refuses a preview origin; untraced lines; naive UTC+1 JUnit 9 s ahead.")
+
+
+def connect_go_sig_and_oom() -> None:
+    inc = Incident("connect_go_signature_and_oom", T0, service="rpc", seed=15)
+    inc.health_checks(every=2.0)
+    a = inc.test("tests/e2e/test_rpc.py::test_join", 0.5,
+                 failure=http_err(401, "Unauthorized", "/chat.v1.ChatService/Join"), label="invalid_jwt")
+    failing(inc, a, "POST", "/chat.v1.ChatService/Join", 401, [
+        {"time": "2026-11-24T14:02:07.6Z", "level": "WARN", "msg": "rpc refused",
+         "procedure": "/chat.v1.ChatService/Join", "code": "unauthenticated",
+         "err": "unauthenticated: verify id token: failed to verify token signature"},
+    ], ua="connect-go/1.17.0 (go1.23.4)")
+    b = inc.test("tests/e2e/test_rpc.py::test_bulk_import", 2.0,
+                 failure=http_err(503, "Service Unavailable", "/chat.v1.ChatService/Import").replace("Client", "Server"),
+                 label="app_error")
+    t = b.at(0.9)
+    inc.request(t, "POST", "/chat.v1.ChatService/Import", 503, ua="connect-go/1.17.0 (go1.23.4)", latency=1.6,
+                text="The request failed because either the HTTP response was malformed or connection to "
+                "the instance had an error. Additional troubleshooting documentation can be found at: "
+                "https://cloud.google.com/run/docs/troubleshooting#malformed-response-or-connection-error")
+    inc.system(t - timedelta(milliseconds=30), "Memory limit of 512 MiB exceeded with 531 MiB used. "
+               "Consider increasing the memory limit, see https://cloud.google.com/run/docs/configuring/memory-limits")
+    inc.system(t - timedelta(milliseconds=10), "Container terminated on signal 9.", severity="WARNING")
+    save(inc, "gzip", offset=-9.0, report="reportlog", notes="Connect-go refuses a token with a bad "
+         "signature; a bulk import kills the instance by memory (Cloud Run's 503 and system lines).")
+
+
 if __name__ == "__main__":
     for build in (litestar_no_token, sanic_expired, aiohttp_origin, espv2_time_constraint,
                   api_gateway_missing, koa_bypass, gin_firebase, ktor_interleaved, dotnet_half_export,
-                  micronaut_setup_and_assert, chi_bare_403, hapi_overlap):
+                  micronaut_setup_and_assert, chi_bare_403, hapi_overlap,
+                  nextjs_two_clients_untraced, tornado_origin, connect_go_sig_and_oom):
         build()
     print("built", len(list(OUT.glob("*/expected.json"))), "incidents")

@@ -2,11 +2,11 @@
 
 The folders under tests/data/incidents_blind4/ come from build_blind4.py (on
 tests/incident_builder.py), written without reading the engine's rules or correlation: Litestar,
-Sanic, aiohttp, Koa (pino), Gin with Firebase Auth, Ktor with a Supabase audience, ASP.NET Core
+Sanic, aiohttp, Tornado, Next.js with Supabase, Koa (pino), Gin and Connect-go with Firebase Auth, Ktor with a Supabase audience, ASP.NET Core
 JwtBearer with Auth0, Micronaut with resilience4j, chi, Hapi, Cloud Endpoints (ESPv2) and API Gateway
 in front; clocks 2-9 s off, naive or missing JUnit stamps, untraced lines on two instances, a browser
 and an uptime check failing at the same moment, overlapping exports, an export cut mid-run, two causes
-overlapping in time, a setup error, an assertion the logs cannot explain and a bare 403. Today's
+overlapping in time, an out-of-memory crash, two clients' untraced lines that name neither, a setup error, an assertion the logs cannot explain and a bare 403. Today's
 misses are strict xfails naming what the engine gets wrong, so each turns red when fixed.
 """
 
@@ -105,7 +105,7 @@ def _verdict(name: str, test_id: str):
 
 
 def test_corpus_covers_the_brief() -> None:
-    """The corpus has 12 incidents, every export shape, and app, edge-proxy and unknown labels."""
+    """The corpus has 12+ incidents, every export shape, and app, edge-proxy and unknown labels."""
     assert len(NAMES) >= 12
     labels = {label for name in NAMES for label in expected(name)["failures"].values()}
     assert {UNKNOWN, "invalid_jwt", "missing_jwt", "cors_origin", "missing_bypass_header",

@@ -93,7 +93,8 @@ def secret_name(name: str, *, strict: bool = False) -> str | None:
     if any(w in "".join(parts) for w in _STRONG) or ("api" in parts and "key" in parts):
         return "strong"
     # a multi-part identifier (X-Api-Key, E2E_TOKEN, sessionId) is a field, not a word of prose
-    return "strong" if len(parts) > 1 or name.isupper() else "weak"
+    # (an upper-case env var, TOKEN=..., too; but before a colon in prose "JWT:" is an acronym)
+    return "strong" if len(parts) > 1 or (name.isupper() and not strict) else "weak"
 
 
 def is_ip(value: str) -> bool:

@@ -321,3 +321,14 @@ def test_http_status_after_a_weak_secret_word_stays(text: str) -> None:
 def test_short_one_time_codes_under_strong_names_are_still_hidden() -> None:
     """Digits under a strong name (password) are hidden even when they look like a status."""
     assert "401" not in redact("password: 401")
+
+
+@pytest.mark.parametrize("text", ["invalid JWT: unable to parse token", "JWT: malformed header", "TOKEN: expired"])
+def test_upper_case_acronym_before_a_colon_is_prose(text: str) -> None:
+    """``invalid JWT: unable to parse`` is a sentence about a token, not a token: it stays readable."""
+    assert redact(text) == text
+
+
+def test_upper_case_acronym_before_a_colon_still_hides_a_token_shaped_value() -> None:
+    """A token-shaped value after ``JWT:`` is still hidden."""
+    assert "abc123def456" not in redact("JWT: abc123def456")

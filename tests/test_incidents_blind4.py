@@ -35,11 +35,6 @@ KNOWN_MISSES: dict[tuple[str, str], str] = {
     "(apigateway.googleapis.com/requests) answers 401 with response_code_detail "
     "jwt_authn_access_denied{Jwt_is_missing} and error_cause 'Jwt is missing'; the gateway's structured "
     "fields are not read as a front-end verdict, so it waits for an app log that cannot exist: unknown",
-    ("nextjs_supabase_two_clients", "test_realtime_ws"): "CONFIDENT MISTAKE (invalid_jwt, 0.49): the "
-    "runner's and a browser's 403 on /api/realtime start 3 ms apart and the route's two untraced lines "
-    "(expired Supabase JWT, then 'Auth session missing') both come after both requests and name no "
-    "client; the engine pairs the first line with the first request and says no other cause is "
-    "supported, where the other 403's line is an equally possible match: should be unknown",
     ("hapi_overlapping_exports", "test_feed_ws"): "the Hapi auth line's msg is generic ('Bad HTTP "
     "authentication header format') and the decisive reason sits in a nested field (data.error 'Token "
     "maximum age exceeded'); only the message is read, so the expired token is not seen: unknown",

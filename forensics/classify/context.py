@@ -140,7 +140,7 @@ class TestContext:
             if (
                 r.role != "app"
                 or r.request_row is not None
-                or r.via == "app_join"
+                or r.via.startswith("app_join")
                 or r.get("trace")
                 or r.detached
             ):

@@ -27,6 +27,7 @@ from forensics.classify.gather import build_contexts, shared_counts
 from forensics.classify.rows import LinkedRow
 from forensics.classify.rules import Rule, RuleSet
 from forensics.correlate import Correlation
+from forensics.correlate.applines import APP_JOIN_CONTESTED
 from forensics.labels import APP_ERROR, MIDDLEWARE_REJECTION, RATE_LIMITED, UNKNOWN
 from forensics.result import Verdict
 from forensics.schema import FAILED_OUTCOMES
@@ -85,6 +86,13 @@ def find_matches(
     Rules are first screened on each row's own fields (``could_hold``, shared between tests
     through ``candidates``); only the survivors are checked against the test's other rows.
     """
+    return most_specific(all_readings(ctx, rules, candidates))
+
+
+def all_readings(
+    ctx: TestContext, rules: RuleSet, candidates: dict[int, list[Rule]] | None = None
+) -> list[Match]:
+    """Every (rule, row) that holds, generic readings included (see ``find_matches``)."""
     candidates = {} if candidates is None else candidates
     found = []
     for row in ctx.rows:
@@ -97,6 +105,11 @@ def find_matches(
             for rule in candidates[row.row]
             if rule.matches(row, ctx)
         )
+    return found
+
+
+def most_specific(found: list[Match]) -> list[Match]:
+    """The matches left when, within one request, only the most specific readings count."""
     # Within one request (its entry and its app lines), the most specific reading wins: a 500
     # whose app line names the origin check is cors_origin, not app_error.
     most_specific: dict[int, int] = {}
@@ -141,7 +154,8 @@ def decide(
     candidates: dict[int, list[Rule]] | None = None,
 ) -> Verdict:
     """The verdict for one test from its context (``note``: correlate's word on what is missing)."""
-    found = find_matches(ctx, rules, candidates)
+    readings = all_readings(ctx, rules, candidates)
+    found = most_specific(readings)
     table = supports(found)
     agreed = agreement(ctx, found)
     if agreed is not None and agreed.support > table.get(agreed.label, (0.0, []))[0]:
@@ -156,6 +170,9 @@ def decide(
         )
         return _unknown(ctx, unknown_reason(ctx, note, weak), ranked)
     label, (support, best) = ranked[0]
+    contested = contested_conflict(label, readings)
+    if contested:
+        return _unknown(ctx, contested + (f" (correlation: {note})" if note else ""), ranked)
     runner = (ranked[1][0], ranked[1][1][0]) if len(ranked) > 1 else None
     if runner and runner[1] >= CONFLICT and runner[1] >= CONFLICT_RATIO * support:
         reason = f"conflicting evidence: {label} ({support:.2f}) vs {runner[0]} ({runner[1]:.2f})"
@@ -180,6 +197,35 @@ def decide(
         + (_agreement_sentence(agreed) if agreed is not None and agreed.label == label else ""),
         detail=detail,
         rule=best[0].rule.id,
+    )
+
+
+def contested_conflict(label: str, readings: list[Match]) -> str | None:
+    """Why ``label`` cannot be told, when it rests on contested untraced lines that disagree.
+
+    Two clients fail on one route at once and the app writes untraced lines naming neither:
+    correlate marks each line ``app_join_contested`` (as near to another failing request). If
+    those lines name different causes, which one is this test's is a guess, however the time
+    join paired them; a cause also proved by uncontested rows still stands.
+    """
+    per_line: dict[int, dict[str, int]] = {}  # contested line -> its labels and their rank
+    for m in readings:
+        if m.row.via == APP_JOIN_CONTESTED and m.rule.label != APP_ERROR:
+            per_line.setdefault(m.row.row, {})[m.rule.label] = _GENERIC_RANK.get(m.rule.label, 0)
+    # each line's most specific reading: one line read two ways is not two lines disagreeing
+    says = [
+        {lab for lab, rank in labels.items() if rank == min(labels.values())}
+        for labels in per_line.values()
+    ]
+    if not any(label in s for s in says) or all(label in s for s in says):
+        return None
+    firm = [m for m in readings if m.rule.label == label and m.row.via != APP_JOIN_CONTESTED]
+    if supports(most_specific(firm)).get(label, (0.0, []))[0] >= DECIDE:
+        return None
+    others = sorted({lab for s in says if label not in s for lab in s})
+    return (
+        f"conflicting evidence: untraced lines as near to another client's failing request as "
+        f"to this test's, naming neither, disagree: {label} vs {', '.join(others)}"
     )
 
 

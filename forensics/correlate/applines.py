@@ -47,6 +47,8 @@ _REQ = [
 ]
 #: Client strings (agent, address, path) shorter than this say too little to look for in a line.
 MIN_CLIENT_TEXT = 4
+#: ``via`` of a time-joined line just as near to another client's failing request (naming neither).
+APP_JOIN_CONTESTED = "app_join_contested"
 _ORIGIN = r"^(?i)(https?://[^/?#\s]+)"
 
 
@@ -234,6 +236,10 @@ def _time_join(
         best=pl.col("penalty").first(),
         tie=tie,
         rivals=pl.col("r_row").filter(pl.col("penalty") <= pl.col("penalty").first() + tie),
+        failing_rivals=pl.col("r_row").filter(
+            (pl.col("penalty") <= pl.col("penalty").first() + tie)
+            & (pl.col("r_status").fill_null(0) >= 400)
+        ),
     )
     # The line goes to the test's request when that request is (one of) the nearest.
     mine_pairs = everyone.join(
@@ -247,6 +253,12 @@ def _time_join(
         .join(mine_reqs.group_by("test_id").agg(mine_rows=pl.col("row")), on="test_id")
         .with_columns(
             contested=pl.col("rivals").list.set_difference(pl.col("mine_rows")).list.len() > 0,
+            # as near to another client's *failing* request: the line may be that failure's
+            # reason, not this test's; the engine must not let it decide against another such line
+            contested_failing=pl.col("failing_rivals")
+            .list.set_difference(pl.col("mine_rows"))
+            .list.len()
+            > 0,
             # an access line or a quoted client names its request; a line on the same
             # container within 100 ms of it, with no one else's request as near, nearly does
             quality=pl.when(pl.col("access_match"))
@@ -260,7 +272,9 @@ def _time_join(
         .select(
             test_id="test_id",
             row="a_row",
-            via=pl.lit("app_join"),
+            via=pl.when(pl.col("contested_failing"))
+            .then(pl.lit(APP_JOIN_CONTESTED))
+            .otherwise(pl.lit("app_join")),
             strength=pl.col("strength")
             * pl.col("quality")
             * scale

@@ -38,7 +38,7 @@ import polars as pl
 LINK_SCHEMA: dict[str, pl.DataType] = {
     "test_id": pl.String(),
     "row": pl.UInt32(),  # row index into the log frame (its ``row`` column)
-    "via": pl.String(),  # "trace", "request_id", "url", "window", "app_join"
+    "via": pl.String(),  # "trace", "request_id", "url", "window", "app_join", "app_join_contested"
     "strength": pl.Float64(),  # 0..1: how sure the link is (trace 1.0, window lower)
 }
 

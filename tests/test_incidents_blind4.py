@@ -31,10 +31,6 @@ KNOWN_MISSES: dict[tuple[str, str], str] = {
     ("aiohttp_origin_with_browser", "test_connect_from_admin_ui"): "the app line on the handshake's own "
     "trace says the upgrade was rejected because the Origin is not in ALLOWED_ORIGINS; it is linked, "
     "but an origin refusal worded without 'CORS' or 'origin not allowed' is not recognised: unknown",
-    ("api_gateway_jwt_missing", "test_create_room"): "API Gateway's own request log "
-    "(apigateway.googleapis.com/requests) answers 401 with response_code_detail "
-    "jwt_authn_access_denied{Jwt_is_missing} and error_cause 'Jwt is missing'; the gateway's structured "
-    "fields are not read as a front-end verdict, so it waits for an app log that cannot exist: unknown",
     ("hapi_overlapping_exports", "test_feed_ws"): "the Hapi auth line's msg is generic ('Bad HTTP "
     "authentication header format') and the decisive reason sits in a nested field (data.error 'Token "
     "maximum age exceeded'); only the message is read, so the expired token is not seen: unknown",

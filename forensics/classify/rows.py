@@ -60,6 +60,9 @@ REASON_KEYS = (
     "stacktrace",
     "cause",
     "response_code_details",  # Envoy/Istio access logs: why the proxy answered what it did
+    # API Gateway / ESPv2 (Envoy-based) request logs: the same, in their own words
+    "response_code_detail",
+    "error_cause",
 )
 
 # An access line: the quoted request line, then the status ("GET /x HTTP/1.1" 403, "WebSocket /ws" 403).

@@ -31,9 +31,6 @@ KNOWN_MISSES: dict[tuple[str, str], str] = {
     ("aiohttp_origin_with_browser", "test_connect_from_admin_ui"): "the app line on the handshake's own "
     "trace says the upgrade was rejected because the Origin is not in ALLOWED_ORIGINS; it is linked, "
     "but an origin refusal worded without 'CORS' or 'origin not allowed' is not recognised: unknown",
-    ("hapi_overlapping_exports", "test_feed_ws"): "the Hapi auth line's msg is generic ('Bad HTTP "
-    "authentication header format') and the decisive reason sits in a nested field (data.error 'Token "
-    "maximum age exceeded'); only the message is read, so the expired token is not seen: unknown",
 }
 
 

@@ -65,6 +65,11 @@ REASON_KEYS = (
     "error_cause",
 )
 
+#: How deep reason fields are looked for in a payload, and how many texts are kept from them:
+#: a structured line nests its cause a level or two down, never dozens.
+REASON_DEPTH = 4
+MAX_REASONS = 50
+
 # An access line: the quoted request line, then the status ("GET /x HTTP/1.1" 403, "WebSocket /ws" 403).
 _ACCESS_LINE = regex.compile(
     r'"(?:GET|POST|PUT|PATCH|DELETE|OPTIONS|HEAD|WebSocket)\s+/[^"]*"\s+(\d{3})\b'
@@ -136,14 +141,12 @@ class LinkedRow:
         """The message plus the payload's error/reason fields: what ``message`` conditions search.
 
         Structured loggers often put the cause beside the message
-        (``{"message": "auth failed", "error": "jwt expired"}``).
+        (``{"message": "auth failed", "error": "jwt expired"}``), or nested under it (Hapi's
+        ``{"msg": "Bad HTTP authentication header format", "data": {"error": "Token maximum age
+        exceeded"}}``): reason fields are read at any depth down to ``REASON_DEPTH``.
         """
         parts = [self.data.get("message") or ""]
-        if isinstance(self.payload, dict):
-            for key in REASON_KEYS:
-                value = self.payload.get(key)
-                if value is not None:
-                    _collect_strings(value, parts)
+        _collect_reasons(self.payload, parts, REASON_DEPTH)
         return "\n".join(dict.fromkeys(p for p in parts if p))
 
     @cached_property
@@ -186,6 +189,24 @@ def _collect_fields(value: Any, path: str, out: list[str]) -> None:
     elif value is not None and not isinstance(value, (dict, list)):
         text = str(value).lower() if isinstance(value, bool) else str(value)
         out.append(f"{path}={text}" if path else text)
+
+
+def _collect_reasons(value: Any, out: list[str], depth: int) -> None:
+    """The text of every ``REASON_KEYS`` field in ``value``, nested down to ``depth`` levels."""
+    if depth <= 0 or len(out) > MAX_REASONS:
+        return
+    items = (
+        value.items()
+        if isinstance(value, dict)
+        else enumerate(value)
+        if isinstance(value, list)
+        else ()
+    )
+    for key, item in items:
+        if isinstance(key, str) and key in REASON_KEYS and item is not None:
+            _collect_strings(item, out)
+        elif isinstance(item, (dict, list)):
+            _collect_reasons(item, out, depth - 1)
 
 
 def _collect_strings(value: Any, out: list[str]) -> None:

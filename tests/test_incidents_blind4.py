@@ -27,11 +27,7 @@ NAMES = sorted(p.parent.name for p in CORPUS.glob("*/expected.json"))
 REPORT_NAMES = ("junit.xml", "report.jsonl", "report.json")
 
 # (incident, test name after the module's "::") -> what the engine gets wrong today
-KNOWN_MISSES: dict[tuple[str, str], str] = {
-    ("aiohttp_origin_with_browser", "test_connect_from_admin_ui"): "the app line on the handshake's own "
-    "trace says the upgrade was rejected because the Origin is not in ALLOWED_ORIGINS; it is linked, "
-    "but an origin refusal worded without 'CORS' or 'origin not allowed' is not recognised: unknown",
-}
+KNOWN_MISSES: dict[tuple[str, str], str] = {}
 
 
 def expected(name: str) -> dict:

@@ -39,8 +39,17 @@ NAMES = CORPUS.names
 def test_corpus_covers_the_brief() -> None:
     """The corpus has 10 incidents, several export shapes, and app, edge and unknown labels."""
     assert len(NAMES) >= 10
-    assert {UNKNOWN, "invalid_jwt", "missing_jwt", "cors_origin", "missing_bypass_header",
-            "iam_denied", "cloud_armor_denied", "rate_limited", "app_error"} <= CORPUS.labels()
+    assert {
+        UNKNOWN,
+        "invalid_jwt",
+        "missing_jwt",
+        "cors_origin",
+        "missing_bypass_header",
+        "iam_denied",
+        "cloud_armor_denied",
+        "rate_limited",
+        "app_error",
+    } <= CORPUS.labels()
     files = [p for name in NAMES for p in (CORPUS.folder / name / "logs").rglob("*") if p.is_file()]
     assert any(p.suffix == ".gz" for p in files)
     assert any("run.googleapis.com" in p.parts for p in files)  # a Cloud Storage sink tree

@@ -8,7 +8,15 @@ import pytest
 
 from forensics.correlate import correlate
 from forensics.correlate.clock import NS, align_by_order, describe_naive, from_anchors
-from tests._correlate_frames import WS_403, case, log_frame, make_tests, request, run_scenario
+from tests._correlate_frames import (
+    WS_403,
+    case,
+    linked_rows,
+    log_frame,
+    make_tests,
+    request,
+    run_scenario,
+)
 
 BASE = 1_795_000_000 * NS
 
@@ -70,11 +78,56 @@ def test_describe_naive_names_the_runner_zone() -> None:
 
 
 def test_runner_clock_far_off_is_still_found() -> None:
-    """A runner clock 4 minutes off (no NTP) is found within the utc search range."""
-    tests, logs = run_scenario(skew_s=-240.0)
+    """A runner clock 100 s off (no NTP) is found within the plausible skew of a UTC clock."""
+    tests, logs = run_scenario(skew_s=-100.0)
     c = correlate(make_tests(tests), log_frame(logs))
-    assert abs(c.clock_offset_s + 240.0) <= c.clock_offset_uncertainty_s < 1.0
+    assert abs(c.clock_offset_s + 100.0) <= c.clock_offset_uncertainty_s < 1.0
     assert c.clocks["utc"]["tests_hit"] == 30
+
+
+def _two_test_run(skew_s: float) -> tuple[list[dict], list[dict]]:
+    """Two failed tests 2 s apart, each with its 403; Google time = runner time + ``skew_s``."""
+    tests = [
+        case("t::send", "failed", 0.0 - skew_s, 0.8 - skew_s, 0, message=WS_403),
+        case("t::history", "failed", 1.0 - skew_s, 2.0 - skew_s, 1, message=WS_403),
+    ]
+    logs = [request(0.1, 403, "/ws"), request(1.2, 403, "/ws"), request(1.5, 200, "/api/me")]
+    return tests, logs
+
+
+def test_earlier_run_ten_minutes_before_is_not_borrowed() -> None:
+    """A UTC run whose export holds only an earlier run 10 min before gets no links, and the
+    note says the export misses the run (a UTC clock is off by seconds, not minutes)."""
+    tests, logs = _two_test_run(skew_s=-600.0)
+    c = correlate(make_tests(tests), log_frame(logs))
+    assert c.links.is_empty()
+    assert c.clock_method.startswith("none:")
+    for test_id in ("t::send", "t::history"):
+        assert c.notes[test_id].startswith("export covers 2026-11-24 08:10:00")
+        assert "this test ran 2026-11-24 08:20:0" in c.notes[test_id]
+
+
+def test_earlier_looking_run_with_a_trace_anchor_links() -> None:
+    """The same 10 min gap with a trace id from the test text on an entry: the anchor's offset
+    stands whatever its size, and the failures link."""
+    trace = "0af7651916cd43dd8448eb211c80319c"
+    tests, logs = _two_test_run(skew_s=-600.0)
+    logs[0]["trace"] = trace
+    tests[0]["message"] = f"{WS_403}\nX-Cloud-Trace-Context: {trace}/1;o=1"
+    c = correlate(make_tests(tests), log_frame(logs))
+    assert abs(c.clock_offset_s + 600.0) <= c.clock_offset_uncertainty_s < 2.0
+    assert c.clock_method.startswith("trace ids")
+    assert 0 in linked_rows(c, "t::send")
+    assert c.requests.filter(pl.col("matches_failure")).height == 2
+
+
+def test_small_run_with_a_five_second_skew_still_aligns() -> None:
+    """Two tests on a UTC clock 5 s behind Google still find their own 403s."""
+    tests, logs = _two_test_run(skew_s=5.0)
+    c = correlate(make_tests(tests), log_frame(logs))
+    assert abs(c.clock_offset_s - 5.0) <= c.clock_offset_uncertainty_s < 1.0
+    matched = c.requests.filter(pl.col("matches_failure")).sort("test_id")
+    assert matched.get_column("test_id").to_list() == ["t::history", "t::send"]
 
 
 def test_mixed_clock_kinds_get_their_own_offsets() -> None:

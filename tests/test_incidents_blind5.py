@@ -21,16 +21,7 @@ from forensics.labels import UNKNOWN
 from tests._incident_corpus import DATA, Corpus
 
 # (incident, test name after the module's "::") -> what the engine gets wrong today
-KNOWN_MISSES: dict[tuple[str, str], str] = {
-    ("export_ten_minutes_early", "test_send_message"): (
-        "export ends 10 min before the run; triage shifts the window onto an earlier run's 403 "
-        "and says invalid_jwt instead of unknown (no entries in the window)"
-    ),
-    ("export_ten_minutes_early", "test_history"): (
-        "export ends 10 min before the run; triage links an earlier run's 401 'Signature has "
-        "expired' and says invalid_jwt instead of unknown"
-    ),
-}
+KNOWN_MISSES: dict[tuple[str, str], str] = {}
 
 CORPUS = Corpus(DATA / "incidents_blind5", KNOWN_MISSES, title="blind5")
 NAMES = CORPUS.names

@@ -10,7 +10,9 @@ Two kinds of evidence, both in nanoseconds of epoch time:
   some window. Scanning candidate offsets coarse-to-fine finds the offsets with the best score;
   the set of equally good offsets (the plateau) is the uncertainty. A runner clock without a zone
   ("naive") is scanned over every zone (-14 h .. +14 h) plus a skew; the result is reported as a
-  zone (nearest quarter hour) and a skew.
+  zone (nearest quarter hour) and a skew. A zone-aware ("utc") clock is only off by its skew:
+  without anchors its offset is taken within ``UTC_SKEW_S`` (an export of an earlier run some
+  minutes before must not be read as a skewed clock); the scan still looks further for contrast.
 
 Scores are computed with ``numpy.searchsorted`` over the sorted request times, so a scan costs
 (candidates x tests x log(requests)) and never loops over log entries in Python.
@@ -29,6 +31,9 @@ FINE_STEP_S = 0.05
 #: neighbouring windows overlap and blurs the offset (the estimate absorbs the usual delay).
 SLACK_S = 0.05
 UTC_RANGE_S = 900.0
+#: How far a zone-aware runner clock plausibly is off without anchors: CI machines without NTP
+#: drift by seconds, a couple of minutes at worst. Dropped zones are searched separately.
+UTC_SKEW_S = 120.0
 NAIVE_RANGE_S = 14 * 3600.0 + 900.0
 #: A plateau wider than this says the order carries little information; stop widening the scan.
 MAX_PLATEAU_S = 60.0
@@ -191,7 +196,8 @@ def align_by_order(
         req: sorted epoch-ns times (Google clock) of the runner's candidate requests.
         lo: per timed test, window start in runner epoch ns, already widened by its uncertainty.
         hi: per timed test, window end likewise.
-        kind: "utc" (search +-15 min) or "naive" (search every zone +-14 h plus skew).
+        kind: "utc" (offset within +-``UTC_SKEW_S``; the scan spans +-15 min for contrast) or
+            "naive" (search every zone +-14 h plus skew).
         around: (center, half-width) in seconds to search instead, e.g. the anchors' interval.
 
     Returns:
@@ -213,6 +219,9 @@ def align_by_order(
     cands = np.arange(center - half, center + half + step / 2, step)
     score, coarse_hits = _score(req, lo, hi, cands, step / 2)
     contrast = float(coarse_hits.max() - np.median(coarse_hits))
+    if around is None and kind != "naive":
+        # a zone-aware clock is off by seconds: offsets beyond the skew are other times' requests
+        score = np.where(np.abs(cands) <= UTC_SKEW_S + step, score, 0.0)
     if score.max() < 1 or (around is None and contrast < 1):
         return None
     results = [

@@ -28,3 +28,15 @@ def test_a_path_named_origin_not_in_an_allowlist_is_not_an_origin_refusal() -> N
         one([run_request(403, "/api/origin/sync"), app_line(line, trace=TRACE)]).root_cause
         != "cors_origin"
     )
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        'failed to accept WebSocket connection: request Origin "evil.example" is not authorized for Host "api.example"',
+        'failed to accept WebSocket connection: request Origin "::bad" is not a valid URL with a host',
+    ],
+)
+def test_coder_websocket_origin_errors_are_cors_origin(line: str) -> None:
+    """coder/nhooyr websocket's Accept errors about the request Origin are origin refusals."""
+    assert one([run_request(403, "/ws"), app_line(line, trace=TRACE)]).root_cause == "cors_origin"

@@ -21,13 +21,7 @@ from forensics.labels import UNKNOWN
 from tests._incident_corpus import DATA, Corpus
 
 # (incident, test name after the module's "::") -> what the engine gets wrong today
-KNOWN_MISSES: dict[tuple[str, str], str] = {
-    ("nhooyr_origin", "test_game_socket"): (
-        "unknown: Go nhooyr/coder websocket's accept error 'request Origin \"...\" is not ... "
-        "authorized by OriginPatterns' (in a JSON 'err' field beside msg 'websocket accept "
-        "failed') is not read as an origin refusal"
-    ),
-}
+KNOWN_MISSES: dict[tuple[str, str], str] = {}
 
 CORPUS = Corpus(DATA / "incidents_blind6", KNOWN_MISSES, title="blind6")
 NAMES = CORPUS.names

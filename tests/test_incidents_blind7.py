@@ -7,7 +7,8 @@ Cloud Armor DENY (load-balancer entry only) and an express-rate-limit 429 in one
 "Unauthorized:" line with no reason (unknown); a Go 401 whose only app line belongs to another
 service (unknown); parametrized and class-based test names with a structlog ws_auth_failed
 expired_signature; Cloud Run IAM's short "not authorized to invoke" text; two 401 causes in the same
-second told apart only by the trace id each test printed in system-out. JUnit only, runner clock
+second (xdist) told apart only by the trace id each test printed in system-out; an export read
+for the wrong hour (unknown). JUnit only, runner clock
 2.4-6.8 s off, browsers and uptime checks failing meanwhile. Today's misses are strict xfails naming
 what the engine gets wrong, so each turns red when fixed.
 """
@@ -23,6 +24,10 @@ from tests._incident_corpus import DATA, Corpus
 
 # (incident, test name after the module's "::") -> what the engine gets wrong today
 KNOWN_MISSES: dict[tuple[str, str], str] = {
+    ("export_misses_window", "test_create_invoice[eur]"): (
+        "confident app_error from a 500 + panic three hours before the run (JUnit timestamp is"
+        " aware): the export does not cover the run's window, so no entry can be this test's"
+    ),
     ("fastapi_param_ws", "test_ws[chrome-1]"): (
         "structlog JSON {event: ws_auth_failed, reason: expired_signature} (untraced, 1-2 ms before"
         " the 403) is not read as a token check: the engine says no app log says why"
@@ -38,8 +43,8 @@ NAMES = CORPUS.names
 
 
 def test_corpus_covers_the_brief() -> None:
-    """The corpus has 7 incidents, several export shapes, and app, edge and unknown labels."""
-    assert len(NAMES) >= 7
+    """The corpus has 8 incidents, several export shapes, and app, edge and unknown labels."""
+    assert len(NAMES) >= 8
     assert {
         UNKNOWN,
         "missing_jwt",

@@ -94,7 +94,7 @@ def django_unauthorized_no_reason() -> None:
                    failure=HTTP401.format(url=url), label="unknown")
     t = bad.at(0.5)
     inc.request(t, "GET", "/api/contacts/", 401)
-    inc.text(t - 3 * MS, "WARNING 2026-11-20 09:29:05,410 log 7 140212 Unauthorized: /api/contacts/",
+    inc.text(t - 3 * MS, "WARNING django.request Unauthorized: /api/contacts/",
              stream="stderr")
     with inc.other_client():
         inc.request(bad.at(0.55), "GET", "/admin/login/", 500, ua=BROWSER_UA, ip="90.4.11.3")
@@ -186,12 +186,30 @@ def two_causes_by_trace_in_stdout() -> None:
     junit.write_text(xml)
 
 
+def export_misses_window() -> None:
+    """The export was read for the wrong hour: a 500 earlier that day, nothing in the run's window."""
+    inc = Incident("export_misses_window", T0 + timedelta(hours=2), service="billing", seed=8)
+    early = Incident("export_misses_window", T0 - timedelta(hours=1), service="billing", seed=8)
+    tr = early.trace()
+    early.request(early.start, "POST", "/api/invoices", 500, trace=tr)
+    early.text(early.start + 3 * MS, "panic: runtime error: invalid memory address or nil pointer "
+               "dereference", stream="stderr", trace=tr, severity="ERROR")
+    early.health_checks(every=5.0)
+    inc.test("tests/e2e/test_billing.py::test_list_invoices[eur]", 0.2)
+    inc.test("tests/e2e/test_billing.py::test_create_invoice[eur]", 0.4,
+             failure="AssertionError: assert 500 == 201", label="unknown")
+    folder = OUT / inc.name
+    inc.write_logs(folder, "jsonl", early.entries)
+    inc.write_junit(folder, offset_s=2.0)
+    inc.write_expected(folder, offset_s=-2.0, notes="export covers an hour before the run: nothing in the window")
+
+
 def main() -> None:
     for child in OUT.iterdir():
         if child.is_dir():
             shutil.rmtree(child)
     for build in (spring_jwt_expired, express_armor_and_ratelimit, django_unauthorized_no_reason,
-                  go_wrong_revision, fastapi_param_ws, iam_short_text, two_causes_by_trace_in_stdout):
+                  go_wrong_revision, fastapi_param_ws, iam_short_text, two_causes_by_trace_in_stdout, export_misses_window):
         build()
 
 

@@ -190,3 +190,12 @@ def test_utc_clock_off_by_a_half_hour_zone_still_aligns() -> None:
     c = correlate(make_tests(tests), log_frame(logs))
     assert "off by a zone" in c.clock_method
     assert abs(c.clock_offset_s - (-(5.5 * 3600 + 2.0))) <= c.clock_offset_uncertainty_s + 0.01
+
+
+def test_utc_clock_with_two_tests_is_not_read_as_a_zone_slip() -> None:
+    """Two "utc" tests that line up with requests 3 h earlier are no zone slip: nothing is linked."""
+    tests, logs = run_scenario(n_tests=2, failing=(1,), skew_s=-(3 * 3600 + 2.0), noise=False)
+    c = correlate(make_tests(tests), log_frame(logs))
+    assert "off by a zone" not in c.clock_method
+    assert c.clock_method.startswith("none:")
+    assert c.links.is_empty()

@@ -24,10 +24,6 @@ from tests._incident_corpus import DATA, Corpus
 
 # (incident, test name after the module's "::") -> what the engine gets wrong today
 KNOWN_MISSES: dict[tuple[str, str], str] = {
-    ("export_misses_window", "test_create_invoice[eur]"): (
-        "confident app_error from a 500 + panic three hours before the run (JUnit timestamp is"
-        " aware): the export does not cover the run's window, so no entry can be this test's"
-    ),
     ("fastapi_param_ws", "test_ws[chrome-1]"): (
         "structlog JSON {event: ws_auth_failed, reason: expired_signature} (untraced, 1-2 ms before"
         " the 403) is not read as a token check: the engine says no app log says why"

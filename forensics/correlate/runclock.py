@@ -32,6 +32,10 @@ CLIENT_PRIOR = {"script": 1.0, "unknown": 0.8, "mixed": 0.9, "mobile": 0.5, "bro
 BROWSER_MIN_SHARE = 0.75
 #: A zone-slipped "utc" clock is accepted only when most tests line up.
 ZONE_SLIP_MIN_SHARE = 0.6
+#: ...and, without trace-id anchors, only when several tests line up: a timestamp with an explicit
+#: offset is normally right about its zone, and a search over ~100 zones lines up one or two test
+#: windows with some earlier run's requests by chance (an export that misses the run's window).
+ZONE_SLIP_MIN_TESTS = 5
 #: ...and only when the slip looks like a dropped zone: a real zone offset (whole hours, or the
 #: :30 / :45 zones) plus a runner skew of seconds. A "utc" clock 50 minutes off is not a zone: it
 #: is an export of another time (the lines there must not be borrowed).
@@ -126,6 +130,8 @@ def _zone_slip(
     if wide.method.startswith("none") or wide.tests_hit < ZONE_SLIP_MIN_SHARE * min(
         len(timed), MAX_TIMED_TESTS
     ):
+        return None
+    if not wide.anchors and wide.tests_hit < ZONE_SLIP_MIN_TESTS:
         return None
     zone, skew = wide.zone_and_skew("naive")
     if abs(skew) > ZONE_SLIP_MAX_SKEW_S or abs(zone) % 3600 not in _ZONE_MINUTES:

@@ -560,3 +560,40 @@ def test_named_check_outranks_the_generic_500_of_its_request() -> None:
     v = one(rows)
     assert v.root_cause == "cors_origin"
     assert v.confidence >= 0.8
+
+
+@pytest.mark.parametrize(
+    ("code", "label"),
+    [
+        ("expired_signature", "invalid_jwt"),
+        ("signature-expired", "invalid_jwt"),
+        ("TOKEN_EXPIRED", "invalid_jwt"),
+        ("jwt_expired", "invalid_jwt"),
+        ("bad_signature", "invalid_jwt"),
+        ("invalid_audience", "invalid_jwt"),
+        ("invalid-issuer", "invalid_jwt"),
+        ("decode_error", "invalid_jwt"),
+        ("missing_authorization", "missing_jwt"),
+        ("no-token", "missing_jwt"),
+        ("token_missing", "missing_jwt"),
+        ("missing_bearer_token", "missing_jwt"),
+    ],
+)
+def test_untraced_structured_reason_codes_name_the_token_check(code: str, label: str) -> None:
+    """A JSON app line whose reason is a snake/kebab-case token-check code decides the label."""
+    payload = {"event": "ws_auth_failed", "reason": code, "path": "/ws"}
+    v = one([run_request(403), app_line("ws_auth_failed", trace=TRACE, payload=payload)])
+    assert v.root_cause == label
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"event": "cache_miss", "note": "entry expired_signature_cache rebuilt"},
+        {"event": "upload_failed", "detail": "csv decode_error at row 3 of the import"},
+    ],
+)
+def test_token_codes_inside_other_text_are_not_read(payload: dict[str, object]) -> None:
+    """A code word inside a longer value is not a token check: no auth label is given."""
+    v = one([run_request(403), app_line(str(payload["event"]), trace=TRACE, payload=payload)])
+    assert v.root_cause not in {"invalid_jwt", "missing_jwt"}

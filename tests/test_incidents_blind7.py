@@ -24,14 +24,6 @@ from tests._incident_corpus import DATA, Corpus
 
 # (incident, test name after the module's "::") -> what the engine gets wrong today
 KNOWN_MISSES: dict[tuple[str, str], str] = {
-    ("fastapi_param_ws", "test_ws[chrome-1]"): (
-        "structlog JSON {event: ws_auth_failed, reason: expired_signature} (untraced, 1-2 ms before"
-        " the 403) is not read as a token check: the engine says no app log says why"
-    ),
-    ("fastapi_param_ws", "TestChat::test_send"): (
-        "structlog JSON {event: ws_auth_failed, reason: expired_signature} (untraced, 1-2 ms before"
-        " the 403) is not read as a token check: the engine says no app log says why"
-    ),
 }
 
 CORPUS = Corpus(DATA / "incidents_blind7", KNOWN_MISSES, title="blind7")

@@ -18,8 +18,7 @@ from forensics.labels import UNKNOWN
 from tests._incident_corpus import DATA, Corpus
 
 # (incident, test name after the module's "::") -> what the engine gets wrong today
-KNOWN_MISSES: dict[tuple[str, str], str] = {
-}
+KNOWN_MISSES: dict[tuple[str, str], str] = {}
 
 CORPUS = Corpus(DATA / "incidents_blind8", KNOWN_MISSES, title="blind8")
 NAMES = CORPUS.names

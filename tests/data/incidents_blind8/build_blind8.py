@@ -34,9 +34,20 @@ def starlette_ws_audience() -> tuple[Incident, float, str, str]:
     inc.text(t, "WARNING:app.auth:JWT decode failed: Invalid audience", stream="stderr")
     inc.request(t + timedelta(milliseconds=3), "GET", "/ws/chat", 403, ua=WS_UA)
     with inc.other_client():
-        inc.text(t + timedelta(milliseconds=200), "WARNING:app.auth:JWT decode failed: Signature has expired", stream="stderr")
-    inc.request(t + timedelta(milliseconds=204), "GET", "/ws/chat", 403, ua=BROWSER_UA, ip="81.2.69.160")
-    return inc, 3.4, "jsonl", "Starlette auth backend logs 'Invalid audience' to stderr untraced; a browser 403s at the same second for an expired token."
+        inc.text(
+            t + timedelta(milliseconds=200),
+            "WARNING:app.auth:JWT decode failed: Signature has expired",
+            stream="stderr",
+        )
+    inc.request(
+        t + timedelta(milliseconds=204), "GET", "/ws/chat", 403, ua=BROWSER_UA, ip="81.2.69.160"
+    )
+    return (
+        inc,
+        3.4,
+        "jsonl",
+        "Starlette auth backend logs 'Invalid audience' to stderr untraced; a browser 403s at the same second for an expired token.",
+    )
 
 
 def express_pino_500() -> tuple[Incident, float, str, str]:
@@ -68,7 +79,12 @@ def express_pino_500() -> tuple[Incident, float, str, str]:
         },
     )
     inc.request(t + timedelta(milliseconds=4), "POST", "/api/orders", 500, trace=trace)
-    return inc, 2.2, "gcloud", "Express handler throws a TypeError logged by pino (level 50, err object), untraced; the request log shows the 500."
+    return (
+        inc,
+        2.2,
+        "gcloud",
+        "Express handler throws a TypeError logged by pino (level 50, err object), untraced; the request log shows the 500.",
+    )
 
 
 def go_slog_cors() -> tuple[Incident, float, str, str]:
@@ -93,12 +109,19 @@ def go_slog_cors() -> tuple[Incident, float, str, str]:
         stream="stderr",
     )
     inc.request(t + timedelta(milliseconds=2), "GET", "/v1/stream", 403, ua=WS_UA)
-    return inc, 5.6, "pretty", "Go service's slog says the handshake origin is not allowed; 403 on the request log."
+    return (
+        inc,
+        5.6,
+        "pretty",
+        "Go service's slog says the handshake origin is not allowed; 403 on the request log.",
+    )
 
 
 def httpx_timeout_no_evidence() -> tuple[Incident, float, str, str]:
     """A read timeout whose only log entries are earlier successes: nothing says why."""
-    inc = Incident("httpx_timeout_only_successes", T0 + timedelta(minutes=33), service="search", seed=4)
+    inc = Incident(
+        "httpx_timeout_only_successes", T0 + timedelta(minutes=33), service="search", seed=4
+    )
     a = inc.test("tests/e2e/test_search.py::test_index", 0.4)
     inc.passing(a, "GET", "/api/index")
     b = inc.test("tests/e2e/test_search.py::test_query", 0.3)
@@ -109,13 +132,23 @@ def httpx_timeout_no_evidence() -> tuple[Incident, float, str, str]:
         failure="httpx.ReadTimeout: The read operation timed out",
         label="unknown",
     )
-    return inc, 4.1, "jsonl", "ReadTimeout with no entry for the timed-out request; only earlier successes."
+    return (
+        inc,
+        4.1,
+        "jsonl",
+        "ReadTimeout with no entry for the timed-out request; only earlier successes.",
+    )
 
 
 def iap_lb_401() -> tuple[Incident, float, str, str]:
     """IAP in front of the load balancer answers 401 without an IAP credential; no app log."""
-    inc = Incident("iap_lb_missing_credential", T0 + timedelta(minutes=47), service="admin", seed=5,
-                   host="admin.staging.example.dev")
+    inc = Incident(
+        "iap_lb_missing_credential",
+        T0 + timedelta(minutes=47),
+        service="admin",
+        seed=5,
+        host="admin.staging.example.dev",
+    )
     case = inc.test(
         "tests/e2e/test_admin.py::test_admin_dashboard",
         0.4,
@@ -123,12 +156,23 @@ def iap_lb_401() -> tuple[Incident, float, str, str]:
         label="iap_denied",
     )
     inc.lb(case.at(0.5), "GET", "/admin/dashboard", 401, "handled_by_identity_aware_proxy")
-    return inc, 2.9, "gzip", "IAP-protected LB returns 401 handled_by_identity_aware_proxy; request never reached the app."
+    return (
+        inc,
+        2.9,
+        "gzip",
+        "IAP-protected LB returns 401 handled_by_identity_aware_proxy; request never reached the app.",
+    )
 
 
 def main() -> None:
     """Write every incident folder under OUT."""
-    for build in (starlette_ws_audience, express_pino_500, go_slog_cors, httpx_timeout_no_evidence, iap_lb_401):
+    for build in (
+        starlette_ws_audience,
+        express_pino_500,
+        go_slog_cors,
+        httpx_timeout_no_evidence,
+        iap_lb_401,
+    ):
         inc, offset, shape, notes = build()
         folder = OUT / inc.name
         inc.write_logs(folder, shape)
@@ -138,4 +182,3 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
-

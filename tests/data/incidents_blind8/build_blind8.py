@@ -6,14 +6,13 @@ Written from the brief and the taxonomy only, without reading the engine's rules
 
 from __future__ import annotations
 
-
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
 
-from tests.incident_builder import BROWSER_UA, WS_UA, Incident  # noqa: E402
+from tests.incident_builder import BROWSER_UA, WS_UA, Incident
 
 OUT = Path(__file__).resolve().parent
 T0 = datetime(2026, 11, 20, 14, 3, 7, 120000, tzinfo=UTC)

@@ -59,7 +59,8 @@ def test_incident_folder_is_complete(name: str) -> None:
     """Each incident has a README, expected.json with valid labels, a test report and a non-empty export."""
     folder = FIXTURES / name
     data = expected(name)
-    assert set(data) == {"failures", "clock_offset_s", "notes"}
+    assert set(data) == {"failures", "clock_offset_s", "notes", "made_with"}
+    assert {"uvicorn", "websockets", "httpx"} <= set(data["made_with"])  # what wrote its chatter and agents
     assert data["failures"] and set(data["failures"].values()) <= set(LABELS)
     assert isinstance(data["clock_offset_s"], int | float) and data["notes"]
     assert (folder / "README.md").read_text().startswith(f"# Incident `{name}`")

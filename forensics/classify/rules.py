@@ -13,8 +13,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from forensics.classify.conditions import Condition, ConditionProblem, ConditionProblems, line_of
-from forensics.classify.registry import build_block
+from forensics.classify.conditions import (
+    Condition,
+    ConditionProblem,
+    ConditionProblems,
+    build_block,
+    line_of,
+)
 from forensics.classify.yamlmarks import Problem, parse_documents, read_documents
 from forensics.exceptions import RuleError
 from forensics.labels import LABELS, LAYERS, UNKNOWN

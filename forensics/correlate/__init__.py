@@ -8,6 +8,7 @@ by what: trace id, request id, URL, time window, app-log join).
 
 from __future__ import annotations
 
-from forensics.correlate.link import Correlation, correlate
+from forensics.correlate.link import Correlation
+from forensics.correlate.pipeline import correlate
 
 __all__ = ["Correlation", "correlate"]

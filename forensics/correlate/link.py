@@ -1,6 +1,6 @@
 """Correlation of failed tests with log rows: the contract the classifier reads.
 
-``correlate(tests, logs)`` runs these steps (``pipeline.run_correlation``), each in its module:
+``correlate(tests, logs)`` (in ``pipeline``, next to its steps) runs these steps, each in its module:
 
 1. ``entries.tag_entries``: what each log row is (a client request, an edge decision, an app line).
 2. ``runclock.estimate_clock`` (on ``clock``): Google time minus runner time, from trace anchors
@@ -132,18 +132,3 @@ class Correlation:
             "linked_rows": self.links.height,
             "notes": dict(self.notes),
         }
-
-
-def correlate(tests: pl.DataFrame, logs: pl.DataFrame) -> Correlation:
-    """Tie every failed test (outcome failed/error) to the log rows of its own requests.
-
-    Args:
-        tests: the test frame (``TEST_SCHEMA``), passing tests included: they help align clocks.
-        logs: the log frame (``LOG_SCHEMA``) with a ``row`` UInt32 index column.
-
-    Returns:
-        A ``Correlation``; never raises on thin data: what is missing is said in ``notes``.
-    """
-    from forensics.correlate.pipeline import run_correlation
-
-    return run_correlation(tests, logs)

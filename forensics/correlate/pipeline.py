@@ -52,8 +52,16 @@ def _dedupe(links: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def run_correlation(tests: pl.DataFrame, logs: pl.DataFrame) -> Correlation:
-    """The body of ``correlate`` (see ``link.correlate``)."""
+def correlate(tests: pl.DataFrame, logs: pl.DataFrame) -> Correlation:
+    """Tie every failed test (outcome failed/error) to the log rows of its own requests.
+
+    Args:
+        tests: the test frame (``TEST_SCHEMA``), passing tests included: they help align clocks.
+        logs: the log frame (``LOG_SCHEMA``) with a ``row`` UInt32 index column.
+
+    Returns:
+        A ``Correlation``; never raises on thin data: what is missing is said in ``notes``.
+    """
     if "row" not in logs.columns:
         logs = logs.with_row_index("row")
     tagged = tag_entries(logs).with_columns(

@@ -1,10 +1,15 @@
-"""The one registry of condition kinds, and the builder of ``match`` blocks.
+"""The condition kinds of a rule's ``match`` block, and the one registry that builds them.
 
 A ``match`` block is a mapping; every key is one condition and all of them must hold. Keys are
 either a condition kind from ``CONDITIONS`` (``message``, ``any``, ``no_app_log``, ...) or a field:
 a log-frame column (``http_status``, ``log_id``, ``severity``, ...) or a path into the entry's JSON
 (``payload.enforcedSecurityPolicy.outcome``, ``payload.authorizationInfo[].granted``,
 ``labels.reason``). docs/rules.md documents every kind.
+
+To add a kind: a frozen ``Condition`` subclass with a ``kind`` name, ``holds`` and ``build`` in the
+module of its family (``text``, ``role``, ``logic``, ``fields``, ``structure``), then list it in
+``CONDITIONS`` here. ``build`` is handed ``build_block`` for nested blocks, so no module of the
+package imports this one.
 """
 
 from __future__ import annotations
@@ -12,20 +17,26 @@ from __future__ import annotations
 import difflib
 from typing import Any
 
-from forensics.classify.conditions import (
-    AllOf,
-    AnyOf,
+from forensics.classify.conditions.base import (
     Condition,
     ConditionProblem,
     ConditionProblems,
-    MessageMatches,
-    Not,
-    RoleIs,
-    TextMatches,
     line_of,
 )
-from forensics.classify.fields import FIELD_COLUMNS, FieldMatches, is_field
-from forensics.classify.structure import AppLogHas, NoAppLog, RequestHas
+from forensics.classify.conditions.fields import FIELD_COLUMNS, FieldMatches, is_field
+from forensics.classify.conditions.logic import AllOf, AnyOf, Not
+from forensics.classify.conditions.role import RoleIs
+from forensics.classify.conditions.structure import AppLogHas, NoAppLog, RequestHas
+from forensics.classify.conditions.text import MessageMatches, TextMatches
+
+__all__ = [
+    "CONDITIONS",
+    "Condition",
+    "ConditionProblem",
+    "ConditionProblems",
+    "build_block",
+    "line_of",
+]
 
 #: Condition kind -> class. Field conditions (columns, ``payload.``/``labels.`` paths) are not here:
 #: ``build_block`` recognises them by name.
@@ -57,7 +68,7 @@ def build_block(block: Any, line: int | None) -> Condition:
         key_line = line_of(block, key) or line
         try:
             if key in CONDITIONS:
-                parts.append(CONDITIONS[key].build(value, key_line))
+                parts.append(CONDITIONS[key].build(value, key_line, build_block))
             elif isinstance(key, str) and is_field(key):
                 parts.append(FieldMatches.build_field(key, value, key_line))
             else:

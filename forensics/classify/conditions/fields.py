@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 
 import polars as pl
 
-from forensics.classify.conditions import Condition, ConditionProblem, compile_regex
+from forensics.classify.conditions.base import Condition, ConditionProblem, compile_regex
 from forensics.classify.context import TestContext
 from forensics.classify.rows import LinkedRow
 from forensics.schema import LOG_SCHEMA, SEVERITIES

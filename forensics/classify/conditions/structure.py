@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from forensics.classify.conditions import Condition, ConditionProblem, build_nested
+from forensics.classify.conditions.base import BuildBlock, Condition, ConditionProblem
 from forensics.classify.context import TestContext
 from forensics.classify.rows import LinkedRow
 
@@ -29,7 +29,7 @@ class NoAppLog(Condition):
         return has_app != self.expected
 
     @classmethod
-    def build(cls, value: Any, line: int | None) -> Condition:
+    def build(cls, value: Any, line: int | None, nested: BuildBlock) -> Condition:
         if not isinstance(value, bool):
             raise ConditionProblem(f"no_app_log must be true or false, got {value!r}", line)
         return cls(value)
@@ -61,8 +61,8 @@ class RequestHas(Condition):
         return any(self.part.holds(r, ctx) for r in self._candidates(row, ctx))
 
     @classmethod
-    def build(cls, value: Any, line: int | None) -> Condition:
-        return cls(build_nested(value, line))
+    def build(cls, value: Any, line: int | None, nested: BuildBlock) -> Condition:
+        return cls(nested(value, line))
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from incident_builder import BROWSER_UA, UPTIME_UA, WS_UA, Incident  # noqa: E402
+from incident_builder import BROWSER_UA, UPTIME_UA, WS_UA, Incident
 
 OUT = Path(__file__).resolve().parent
 T0 = datetime(2026, 11, 24, 14, 2, 7, 311000, tzinfo=UTC)
@@ -377,10 +377,15 @@ def connect_go_sig_and_oom() -> None:
          "signature; a bulk import kills the instance by memory (Cloud Run's 503 and system lines).")
 
 
-if __name__ == "__main__":
+def main() -> None:
+    """Rebuild every incident folder under OUT."""
     for build in (litestar_no_token, sanic_expired, aiohttp_origin, espv2_time_constraint,
                   api_gateway_missing, koa_bypass, gin_firebase, ktor_interleaved, dotnet_half_export,
                   micronaut_setup_and_assert, chi_bare_403, hapi_overlap,
                   nextjs_two_clients_untraced, tornado_origin, connect_go_sig_and_oom):
         build()
     print("built", len(list(OUT.glob("*/expected.json"))), "incidents")
+
+
+if __name__ == "__main__":
+    main()

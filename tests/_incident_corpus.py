@@ -1,10 +1,11 @@
-"""What every incident-corpus test file checks, parametrized by the corpus folder and its misses.
+"""What every incident corpus is checked for, read from the corpus.toml in its folder.
 
-A corpus is a folder of incidents (tests/data/incidents*/<name>/) each holding the run's reports,
+A corpus is a folder of incidents (tests/data/<corpus>/<incident>/) each holding the run's reports,
 its export under logs/, and expected.json (the label of every failed test and the insert ids of
-other clients). A test file declares its Corpus and keeps thin tests that call the checks below,
-so the assertions, the strict xfails of today's misses and the accuracy table stay the same in
-every corpus.
+other clients). Beside them, corpus.toml names the corpus, says what it was written to cover, lists
+what the engine gets wrong on it today (strict xfails with their reasons) and names its builder.
+tests/test_incident_corpora.py runs the checks below over every corpus, so the assertions, the
+strict xfails of today's misses and the accuracy table stay the same in every corpus.
 """
 
 from __future__ import annotations
@@ -13,19 +14,23 @@ import filecmp
 import gzip
 import importlib.util
 import json
+import tomllib
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache, cached_property
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from forensics import TriageResult, triage
-from forensics.labels import UNKNOWN
+from forensics.labels import LABELS, UNKNOWN
 from forensics.result import Verdict
 
 DATA = Path(__file__).resolve().parent / "data"
+CORPUS_FILE = "corpus.toml"
+DEFAULT_REPORT_NAMES = ("junit.xml", "report.jsonl")
 
 
 @cache
@@ -65,26 +70,101 @@ def _export_ids(logs: Path) -> frozenset[str]:
 
 
 def _short(test_id: str) -> str:
-    """The test's name after the module's "::", as KNOWN_MISSES and the case ids spell it."""
+    """The test's name after the module's "::", as known misses and the case ids spell it."""
     return test_id.split("::", 1)[1]
+
+
+def _strict_xfail(reason: str | None) -> list[pytest.MarkDecorator]:
+    """A strict xfail naming what the engine gets wrong, or no mark when it gets it right."""
+    return [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
+
+
+def _only_keys(table: Mapping[str, Any], allowed: set[str], where: str) -> None:
+    """A misspelt key in corpus.toml is an error, not a silently dropped xfail or brief item."""
+    unknown = set(table) - allowed
+    if unknown:
+        raise ValueError(
+            f"{where}: unknown keys {sorted(unknown)}, expected some of {sorted(allowed)}"
+        )
+
+
+@dataclass(frozen=True)
+class Brief:
+    """What a corpus was written to cover, so a rebuild cannot quietly narrow it.
+
+    Attributes:
+        min_incidents: the corpus holds at least this many incidents.
+        labels: each is the truth of some failure in the corpus.
+        every_label: every label of the taxonomy is the truth of some failure.
+        gzip_export: some incident's export is gzipped.
+        sink_tree: some incident's export is a Cloud Storage sink tree (run.googleapis.com/...).
+        min_log_suffixes: the exports use at least this many file suffixes between them.
+    """
+
+    min_incidents: int
+    labels: frozenset[str] = frozenset()
+    every_label: bool = False
+    gzip_export: bool = False
+    sink_tree: bool = False
+    min_log_suffixes: int = 0
+
+    @classmethod
+    def from_toml(cls, table: Mapping[str, Any], where: str) -> Brief:
+        """The [brief] table of a corpus.toml."""
+        _only_keys(table, set(cls.__dataclass_fields__), where)
+        return cls(**{**table, "labels": frozenset(table.get("labels", ()))})
 
 
 @dataclass(frozen=True)
 class Corpus:
-    """One folder of incidents and what the engine gets wrong on it today.
+    """One folder of incidents, what it covers and what the engine gets wrong on it today.
 
     Attributes:
         folder: tests/data/<corpus>, one sub-folder per incident with an expected.json.
+        name: the corpus's name in test ids ("blind5/<incident>") and in the accuracy line.
+        notes: what the corpus is and how it was written.
+        builder: the script in the folder that writes every incident folder.
+        brief: what the corpus covers.
         known_misses: (incident, test name after "::") -> why the engine misses it today; each
             such case is a strict xfail and the accuracy summary's misses must be exactly these.
-        title: the corpus's name in the accuracy line ("blind accuracy: ...").
+        evidence_misses: incident -> why its named verdicts cite another client's entries today;
+            the incident's evidence check is a strict xfail.
         report_names: the report files an incident may hold, passed to triage when present.
     """
 
     folder: Path
-    known_misses: Mapping[tuple[str, str], str] = field(hash=False)
-    title: str
-    report_names: tuple[str, ...] = ("junit.xml", "report.jsonl")
+    name: str
+    notes: str
+    builder: str
+    brief: Brief
+    known_misses: Mapping[tuple[str, str], str] = field(default_factory=dict, hash=False)
+    evidence_misses: Mapping[str, str] = field(default_factory=dict, hash=False)
+    report_names: tuple[str, ...] = DEFAULT_REPORT_NAMES
+
+    @classmethod
+    def load(cls, folder: Path) -> Corpus:
+        """The corpus described by folder/corpus.toml."""
+        where = str(folder / CORPUS_FILE)
+        meta = tomllib.loads((folder / CORPUS_FILE).read_text())
+        _only_keys(meta, set(cls.__dataclass_fields__) - {"folder"}, where)
+        known: dict[tuple[str, str], str] = {}
+        for miss in meta.get("known_misses", []):
+            _only_keys(miss, {"incident", "test", "reason"}, f"{where} [[known_misses]]")
+            known[(miss["incident"], miss["test"])] = miss["reason"]
+        evidence: dict[str, str] = {}
+        for miss in meta.get("evidence_misses", []):
+            _only_keys(miss, {"incident", "reason"}, f"{where} [[evidence_misses]]")
+            evidence[miss["incident"]] = miss["reason"]
+        return cls(
+            folder=folder,
+            name=meta["name"],
+            notes=meta["notes"],
+            builder=meta["builder"],
+            brief=Brief.from_toml(meta["brief"], f"{where} [brief]"),
+            known_misses=known,
+            evidence_misses=evidence,
+            report_names=tuple(meta.get("report_names", DEFAULT_REPORT_NAMES)),
+        )
 
     @cached_property
     def names(self) -> list[str]:
@@ -111,31 +191,71 @@ class Corpus:
         """The verdict triage gave one failed test of the incident."""
         return next(v for v in self.result(name).verdicts if v.test_id == test_id)
 
-    def cases(self) -> list:
-        """(incident, test id, label) per failure, id "<incident>::<test>", known misses strict xfail."""
-        params = []
-        for name in self.names:
-            for test_id, label in self.expected(name)["failures"].items():
-                short = _short(test_id)
-                reason = self.known_misses.get((name, short))
-                marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
-                params.append(
-                    pytest.param(name, test_id, label, id=f"{name}::{short}", marks=marks)
-                )
-        return params
+    def param(self) -> Any:
+        """The corpus as one test case, id "<corpus>"."""
+        return pytest.param(self, id=self.name)
+
+    def incidents(self) -> list[Any]:
+        """(corpus, incident) per incident, id "<corpus>/<incident>"."""
+        return [pytest.param(self, name, id=f"{self.name}/{name}") for name in self.names]
+
+    def evidence_cases(self) -> list[Any]:
+        """(corpus, incident) per incident; incidents in evidence_misses are strict xfails."""
+        return [
+            pytest.param(
+                self,
+                name,
+                id=f"{self.name}/{name}",
+                marks=_strict_xfail(self.evidence_misses.get(name)),
+            )
+            for name in self.names
+        ]
+
+    def cases(self) -> list[Any]:
+        """(corpus, incident, test id, label) per failure, id "<corpus>/<incident>::<test>".
+
+        Known misses are strict xfails with their reasons.
+        """
+        return [
+            pytest.param(
+                self,
+                name,
+                test_id,
+                label,
+                id=f"{self.name}/{name}::{_short(test_id)}",
+                marks=_strict_xfail(self.known_misses.get((name, _short(test_id)))),
+            )
+            for name in self.names
+            for test_id, label in self.expected(name)["failures"].items()
+        ]
+
+    def assert_covers_its_brief(self) -> None:
+        """The corpus still holds the incidents, labels and export shapes it was written to cover."""
+        brief = self.brief
+        assert len(self.names) >= brief.min_incidents
+        labels = self.labels()
+        if brief.every_label:
+            assert labels == set(LABELS)
+        assert brief.labels <= labels, f"no failure's truth is {sorted(brief.labels - labels)}"
+        files = [p for name in self.names for p in (self.folder / name / "logs").rglob("*")]
+        files = [p for p in files if p.is_file()]
+        if brief.gzip_export:
+            assert any(p.suffix == ".gz" for p in files)
+        if brief.sink_tree:
+            assert any("run.googleapis.com" in p.parts for p in files)
+        assert len({p.suffix for p in files}) >= brief.min_log_suffixes
 
     def assert_one_verdict_per_failure(self, name: str) -> None:
         """Triage answers exactly the failed tests of the incident's reports, no more, no fewer."""
         got = [v.test_id for v in self.result(name).verdicts]
         assert sorted(got) == sorted(self.expected(name)["failures"])
 
-    def assert_root_cause(self, name: str, test_id: str, label: str) -> Verdict:
+    def assert_root_cause(self, name: str, test_id: str, label: str) -> None:
         """The failure's root cause is the label; an unknown verdict says what is missing."""
         verdict = self.verdict(name, test_id)
         assert verdict.root_cause == label, verdict.reason or verdict.explanation
         if label == UNKNOWN:
             assert verdict.reason, "unknown must say what is missing"
-        return verdict
 
     def assert_cites_the_runners_entries(self, name: str, verdict: Verdict) -> None:
         """A named verdict cites entries that are in the export and never another client's."""
@@ -155,9 +275,11 @@ class Corpus:
             if verdict.root_cause != UNKNOWN:
                 self.assert_cites_the_runners_entries(name, verdict)
 
-    def assert_builder_reproduces(self, script: str, tmp_path: Path) -> None:
-        """Running the corpus's build script into tmp_path gives byte-identical incident folders."""
-        spec = importlib.util.spec_from_file_location(Path(script).stem, self.folder / script)
+    def assert_builder_reproduces(self, tmp_path: Path) -> None:
+        """Running the corpus's builder into tmp_path gives byte-identical incident folders."""
+        spec = importlib.util.spec_from_file_location(
+            Path(self.builder).stem, self.folder / self.builder
+        )
         assert spec and spec.loader
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
@@ -209,8 +331,17 @@ class Corpus:
         with capsys.disabled():
             print("\n" + "\n".join(rows))
             print(
-                f"{self.title} accuracy: {hits}/{len(table)} = {hits / len(table):.1%} over "
+                f"{self.name} accuracy: {hits}/{len(table)} = {hits / len(table):.1%} over "
                 f"{len(self.names)} incidents; confident mistakes (wrong non-unknown): {confident}; "
                 f"truth by label: {dict(sorted(truth.items()))}"
             )
         assert misses == set(self.known_misses)
+
+
+def corpora(data: Path = DATA) -> list[Corpus]:
+    """Every corpus under data (a folder with a corpus.toml), by folder name; names are unique."""
+    found = [Corpus.load(p.parent) for p in sorted(data.glob(f"*/{CORPUS_FILE}"))]
+    names = Counter(c.name for c in found)
+    if twice := sorted(n for n, k in names.items() if k > 1):
+        raise ValueError(f"corpus names used twice under {data}: {twice}")
+    return found

@@ -18,7 +18,7 @@ EXIT_INTERNAL = 1
 EXIT_INPUT = 2
 
 
-def _triage_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def _triage_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "triage",
         help="explain each failed test from the run's logs",
@@ -72,7 +72,7 @@ def _run_triage(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _rules_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def _rules_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("rules", help="check rule files", description="Work with rule files (YAML).")
     rsub = p.add_subparsers(dest="rules_command", required=True)
     c = rsub.add_parser(

@@ -11,6 +11,7 @@ undivided strengths, a little below what the test's own evidence would get.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from forensics.classify.context import TestContext
 from forensics.classify.rows import LinkedRow
@@ -38,7 +39,7 @@ def _noisy_or(scores: list[float]) -> float:
     return 1.0 - miss
 
 
-def agreement(ctx: TestContext, matches: list) -> Agreement | None:  # type: ignore[type-arg]
+def agreement(ctx: TestContext, matches: list[Any]) -> Agreement | None:
     """The label all failing shared candidates agree on, or None when there is no such agreement.
 
     Args:
@@ -66,10 +67,10 @@ def agreement(ctx: TestContext, matches: list) -> Agreement | None:  # type: ign
         )
         if scored and scored[0][0] >= EXPLAINED:
             verdicts[g] = (scored[0][1], scored[0][0])
-    labels = {lab for lab, _ in verdicts.values()}
-    if len(labels) != 1:
+    named = {lab for lab, _ in verdicts.values()}
+    if len(named) != 1:
         return None
-    label = labels.pop()
+    label = named.pop()
     coverage = len(verdicts) / len(failing)
     best = max(s for _, s in verdicts.values())
     return Agreement(label, best * coverage * AGREEMENT_DISCOUNT, len(verdicts), len(failing))

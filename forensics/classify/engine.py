@@ -94,7 +94,7 @@ def all_readings(
 ) -> list[Match]:
     """Every (rule, row) that holds, generic readings included (see ``find_matches``)."""
     candidates = {} if candidates is None else candidates
-    found = []
+    found: list[Match] = []
     for row in ctx.rows:
         if row.row not in candidates:
             candidates[row.row] = [

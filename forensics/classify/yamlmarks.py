@@ -15,12 +15,12 @@ import yaml
 Problem = tuple[str, int | None, str]
 
 
-class _LineDict(dict):  # type: ignore[type-arg]
+class _LineDict(dict[Any, Any]):
     line: int | None = None
     key_lines: dict[Any, int]
 
 
-class _LineList(list):  # type: ignore[type-arg]
+class _LineList(list[Any]):
     line: int | None = None
     item_lines: list[int]
 
@@ -55,8 +55,8 @@ def _construct_sequence(loader: _LineLoader, node: yaml.SequenceNode) -> _LineLi
     return out
 
 
-_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)  # type: ignore[arg-type]
-_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)  # type: ignore[arg-type]
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
 
 
 def read_documents(path: Path) -> tuple[list[Any], list[Problem]]:

@@ -78,9 +78,9 @@ def _align(
     end = min(range(m + 1), key=lambda j: best[j] + miss_s * (m - j))
     out: list[int | None] = []
     state = end
-    for choice in reversed(back):
-        prev, k = choice[state]
-        out.append(None if k is None else k - 1)
+    for step in reversed(back):
+        prev, pick = step[state]
+        out.append(None if pick is None else pick - 1)
         state = prev
     return out[::-1]
 

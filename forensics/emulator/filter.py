@@ -16,7 +16,7 @@ import json
 import re
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, NoReturn
 
 Entry = dict[str, Any]
 Predicate = Callable[[Entry], bool]
@@ -96,12 +96,20 @@ def _cut_comment(line: str) -> str:
     return line
 
 
+def _all_of(preds: tuple[Predicate, ...]) -> Predicate:
+    return lambda e: all(p(e) for p in preds)
+
+
+def _any_of(preds: tuple[Predicate, ...]) -> Predicate:
+    return lambda e: any(p(e) for p in preds)
+
+
 class _Parser:
     def __init__(self, text: str):
         self.text = text
         self.pos = 0
 
-    def fail(self, what: str) -> None:
+    def fail(self, what: str) -> NoReturn:
         snippet = self.text[self.pos:self.pos + 30]
         raise FilterSyntaxError(f"{what} at character {self.pos + 1}: {snippet!r}")
 
@@ -126,14 +134,14 @@ class _Parser:
             if self.peek_keyword("AND"):
                 self.pos += 3
             terms.append(self.parse_or())
-        return terms[0] if len(terms) == 1 else (lambda e, ts=tuple(terms): all(t(e) for t in ts))
+        return terms[0] if len(terms) == 1 else _all_of(tuple(terms))
 
     def parse_or(self) -> Predicate:
         factors = [self.parse_not()]
         while self.peek_keyword("OR"):
             self.pos += 2
             factors.append(self.parse_not())
-        return factors[0] if len(factors) == 1 else (lambda e, fs=tuple(factors): any(f(e) for f in fs))
+        return factors[0] if len(factors) == 1 else _any_of(tuple(factors))
 
     def parse_not(self) -> Predicate:
         self.skip_space()
@@ -233,8 +241,7 @@ class _Parser:
                     self.pos += len(word)
             preds.append(_comparison(path, op, self.parse_value(), self))
         self.expect(")")
-        combine = any if joiner == "OR" else all
-        return lambda e, ps=tuple(preds): combine(p(e) for p in ps)
+        return _any_of(tuple(preds)) if joiner == "OR" else _all_of(tuple(preds))
 
 
 def _log_id(entry: Entry) -> str | None:

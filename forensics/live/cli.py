@@ -35,7 +35,7 @@ def add_pull_source_options(p: argparse.ArgumentParser | argparse._ArgumentGroup
                    help="where pulled windows are kept (default $FORENSICS_CACHE_DIR or ~/.cache/forensics)")
 
 
-def add_live_commands(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_live_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register ``pull`` on the main parser."""
     p = subparsers.add_parser(
         "pull",

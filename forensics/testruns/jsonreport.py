@@ -31,7 +31,7 @@ def _number(value: Any) -> float | None:
 
 
 def _phase_text(name: str, phase: dict[str, Any]) -> str | None:
-    crash = phase.get("crash") if isinstance(phase.get("crash"), dict) else {}
+    crash: dict[str, Any] = phase["crash"] if isinstance(phase.get("crash"), dict) else {}
     longrepr = phase.get("longrepr")
     parts: list[str | None] = [
         str(crash.get("message")) if crash.get("message") else None,
@@ -40,7 +40,7 @@ def _phase_text(name: str, phase: dict[str, Any]) -> str | None:
     for stream in ("stdout", "stderr"):
         if phase.get(stream):
             parts.append(f"--- Captured {stream} {name} ---\n{phase[stream]}")
-    records = phase.get("log") if isinstance(phase.get("log"), list) else []
+    records: list[Any] = phase["log"] if isinstance(phase.get("log"), list) else []
     lines = [
         f"{r.get('levelname', '')} {r.get('name', '')}: {r.get('msg', '')}"
         for r in records

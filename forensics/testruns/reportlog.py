@@ -93,7 +93,7 @@ def _row(report: ParsedReport, test_id: str, phases: list[dict[str, Any]]) -> di
     parts: list[str | None] = (
         [] if finished else ["interrupted: no teardown report (the session stopped in this test)"]
     )
-    seen_sections: set[tuple[str, str]] = set()
+    seen_sections: set[tuple[str, ...]] = set()
     for p in phases:
         if p.get("wasxfail"):
             parts.append(f"xfail: {p['wasxfail']}")

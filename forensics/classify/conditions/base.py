@@ -33,7 +33,7 @@ class ConditionProblems(ConditionProblem):
         for p in problems:
             flat.extend(p.problems if isinstance(p, ConditionProblems) else [p])
         super().__init__(flat[0].message, flat[0].line)
-        self.problems = flat
+        self.problems: list[ConditionProblem] = flat
 
 
 def line_of(value: Any, key: Any = None) -> int | None:

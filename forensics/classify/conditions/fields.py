@@ -129,7 +129,8 @@ class FieldMatches(Condition):
     @classmethod
     def build_field(cls, key: str, value: Any, line: int | None) -> Condition:
         column = key if key in FIELD_COLUMNS else None
-        source, segments = None, ()
+        source: str | None = None
+        segments: tuple[str, ...] = ()
         if column is None:
             source, _, path = key.partition(".")
             segments = tuple(path.split("."))

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import polars as pl
 import pytest
 
 from forensics.correlate import correlate
-from forensics.correlate.clock import NS, align_by_order, describe_naive, from_anchors
+from forensics.correlate.clock import (
+    NS,
+    ClockEstimate,
+    align_by_order,
+    describe_naive,
+    from_anchors,
+)
 from tests._correlate_frames import (
     WS_403,
     case,
@@ -73,8 +81,17 @@ def test_anchor_intervals_intersect() -> None:
 
 
 def test_describe_naive_names_the_runner_zone() -> None:
-    """An offset of -2 h -3.4 s reads as a runner at UTC+02:00, 3.4 s fast."""
-    assert describe_naive(-7203.4) == "naive runner clock read as UTC+02:00, skew +3.40 s"
+    """An offset of -2 h -3.4 s reads as a runner at UTC+02:00, 3.4 s fast: its skew (Google minus
+    runner, the sign of every offset a report states) is -3.4 s."""
+    assert describe_naive(-7203.4) == "naive runner clock read as UTC+02:00, skew -3.40 s"
+
+
+def test_a_moved_naive_estimate_describes_its_own_offset() -> None:
+    """When a refinement moves a naive clock's offset, its method states the new skew, not the old."""
+    first = ClockEstimate(25204.4, 0.5, "request order (3 of 3); " + describe_naive(25204.4))
+    moved = replace(first, offset_s=25204.127)
+    assert moved.method == "request order (3 of 3); " + describe_naive(25204.127)
+    assert moved.method.endswith("read as UTC-07:00, skew +4.13 s")
 
 
 def test_runner_clock_far_off_is_still_found() -> None:

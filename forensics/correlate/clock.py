@@ -20,6 +20,7 @@ Scores are computed with ``numpy.searchsorted`` over the sorted request times, s
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -47,7 +48,11 @@ NO_ANCHOR_UNCERTAINTY_S = {"utc": 30.0, "naive": 14 * 3600.0}
 
 @dataclass(frozen=True)
 class ClockEstimate:
-    """One clock offset estimate."""
+    """One clock offset estimate.
+
+    ``method`` says how it was found; a naive clock's "read as UTC±hh:mm, skew" clause in it always
+    describes this estimate's own ``offset_s`` (it is rewritten when a refinement moves the offset).
+    """
 
     offset_s: float
     uncertainty_s: float
@@ -60,6 +65,10 @@ class ClockEstimate:
     contrast: float = 0.0
     #: share of the client's requests near the run that fall inside some window at the offset
     inside_share: float = 0.0
+
+    def __post_init__(self) -> None:
+        described = _NAIVE_CLAUSE.sub(describe_naive(self.offset_s), self.method, count=1)
+        object.__setattr__(self, "method", described)
 
     def zone_and_skew(self, kind: str) -> tuple[float, float]:
         """(zone, skew) in seconds: a naive clock's offset is its zone (whole quarter hours) plus a skew."""
@@ -298,12 +307,20 @@ def center_on_cores(cores: Cores, est: ClockEstimate) -> ClockEstimate:
 
 
 def describe_naive(offset_s: float) -> str:
-    """Split a naive clock's offset into the runner's zone and its skew, in words."""
+    """Split a naive clock's offset into the runner's zone and its skew, in words.
+
+    The skew has the sign of every offset: Google time minus the runner's true UTC time (a runner
+    3.4 s fast has skew -3.40 s), the ``skew_s`` and ``clock_offset_s`` a report states.
+    """
     zone = round(offset_s / 900) * 900
     # offset = Google - runner; a runner at UTC+02:00 reads 2 h ahead, so its offset is -2 h
     sign = "+" if zone <= 0 else "-"
     hh, mm = divmod(abs(zone) // 60, 60)
-    return f"naive runner clock read as UTC{sign}{int(hh):02d}:{int(mm):02d}, skew {zone - offset_s:+.2f} s"
+    return f"naive runner clock read as UTC{sign}{int(hh):02d}:{int(mm):02d}, skew {offset_s - zone:+.2f} s"
+
+
+#: The clause ``describe_naive`` writes, to keep it true when a refinement moves the offset.
+_NAIVE_CLAUSE = re.compile(r"naive runner clock read as UTC[+-]\d{2}:\d{2}, skew [+-]\d+\.\d{2} s")
 
 
 def from_anchors(pairs: list[tuple[int, int, int]]) -> tuple[float, float] | None:

@@ -41,6 +41,8 @@ ZONE_SLIP_MIN_TESTS = 5
 #: is an export of another time (the lines there must not be borrowed).
 ZONE_SLIP_MAX_SKEW_S = 120.0
 _ZONE_MINUTES = (0, 1800, 2700)
+#: Ends the method of a "utc" clock found to be local time after all.
+ZONE_SLIP_NOTE = "; times were labelled UTC but are off by a zone"
 MAX_TIMED_TESTS = 400
 
 
@@ -136,7 +138,7 @@ def _zone_slip(
     zone, skew = wide.zone_and_skew("naive")
     if abs(skew) > ZONE_SLIP_MAX_SKEW_S or abs(zone) % 3600 not in _ZONE_MINUTES:
         return None
-    return replace(wide, method=wide.method + "; times were labelled UTC but are off by a zone")
+    return replace(wide, method=wide.method + ZONE_SLIP_NOTE)
 
 
 def estimate_clock(
@@ -244,8 +246,8 @@ def refine(
     ):
         return center_on_cores(cores, est)
     # keep what the first estimate said (anchors, zone slip), with the refined counts
-    slip = "; times were labelled UTC but are off by a zone"
-    method = est.method if est.anchors else new.method + (slip if slip in est.method else "")
+    slip = ZONE_SLIP_NOTE if ZONE_SLIP_NOTE in est.method else ""
+    method = est.method if est.anchors else new.method + slip
     refined = ClockEstimate(
         new.offset_s,
         new.uncertainty_s,

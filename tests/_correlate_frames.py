@@ -9,6 +9,9 @@ from typing import Any
 import polars as pl
 
 from forensics.correlate import Correlation
+from forensics.correlate.clock import ClockEstimate
+from forensics.correlate.link import WINDOW_SCHEMA, empty_links
+from forensics.correlate.windows import clock_kind, google_times
 from forensics.schema import LOG_SCHEMA, TEST_SCHEMA
 
 T0 = datetime(2026, 11, 24, 8, 10, 0, tzinfo=UTC)
@@ -101,6 +104,33 @@ def make_tests(rows: list[dict[str, Any]]) -> pl.DataFrame:
     """A TEST_SCHEMA frame from ``case`` dicts."""
     return pl.DataFrame(
         [{k: r.get(k) for k in TEST_SCHEMA} for r in rows], schema=TEST_SCHEMA, orient="row"
+    )
+
+
+def given_clock(
+    tests: pl.DataFrame, offset_s: float, uncertainty_s: float, method: str, **fields: Any
+) -> Correlation:
+    """A correlation that links nothing and puts ``tests`` on Google's clock at a known offset.
+
+    What a hand-built result carries so its reports place test times as a triage's would.
+    Columns the frame lacks are null; a timed test without a ``clock`` is taken as zone-aware.
+    """
+    full = tests.with_columns(
+        pl.lit(None, dtype=dtype).alias(name)
+        for name, dtype in TEST_SCHEMA.items()
+        if name not in tests.columns
+    ).with_columns(pl.col("clock").fill_null("utc"))
+    est = ClockEstimate(offset_s, uncertainty_s, method)
+    return Correlation(
+        clock_offset_s=offset_s,
+        clock_offset_uncertainty_s=uncertainty_s,
+        clock_method=method,
+        windows=pl.DataFrame(schema=WINDOW_SCHEMA),
+        links=empty_links(),
+        test_times=google_times(
+            full.with_columns(kind=clock_kind(full)), {"utc": est, "naive": est}
+        ),
+        **fields,
     )
 
 

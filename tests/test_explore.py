@@ -12,6 +12,7 @@ from forensics import explore
 from forensics.labels import UNKNOWN
 from forensics.result import Evidence, TriageResult, Verdict
 from forensics.schema import LOG_SCHEMA, TEST_SCHEMA
+from tests._correlate_frames import given_clock
 
 T0 = datetime(2025, 9, 7, 9, 0, 0, tzinfo=UTC)
 OFFSET_S = 1.8  # Google time minus runner time in the hand-built run
@@ -198,15 +199,28 @@ def make_result(*, with_secret: bool = False, redact: bool = True) -> TriageResu
             "clock_method": "trace ids",
         }
     }
-    return TriageResult(verdicts=verdicts, run=run, logs=log_frame, tests=test_frame, redact=redact)
+    return TriageResult(
+        verdicts=verdicts,
+        run=run,
+        logs=log_frame,
+        tests=test_frame,
+        redact=redact,
+        correlation=given_clock(test_frame, OFFSET_S, 0.2, "trace ids"),
+    )
+
+
+def retimed(result: TriageResult, tests: pl.DataFrame) -> None:
+    """Give ``result`` another test frame, placed on Google's clock as ``make_result`` places its own."""
+    result.tests = tests
+    result.correlation = given_clock(tests, OFFSET_S, 0.2, "trace ids")
 
 
 # --- windows, rows, filters ----------------------------------------------------------------------
 
 
 def test_failure_windows_move_tests_onto_google_time() -> None:
-    """Without stored correlation windows, a test's window is its start/stop plus the clock offset,
-    widened by the test's and the offset's uncertainty."""
+    """Without stored correlation windows, a test's window is its start/stop on Google's clock (runner
+    time plus the clock offset), widened by the test's and the offset's uncertainty."""
     result = make_result()
     windows = explore.failure_windows(result)
     assert windows.get_column("test_id").to_list() == [v.test_id for v in result.verdicts]
@@ -233,8 +247,12 @@ def test_failure_windows_prefer_the_correlation_windows() -> None:
 def test_failure_windows_null_without_start_time() -> None:
     """A test without a start time (JUnit without timestamps) gets no window rather than a wrong one."""
     result = make_result()
-    result.tests = result.tests.with_columns(
-        start=pl.lit(None, dtype=TEST_SCHEMA["start"]), stop=pl.lit(None, dtype=TEST_SCHEMA["stop"])
+    retimed(
+        result,
+        result.tests.with_columns(
+            start=pl.lit(None, dtype=TEST_SCHEMA["start"]),
+            stop=pl.lit(None, dtype=TEST_SCHEMA["stop"]),
+        ),
     )
     windows = explore.failure_windows(result)
     assert windows.get_column("lo").null_count() == windows.height

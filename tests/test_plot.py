@@ -14,7 +14,7 @@ from matplotlib.figure import Figure
 from forensics import plot
 from forensics.labels import LABELS
 from forensics.schema import TEST_SCHEMA
-from tests.test_explore import FAILED, SECRET_JWT, make_result
+from tests.test_explore import FAILED, SECRET_JWT, make_result, retimed
 
 
 def _ytick_texts(ax: matplotlib.axes.Axes) -> list[str]:
@@ -39,6 +39,7 @@ def test_timeline_says_when_the_offset_is_unknown() -> None:
     """A result without a clock estimate says so instead of implying zero."""
     result = make_result()
     result.run = {}
+    result.correlation = None
     assert "clock offset unknown" in plot.timeline(result).axes[0].get_title(loc="left")
 
 
@@ -161,8 +162,11 @@ def test_svg_never_holds_a_secret(tmp_path: Path) -> None:
     result.verdicts[0] = type(result.verdicts[0])(
         **{**result.verdicts[0].__dict__, "test_id": tid, "detail": f"jwt={SECRET_JWT}"}
     )
-    result.tests = result.tests.with_columns(
-        test_id=result.tests.get_column("test_id").replace(FAILED[0][0], tid)
+    retimed(
+        result,
+        result.tests.with_columns(
+            test_id=result.tests.get_column("test_id").replace(FAILED[0][0], tid)
+        ),
     )
     for name, fig in (
         ("t", plot.timeline(result)),
@@ -208,8 +212,12 @@ def test_figures_can_be_built_in_threads(tmp_path: Path) -> None:
 def test_timeline_without_start_times_still_shows_evidence() -> None:
     """Tests without start times get no window but their cited entries are still drawn, and the lane says why."""
     result = make_result()
-    result.tests = result.tests.with_columns(
-        start=pl.lit(None, dtype=TEST_SCHEMA["start"]), stop=pl.lit(None, dtype=TEST_SCHEMA["stop"])
+    retimed(
+        result,
+        result.tests.with_columns(
+            start=pl.lit(None, dtype=TEST_SCHEMA["start"]),
+            stop=pl.lit(None, dtype=TEST_SCHEMA["stop"]),
+        ),
     )
     ax = plot.timeline(result).axes[0]
     assert "no start time in the test report" in {t.get_text() for t in ax.texts}
@@ -221,8 +229,12 @@ def test_timeline_without_start_times_still_shows_evidence() -> None:
 def test_timeline_with_nothing_in_time_has_no_fake_axis() -> None:
     """With no windows and no evidence, the x axis is left blank rather than showing 1970."""
     result = make_result()
-    result.tests = result.tests.with_columns(
-        start=pl.lit(None, dtype=TEST_SCHEMA["start"]), stop=pl.lit(None, dtype=TEST_SCHEMA["stop"])
+    retimed(
+        result,
+        result.tests.with_columns(
+            start=pl.lit(None, dtype=TEST_SCHEMA["start"]),
+            stop=pl.lit(None, dtype=TEST_SCHEMA["stop"]),
+        ),
     )
     result.verdicts = [type(v)(**{**v.__dict__, "evidence": ()}) for v in result.verdicts]
     ax = plot.timeline(result).axes[0]
@@ -246,10 +258,13 @@ def test_timeline_rings_only_each_lanes_own_evidence() -> None:
     result = make_result()
     first, second = result.verdicts[0], result.verdicts[1]
     # Widen the second test's window over the first one's evidence.
-    result.tests = result.tests.with_columns(
-        window_uncertainty_s=pl.when(pl.col("test_id") == second.test_id)
-        .then(6.0)
-        .otherwise(pl.col("window_uncertainty_s"))
+    retimed(
+        result,
+        result.tests.with_columns(
+            window_uncertainty_s=pl.when(pl.col("test_id") == second.test_id)
+            .then(6.0)
+            .otherwise(pl.col("window_uncertainty_s"))
+        ),
     )
     ax = plot.timeline(result).axes[0]
     lane_of_second = len(FAILED) - 2

@@ -34,6 +34,7 @@ from forensics.report.facts import printable, rfc3339
 from forensics.report.json import json_dict
 from forensics.result import Evidence, Skipped, TriageResult, Verdict
 from forensics.schema import LOG_SCHEMA, TEST_SCHEMA
+from tests._correlate_frames import given_clock
 
 PROJECT = "netra-staging"
 REQ_LOG = f"projects/{PROJECT}/logs/run.googleapis.com%2Frequests"
@@ -147,7 +148,8 @@ def make_result(*, redact: bool = True, secret: str | None = None) -> TriageResu
         Skipped("logs.json", "not JSON" + s, 3, 17),
         Skipped("junit.xml", "testcase without name", 1),
     ]
-    return TriageResult([v1, v2, v3], run, _logs(), _tests(), skipped, redact=redact)
+    clock = given_clock(_tests(), 1.25, 0.2, "trace ids")
+    return TriageResult([v1, v2, v3], run, _logs(), _tests(), skipped, clock, redact=redact)
 
 
 class _Tty(io.StringIO):
@@ -540,7 +542,13 @@ def test_generated_secrets_never_reach_any_output(case: tuple[str, str]) -> None
 def test_reprs_never_show_secrets() -> None:
     """repr() of a result, verdict, evidence or skipped record, and its verdict table (notebooks, logs), is redacted."""
     r = make_result(secret="E2E_BYPASS_KEY=reprsecret7")
-    shown = repr(r) + repr(r.verdicts) + repr(r.skipped) + r._repr_html_() + str(r.to_frame().to_dicts())
+    shown = (
+        repr(r)
+        + repr(r.verdicts)
+        + repr(r.skipped)
+        + r._repr_html_()
+        + str(r.to_frame().to_dicts())
+    )
     assert "reprsecret7" not in shown and JWT not in shown and "wrongkey" not in shown
     assert "missing_bypass_header 2" in repr(r)
 

@@ -76,6 +76,23 @@ WINDOW_SCHEMA: dict[str, pl.DataType] = {
 }
 
 
+#: Schema of ``Correlation.test_times``: every test's own times on Google's clock. Reports, plots,
+#: notebooks and queries read test times here and never move runner time themselves.
+TEST_TIME_SCHEMA: dict[str, pl.DataType] = {
+    "test_id": pl.String(),
+    # runner start plus the offset of its clock kind (zone and skew); null without a start time
+    "start": pl.Datetime("ns", "UTC"),
+    "stop": pl.Datetime("ns", "UTC"),  # likewise (start + duration when the report has no stop)
+    # +- seconds on start and stop: the test's own window uncertainty plus the offset's
+    "uncertainty_s": pl.Float64(),
+    # how the time was obtained: "utc" (zone-aware runner time, skew applied), "naive" (local
+    # runner time, zone and skew applied), "zone slip" (labelled UTC but local: the zone found
+    # applied), "unaligned" (no offset found: runner time as given, with that clock's wide
+    # uncertainty), "none" (no start time)
+    "clock": pl.String(),
+}
+
+
 def empty_links() -> pl.DataFrame:
     """An empty links frame with the contract and detail columns."""
     return pl.DataFrame(schema={**LINK_SCHEMA, **LINK_DETAIL_SCHEMA})
@@ -104,6 +121,8 @@ class Correlation:
             most failed tests have.
         export_span: (first, last) entry timestamps of the log frame, ISO 8601, or None when empty.
         fingerprint_method: how the fingerprint was found, or "none: <why>".
+        test_times: every test's own start and stop on Google's clock (``TEST_TIME_SCHEMA``): the
+            times every report, plot and query shows.
     """
 
     clock_offset_s: float
@@ -118,6 +137,7 @@ class Correlation:
     export_span: tuple[str, str] | None = None
     fingerprint_method: str = ""
     clock_zone_s: float = 0.0
+    test_times: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=TEST_TIME_SCHEMA))
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -29,6 +29,7 @@ from forensics.correlate.windows import (
     UNTIMED_FACTOR,
     USELESS_UNCERTAINTY_S,
     clock_kind,
+    google_times,
     google_windows,
     precise_tests,
     untimed_windows,
@@ -114,6 +115,7 @@ def correlate(tests: pl.DataFrame, logs: pl.DataFrame) -> Correlation:
         clocks={k: v.to_dict(k) for k, v in clocks.items()},
         export_span=_iso_span(span) if ts.drop_nulls().len() else None,
         fingerprint_method=fp.method,
+        test_times=google_times(tests, clocks),
     )
 
 

@@ -1,17 +1,24 @@
-"""Each test's window on Google's clock: its own times (core), widened by what is uncertain.
+"""Each test's times and window on Google's clock: its own times (core), widened by what is uncertain.
 
 * Timed tests: ``core`` = [start, stop] + offset; the window adds the test's own
   ``window_uncertainty_s``, the offset's uncertainty and ``WINDOW_SLACK_S`` on both sides.
 * Tests without usable times search between their timed neighbours in run order (the whole run
   when there are none); their core is that same span.
+
+``google_times`` is the one place runner time becomes Google time for the reports: every report,
+plot and query reads ``Correlation.test_times``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
+import numpy as np
 import polars as pl
 
 from forensics.correlate.clock import NS, ClockEstimate
-from forensics.correlate.runclock import runner_windows
+from forensics.correlate.link import TEST_TIME_SCHEMA
+from forensics.correlate.runclock import ZONE_SLIP_NOTE, runner_windows
 
 #: Beyond this offset uncertainty a test's times say nothing useful about where it ran.
 USELESS_UNCERTAINTY_S = 3600.0
@@ -31,22 +38,34 @@ def clock_kind(tests: pl.DataFrame) -> pl.Expr:
     return pl.when(pl.col("start").is_null()).then(pl.lit("none")).otherwise(kind)
 
 
+def _on_google_clock(
+    tests: pl.DataFrame, clocks: dict[str, ClockEstimate]
+) -> Iterator[tuple[str, ClockEstimate, pl.DataFrame, np.ndarray, np.ndarray]]:
+    """Per clock kind with timed tests: the kind, its estimate, its tests, and their own
+    [start, stop] (stop falls back to start + duration) moved onto Google's clock, in epoch ns."""
+    for kind, est in clocks.items():
+        timed = tests.filter(pl.col("kind") == kind)
+        if timed.is_empty():
+            continue
+        start, stop = runner_windows(timed, widen=False)
+        shift = int(est.offset_s * NS)
+        yield kind, est, timed, start + shift, stop + shift
+
+
 def google_windows(tests: pl.DataFrame, clocks: dict[str, ClockEstimate]) -> pl.DataFrame:
     """test_id, order, lo_ns, hi_ns in Google time for tests whose clock is usable."""
     parts = []
-    for kind, est in clocks.items():
-        timed = tests.filter(pl.col("kind") == kind)
-        if timed.is_empty() or est.uncertainty_s > USELESS_UNCERTAINTY_S:
+    for _, est, timed, core_lo, core_hi in _on_google_clock(tests, clocks):
+        if est.uncertainty_s > USELESS_UNCERTAINTY_S:
             continue
-        lo, hi = runner_windows(timed)
-        core_lo, core_hi = runner_windows(timed, widen=False)
-        shift, pad = int(est.offset_s * NS), int((est.uncertainty_s + WINDOW_SLACK_S) * NS)
+        own = (timed.get_column("window_uncertainty_s").fill_null(0.0) * NS).cast(pl.Int64)
+        widen = own.to_numpy() + int((est.uncertainty_s + WINDOW_SLACK_S) * NS)
         parts.append(
             timed.select("test_id", "order").with_columns(
-                lo_ns=pl.Series(lo + shift - pad),
-                hi_ns=pl.Series(hi + shift + pad),
-                core_lo=pl.Series(core_lo + shift),
-                core_hi=pl.Series(core_hi + shift),
+                lo_ns=pl.Series(core_lo - widen),
+                hi_ns=pl.Series(core_hi + widen),
+                core_lo=pl.Series(core_lo),
+                core_hi=pl.Series(core_hi),
             )
         )
     schema = {
@@ -58,6 +77,46 @@ def google_windows(tests: pl.DataFrame, clocks: dict[str, ClockEstimate]) -> pl.
         "core_hi": pl.Int64,
     }
     return pl.concat(parts) if parts else pl.DataFrame(schema=schema)
+
+
+def time_source(kind: str, est: ClockEstimate) -> str:
+    """How a test's Google time was obtained (``TEST_TIME_SCHEMA["clock"]``)."""
+    if est.method.startswith("none"):
+        return "unaligned"
+    return "zone slip" if ZONE_SLIP_NOTE in est.method else kind
+
+
+def google_times(tests: pl.DataFrame, clocks: dict[str, ClockEstimate]) -> pl.DataFrame:
+    """Every test's own start and stop on Google's clock (``TEST_TIME_SCHEMA``), in test order.
+
+    Runner time plus the whole offset of the test's clock kind (zone and skew for a naive clock,
+    the zone found for a zone slip); the stop falls back to start + duration. Tests without a start
+    time, or of a kind without an estimate, have null times and clock "none".
+    """
+    parts = [
+        timed.select(
+            "test_id",
+            start=_utc(start),
+            stop=_utc(stop),
+            uncertainty_s=pl.col("window_uncertainty_s").fill_null(0.0) + est.uncertainty_s,
+            clock=pl.lit(time_source(kind, est)),
+        )
+        for kind, est, timed, start, stop in _on_google_clock(tests, clocks)
+    ]
+    timed = pl.concat([pl.DataFrame(schema=TEST_TIME_SCHEMA), *parts], how="vertical_relaxed")
+    return (
+        tests.select("test_id")
+        .unique("test_id", keep="first", maintain_order=True)
+        .join(
+            timed.unique("test_id", keep="first"), on="test_id", how="left", maintain_order="left"
+        )
+        .with_columns(pl.col("clock").fill_null("none"))
+        .cast(TEST_TIME_SCHEMA)  # type: ignore[arg-type]
+    )
+
+
+def _utc(epoch_ns: np.ndarray) -> pl.Series:
+    return pl.Series(epoch_ns).cast(pl.Datetime("ns")).dt.replace_time_zone("UTC")
 
 
 def untimed_windows(

@@ -12,6 +12,7 @@ from typing import Any
 import polars as pl
 
 from forensics.classify.rows import infer_role
+from forensics.correlate.link import TEST_TIME_SCHEMA
 from forensics.explore.templates import mask
 from forensics.labels import UNKNOWN
 from forensics.result import TriageResult
@@ -20,9 +21,9 @@ from forensics.schema import UTC_NS
 WINDOW_SCHEMA: dict[str, pl.DataType] = {
     "test_id": pl.String(),
     "root_cause": pl.String(),
-    "start": UTC_NS,  # the test's own start/stop moved onto Google time by the clock offset
+    "start": UTC_NS,  # the test's own start/stop on Google's clock (``Correlation.test_times``)
     "stop": UTC_NS,
-    "lo": UTC_NS,  # widened by the window and offset uncertainty
+    "lo": UTC_NS,  # the correlation's window, else start/stop widened by their uncertainty
     "hi": UTC_NS,
 }
 
@@ -114,12 +115,11 @@ def _with_row(logs: pl.DataFrame) -> pl.DataFrame:
 def failure_windows(result: TriageResult) -> pl.DataFrame:
     """One row per verdict: the failed test's window on Google time (``WINDOW_SCHEMA``).
 
-    Uses the correlation's own windows when the result carries them; otherwise the test's
-    start/stop moved by the clock offset and widened by both uncertainties. Tests without a
-    start time (JUnit without per-test timestamps) get null bounds.
+    ``start``/``stop`` are the test's own times as the correlation placed them on Google's clock
+    (``Correlation.test_times``); ``lo``/``hi`` are the correlation's window for the test, else
+    start/stop widened by their uncertainty. Tests without a start time (JUnit without per-test
+    timestamps) get null times.
     """
-    offset, offset_err, _ = clock_offset(result)
-    shift = pl.duration(microseconds=round((offset or 0.0) * 1e6))
     verdicts = pl.DataFrame(
         {
             "test_id": [v.test_id for v in result.verdicts],
@@ -127,19 +127,20 @@ def failure_windows(result: TriageResult) -> pl.DataFrame:
         },
         schema={"test_id": pl.String, "root_cause": pl.String},
     )
-    tests = result.tests.select("test_id", "start", "stop", "window_uncertainty_s").unique(
-        "test_id", keep="first"
-    )
-    frame = verdicts.join(tests, on="test_id", how="left", maintain_order="left")
-    widen = (pl.col("window_uncertainty_s").fill_null(0.0) + (offset_err or 0.0)) * 1e6
-    frame = frame.with_columns(
-        start=pl.col("start") + shift,
-        stop=pl.coalesce(pl.col("stop"), pl.col("start")) + shift,
-    ).with_columns(
-        lo=pl.col("start") - pl.duration(microseconds=widen.round().cast(pl.Int64)),
-        hi=pl.col("stop") + pl.duration(microseconds=widen.round().cast(pl.Int64)),
-    )
     corr = getattr(result, "correlation", None)
+    times = getattr(corr, "test_times", None)
+    if not isinstance(times, pl.DataFrame):
+        times = pl.DataFrame(schema=TEST_TIME_SCHEMA)
+    frame = verdicts.join(
+        times.select("test_id", "start", "stop", "uncertainty_s"),
+        on="test_id",
+        how="left",
+        maintain_order="left",
+    )
+    widen = pl.duration(
+        microseconds=(pl.col("uncertainty_s").fill_null(0.0) * 1e6).round().cast(pl.Int64)
+    )
+    frame = frame.with_columns(lo=pl.col("start") - widen, hi=pl.col("stop") + widen)
     windows = getattr(corr, "windows", None)
     if isinstance(windows, pl.DataFrame) and windows.height:
         own = windows.select("test_id", pl.col("lo").alias("_lo"), pl.col("hi").alias("_hi"))
@@ -150,16 +151,22 @@ def failure_windows(result: TriageResult) -> pl.DataFrame:
 
 
 def linked_rows(result: TriageResult, test_id: str) -> pl.DataFrame:
-    """The log rows tied to one failed test: the correlation's links, else the rows in its window."""
+    """The log rows tied to one failed test: the correlation's links when it looked for the test's
+    rows (it has a window for it), else the rows in the test's window."""
     logs = _with_row(result.logs)
     corr = getattr(result, "correlation", None)
     links = getattr(corr, "links", None)
+    windows = getattr(corr, "windows", None)
+    looked = isinstance(windows, pl.DataFrame) and test_id in windows.get_column("test_id")
     if isinstance(links, pl.DataFrame) and {"test_id", "row"} <= set(links.columns):
         mine = links.filter(pl.col("test_id") == test_id).select(
             pl.col("row").cast(pl.UInt32), *[c for c in ("via", "strength") if c in links.columns]
         )
-        rows = mine.join(logs.with_columns(pl.col("row").cast(pl.UInt32)), on="row", how="inner")
-        return rows.sort("timestamp")
+        if looked or not mine.is_empty():
+            rows = mine.join(
+                logs.with_columns(pl.col("row").cast(pl.UInt32)), on="row", how="inner"
+            )
+            return rows.sort("timestamp")
     window = failure_windows(result).filter(pl.col("test_id") == test_id)
     if window.is_empty() or window.item(0, "lo") is None:
         return logs.clear()

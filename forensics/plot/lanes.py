@@ -66,7 +66,7 @@ def _offset_text(result: TriageResult) -> str:
 def timeline(result: TriageResult, ax: Axes | None = None) -> Figure:
     """One lane per failed test: its window on Google time and the log events tied to it.
 
-    The dark line is the test's own start..stop moved by the runner's clock offset; the pale box
+    The dark line is the test's own start..stop on Google's clock (``Correlation.test_times``); the pale box
     around it is the window widened by its uncertainty. Markers are the log entries tied to the
     test: colour by HTTP status class (purple: a line without status at WARNING or worse);
     squares (upper row) for front-end request logs, circles (lower row) for the app's own logs;

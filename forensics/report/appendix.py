@@ -64,17 +64,13 @@ def appendix(result: TriageResult) -> list[str]:
 
 
 def unexplained_query(result: TriageResult) -> LogQuery | None:
-    """A time-range query around the unknown failures (padded by the clock offset's uncertainty)."""
+    """A time-range query around the unknown failures (padded by their times' uncertainty)."""
     times = failure_times(result)
-    moments = [
-        t
-        for v in result.verdicts
-        if v.root_cause == UNKNOWN and v.test_id in times
-        for t in (times[v.test_id].start, times[v.test_id].stop)
-        if t is not None
+    unknown = [
+        times[v.test_id] for v in result.verdicts if v.root_cause == UNKNOWN and v.test_id in times
     ]
+    moments = [t for ft in unknown for t in (ft.start, ft.stop) if t is not None]
     if not moments:
         return None
-    corr = result.run.get("correlation") or {}
-    pad = timedelta(seconds=5 + float(corr.get("clock_offset_uncertainty_s") or 0))
+    pad = timedelta(seconds=5 + max(ft.uncertainty_s for ft in unknown))
     return window_query(main_project(result.logs), min(moments) - pad, max(moments) + pad)

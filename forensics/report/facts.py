@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import polars as pl
 
 from forensics.labels import LABELS, UNKNOWN
 from forensics.result import Evidence, TriageResult, Verdict
-from forensics.schema import FAILED_OUTCOMES
 
 _RFC3339_Z = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?Z$")
 _FRACTION = re.compile(r"(\.\d+)")
@@ -125,25 +124,17 @@ def unique_evidence(verdicts: list[Verdict]) -> list[Evidence]:
 
 @dataclass(frozen=True)
 class FailureTime:
-    """When a failed test ran, in Google time (runner time corrected by the clock offset)."""
+    """When a failed test ran, on Google's clock (``Correlation.test_times``)."""
 
     test_id: str
     start: datetime | None
     stop: datetime | None
+    uncertainty_s: float = 0.0  # +- seconds on start and stop
 
     @property
     def at(self) -> datetime | None:
         """The moment the failure was seen: the stop time, else the start time."""
         return self.stop or self.start
-
-
-def clock_offset(result: TriageResult) -> float:
-    """The runner-to-Google clock offset the triage used, in seconds (0 if none was found)."""
-    corr = result.run.get("correlation") or {}
-    try:
-        return float(corr.get("clock_offset_s") or 0.0)
-    except (TypeError, ValueError):
-        return 0.0
 
 
 def offset_text(result: TriageResult) -> str | None:
@@ -156,31 +147,17 @@ def offset_text(result: TriageResult) -> str | None:
 
 
 def failure_times(result: TriageResult) -> dict[str, FailureTime]:
-    """Each failed test's start/stop from the test frame, moved onto Google's clock."""
-    frame = result.tests
-    if frame is None or frame.height == 0 or "test_id" not in frame.columns:
+    """Each failed test's start/stop on Google's clock, as the correlation placed them."""
+    times = getattr(result.correlation, "test_times", None)
+    if not isinstance(times, pl.DataFrame) or times.is_empty():
         return {}
-    cols = [c for c in ("test_id", "outcome", "start", "stop") if c in frame.columns]
-    frame = frame.select(cols)
-    if "outcome" in cols:
-        frame = frame.filter(pl.col("outcome").cast(pl.String).is_in(FAILED_OUTCOMES))
-    shift = timedelta(seconds=clock_offset(result))
+    failed = [v.test_id for v in result.verdicts]
     out: dict[str, FailureTime] = {}
-    for row in frame.iter_rows(named=True):
-        start, stop = row.get("start"), row.get("stop")
-        out.setdefault(
-            row["test_id"],
-            FailureTime(
-                row["test_id"],
-                _aware(start) + shift if start is not None else None,
-                _aware(stop) + shift if stop is not None else None,
-            ),
+    for row in times.filter(pl.col("test_id").is_in(failed)).iter_rows(named=True):
+        out[row["test_id"]] = FailureTime(
+            row["test_id"], row["start"], row["stop"], row["uncertainty_s"] or 0.0
         )
     return out
-
-
-def _aware(dt: datetime) -> datetime:
-    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
 def skipped_lines(result: TriageResult) -> list[str]:

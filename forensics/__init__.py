@@ -32,6 +32,7 @@ from forensics.logs import LoadedLogs, entries_to_frame, load_logs, read_logs
 from forensics.redact import redact
 from forensics.report import render_json, render_markdown, render_text, write_reports
 from forensics.result import Evidence, Skipped, TriageResult, Verdict
+from forensics.runfacts import RunFacts
 from forensics.schema import LOG_SCHEMA, TEST_SCHEMA
 from forensics.testruns import LoadedTests, load_tests, read_tests
 from forensics.triage import triage
@@ -58,6 +59,7 @@ __all__ = [
     "Rule",
     "RuleError",
     "RuleSet",
+    "RunFacts",
     "Skipped",
     "TestReportError",
     "TriageResult",

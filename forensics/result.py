@@ -5,6 +5,9 @@ These are the shapes of the JSON contract (``TriageResult.to_dict``)::
     {"run": {...}, "failures": [{"test_id", "root_cause", "confidence", "layer",
       "evidence": [{"insert_id", "timestamp", "log_id", "summary"}], "explanation"}],
      "summary": {...}}
+
+``run`` is ``RunFacts`` (``forensics.runfacts``): the inputs read, the runner's clock and
+fingerprint, the rule count.
 """
 
 from __future__ import annotations
@@ -15,14 +18,17 @@ from typing import Any
 
 import polars as pl
 
+from forensics.correlate.link import TEST_TIME_SCHEMA, Correlation
 from forensics.labels import LABELS, UNKNOWN
 from forensics.redact import redact as _redact
+from forensics.runfacts import ClockFacts, RunFacts
 
 
 def _safe_repr(obj: Any) -> str:
     """``Name(field=value, ...)`` with every string redacted: reprs end up in notebooks and logs."""
     fields = ", ".join(
-        f"{name}={_safe_value(getattr(obj, name))}" for name in obj.__dataclass_fields__
+        f"{name}={_safe_value(getattr(obj, name))}"
+        for name in obj.__dataclass_fields__
         if obj.__dataclass_fields__[name].repr
     )
     return f"{type(obj).__name__}({fields})"
@@ -32,7 +38,9 @@ def _safe_value(value: Any) -> str:
     if isinstance(value, str):
         return repr(_redact(value))
     if isinstance(value, tuple):
-        return "(" + ", ".join(_safe_value(v) for v in value) + ("," if len(value) == 1 else "") + ")"
+        return (
+            "(" + ", ".join(_safe_value(v) for v in value) + ("," if len(value) == 1 else "") + ")"
+        )
     if isinstance(value, list):
         return "[" + ", ".join(_safe_value(v) for v in value) + "]"
     return repr(value)
@@ -112,20 +120,36 @@ class TriageResult:
     """The answer of a triage: verdicts plus the frames they came from."""
 
     verdicts: list[Verdict]
-    run: dict[str, Any]  # inputs, counts, clock offset, window, runner fingerprint
+    run: RunFacts  # inputs, how the logs were read (clock, fingerprint), rule count
     logs: pl.DataFrame = field(repr=False)
     tests: pl.DataFrame = field(repr=False)
     skipped: list[Skipped] = field(default_factory=list)
-    #: How failed tests were tied to log rows (windows, links, clock offset); None if built by hand.
-    correlation: Any = field(default=None, repr=False)
+    #: How failed tests were tied to log rows (windows, links, each test's times on Google's
+    #: clock); None if built by hand without one.
+    correlation: Correlation | None = field(default=None, repr=False)
     #: Secrets are redacted in every output unless the user turned this off (``--no-redact``).
     redact: bool = True
 
     def __repr__(self) -> str:
         summary = self.summary
         causes = ", ".join(f"{k} {n}" for k, n in summary["by_root_cause"].items()) or "none"
-        return (f"TriageResult({len(self.verdicts)} failed test(s): {causes}; "
-                f"{self.logs.height} log rows; skipped {summary['skipped_input']}; redact={self.redact})")
+        return (
+            f"TriageResult({len(self.verdicts)} failed test(s): {causes}; "
+            f"{self.logs.height} log rows; skipped {summary['skipped_input']}; redact={self.redact})"
+        )
+
+    @property
+    def clock(self) -> ClockFacts | None:
+        """The runner's clock as the triage used it (``run.correlation``), None when unknown."""
+        return self.run.clock
+
+    @property
+    def test_times(self) -> pl.DataFrame:
+        """Each test's start and stop on Google's clock (``Correlation.test_times``): the only
+        times reports show; empty without a correlation."""
+        if self.correlation is None:
+            return pl.DataFrame(schema=TEST_TIME_SCHEMA)
+        return self.correlation.test_times
 
     def scrub(self, text: str | None) -> str | None:
         """``text`` as it may be shown: redacted unless redaction is off."""
@@ -146,7 +170,7 @@ class TriageResult:
     def to_dict(self) -> dict[str, Any]:
         """The JSON contract, every string passed through ``scrub``."""
         raw = {
-            "run": {**self.run, "skipped": [s.to_dict() for s in self.skipped]},
+            "run": {**self.run.to_dict(), "skipped": [s.to_dict() for s in self.skipped]},
             "failures": [v.to_dict() for v in self.verdicts],
             "summary": self.summary,
         }

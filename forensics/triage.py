@@ -11,13 +11,16 @@ from forensics.classify import RuleSet, classify, load_rules
 from forensics.correlate import correlate
 from forensics.logs import LoadedLogs, read_logs
 from forensics.result import TriageResult
+from forensics.runfacts import LogInputs, RunFacts, SuiteInputs
 from forensics.schema import FAILED_OUTCOMES
 from forensics.testruns import LoadedTests, read_tests
 
 PathLike = str | Path
 
 
-def _as_tests(tests: LoadedTests | pl.DataFrame | PathLike | Sequence[PathLike], strict: bool) -> LoadedTests:
+def _as_tests(
+    tests: LoadedTests | pl.DataFrame | PathLike | Sequence[PathLike], strict: bool
+) -> LoadedTests:
     if isinstance(tests, LoadedTests):
         return tests
     if isinstance(tests, pl.DataFrame):
@@ -27,7 +30,9 @@ def _as_tests(tests: LoadedTests | pl.DataFrame | PathLike | Sequence[PathLike],
     return read_tests(*tests, strict=strict)
 
 
-def _as_logs(logs: LoadedLogs | pl.DataFrame | PathLike | Sequence[PathLike], strict: bool) -> LoadedLogs:
+def _as_logs(
+    logs: LoadedLogs | pl.DataFrame | PathLike | Sequence[PathLike], strict: bool
+) -> LoadedLogs:
     if isinstance(logs, LoadedLogs):
         return logs
     if isinstance(logs, pl.DataFrame):
@@ -68,23 +73,25 @@ def triage(
     verdicts = classify(test_frame, log_frame, correlation, ruleset)
 
     ts = log_frame.get_column("timestamp") if log_frame.height else None
-    run = {
-        "tests": {
-            "files": loaded_tests.files,
-            "total": test_frame.height,
-            "failed": test_frame.filter(pl.col("outcome").cast(pl.String).is_in(FAILED_OUTCOMES)).height,
-            "duplicates_merged": loaded_tests.duplicates,
-        },
-        "logs": {
-            "files": loaded_logs.files,
-            "entries": log_frame.height,
-            "duplicates_removed": loaded_logs.duplicates,
-            "first": ts.min().isoformat() if ts is not None else None,  # type: ignore[union-attr]
-            "last": ts.max().isoformat() if ts is not None else None,  # type: ignore[union-attr]
-        },
-        "correlation": correlation.to_dict(),
-        "rules": len(ruleset.rules),
-    }
+    run = RunFacts(
+        tests=SuiteInputs(
+            files=tuple(loaded_tests.files),
+            total=test_frame.height,
+            failed=test_frame.filter(
+                pl.col("outcome").cast(pl.String).is_in(FAILED_OUTCOMES)
+            ).height,
+            duplicates_merged=loaded_tests.duplicates,
+        ),
+        logs=LogInputs(
+            files=tuple(loaded_logs.files),
+            entries=log_frame.height,
+            duplicates_removed=loaded_logs.duplicates,
+            first=ts.min().isoformat() if ts is not None else None,  # type: ignore[union-attr]
+            last=ts.max().isoformat() if ts is not None else None,  # type: ignore[union-attr]
+        ),
+        correlation=correlation.facts(),
+        rules=len(ruleset.rules),
+    )
     return TriageResult(
         verdicts=verdicts,
         run=run,

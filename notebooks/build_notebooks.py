@@ -80,9 +80,9 @@ WALKTHROUGH = [
         "requests, and the rules decide the cause. The result shows as a table."
     ),
     "result = forensics.triage(tests, logs)\nresult",
-    'corr = result.run["correlation"]\n'
-    "print(f\"runner clock offset: {corr['clock_offset_s']:+.2f} s ± {corr['clock_offset_uncertainty_s']:.2f} s\")\n"
-    'print("found by:", corr["clock_method"])\n'
+    "clock = result.clock  # Google minus runner, as every report states it\n"
+    'print(f"runner clock offset: {clock.offset_text(2)}")\n'
+    'print("found by:", clock.method)\n'
     "result.summary",
     "plot.causes(result)",
     "plot.timeline(result)",

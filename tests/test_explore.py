@@ -11,6 +11,7 @@ import pytest
 from forensics import explore
 from forensics.labels import UNKNOWN
 from forensics.result import Evidence, TriageResult, Verdict
+from forensics.runfacts import RunFacts
 from forensics.schema import LOG_SCHEMA, TEST_SCHEMA
 from tests._correlate_frames import given_clock
 
@@ -192,13 +193,15 @@ def make_result(*, with_secret: bool = False, redact: bool = True) -> TriageResu
         .sort("start")
         .with_columns(order=pl.int_range(pl.len(), dtype=pl.Int64))
     )
-    run = {
-        "correlation": {
-            "clock_offset_s": OFFSET_S,
-            "clock_offset_uncertainty_s": 0.2,
-            "clock_method": "trace ids",
+    run = RunFacts.from_dict(
+        {
+            "correlation": {
+                "clock_offset_s": OFFSET_S,
+                "clock_offset_uncertainty_s": 0.2,
+                "clock_method": "trace ids",
+            }
         }
-    }
+    )
     return TriageResult(
         verdicts=verdicts,
         run=run,

@@ -13,6 +13,7 @@ from matplotlib.figure import Figure
 
 from forensics import plot
 from forensics.labels import LABELS
+from forensics.runfacts import RunFacts
 from forensics.schema import TEST_SCHEMA
 from tests.test_explore import FAILED, SECRET_JWT, make_result, retimed
 
@@ -38,7 +39,7 @@ def test_timeline_title_states_the_clock_offset() -> None:
 def test_timeline_says_when_the_offset_is_unknown() -> None:
     """A result without a clock estimate says so instead of implying zero."""
     result = make_result()
-    result.run = {}
+    result.run = RunFacts()
     result.correlation = None
     assert "clock offset unknown" in plot.timeline(result).axes[0].get_title(loc="left")
 

@@ -33,6 +33,7 @@ from forensics.report import (
 from forensics.report.facts import printable, rfc3339
 from forensics.report.json import json_dict
 from forensics.result import Evidence, Skipped, TriageResult, Verdict
+from forensics.runfacts import RunFacts
 from forensics.schema import LOG_SCHEMA, TEST_SCHEMA
 from tests._correlate_frames import given_clock
 
@@ -127,23 +128,28 @@ def make_result(*, redact: bool = True, secret: str | None = None) -> TriageResu
         "no entry in the window",
         reason="no request from the runner between 09:00:05 and 09:00:06",
     )
-    run = {
-        "tests": {"files": ["junit.xml"], "total": 4, "failed": 3, "duplicates_merged": 0},
-        "logs": {
-            "files": ["logs.json"],
-            "entries": 40,
-            "duplicates_removed": 2,
-            "first": "2025-09-07T08:59:00+00:00",
-            "last": "2025-09-07T09:01:00+00:00",
-        },
-        "correlation": {
-            "clock_offset_s": 1.25,
-            "clock_offset_uncertainty_s": 0.2,
-            "clock_method": "trace ids",
-            "fingerprint": {"remote_ips": ["203.0.113.7"], "user_agents": ["websockets/15.0.1"]},
-        },
-        "rules": 12,
-    }
+    run = RunFacts.from_dict(
+        {
+            "tests": {"files": ["junit.xml"], "total": 4, "failed": 3, "duplicates_merged": 0},
+            "logs": {
+                "files": ["logs.json"],
+                "entries": 40,
+                "duplicates_removed": 2,
+                "first": "2025-09-07T08:59:00+00:00",
+                "last": "2025-09-07T09:01:00+00:00",
+            },
+            "correlation": {
+                "clock_offset_s": 1.25,
+                "clock_offset_uncertainty_s": 0.2,
+                "clock_method": "trace ids",
+                "fingerprint": {
+                    "remote_ips": ["203.0.113.7"],
+                    "user_agents": ["websockets/15.0.1"],
+                },
+            },
+            "rules": 12,
+        }
+    )
     skipped = [
         Skipped("logs.json", "not JSON" + s, 3, 17),
         Skipped("junit.xml", "testcase without name", 1),
@@ -637,7 +643,7 @@ def test_markdown_tables_survive_any_log_text(
             Verdict(test_id, "app_error", 0.5, "app", ev, summary),
             Verdict(test_id + "2", "unknown", 0.0, None, (), "", reason=reason),
         ],
-        {},
+        RunFacts(),
         _logs(),
         _tests(),
         [Skipped("f", reason, 1)],
@@ -687,7 +693,9 @@ def test_markdown_long_tables_say_how_many_rows_are_not_shown() -> None:
         Evidence(f"id-{i:03d}", f"2025-09-07T09:00:{i % 60:02d}Z", "log", "403", REQ_LOG)
         for i in range(70)
     )
-    r = TriageResult([Verdict("t::x", "app_error", 0.9, "app", ev, "5xx")], {}, _logs(), _tests())
+    r = TriageResult(
+        [Verdict("t::x", "app_error", 0.9, "app", ev, "5xx")], RunFacts(), _logs(), _tests()
+    )
     md = render_markdown(r)
     section = md.split("Evidence (70 entries):")[1].split("**Remediation:**")[0]
     assert section.count("| `id-") == 60

@@ -34,6 +34,8 @@ from typing import Any
 
 import polars as pl
 
+from forensics.runfacts import ClockFacts, CorrelationFacts, FingerprintFacts, KindClock
+
 #: Schema of ``Correlation.links`` (the contract: always these four columns first).
 LINK_SCHEMA: dict[str, pl.DataType] = {
     "test_id": pl.String(),
@@ -139,16 +141,28 @@ class Correlation:
     clock_zone_s: float = 0.0
     test_times: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=TEST_TIME_SCHEMA))
 
+    @property
+    def clock(self) -> ClockFacts:
+        """The clock estimate the reports state (the kind most failed tests have)."""
+        return ClockFacts(
+            offset_s=self.clock_offset_s,
+            uncertainty_s=self.clock_offset_uncertainty_s,
+            method=self.clock_method,
+            zone_s=self.clock_zone_s,
+            kinds={k: KindClock.from_dict(v) for k, v in self.clocks.items()},
+        )
+
+    def facts(self) -> CorrelationFacts:
+        """What a report states about this correlation (``run.correlation`` of the JSON contract)."""
+        return CorrelationFacts(
+            clock=self.clock,
+            fingerprint=FingerprintFacts.from_dict(
+                {"fingerprint": self.fingerprint, "fingerprint_method": self.fingerprint_method}
+            ),
+            export_span=self.export_span,
+            linked_rows=self.links.height,
+            notes=dict(self.notes),
+        )
+
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "clock_offset_s": self.clock_offset_s,
-            "clock_offset_uncertainty_s": self.clock_offset_uncertainty_s,
-            "clock_method": self.clock_method,
-            "clock_zone_s": self.clock_zone_s,
-            "clocks": self.clocks,
-            "fingerprint": self.fingerprint,
-            "fingerprint_method": self.fingerprint_method,
-            "export_span": list(self.export_span) if self.export_span else None,
-            "linked_rows": self.links.height,
-            "notes": dict(self.notes),
-        }
+        return self.facts().to_dict()

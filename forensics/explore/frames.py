@@ -12,7 +12,6 @@ from typing import Any
 import polars as pl
 
 from forensics.classify.rows import infer_role
-from forensics.correlate.link import TEST_TIME_SCHEMA
 from forensics.explore.templates import mask
 from forensics.labels import UNKNOWN
 from forensics.result import TriageResult
@@ -29,16 +28,12 @@ WINDOW_SCHEMA: dict[str, pl.DataType] = {
 
 
 def clock_offset(result: TriageResult) -> tuple[float | None, float | None, str | None]:
-    """The runner's clock offset (Google minus runner, s), its +- uncertainty and how it was found."""
-    corr = getattr(result, "correlation", None)
-    if corr is not None:
-        return corr.clock_offset_s, corr.clock_offset_uncertainty_s, corr.clock_method
-    info = (result.run or {}).get("correlation") or {}
-    return (
-        info.get("clock_offset_s"),
-        info.get("clock_offset_uncertainty_s"),
-        info.get("clock_method"),
-    )
+    """The runner's clock offset (Google minus runner, s), its +- uncertainty and how it was found:
+    the correlation's when the result carries one, else the run's (None when unknown)."""
+    clock = result.correlation.clock if result.correlation is not None else result.clock
+    if clock is None:
+        return None, None, None
+    return clock.offset_s, clock.uncertainty_s, clock.method
 
 
 def annotate(logs: pl.DataFrame) -> pl.DataFrame:
@@ -127,12 +122,8 @@ def failure_windows(result: TriageResult) -> pl.DataFrame:
         },
         schema={"test_id": pl.String, "root_cause": pl.String},
     )
-    corr = getattr(result, "correlation", None)
-    times = getattr(corr, "test_times", None)
-    if not isinstance(times, pl.DataFrame):
-        times = pl.DataFrame(schema=TEST_TIME_SCHEMA)
     frame = verdicts.join(
-        times.select("test_id", "start", "stop", "uncertainty_s"),
+        result.test_times.select("test_id", "start", "stop", "uncertainty_s"),
         on="test_id",
         how="left",
         maintain_order="left",
@@ -141,8 +132,8 @@ def failure_windows(result: TriageResult) -> pl.DataFrame:
         microseconds=(pl.col("uncertainty_s").fill_null(0.0) * 1e6).round().cast(pl.Int64)
     )
     frame = frame.with_columns(lo=pl.col("start") - widen, hi=pl.col("stop") + widen)
-    windows = getattr(corr, "windows", None)
-    if isinstance(windows, pl.DataFrame) and windows.height:
+    windows = result.correlation.windows if result.correlation is not None else None
+    if windows is not None and windows.height:
         own = windows.select("test_id", pl.col("lo").alias("_lo"), pl.col("hi").alias("_hi"))
         frame = frame.join(own, on="test_id", how="left", maintain_order="left").with_columns(
             lo=pl.coalesce("_lo", "lo"), hi=pl.coalesce("_hi", "hi")
@@ -154,11 +145,10 @@ def linked_rows(result: TriageResult, test_id: str) -> pl.DataFrame:
     """The log rows tied to one failed test: the correlation's links when it looked for the test's
     rows (it has a window for it), else the rows in the test's window."""
     logs = _with_row(result.logs)
-    corr = getattr(result, "correlation", None)
-    links = getattr(corr, "links", None)
-    windows = getattr(corr, "windows", None)
-    looked = isinstance(windows, pl.DataFrame) and test_id in windows.get_column("test_id")
-    if isinstance(links, pl.DataFrame) and {"test_id", "row"} <= set(links.columns):
+    corr = result.correlation
+    links = corr.links if corr is not None else None
+    looked = corr is not None and test_id in corr.windows.get_column("test_id")
+    if links is not None and {"test_id", "row"} <= set(links.columns):
         mine = links.filter(pl.col("test_id") == test_id).select(
             pl.col("row").cast(pl.UInt32), *[c for c in ("via", "strength") if c in links.columns]
         )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +13,6 @@ from matplotlib.patches import Patch
 
 from forensics.explore.frames import (
     annotate,
-    clock_offset,
     evidence_rows,
     failure_windows,
     linked_rows,
@@ -36,6 +34,7 @@ from forensics.plot.style import (
     utc_axis,
 )
 from forensics.result import TriageResult
+from forensics.runfacts import clock_line
 
 
 def _short_names(test_ids: list[str], width: int = 46) -> list[str]:
@@ -48,19 +47,6 @@ def _short_names(test_ids: list[str], width: int = 46) -> list[str]:
             name = "::".join([Path(parts[0]).stem, *parts[1:]])
         names.append(name if len(name) <= width else "…" + name[-(width - 1) :])
     return names
-
-
-def _offset_text(result: TriageResult) -> str:
-    offset, err, method = clock_offset(result)
-    if offset is None:
-        return "clock offset unknown"
-    text = f"runner clock offset {offset:+.2f} s"
-    if err:
-        text += f" ± {err:.2f} s"
-    # The method can be a sentence ("request order (18 of 18 timed tests ...); naive clock ..."):
-    # its first clause is what a title has room for.
-    short = re.split(r" \(|;|,", method or "", maxsplit=1)[0].strip()[:40]
-    return text + (f" ({short})" if short else "")
 
 
 def timeline(result: TriageResult, ax: Axes | None = None) -> Figure:
@@ -182,7 +168,8 @@ def timeline(result: TriageResult, ax: Axes | None = None) -> Figure:
         ax.set_xticks([])
         ax.set_xlabel("no test windows and no tied log entries to place in time")
     more = len(result.verdicts) - lanes
-    title = f"{len(result.verdicts)} failed tests on the log timeline — {_offset_text(result)}"
+    clock = clock_line(result.clock, short=True)
+    title = f"{len(result.verdicts)} failed tests on the log timeline — {clock}"
     ax.set_title(
         shown(result, title + (f" (first {lanes} shown)" if more > 0 else "")),
         fontsize=11,

@@ -5,9 +5,10 @@ which input was skipped, and how the logs were read (clock offset, runner finger
 from __future__ import annotations
 
 from forensics.labels import REMEDIATION, UNKNOWN
-from forensics.report.facts import offset_text, rfc3339, skipped_lines
+from forensics.report.facts import rfc3339, skipped_lines
 from forensics.report.mdformat import code, prose
 from forensics.result import TriageResult
+from forensics.runfacts import clock_line
 
 
 def unexplained(result: TriageResult) -> list[str]:
@@ -40,41 +41,34 @@ def unexplained(result: TriageResult) -> list[str]:
 
 def how_read(result: TriageResult) -> list[str]:
     """The "How the logs were read" section: clock offset and method, runner fingerprint, inputs."""
-    corr = result.run.get("correlation") or {}
-    out = ["## How the logs were read", ""]
-    off = offset_text(result)
-    if off is not None:
-        method = prose(result.scrub(str(corr.get("clock_method") or "an unnamed method")))
-        out.append(f"- Clock offset (Google minus runner): {off}, found by {method}.")
-    else:
-        out.append("- Clock offset: not estimated.")
-    for k, vals in (corr.get("fingerprint") or {}).items():
+    line = clock_line(result.clock)
+    out = [
+        "## How the logs were read",
+        "",
+        f"- {prose(result.scrub(line[:1].upper() + line[1:]))}.",
+    ]
+    fingerprint = result.run.fingerprint
+    for what, values in fingerprint.items() if fingerprint else []:
         out.append(
-            f"- Runner {k.replace('_', ' ')}: "
-            + (", ".join(code(result.scrub(str(x))) for x in vals) or "none")
+            f"- Runner {what}: " + (", ".join(code(result.scrub(x)) for x in values) or "none")
         )
-    tests, logs = result.run.get("tests") or {}, result.run.get("logs") or {}
+    tests, logs = result.run.tests, result.run.logs
     if tests:
         out.append(
-            f"- Tests: {tests.get('total', '?')} from {_files(result, tests.get('files'))}"
-            f", {tests.get('duplicates_merged', 0)} duplicate(s) merged."
+            f"- Tests: {tests.total} from {_files(result, tests.files)}"
+            f", {tests.duplicates_merged} duplicate(s) merged."
         )
     if logs:
+        span = f", {rfc3339(logs.first)} to {rfc3339(logs.last)}." if logs.first else "."
         out.append(
-            f"- Logs: {logs.get('entries', '?')} entries from {_files(result, logs.get('files'))}"
-            f", {logs.get('duplicates_removed', 0)} duplicate(s) removed"
-            + (
-                f", {rfc3339(logs['first'])} to {rfc3339(logs['last'])}."
-                if logs.get("first")
-                else "."
-            )
+            f"- Logs: {logs.entries} entries from {_files(result, logs.files)}"
+            f", {logs.duplicates_removed} duplicate(s) removed{span}"
         )
     return [*out, ""]
 
 
-def _files(result: TriageResult, files: object) -> str:
-    names = [files] if isinstance(files, str) else list(files or [])  # type: ignore[call-overload]
-    return prose(", ".join(result.scrub(str(f)) or "" for f in names) or "an in-memory frame")
+def _files(result: TriageResult, files: tuple[str, ...]) -> str:
+    return prose(", ".join(result.scrub(f) or "" for f in files) or "an in-memory frame")
 
 
 def skipped(result: TriageResult) -> list[str]:

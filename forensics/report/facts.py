@@ -137,20 +137,9 @@ class FailureTime:
         return self.stop or self.start
 
 
-def offset_text(result: TriageResult) -> str | None:
-    """The clock offset the triage used as ``+1.234 s ± 0.010 s``; None when none was estimated."""
-    corr = result.run.get("correlation") or {}
-    off, unc = corr.get("clock_offset_s"), corr.get("clock_offset_uncertainty_s")
-    if off is None:
-        return None
-    return f"{float(off):+.3f} s" + (f" ± {float(unc):.3f} s" if unc is not None else "")
-
-
 def failure_times(result: TriageResult) -> dict[str, FailureTime]:
     """Each failed test's start/stop on Google's clock, as the correlation placed them."""
-    times = getattr(result.correlation, "test_times", None)
-    if not isinstance(times, pl.DataFrame) or times.is_empty():
-        return {}
+    times = result.test_times
     failed = [v.test_id for v in result.verdicts]
     out: dict[str, FailureTime] = {}
     for row in times.filter(pl.col("test_id").is_in(failed)).iter_rows(named=True):

@@ -19,7 +19,6 @@ from forensics.report.facts import (
     causes_in_order,
     clip,
     failure_times,
-    offset_text,
     parse_time,
     short_time,
     unique_evidence,
@@ -75,8 +74,7 @@ def _span(times: list[FailureTime]) -> tuple[str, str]:
 
 
 def _summary(result: TriageResult) -> list[str]:
-    tests = result.run.get("tests") or {}
-    total = tests.get("total")
+    total = result.run.tests.total if result.run.tests else None
     failed = len(result.verdicts)
     what = f"{failed} of {total} test(s) failed" if total else f"{failed} test(s) failed"
     ids = ", ".join(code(result.scrub(v.test_id)) for v in result.verdicts[:8])
@@ -118,8 +116,12 @@ def _impact(result: TriageResult, times: dict[str, FailureTime]) -> list[str]:
 
 def _clock_phrase(result: TriageResult) -> str:
     """How runner times were moved onto Google's clock, with the offset's uncertainty."""
-    off = offset_text(result)
-    return "runner clock, no offset estimated" if off is None else f"runner clock {off}"
+    clock = result.clock
+    return (
+        "runner clock, no offset estimated"
+        if clock is None
+        else f"runner clock {clock.offset_text()}"
+    )
 
 
 def _timeline(result: TriageResult, times: dict[str, FailureTime]) -> list[str]:

@@ -9,18 +9,19 @@ from __future__ import annotations
 import io
 import re
 import sys
-from typing import IO, TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import IO, TYPE_CHECKING
 
 from forensics.labels import UNKNOWN
 from forensics.report.facts import (
     causes_in_order,
     clip,
-    offset_text,
     printable,
     rfc3339,
     skipped_lines,
 )
 from forensics.result import TriageResult, Verdict
+from forensics.runfacts import clock_line
 
 if TYPE_CHECKING:  # rich is imported when a report is printed, not by ``import forensics``
     from rich.console import Console
@@ -110,14 +111,6 @@ def _verdict_table(result: TriageResult, tty: bool, width: int) -> Table:
     return table
 
 
-def _fmt_offset(result: TriageResult) -> str:
-    method = (result.run.get("correlation") or {}).get("clock_method")
-    off = offset_text(result)
-    if off is None:
-        return "clock offset: not estimated" + (f" ({method})" if method else "")
-    return f"clock offset (Google - runner): {off} ({method or 'method not recorded'})"
-
-
 def _lines(result: TriageResult) -> list[str]:
     """Everything below the table, as plain lines (scrubbed)."""
     scrub = result.scrub
@@ -129,30 +122,27 @@ def _lines(result: TriageResult) -> list[str]:
         + (", ".join(f"{c} {len(vs)}" for c, vs in causes) or "no failed tests")
         + f" (of {total})"
     )
-    corr = result.run.get("correlation") or {}
-    out.append(_fmt_offset(result))
-    fp = corr.get("fingerprint") or {}
+    out.append(scrub(clock_line(result.clock)) or "")
+    fp = result.run.fingerprint
     if fp:
         parts = [
-            f"{k.replace('_', ' ')}: {', '.join(scrub(str(x)) or '' for x in vals) or '-'}"
-            for k, vals in fp.items()
+            f"{what}: {', '.join(scrub(x) or '' for x in values) or '-'}"
+            for what, values in fp.items()
         ]
         out.append("runner fingerprint: " + "; ".join(parts))
     else:
         out.append("runner fingerprint: none found")
-    tests, logs = result.run.get("tests") or {}, result.run.get("logs") or {}
+    tests, logs = result.run.tests, result.run.logs
     if tests:
         out.append(
-            f"tests: {tests.get('total', '?')} from {_files(tests.get('files'), scrub)}, "
-            f"{tests.get('failed', '?')} failed, {tests.get('duplicates_merged', 0)} duplicate(s) merged"
+            f"tests: {tests.total} from {_files(tests.files, scrub)}, "
+            f"{tests.failed} failed, {tests.duplicates_merged} duplicate(s) merged"
         )
     if logs:
-        window = (
-            f", {rfc3339(logs['first'])} .. {rfc3339(logs['last'])}" if logs.get("first") else ""
-        )
+        window = f", {rfc3339(logs.first)} .. {rfc3339(logs.last)}" if logs.first else ""
         out.append(
-            f"logs: {logs.get('entries', '?')} entries from {_files(logs.get('files'), scrub)}, "
-            f"{logs.get('duplicates_removed', 0)} duplicate(s) removed{window}"
+            f"logs: {logs.entries} entries from {_files(logs.files, scrub)}, "
+            f"{logs.duplicates_removed} duplicate(s) removed{window}"
         )
     skipped = skipped_lines(result)
     if skipped:
@@ -167,14 +157,12 @@ def _lines(result: TriageResult) -> list[str]:
     return out
 
 
-def _files(files: Any, scrub: Any) -> str:
+def _files(files: tuple[str, ...], scrub: Callable[[str | None], str | None]) -> str:
     if not files:
         return "no files"
-    if isinstance(files, str):
-        files = [files]
-    files = [scrub(str(f)) for f in files]
+    shown = [scrub(f) or "" for f in files]
     return (
-        ", ".join(files) if len(files) <= 3 else f"{', '.join(files[:3])} and {len(files) - 3} more"
+        ", ".join(shown) if len(shown) <= 3 else f"{', '.join(shown[:3])} and {len(shown) - 3} more"
     )
 
 

@@ -10,8 +10,8 @@ import pytest
 
 from forensics.emulator import EntryStore, LoggingEmulator
 from forensics.emulator.synth import synthetic_entries
-from forensics.live import PullCache, default_cache_dir, pull_cached, resolve_target
-from forensics.live.cache import cache_key
+from forensics.live import PullCache, Target, default_cache_dir, pull_cached, resolve_target
+from forensics.sources import CloudLoggingSource, Query, cache_key
 from tests import _live_server
 
 emulator = _live_server.emulator  # the fixture: the module's `server`, reset for each test
@@ -25,6 +25,10 @@ WINDOW = 'timestamp >= "2026-01-15T10:00:00Z" AND timestamp <= "2026-01-15T10:01
 def server():
     with LoggingEmulator(EntryStore.from_entries(ENTRIES)) as srv:
         yield srv
+
+
+def _key(target: Target, filter_text: str) -> str:
+    return cache_key(CloudLoggingSource(target), Query(filter_text))
 
 
 def _pull(emulator: LoggingEmulator, cache: PullCache, filter_text: str = WINDOW, **kw):
@@ -57,14 +61,14 @@ def test_cache_is_keyed_by_filter_project_and_endpoint(tmp_path: Path) -> None:
     """A different filter, project or endpoint is a different window."""
     a = resolve_target(PROJECT, "127.0.0.1:1")
     keys = {
-        cache_key(a, WINDOW),
-        cache_key(a, WINDOW + " AND severity >= ERROR"),
-        cache_key(resolve_target("other", "127.0.0.1:1"), WINDOW),
-        cache_key(resolve_target(PROJECT, "127.0.0.1:2"), WINDOW),
-        cache_key(resolve_target(PROJECT), WINDOW),
+        _key(a, WINDOW),
+        _key(a, WINDOW + " AND severity >= ERROR"),
+        _key(resolve_target("other", "127.0.0.1:1"), WINDOW),
+        _key(resolve_target(PROJECT, "127.0.0.1:2"), WINDOW),
+        _key(resolve_target(PROJECT), WINDOW),
     }
     assert len(keys) == 5
-    assert cache_key(a, WINDOW) == cache_key(resolve_target(PROJECT, "http://127.0.0.1:1"), WINDOW)
+    assert _key(a, WINDOW) == _key(resolve_target(PROJECT, "http://127.0.0.1:1"), WINDOW)
 
 
 def test_cached_window_is_parquet_with_the_raw_entries(emulator: LoggingEmulator, tmp_path: Path) -> None:

@@ -9,7 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from forensics.emulator.synth import synthetic_entries
-from forensics.live.pages import PageFormatError, split_page, texts_to_frame
+from forensics.sources.cloud_logging.pages import PageFormatError, split_page
+from forensics.sources.frame import texts_to_frame
 
 ENTRIES = synthetic_entries(25, project="p1")
 
@@ -60,7 +61,7 @@ def test_texts_become_the_same_frame_as_the_entries() -> None:
 
 def test_logs_of_a_pull_count_skipped_and_repeated_entries() -> None:
     """Entries the normalizer cannot place are counted, and an entry the API sent twice is kept once."""
-    from forensics.live.pages import texts_to_logs
+    from forensics.sources.frame import texts_to_logs
 
     texts = [json.dumps(e) for e in ENTRIES[:5]]
     texts += [texts[0], json.dumps({"insertId": "x", "logName": "projects/p1/logs/a", "timestamp": "soon"})]

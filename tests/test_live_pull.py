@@ -313,7 +313,7 @@ def test_progress_shows_entries_pages_and_rate_on_a_terminal() -> None:
 
     from rich.console import Console
 
-    from forensics.live.progress import PullProgress
+    from forensics.sources.progress import PullProgress
 
     screen = io.StringIO()
     with PullProgress(enabled=True, console=Console(file=screen, force_terminal=True, width=120)) as bar:
@@ -344,7 +344,7 @@ def test_translation_covers_auth_and_disabled_api_errors() -> None:
     from google.api_core import exceptions as api
     from google.auth import exceptions as auth
 
-    from forensics.live.errors import translate
+    from forensics.sources.cloud_logging.errors import translate
 
     target = resolve_target(PROJECT, None)
     disabled = translate(api.Forbidden("Cloud Logging API has not been used in project 1 before or it is "

@@ -11,10 +11,9 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from forensics.exceptions import UsageError
-from forensics.live.cache import PullCache, pull_cached
-from forensics.live.connect import resolve_target
 from forensics.live.filters import (
     DEFAULT_SLACK_S,
     MAX_SLACK_S,
@@ -23,10 +22,13 @@ from forensics.live.filters import (
     ZONE_OFFSETS_H,
     build_filter,
     rfc3339,
+    time_ranges,
 )
-from forensics.live.pull import Pulled
+from forensics.live.pull import pull_cached
 from forensics.live.window import Window, window_from_options, window_from_tests
 from forensics.logs import LoadedLogs
+from forensics.sources import PullCache, Pulled
+from forensics.sources.cloud_logging import Target, resolve_target
 
 
 def pull_window(
@@ -72,11 +74,13 @@ def pull_window(
         print(f"forensics: note: the test report's times have no time zone; pulling the run's window at "
               f"each of the {len(ZONE_OFFSETS_H)} UTC offsets in use (pass --since/--until in UTC to pull less)",
               file=sys.stderr)
+    zones = ZONE_OFFSETS_H if window.naive else (0,)
     try:
         filter_text = build_filter(window.since, window.until, slack_s=slack_s + window.extra_slack_s,
                                    resource_types=list(resource_types) if resource_types else None,
-                                   services=list(services), extra=extra_filter,
-                                   zone_offsets_h=ZONE_OFFSETS_H if window.naive else (0,))
+                                   services=list(services), extra=extra_filter, zone_offsets_h=zones)
+        ranges = time_ranges(window.since, window.until, slack_s=slack_s + window.extra_slack_s,
+                             zone_offsets_h=zones)
         settled = window.settled(slack_s)
     except OverflowError:  # a window at year 1 or 9999, widened by slack and zones
         raise UsageError(f"the window {rfc3339(window.since)} .. {rfc3339(window.until)} with its slack "
@@ -84,9 +88,9 @@ def pull_window(
     if not settled:
         print("forensics: note: the window (with its slack) reaches into the last 10 minutes, when entries "
               "may still arrive; it is pulled but not cached", file=sys.stderr)
-    pulled = pull_cached(target, filter_text, cache=PullCache(cache_dir) if cache_dir else None,
+    pulled = pull_cached(target, filter_text, window=ranges, cache=PullCache(cache_dir) if cache_dir else None,
                          refresh=refresh, keep=settled, max_entries=max_entries, progress=progress)
-    _report(pulled)
+    _report(pulled, target)
     return pulled
 
 
@@ -96,7 +100,7 @@ def pull_logs(
     until: str | None = None,
     *,
     tests: Sequence[str | Path] = (),
-    **options: object,
+    **options: Any,
 ) -> LoadedLogs:
     """The logs of a window as ``LoadedLogs``, ready for ``forensics.triage``.
 
@@ -108,18 +112,18 @@ def pull_logs(
         options: the keyword options of ``pull_window`` (endpoint, services, refresh, ...).
     """
     window = window_from_tests(list(tests)) if tests else window_from_options(since, until)
-    return pull_window(project, window, **options).to_logs()  # type: ignore[arg-type]
+    return pull_window(project, window, **options).to_logs()
 
 
-def _report(pulled: Pulled) -> None:
+def _report(pulled: Pulled, target: Target) -> None:
     s = pulled.stats
     if pulled.from_cache:
-        print(f"forensics: read {s.entries:,} entries of {pulled.target.project} from the cache "
+        print(f"forensics: read {s.entries:,} entries of {target.project} from the cache "
               "(--refresh pulls again)", file=sys.stderr)
         return
     retries = sum(s.retries.values())
     extra = f", {retries} retried request(s), waited {s.waited_s:.0f}s" if retries else ""
-    print(f"forensics: pulled {s.entries:,} entries of {pulled.target.project} from {pulled.target.where} "
+    print(f"forensics: pulled {s.entries:,} entries of {target.project} from {target.where} "
           f"in {s.pages} page(s){extra}, {s.elapsed_s:.1f}s", file=sys.stderr)
     if s.truncated:
         print(f"forensics: note: stopped at --max-entries {s.entries:,}; more entries match the window",

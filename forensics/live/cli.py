@@ -16,11 +16,11 @@ import polars as pl
 from forensics.atomic import atomic_file
 from forensics.exceptions import UsageError
 from forensics.live.api import pull_window
-from forensics.live.connect import EMULATOR_ENV
 from forensics.live.filters import DEFAULT_SLACK_S, NAIVE_SLACK_S, RESOURCE_TYPES
-from forensics.live.pull import Pulled
 from forensics.live.window import Window, window_from_options, window_from_tests
 from forensics.logs import LoadedLogs
+from forensics.sources import Pulled
+from forensics.sources.cloud_logging import EMULATOR_ENV
 
 
 def add_pull_source_options(p: argparse.ArgumentParser | argparse._ArgumentGroup, *, project_required: bool) -> None:

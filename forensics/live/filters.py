@@ -123,15 +123,28 @@ def build_filter(
     return text
 
 
-def _time_clause(since: datetime, until: datetime, slack_s: float, offsets_h: tuple[float, ...] | list[float]) -> str:
+def time_ranges(
+    since: datetime,
+    until: datetime,
+    *,
+    slack_s: float = DEFAULT_SLACK_S,
+    zone_offsets_h: tuple[float, ...] | list[float] = (0,),
+) -> tuple[tuple[datetime, datetime], ...]:
+    """The UTC ranges a window's filter names: ``since``/``until`` widened by ``slack_s``, read at each
+    zone offset, overlapping ranges merged, earliest first (``Query.window``)."""
     slack = timedelta(seconds=slack_s)
-    ranges = sorted((since - timedelta(hours=h) - slack, until - timedelta(hours=h) + slack) for h in offsets_h)
+    ranges = sorted((since - timedelta(hours=h) - slack, until - timedelta(hours=h) + slack) for h in zone_offsets_h)
     merged: list[list[datetime]] = []
     for lo, hi in ranges:
         if merged and lo <= merged[-1][1]:
             merged[-1][1] = max(merged[-1][1], hi)
         else:
             merged.append([lo, hi])
+    return tuple((lo, hi) for lo, hi in merged)
+
+
+def _time_clause(since: datetime, until: datetime, slack_s: float, offsets_h: tuple[float, ...] | list[float]) -> str:
+    merged = time_ranges(since, until, slack_s=slack_s, zone_offsets_h=offsets_h)
     parts = [f"timestamp >= {_quote(rfc3339(lo))} AND timestamp <= {_quote(rfc3339(hi))}" for lo, hi in merged]
     if len(parts) == 1:
         return parts[0]

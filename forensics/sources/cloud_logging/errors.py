@@ -1,12 +1,13 @@
 """The one boundary where google.api_core / google.auth / transport errors become forensics errors.
 
 Every message is one line that says what to do. Retryable failures (429, 500, 502, 503, 504) come
-back as ``Retryable`` so the pager can wait and resume from the same page token.
+back as ``forensics.sources.Retryable`` so the layer above can wait and resume from the same page
+token.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import Any
 
 from forensics.exceptions import (
     CredentialsError,
@@ -15,19 +16,12 @@ from forensics.exceptions import (
     ProjectNotFoundError,
     PullError,
 )
-from forensics.live.connect import Target, login_hint
+from forensics.sources.cloud_logging.connect import Target, login_hint
+from forensics.sources.protocol import Retryable
 
 _RETRYABLE = {429: "quota", 500: "server", 502: "server", 503: "server", 504: "server"}
-
-
-@dataclass
-class Retryable(Exception):
-    """A failure worth retrying: ``kind`` is "quota" or "server"; ``retry_after`` from the header."""
-
-    kind: str
-    status: int
-    retry_after: float | None
-    message: str
+QUOTA = "Cloud Logging read quota"
+QUOTA_RATE = "about 60 entries.list requests a minute per project"
 
 
 def translate(err: BaseException, target: Target) -> Retryable | PullError | None:
@@ -51,7 +45,7 @@ def translate(err: BaseException, target: Target) -> Retryable | PullError | Non
     return None
 
 
-def _from_api_error(err, target: Target) -> Retryable | PullError:  # type: ignore[no-untyped-def]
+def _from_api_error(err: Any, target: Target) -> Retryable | PullError:
     status = int(getattr(err, "code", 0) or 0)
     message = _first_line(getattr(err, "message", None) or err)
     if message.startswith(("POST ", "GET ")) and ": " in message:
@@ -62,7 +56,7 @@ def _from_api_error(err, target: Target) -> Retryable | PullError:  # type: igno
         wait = _seconds(header)
         if wait is None:
             wait = _retry_info(getattr(err, "details", None))
-        return Retryable(_RETRYABLE[status], status, wait, message)
+        return Retryable(_RETRYABLE[status], status, wait, message, quota=QUOTA, quota_rate=QUOTA_RATE)
     project = target.project
     if status == 401:
         return CredentialsError(f"{target.where} did not accept the credentials ({message}); {login_hint()}")

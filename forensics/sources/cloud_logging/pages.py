@@ -1,4 +1,4 @@
-"""``entries.list`` pages as JSON text per entry, and JSON text to the log frame, with no per-entry objects kept.
+"""``entries.list`` responses split into the JSON text of each entry, with no per-entry objects kept.
 
 A page is split with the C JSON scanner (``JSONDecoder.raw_decode``), which reports where each entry
 ends, so each entry's exact text is sliced out of the response instead of re-encoded later. Those
@@ -8,15 +8,6 @@ texts feed the cache, ``pull --out`` and the polars reader directly.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-
-import polars as pl
-
-from forensics.logs import LoadedLogs
-from forensics.logs.lines import parse_lines
-from forensics.logs.load import dedupe_entries
-from forensics.logs.normalize import normalize
-from forensics.result import Skipped
 
 _DECODER = json.JSONDecoder()
 _WS = " \t\r\n"
@@ -91,20 +82,3 @@ def _entries(text: str, pos: int, out: list[str]) -> int:
             raise ValueError("expected ',' or ']'")
     return pos + 1
 
-
-def texts_to_frame(texts: Sequence[str], source: str) -> pl.DataFrame:
-    """Entry JSON texts -> the log frame (``forensics.schema.LOG_SCHEMA``), via polars' JSON reader."""
-    return _normalize(texts, source)[0]
-
-
-def texts_to_logs(texts: Sequence[str], source: str) -> LoadedLogs:
-    """Entry JSON texts -> ``LoadedLogs`` as ``read_logs`` gives for a file: skipped entries counted,
-    duplicates (same logName, insertId and timestamp: the API may repeat an entry) dropped, time order."""
-    frame, skipped = _normalize(texts, source)
-    kept, duplicates, without = dedupe_entries(frame)
-    kept = kept.sort("timestamp", maintain_order=True)
-    return LoadedLogs(frame=kept, skipped=skipped, duplicates=duplicates, files=[source], without_insert_id=without)
-
-
-def _normalize(texts: Sequence[str], source: str) -> tuple[pl.DataFrame, list[Skipped]]:
-    return normalize(parse_lines("\n".join(texts).encode("utf-8"), source), source)

@@ -9,9 +9,14 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from forensics.exceptions import CredentialsError, UsageError
+
+if TYPE_CHECKING:
+    from google.auth.credentials import Credentials
+    from google.cloud.logging import Client
 
 EMULATOR_ENV = "LOGGING_EMULATOR_HOST"
 GOOGLE_ENDPOINT = "https://logging.googleapis.com"
@@ -54,7 +59,7 @@ def resolve_target(project: str | None, endpoint: str | None = None) -> Target:
     return Target(project=project, endpoint=endpoint)
 
 
-def make_client(target: Target):  # type: ignore[no-untyped-def]
+def make_client(target: Target) -> Client:
     """A ``google.cloud.logging.Client`` on the HTTP transport for ``target``.
 
     Raises:
@@ -76,7 +81,7 @@ def make_client(target: Target):  # type: ignore[no-untyped-def]
     return Client(project=target.project, credentials=credentials, _use_grpc=False)
 
 
-def google_credentials():  # type: ignore[no-untyped-def]
+def google_credentials() -> Credentials:
     """Application Default Credentials with the Logging read scope.
 
     Raises:

@@ -32,7 +32,9 @@ def _key(target: Target, filter_text: str) -> str:
 
 
 def _pull(emulator: LoggingEmulator, cache: PullCache, filter_text: str = WINDOW, **kw):
-    return pull_cached(resolve_target(PROJECT, emulator.url), filter_text, cache=cache, progress=False, **kw)
+    return pull_cached(
+        resolve_target(PROJECT, emulator.url), filter_text, cache=cache, progress=False, **kw
+    )
 
 
 def test_second_pull_of_a_window_reads_the_cache(emulator: LoggingEmulator, tmp_path: Path) -> None:
@@ -47,7 +49,9 @@ def test_second_pull_of_a_window_reads_the_cache(emulator: LoggingEmulator, tmp_
     assert second.stats.pages == first.stats.pages
 
 
-def test_refresh_pulls_again_and_replaces_the_window(emulator: LoggingEmulator, tmp_path: Path) -> None:
+def test_refresh_pulls_again_and_replaces_the_window(
+    emulator: LoggingEmulator, tmp_path: Path
+) -> None:
     """--refresh ignores the cached window and stores the new pull."""
     cache = PullCache(tmp_path)
     _pull(emulator, cache)
@@ -71,7 +75,9 @@ def test_cache_is_keyed_by_filter_project_and_endpoint(tmp_path: Path) -> None:
     assert _key(a, WINDOW) == _key(resolve_target(PROJECT, "http://127.0.0.1:1"), WINDOW)
 
 
-def test_cached_window_is_parquet_with_the_raw_entries(emulator: LoggingEmulator, tmp_path: Path) -> None:
+def test_cached_window_is_parquet_with_the_raw_entries(
+    emulator: LoggingEmulator, tmp_path: Path
+) -> None:
     """The cache file is Parquet holding each entry's JSON, readable by any Parquet reader."""
     pulled = _pull(emulator, PullCache(tmp_path))
     [path] = tmp_path.glob("*.parquet")
@@ -97,7 +103,9 @@ def test_failed_write_leaves_no_file_and_keeps_the_old_one(
     pulled = _pull(emulator, cache, refresh=True)  # the pull itself still succeeds
     assert len(pulled.entries) == 1201
     assert path.read_bytes() == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([path.name, path.with_suffix(".json").name])
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [path.name, path.with_suffix(".json").name]
+    )
 
 
 def test_unreadable_cache_file_is_pulled_again(
@@ -114,7 +122,9 @@ def test_unreadable_cache_file_is_pulled_again(
     assert _pull(emulator, cache).from_cache
 
 
-def test_unsettled_and_truncated_windows_are_not_kept(emulator: LoggingEmulator, tmp_path: Path) -> None:
+def test_unsettled_and_truncated_windows_are_not_kept(
+    emulator: LoggingEmulator, tmp_path: Path
+) -> None:
     """Windows still receiving entries (keep=False) and --max-entries pulls are never cached."""
     cache = PullCache(tmp_path)
     _pull(emulator, cache, keep=False)
@@ -122,7 +132,9 @@ def test_unsettled_and_truncated_windows_are_not_kept(emulator: LoggingEmulator,
     assert list(tmp_path.iterdir()) == []
 
 
-def test_default_cache_dir_follows_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_default_cache_dir_follows_the_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     """$FORENSICS_CACHE_DIR wins; otherwise $XDG_CACHE_HOME/forensics."""
     monkeypatch.setenv("FORENSICS_CACHE_DIR", str(tmp_path / "a"))
     assert default_cache_dir() == tmp_path / "a"
@@ -131,7 +143,9 @@ def test_default_cache_dir_follows_the_environment(monkeypatch: pytest.MonkeyPat
     assert default_cache_dir() == tmp_path / "xdg" / "forensics"
 
 
-def test_cached_windows_are_readable_by_their_owner_only(emulator: LoggingEmulator, tmp_path: Path) -> None:
+def test_cached_windows_are_readable_by_their_owner_only(
+    emulator: LoggingEmulator, tmp_path: Path
+) -> None:
     """Cached raw entries may hold secrets: both files of a window are 0600."""
     _pull(emulator, PullCache(tmp_path))
     assert {p.stat().st_mode & 0o777 for p in tmp_path.iterdir()} == {0o600}

@@ -78,11 +78,16 @@ def test_pull_in_descending_order_with_small_pages(emulator: LoggingEmulator) ->
 
 def test_filter_is_evaluated_by_the_server(emulator: LoggingEmulator) -> None:
     """Only entries of the window and the resource types triage reads come back over the wire."""
-    since, until = datetime(2026, 1, 15, 10, 1, tzinfo=UTC), datetime(2026, 1, 15, 10, 2, tzinfo=UTC)
+    since, until = (
+        datetime(2026, 1, 15, 10, 1, tzinfo=UTC),
+        datetime(2026, 1, 15, 10, 2, tzinfo=UTC),
+    )
     text = build_filter(since, until, slack_s=5)
     pulled = _pull(emulator, text)
     lo, hi = "2026-01-15T10:00:55", "2026-01-15T10:02:05.000001"
-    expected = [e for e in ENTRIES if lo <= e["timestamp"] <= hi and e["resource"]["type"] != "gce_instance"]
+    expected = [
+        e for e in ENTRIES if lo <= e["timestamp"] <= hi and e["resource"]["type"] != "gce_instance"
+    ]
     assert _ids(pulled.entries) == _ids(expected)
     assert 0 < len(expected) < len(ENTRIES) / 2
     sent = emulator.requests_seen[0]["filter"]
@@ -94,14 +99,20 @@ def test_filter_is_evaluated_by_the_server(emulator: LoggingEmulator) -> None:
 
 def test_service_filter_keeps_front_end_entries(emulator: LoggingEmulator) -> None:
     """--service keeps that service's entries and the load balancer's, and drops other services'."""
-    since, until = datetime(2026, 1, 15, 10, 0, tzinfo=UTC), datetime(2026, 1, 15, 10, 5, tzinfo=UTC)
+    since, until = (
+        datetime(2026, 1, 15, 10, 0, tzinfo=UTC),
+        datetime(2026, 1, 15, 10, 5, tzinfo=UTC),
+    )
     assert _pull(emulator, build_filter(since, until, services=["other"])).entries == [
-        e for e in ENTRIES if e["resource"]["type"] == "http_load_balancer"]
+        e for e in ENTRIES if e["resource"]["type"] == "http_load_balancer"
+    ]
     kept = _pull(emulator, build_filter(since, until, services=["api"])).entries
     assert {e["resource"]["type"] for e in kept} == {"cloud_run_revision", "http_load_balancer"}
 
 
-def test_429_waits_retry_after_and_resumes_from_the_same_page_token(emulator: LoggingEmulator) -> None:
+def test_429_waits_retry_after_and_resumes_from_the_same_page_token(
+    emulator: LoggingEmulator,
+) -> None:
     """A 429 waits what Retry-After says, then asks for the same page again: no entry lost or repeated."""
     _plan(emulator, {"kind": "429", "after": 2, "retry_after": 7})
     sleeps = Sleeps()
@@ -143,7 +154,9 @@ def test_quota_still_exhausted_raises_quota_error(emulator: LoggingEmulator) -> 
 
 
 @pytest.mark.parametrize("kind", ["500", "503"])
-def test_server_errors_are_retried_a_bounded_number_of_times(emulator: LoggingEmulator, kind: str) -> None:
+def test_server_errors_are_retried_a_bounded_number_of_times(
+    emulator: LoggingEmulator, kind: str
+) -> None:
     """500/503 are retried with backoff; a few in a row do not lose entries."""
     _plan(emulator, {"kind": kind, "after": 1, "times": 3})
     sleeps = Sleeps()
@@ -163,11 +176,14 @@ def test_server_errors_beyond_the_bound_raise(emulator: LoggingEmulator, kind: s
     assert len(emulator.requests_seen) == 4
 
 
-@pytest.mark.parametrize(("kind", "error", "phrases"), [
-    ("403", PermissionDeniedError, ["roles/logging.viewer", PROJECT]),
-    ("404", ProjectNotFoundError, [PROJECT, "check --project"]),
-    ("400", FilterError, ["rejected the filter", "--filter"]),
-])
+@pytest.mark.parametrize(
+    ("kind", "error", "phrases"),
+    [
+        ("403", PermissionDeniedError, ["roles/logging.viewer", PROJECT]),
+        ("404", ProjectNotFoundError, [PROJECT, "check --project"]),
+        ("400", FilterError, ["rejected the filter", "--filter"]),
+    ],
+)
 def test_fatal_faults_become_one_line_errors_saying_what_to_do(
     emulator: LoggingEmulator, kind: str, error: type, phrases: list[str]
 ) -> None:
@@ -187,7 +203,9 @@ def test_unknown_project_raises_project_not_found(emulator: LoggingEmulator) -> 
         _pull(emulator, project="no-such-project")
 
 
-def test_unparseable_filter_raises_filter_error_with_the_server_reason(emulator: LoggingEmulator) -> None:
+def test_unparseable_filter_raises_filter_error_with_the_server_reason(
+    emulator: LoggingEmulator,
+) -> None:
     """The server's explanation of a bad filter reaches the user."""
     with pytest.raises(FilterError, match="RFC 3339"):
         _pull(emulator, 'timestamp >= "yesterday"')
@@ -248,10 +266,16 @@ def test_endpoint_pull_never_leaves_loopback_or_asks_google_auth(
     connected: list[object] = []
     real_getaddrinfo, real_connect = socket.getaddrinfo, socket.socket.connect
     monkeypatch.setattr(google.auth, "default", no_default)
-    monkeypatch.setattr(socket, "getaddrinfo", lambda host, *a, **k: (looked_up.append(host),
-                                                                       real_getaddrinfo(host, *a, **k))[1])
-    monkeypatch.setattr(socket.socket, "connect", lambda self, addr: (connected.append(addr),
-                                                                       real_connect(self, addr))[1])
+    monkeypatch.setattr(
+        socket,
+        "getaddrinfo",
+        lambda host, *a, **k: (looked_up.append(host), real_getaddrinfo(host, *a, **k))[1],
+    )
+    monkeypatch.setattr(
+        socket.socket,
+        "connect",
+        lambda self, addr: (connected.append(addr), real_connect(self, addr))[1],
+    )
     monkeypatch.setenv("LOGGING_EMULATOR_HOST", emulator.host)
     pulled = pull_entries(resolve_target(PROJECT), EVERYTHING, progress=False)
     assert len(pulled.entries) == len(ENTRIES)
@@ -281,7 +305,9 @@ def test_missing_google_credentials_say_how_to_log_in() -> None:
 
 
 @pytest.mark.usefixtures("not_on_gce")
-def test_credentials_file_that_does_not_exist_is_named(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+def test_credentials_file_that_does_not_exist_is_named(
+    monkeypatch: pytest.MonkeyPatch, tmp_path
+) -> None:
     """A GOOGLE_APPLICATION_CREDENTIALS pointing nowhere is reported with its path."""
     missing = tmp_path / "nope.json"
     monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(missing))
@@ -289,11 +315,14 @@ def test_credentials_file_that_does_not_exist_is_named(monkeypatch: pytest.Monke
         make_client(resolve_target(PROJECT))
 
 
-@pytest.mark.parametrize(("value", "endpoint"), [
-    ("127.0.0.1:8086", "http://127.0.0.1:8086"),
-    ("http://localhost:9000/", "http://localhost:9000"),
-    ("http://127.0.0.1:9000/v2", "http://127.0.0.1:9000"),
-])
+@pytest.mark.parametrize(
+    ("value", "endpoint"),
+    [
+        ("127.0.0.1:8086", "http://127.0.0.1:8086"),
+        ("http://localhost:9000/", "http://localhost:9000"),
+        ("http://127.0.0.1:9000/v2", "http://127.0.0.1:9000"),
+    ],
+)
 def test_endpoint_forms_are_normalised(value: str, endpoint: str) -> None:
     """host:port (as LOGGING_EMULATOR_HOST is written) and full URLs both work."""
     assert resolve_target(PROJECT, value).endpoint == endpoint
@@ -302,9 +331,14 @@ def test_endpoint_forms_are_normalised(value: str, endpoint: str) -> None:
 def test_built_filters_parse_on_the_server() -> None:
     """Every filter forensics builds is valid in the server's query language."""
     since = datetime(2026, 1, 15, 10, tzinfo=UTC)
-    text = build_filter(since, since, services=['we"ird', "api"], extra='severity >= WARNING')
-    assert compile_filter(text)({"timestamp": "2026-01-15T10:00:00Z", "severity": "ERROR",
-                                 "resource": {"type": "http_load_balancer"}})
+    text = build_filter(since, since, services=['we"ird', "api"], extra="severity >= WARNING")
+    assert compile_filter(text)(
+        {
+            "timestamp": "2026-01-15T10:00:00Z",
+            "severity": "ERROR",
+            "resource": {"type": "http_load_balancer"},
+        }
+    )
 
 
 def test_progress_shows_entries_pages_and_rate_on_a_terminal() -> None:
@@ -316,7 +350,9 @@ def test_progress_shows_entries_pages_and_rate_on_a_terminal() -> None:
     from forensics.sources.progress import PullProgress
 
     screen = io.StringIO()
-    with PullProgress(enabled=True, console=Console(file=screen, force_terminal=True, width=120)) as bar:
+    with PullProgress(
+        enabled=True, console=Console(file=screen, force_terminal=True, width=120)
+    ) as bar:
         bar.update(2500, 3)
     assert "2,500 entries" in screen.getvalue() and "3 pages" in screen.getvalue()
     assert "entries/s" in screen.getvalue()
@@ -347,17 +383,26 @@ def test_translation_covers_auth_and_disabled_api_errors() -> None:
     from forensics.sources.cloud_logging.errors import translate
 
     target = resolve_target(PROJECT, None)
-    disabled = translate(api.Forbidden("Cloud Logging API has not been used in project 1 before or it is "
-                                       "disabled. Enable it by visiting https://console..."), target)
+    disabled = translate(
+        api.Forbidden(
+            "Cloud Logging API has not been used in project 1 before or it is "
+            "disabled. Enable it by visiting https://console..."
+        ),
+        target,
+    )
     assert isinstance(disabled, PermissionDeniedError)
     assert f"gcloud services enable logging.googleapis.com --project {PROJECT}" in str(disabled)
-    refresh = translate(auth.RefreshError("invalid_grant: Token has been expired or revoked."), target)
+    refresh = translate(
+        auth.RefreshError("invalid_grant: Token has been expired or revoked."), target
+    )
     assert isinstance(refresh, CredentialsError) and "expired or revoked" in str(refresh)
     assert "application-default login" in str(refresh)
     transport = translate(auth.TransportError("Failed to retrieve http://metadata/token"), target)
     assert type(transport) is PullError and "check the network" in str(transport)
     assert translate(KeyError("x"), target) is None
-    token = translate(api.BadRequest("Invalid page token: it does not belong to this query"), target)
+    token = translate(
+        api.BadRequest("Invalid page token: it does not belong to this query"), target
+    )
     assert type(token) is PullError and "run the pull again" in str(token)
     for err in (disabled, refresh, transport, token):
         assert "\n" not in str(err)

@@ -51,7 +51,9 @@ def _ids(texts: list[str]) -> list[str]:
 
 
 def _quota(wait: float | None = 7.0) -> Retryable:
-    return Retryable("quota", 429, wait, "too many requests", quota="Memory read quota", quota_rate="3 a minute")
+    return Retryable(
+        "quota", 429, wait, "too many requests", quota="Memory read quota", quota_rate="3 a minute"
+    )
 
 
 def test_429_of_any_source_waits_and_asks_for_the_same_token_again() -> None:
@@ -70,21 +72,36 @@ def test_quota_that_stays_exhausted_is_named_by_the_source() -> None:
     source = MemorySource(ENTRIES, failures={n: _quota(None) for n in range(10)})
     sleeps = Sleeps()
     with pytest.raises(QuotaError) as err:
-        pull(source, Query(), sleep=sleeps, progress=False, policy=RetryPolicy(quota_retries=2, backoff_s=1))
+        pull(
+            source,
+            Query(),
+            sleep=sleeps,
+            progress=False,
+            policy=RetryPolicy(quota_retries=2, backoff_s=1),
+        )
     assert sleeps == [1, 2]  # no Retry-After: the policy's backoff, doubling
-    assert str(err.value) == ("Memory read quota stayed exhausted after 3 tries (3 a minute); "
-                              "wait a minute and re-run, or narrow --since/--until")
+    assert str(err.value) == (
+        "Memory read quota stayed exhausted after 3 tries (3 a minute); "
+        "wait a minute and re-run, or narrow --since/--until"
+    )
 
 
 def test_server_failures_are_retried_a_bounded_number_of_times() -> None:
     """5xx are retried with backoff up to the bound; one more ends the pull naming the source."""
-    flaky = MemorySource(ENTRIES, failures={n: Retryable("server", 503, None, "unavailable") for n in (0, 1)})
+    flaky = MemorySource(
+        ENTRIES, failures={n: Retryable("server", 503, None, "unavailable") for n in (0, 1)}
+    )
     sleeps = Sleeps()
     assert _ids(pull(flaky, Query(), sleep=sleeps, progress=False).texts) == IDS
     assert sleeps == [2.0, 4.0]
-    down = MemorySource(ENTRIES, name="archive", failures={n: Retryable("server", 503, None, "unavailable")
-                                                            for n in range(5)})
-    with pytest.raises(PullError, match=r"^archive failed 4 times in a row \(503: unavailable\); try again later$"):
+    down = MemorySource(
+        ENTRIES,
+        name="archive",
+        failures={n: Retryable("server", 503, None, "unavailable") for n in range(5)},
+    )
+    with pytest.raises(
+        PullError, match=r"^archive failed 4 times in a row \(503: unavailable\); try again later$"
+    ):
         pull(down, Query(), sleep=Sleeps(), progress=False, policy=RetryPolicy(server_retries=3))
     assert len(down.requests) == 4
 
@@ -169,10 +186,19 @@ def test_unsettled_windows_and_file_sources_are_not_cached(tmp_path: Path) -> No
 
 def test_memory_source_answers_filter_window_and_order_as_the_server_does() -> None:
     """Filter, window and descending order are applied by the memory source like the local server."""
-    since, until = datetime(2026, 1, 15, 10, 1, tzinfo=UTC), datetime(2026, 1, 15, 10, 1, 30, tzinfo=UTC)
-    query = Query(build_filter(since, until, slack_s=0), time_ranges(since, until, slack_s=0), "timestamp desc")
+    since, until = (
+        datetime(2026, 1, 15, 10, 1, tzinfo=UTC),
+        datetime(2026, 1, 15, 10, 1, 30, tzinfo=UTC),
+    )
+    query = Query(
+        build_filter(since, until, slack_s=0),
+        time_ranges(since, until, slack_s=0),
+        "timestamp desc",
+    )
     with LoggingEmulator(EntryStore.from_entries(ENTRIES)) as server:
-        remote = pull(CloudLoggingSource(resolve_target("demo-project", server.url)), query, progress=False)
+        remote = pull(
+            CloudLoggingSource(resolve_target("demo-project", server.url)), query, progress=False
+        )
     local = pull(MemorySource(ENTRIES, page_size=250), query, progress=False)
     assert _ids(local.texts) == _ids(remote.texts)
     assert 0 < len(local.texts) < len(ENTRIES) / 2
@@ -190,13 +216,22 @@ def test_file_source_gives_the_frame_read_logs_gives(name: str) -> None:
     got = pull(FileSource(folder), Query(), progress=False).to_logs()
     assert got.frame.equals(expected.frame)
     assert (got.skipped, got.duplicates, got.files, got.without_insert_id) == (
-        expected.skipped, expected.duplicates, expected.files, expected.without_insert_id)
+        expected.skipped,
+        expected.duplicates,
+        expected.files,
+        expected.without_insert_id,
+    )
 
 
 def _entry(i: int, **extra: object) -> dict:
-    return {"insertId": f"id-{i}", "logName": "projects/p/logs/run.googleapis.com%2Fstdout",
-            "timestamp": f"2026-03-01T10:00:{i:02d}Z", "textPayload": f"line {i}",
-            "resource": {"type": "cloud_run_revision", "labels": {"service_name": "api"}}, **extra}
+    return {
+        "insertId": f"id-{i}",
+        "logName": "projects/p/logs/run.googleapis.com%2Fstdout",
+        "timestamp": f"2026-03-01T10:00:{i:02d}Z",
+        "textPayload": f"line {i}",
+        "resource": {"type": "cloud_run_revision", "labels": {"service_name": "api"}},
+        **extra,
+    }
 
 
 def test_file_source_passes_over_what_read_logs_passes_over(tmp_path: Path) -> None:
@@ -204,18 +239,34 @@ def test_file_source_passes_over_what_read_logs_passes_over(tmp_path: Path) -> N
     as read_logs reads it."""
     (tmp_path / "README.md").write_text("# what these logs are\n")
     (tmp_path / ".DS_Store").write_bytes(b"\x00\x01")
-    (tmp_path / "a.jsonl").write_text("\n".join([json.dumps(_entry(1)), "not json", "", json.dumps(_entry(2)),
-                                                 json.dumps({"no": "entry"}), json.dumps(_entry(3))]) + "\n")
+    (tmp_path / "a.jsonl").write_text(
+        "\n".join(
+            [
+                json.dumps(_entry(1)),
+                "not json",
+                "",
+                json.dumps(_entry(2)),
+                json.dumps({"no": "entry"}),
+                json.dumps(_entry(3)),
+            ]
+        )
+        + "\n"
+    )
     sub = tmp_path / "2026" / "03" / "01"
     sub.mkdir(parents=True)
-    (sub / "b.json.gz").write_bytes(gzip.compress(json.dumps([_entry(3), _entry(4)], indent=2).encode()))
+    (sub / "b.json.gz").write_bytes(
+        gzip.compress(json.dumps([_entry(3), _entry(4)], indent=2).encode())
+    )
     latin1 = json.dumps(_entry(5, textPayload="caf@")).encode().replace(b"caf@", b"caf\xe9")
     (sub / "c.jsonl").write_bytes(latin1 + b"\n")
     expected = read_logs(tmp_path)
     got = pull(FileSource(tmp_path), Query(), progress=False).to_logs()
     assert got.frame.equals(expected.frame) and got.frame.height == 5
     assert got.skipped == expected.skipped
-    assert {s.reason for s in got.skipped} >= {"not a log file", "invalid UTF-8 (replaced with U+FFFD, entries kept)"}
+    assert {s.reason for s in got.skipped} >= {
+        "not a log file",
+        "invalid UTF-8 (replaced with U+FFFD, entries kept)",
+    }
     assert got.duplicates == expected.duplicates == 1 and got.files == expected.files
 
 
@@ -227,10 +278,14 @@ def test_file_and_cloud_logging_sources_answer_a_window_alike() -> None:
     [project] = sorted(set(store.projects))
     window = window_from_tests([folder / "junit.xml"])
     slack = 900 + window.extra_slack_s  # what triage --project pulls around a report
-    query = Query(build_filter(window.since, window.until, slack_s=slack),
-                  time_ranges(window.since, window.until, slack_s=slack))
+    query = Query(
+        build_filter(window.since, window.until, slack_s=slack),
+        time_ranges(window.since, window.until, slack_s=slack),
+    )
     with LoggingEmulator(store) as server:
-        remote = pull(CloudLoggingSource(resolve_target(project, server.url)), query, progress=False).to_logs()
+        remote = pull(
+            CloudLoggingSource(resolve_target(project, server.url)), query, progress=False
+        ).to_logs()
     local = pull(FileSource(folder / "logs"), query, progress=False).to_logs()
     columns = [c for c in local.frame.columns if c not in ("source_file", "source_line")]
     assert local.frame.height == remote.frame.height > 0

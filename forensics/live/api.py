@@ -1,9 +1,9 @@
 """Pull a window's logs in one call: what the ``pull`` command and ``triage --project`` do, for Python.
 
-    >>> from forensics.live import pull_logs
-    >>> logs = pull_logs("my-project-123", tests=["junit.xml"])          # the run's window
-    >>> logs = pull_logs("my-project-123", since="2026-01-15T10:00:00Z", until="2026-01-15T10:30:00Z")
-    >>> forensics.triage("junit.xml", logs)
+>>> from forensics.live import pull_logs
+>>> logs = pull_logs("my-project-123", tests=["junit.xml"])          # the run's window
+>>> logs = pull_logs("my-project-123", since="2026-01-15T10:00:00Z", until="2026-01-15T10:30:00Z")
+>>> forensics.triage("junit.xml", logs)
 """
 
 from __future__ import annotations
@@ -69,27 +69,51 @@ def pull_window(
     if slack_s is None:  # a window the user typed is taken as meant; a report's window gets slack
         slack_s = (NAIVE_SLACK_S if window.naive else DEFAULT_SLACK_S) if window.from_tests else 0.0
     if not 0 <= slack_s <= MAX_SLACK_S:  # also refuses nan
-        raise UsageError(f"--slack {slack_s:g} is not a number of seconds from 0 to {MAX_SLACK_S:.0f}")
+        raise UsageError(
+            f"--slack {slack_s:g} is not a number of seconds from 0 to {MAX_SLACK_S:.0f}"
+        )
     if window.naive:
-        print(f"forensics: note: the test report's times have no time zone; pulling the run's window at "
-              f"each of the {len(ZONE_OFFSETS_H)} UTC offsets in use (pass --since/--until in UTC to pull less)",
-              file=sys.stderr)
+        print(
+            f"forensics: note: the test report's times have no time zone; pulling the run's window at "
+            f"each of the {len(ZONE_OFFSETS_H)} UTC offsets in use (pass --since/--until in UTC to pull less)",
+            file=sys.stderr,
+        )
     zones = ZONE_OFFSETS_H if window.naive else (0,)
     try:
-        filter_text = build_filter(window.since, window.until, slack_s=slack_s + window.extra_slack_s,
-                                   resource_types=list(resource_types) if resource_types else None,
-                                   services=list(services), extra=extra_filter, zone_offsets_h=zones)
-        ranges = time_ranges(window.since, window.until, slack_s=slack_s + window.extra_slack_s,
-                             zone_offsets_h=zones)
+        filter_text = build_filter(
+            window.since,
+            window.until,
+            slack_s=slack_s + window.extra_slack_s,
+            resource_types=list(resource_types) if resource_types else None,
+            services=list(services),
+            extra=extra_filter,
+            zone_offsets_h=zones,
+        )
+        ranges = time_ranges(
+            window.since, window.until, slack_s=slack_s + window.extra_slack_s, zone_offsets_h=zones
+        )
         settled = window.settled(slack_s)
     except OverflowError:  # a window at year 1 or 9999, widened by slack and zones
-        raise UsageError(f"the window {rfc3339(window.since)} .. {rfc3339(window.until)} with its slack "
-                         "runs past the dates a filter can name") from None
+        raise UsageError(
+            f"the window {rfc3339(window.since)} .. {rfc3339(window.until)} with its slack "
+            "runs past the dates a filter can name"
+        ) from None
     if not settled:
-        print("forensics: note: the window (with its slack) reaches into the last 10 minutes, when entries "
-              "may still arrive; it is pulled but not cached", file=sys.stderr)
-    pulled = pull_cached(target, filter_text, window=ranges, cache=PullCache(cache_dir) if cache_dir else None,
-                         refresh=refresh, keep=settled, max_entries=max_entries, progress=progress)
+        print(
+            "forensics: note: the window (with its slack) reaches into the last 10 minutes, when entries "
+            "may still arrive; it is pulled but not cached",
+            file=sys.stderr,
+        )
+    pulled = pull_cached(
+        target,
+        filter_text,
+        window=ranges,
+        cache=PullCache(cache_dir) if cache_dir else None,
+        refresh=refresh,
+        keep=settled,
+        max_entries=max_entries,
+        progress=progress,
+    )
     _report(pulled, target)
     return pulled
 
@@ -118,13 +142,21 @@ def pull_logs(
 def _report(pulled: Pulled, target: Target) -> None:
     s = pulled.stats
     if pulled.from_cache:
-        print(f"forensics: read {s.entries:,} entries of {target.project} from the cache "
-              "(--refresh pulls again)", file=sys.stderr)
+        print(
+            f"forensics: read {s.entries:,} entries of {target.project} from the cache "
+            "(--refresh pulls again)",
+            file=sys.stderr,
+        )
         return
     retries = sum(s.retries.values())
     extra = f", {retries} retried request(s), waited {s.waited_s:.0f}s" if retries else ""
-    print(f"forensics: pulled {s.entries:,} entries of {target.project} from {target.where} "
-          f"in {s.pages} page(s){extra}, {s.elapsed_s:.1f}s", file=sys.stderr)
+    print(
+        f"forensics: pulled {s.entries:,} entries of {target.project} from {target.where} "
+        f"in {s.pages} page(s){extra}, {s.elapsed_s:.1f}s",
+        file=sys.stderr,
+    )
     if s.truncated:
-        print(f"forensics: note: stopped at --max-entries {s.entries:,}; more entries match the window",
-              file=sys.stderr)
+        print(
+            f"forensics: note: stopped at --max-entries {s.entries:,}; more entries match the window",
+            file=sys.stderr,
+        )

@@ -1,8 +1,8 @@
 """The ``pull`` command, and the live half of ``triage --project``.
 
-    python -m forensics pull --project P --since T [--until T] [--filter F] [--service S] --out FILE
-    python -m forensics pull --project P --around-tests junit.xml --out FILE
-    python -m forensics triage --tests junit.xml --project P [--endpoint URL]
+python -m forensics pull --project P --since T [--until T] [--filter F] [--service S] --out FILE
+python -m forensics pull --project P --around-tests junit.xml --out FILE
+python -m forensics triage --tests junit.xml --project P [--endpoint URL]
 """
 
 from __future__ import annotations
@@ -23,16 +23,30 @@ from forensics.sources import Pulled
 from forensics.sources.cloud_logging import EMULATOR_ENV
 
 
-def add_pull_source_options(p: argparse.ArgumentParser | argparse._ArgumentGroup, *, project_required: bool) -> None:
+def add_pull_source_options(
+    p: argparse.ArgumentParser | argparse._ArgumentGroup, *, project_required: bool
+) -> None:
     """Options naming where and how to pull (shared by ``pull`` and ``triage``)."""
-    p.add_argument("--project", required=project_required, metavar="ID",
-                   help="Google Cloud project ID whose logs to pull")
-    p.add_argument("--endpoint", metavar="URL",
-                   help=f"a local Cloud Logging API (python -m forensics.emulator) instead of Google; "
-                        f"also ${EMULATOR_ENV}=host:port")
-    p.add_argument("--refresh", action="store_true", help="pull again even when the window is cached")
-    p.add_argument("--cache-dir", metavar="DIR",
-                   help="where pulled windows are kept (default $FORENSICS_CACHE_DIR or ~/.cache/forensics)")
+    p.add_argument(
+        "--project",
+        required=project_required,
+        metavar="ID",
+        help="Google Cloud project ID whose logs to pull",
+    )
+    p.add_argument(
+        "--endpoint",
+        metavar="URL",
+        help=f"a local Cloud Logging API (python -m forensics.emulator) instead of Google; "
+        f"also ${EMULATOR_ENV}=host:port",
+    )
+    p.add_argument(
+        "--refresh", action="store_true", help="pull again even when the window is cached"
+    )
+    p.add_argument(
+        "--cache-dir",
+        metavar="DIR",
+        help="where pulled windows are kept (default $FORENSICS_CACHE_DIR or ~/.cache/forensics)",
+    )
 
 
 def add_live_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -41,22 +55,43 @@ def add_live_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentPa
         "pull",
         help="pull a window of Cloud Logging entries into an export file",
         description="Pull the entries of a time window from Cloud Logging (filtered server-side) "
-                    "and write them as a JSONL export that triage --logs reads.",
+        "and write them as a JSONL export that triage --logs reads.",
     )
     add_pull_source_options(p, project_required=True)
     p.add_argument("--since", metavar="TIME", help="window start, RFC 3339 (UTC if no zone)")
     p.add_argument("--until", metavar="TIME", help="window end (default: now)")
-    p.add_argument("--around-tests", action="append", default=[], metavar="FILE",
-                   help="take the window from a test report instead of --since/--until (repeatable)")
-    p.add_argument("--slack", type=float, metavar="SECONDS",
-                   help=f"widen the window on both sides (default: 0 for --since/--until; "
-                        f"{DEFAULT_SLACK_S:g} for --around-tests, {NAIVE_SLACK_S:g} around each zone "
-                        "when the report's times have no zone)")
-    p.add_argument("--filter", metavar="TEXT", help="extra Cloud Logging filter, ANDed with the window")
-    p.add_argument("--service", action="append", default=[], metavar="NAME",
-                   help="keep only these services' entries (load balancer and audit entries stay; repeatable)")
-    p.add_argument("--resource-type", action="append", default=[], metavar="TYPE",
-                   help="resource types to pull (repeatable; default: the ones triage reads)")
+    p.add_argument(
+        "--around-tests",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="take the window from a test report instead of --since/--until (repeatable)",
+    )
+    p.add_argument(
+        "--slack",
+        type=float,
+        metavar="SECONDS",
+        help=f"widen the window on both sides (default: 0 for --since/--until; "
+        f"{DEFAULT_SLACK_S:g} for --around-tests, {NAIVE_SLACK_S:g} around each zone "
+        "when the report's times have no zone)",
+    )
+    p.add_argument(
+        "--filter", metavar="TEXT", help="extra Cloud Logging filter, ANDed with the window"
+    )
+    p.add_argument(
+        "--service",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="keep only these services' entries (load balancer and audit entries stay; repeatable)",
+    )
+    p.add_argument(
+        "--resource-type",
+        action="append",
+        default=[],
+        metavar="TYPE",
+        help="resource types to pull (repeatable; default: the ones triage reads)",
+    )
     p.add_argument("--all-resources", action="store_true", help="pull every resource type")
     p.add_argument("--max-entries", type=int, metavar="N", help="stop after N entries")
     p.add_argument("--out", required=True, metavar="FILE", help="JSONL export to write")
@@ -64,12 +99,23 @@ def add_live_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentPa
 
 
 def _pull(args: argparse.Namespace, window: Window) -> Pulled:
-    resource_types = None if getattr(args, "all_resources", False) else \
-        (getattr(args, "resource_type", None) or RESOURCE_TYPES)
-    return pull_window(args.project, window, endpoint=args.endpoint, slack_s=getattr(args, "slack", None),
-                       resource_types=resource_types, services=getattr(args, "service", None) or (),
-                       extra_filter=getattr(args, "filter", None), cache_dir=args.cache_dir,
-                       refresh=args.refresh, max_entries=getattr(args, "max_entries", None))
+    resource_types = (
+        None
+        if getattr(args, "all_resources", False)
+        else (getattr(args, "resource_type", None) or RESOURCE_TYPES)
+    )
+    return pull_window(
+        args.project,
+        window,
+        endpoint=args.endpoint,
+        slack_s=getattr(args, "slack", None),
+        resource_types=resource_types,
+        services=getattr(args, "service", None) or (),
+        extra_filter=getattr(args, "filter", None),
+        cache_dir=args.cache_dir,
+        refresh=args.refresh,
+        max_entries=getattr(args, "max_entries", None),
+    )
 
 
 def _run_pull(args: argparse.Namespace) -> int:
@@ -77,8 +123,11 @@ def _run_pull(args: argparse.Namespace) -> int:
         raise UsageError("use either --around-tests or --since/--until, not both")
     out = Path(args.out)
     _check_folder(out)  # before spending read quota
-    window = window_from_tests(args.around_tests) if args.around_tests else \
-        window_from_options(args.since, args.until)
+    window = (
+        window_from_tests(args.around_tests)
+        if args.around_tests
+        else window_from_options(args.since, args.until)
+    )
     pulled = _pull(args, window)
     write_export(pulled, out)
     print(f"forensics: wrote {len(pulled.texts):,} entries to {out}", file=sys.stderr)
@@ -107,7 +156,9 @@ def _check_folder(out: Path) -> None:
         raise UsageError(f"{out}: folder {out.parent} does not exist")
 
 
-def pull_for_triage(args: argparse.Namespace, tests_frame: pl.DataFrame | None = None) -> LoadedLogs:
+def pull_for_triage(
+    args: argparse.Namespace, tests_frame: pl.DataFrame | None = None
+) -> LoadedLogs:
     """The ``LoadedLogs`` of a run's window, for ``triage --tests FILE --project P``.
 
     Args:

@@ -22,8 +22,46 @@ MAX_SLACK_S = 3650 * 86400.0
 #: Slack around each candidate zone of a report whose times have no zone (kept small: 38 windows).
 NAIVE_SLACK_S = 300.0
 #: Every UTC offset in use by a time zone, in hours: where a report's zone-less times may come from.
-ZONE_OFFSETS_H = (-12, -11, -10, -9.5, -9, -8, -7, -6, -5, -4, -3.5, -3, -2, -1, 0, 1, 2, 3, 3.5, 4, 4.5,
-                  5, 5.5, 5.75, 6, 6.5, 7, 8, 8.75, 9, 9.5, 10, 10.5, 11, 12, 12.75, 13, 14)
+ZONE_OFFSETS_H = (
+    -12,
+    -11,
+    -10,
+    -9.5,
+    -9,
+    -8,
+    -7,
+    -6,
+    -5,
+    -4,
+    -3.5,
+    -3,
+    -2,
+    -1,
+    0,
+    1,
+    2,
+    3,
+    3.5,
+    4,
+    4.5,
+    5,
+    5.5,
+    5.75,
+    6,
+    6.5,
+    7,
+    8,
+    8.75,
+    9,
+    9.5,
+    10,
+    10.5,
+    11,
+    12,
+    12.75,
+    13,
+    14,
+)
 
 #: Resource types whose entries triage reads: app logs and request logs of the serving stacks,
 #: the load balancers and IAP in front of them, and audit logs (IAP and IAM decisions).
@@ -41,8 +79,13 @@ RESOURCE_TYPES = (
     "api",
 )
 #: Front-end types kept whatever --service says: their entries name backends, not services.
-FRONT_END_TYPES = ("http_load_balancer", "http_external_regional_lb_rule", "internal_http_lb_rule",
-                   "gce_backend_service", "audited_resource")
+FRONT_END_TYPES = (
+    "http_load_balancer",
+    "http_external_regional_lb_rule",
+    "internal_http_lb_rule",
+    "gce_backend_service",
+    "audited_resource",
+)
 #: Resource labels that carry a service's name on the types above.
 SERVICE_LABELS = ("service_name", "module_id", "function_name", "container_name", "job_name")
 
@@ -50,7 +93,9 @@ SERVICE_LABELS = ("service_name", "module_id", "function_name", "container_name"
 def rfc3339(moment: datetime) -> str:
     """UTC RFC 3339 text with a Z, as Cloud Logging filters want it."""
     if moment.tzinfo is None:
-        raise UsageError(f"{moment.isoformat()} has no time zone; give times in UTC (with Z or +00:00)")
+        raise UsageError(
+            f"{moment.isoformat()} has no time zone; give times in UTC (with Z or +00:00)"
+        )
     return moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
@@ -115,11 +160,16 @@ def build_filter(
         with_services = f"{text} AND {service_clause}"
         if len(with_services) < MAX_FILTER_CHARS:
             return with_services
-        print(f"forensics: note: {len(services)} service names would make the filter longer than "
-              f"{MAX_FILTER_CHARS:,} characters; pulling every service", file=sys.stderr)
+        print(
+            f"forensics: note: {len(services)} service names would make the filter longer than "
+            f"{MAX_FILTER_CHARS:,} characters; pulling every service",
+            file=sys.stderr,
+        )
     if len(text) >= MAX_FILTER_CHARS:
-        raise UsageError(f"the filter is {len(text):,} characters; Cloud Logging accepts fewer than "
-                         f"{MAX_FILTER_CHARS:,}: shorten --filter")
+        raise UsageError(
+            f"the filter is {len(text):,} characters; Cloud Logging accepts fewer than "
+            f"{MAX_FILTER_CHARS:,}: shorten --filter"
+        )
     return text
 
 
@@ -133,7 +183,10 @@ def time_ranges(
     """The UTC ranges a window's filter names: ``since``/``until`` widened by ``slack_s``, read at each
     zone offset, overlapping ranges merged, earliest first (``Query.window``)."""
     slack = timedelta(seconds=slack_s)
-    ranges = sorted((since - timedelta(hours=h) - slack, until - timedelta(hours=h) + slack) for h in zone_offsets_h)
+    ranges = sorted(
+        (since - timedelta(hours=h) - slack, until - timedelta(hours=h) + slack)
+        for h in zone_offsets_h
+    )
     merged: list[list[datetime]] = []
     for lo, hi in ranges:
         if merged and lo <= merged[-1][1]:
@@ -143,9 +196,14 @@ def time_ranges(
     return tuple((lo, hi) for lo, hi in merged)
 
 
-def _time_clause(since: datetime, until: datetime, slack_s: float, offsets_h: tuple[float, ...] | list[float]) -> str:
+def _time_clause(
+    since: datetime, until: datetime, slack_s: float, offsets_h: tuple[float, ...] | list[float]
+) -> str:
     merged = time_ranges(since, until, slack_s=slack_s, zone_offsets_h=offsets_h)
-    parts = [f"timestamp >= {_quote(rfc3339(lo))} AND timestamp <= {_quote(rfc3339(hi))}" for lo, hi in merged]
+    parts = [
+        f"timestamp >= {_quote(rfc3339(lo))} AND timestamp <= {_quote(rfc3339(hi))}"
+        for lo, hi in merged
+    ]
     if len(parts) == 1:
         return parts[0]
     # OR binds tighter than AND in the Logging query language: every range needs its own parentheses

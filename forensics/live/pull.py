@@ -58,4 +58,6 @@ def pull_cached(
         keep: store the pulled window (false for windows still receiving entries).
         options: passed to ``pull_entries``.
     """
-    return pull_entries(target, filter_text, cache=cache or PullCache(), refresh=refresh, keep=keep, **options)
+    return pull_entries(
+        target, filter_text, cache=cache or PullCache(), refresh=refresh, keep=keep, **options
+    )

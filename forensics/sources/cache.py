@@ -67,8 +67,11 @@ class PullCache:
         try:
             texts = pl.read_parquet(data_path, columns=["entry"]).get_column("entry").to_list()
         except Exception as err:  # any unreadable cache file is a miss, not a failure
-            print(f"forensics: note: ignoring unreadable cache file {data_path} ({type(err).__name__}); "
-                  "pulling again", file=sys.stderr)
+            print(
+                f"forensics: note: ignoring unreadable cache file {data_path} ({type(err).__name__}); "
+                "pulling again",
+                file=sys.stderr,
+            )
             return None
         stats = PullStats(entries=len(texts))
         try:
@@ -84,8 +87,11 @@ class PullCache:
         try:
             return self._write(source, pulled)
         except OSError as err:
-            print(f"forensics: note: could not write the cache under {self.root} ({err.strerror}); "
-                  "continuing without it", file=sys.stderr)
+            print(
+                f"forensics: note: could not write the cache under {self.root} ({err.strerror}); "
+                "continuing without it",
+                file=sys.stderr,
+            )
             return None
 
     def _write(self, source: LogSource, pulled: Pulled) -> Path:

@@ -73,7 +73,13 @@ class FileSource:
         except InputError as err:
             if named:
                 raise
-            return Page([], next_token, origin, [], [Skipped(origin, f"not a log file: {err.message}", 1, err.line)])
+            return Page(
+                [],
+                next_token,
+                origin,
+                [],
+                [Skipped(origin, f"not a log file: {err.message}", 1, err.line)],
+            )
         texts, lines = _json_lines(batch)
         if not query.everything:
             texts, lines = _matching(texts, lines, matcher(query))
@@ -90,7 +96,9 @@ def _json_lines(batch: JsonLines) -> tuple[list[str], list[int]]:
     return texts, list(batch.line_numbers)
 
 
-def _matching(texts: list[str], lines: list[int], keep: Callable[[dict[str, Any]], bool]) -> tuple[list[str], list[int]]:
+def _matching(
+    texts: list[str], lines: list[int], keep: Callable[[dict[str, Any]], bool]
+) -> tuple[list[str], list[int]]:
     """The LogEntries among the lines that the query keeps (entries of a saved response one by one)."""
     out: list[str] = []
     numbers: list[int] = []

@@ -47,7 +47,9 @@ def texts_to_logs(texts: Sequence[str], source: str) -> LoadedLogs:
     return parts_to_logs(texts, [Part(source, len(texts))])
 
 
-def parts_to_frame(texts: Sequence[str], parts: Sequence[Part]) -> tuple[pl.DataFrame, list[Skipped]]:
+def parts_to_frame(
+    texts: Sequence[str], parts: Sequence[Part]
+) -> tuple[pl.DataFrame, list[Skipped]]:
     """The log frame of every part, in pull order (not deduplicated, not sorted), and what was skipped."""
     frames: list[pl.DataFrame] = []
     skipped: list[Skipped] = []
@@ -55,7 +57,7 @@ def parts_to_frame(texts: Sequence[str], parts: Sequence[Part]) -> tuple[pl.Data
     for part in parts:
         skipped += part.skipped
         if part.count:
-            frame, more = _normalize(texts[start:start + part.count], part)
+            frame, more = _normalize(texts[start : start + part.count], part)
             frames.append(frame)
             skipped += more
         start += part.count
@@ -71,7 +73,9 @@ def parts_to_logs(texts: Sequence[str], parts: Sequence[Part]) -> LoadedLogs:
     kept, duplicates, without = dedupe_entries(frame)
     kept = kept.sort("timestamp", maintain_order=True).cast(pl.Schema(LOG_SCHEMA))
     files = list(dict.fromkeys(part.origin for part in parts))
-    return LoadedLogs(frame=kept, skipped=skipped, duplicates=duplicates, files=files, without_insert_id=without)
+    return LoadedLogs(
+        frame=kept, skipped=skipped, duplicates=duplicates, files=files, without_insert_id=without
+    )
 
 
 def _normalize(texts: Sequence[str], part: Part) -> tuple[pl.DataFrame, list[Skipped]]:

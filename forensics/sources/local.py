@@ -36,7 +36,9 @@ def matcher(query: Query) -> Callable[[Entry], bool]:
 
     def keep(entry: Entry) -> bool:
         moment = entry_timestamp_ns(entry)
-        return moment is not None and any(lo <= moment <= hi for lo, hi in ranges) and predicate(entry)
+        return (
+            moment is not None and any(lo <= moment <= hi for lo, hi in ranges) and predicate(entry)
+        )
 
     return keep
 

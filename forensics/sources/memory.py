@@ -61,7 +61,9 @@ class MemorySource:
     def _answer(self, query: Query) -> list[str]:
         if query not in self._answers:
             keep = matcher(query)
-            self._answers[query] = [entry_text(e) for e in in_order(self._entries, query.order_by) if keep(e)]
+            self._answers[query] = [
+                entry_text(e) for e in in_order(self._entries, query.order_by) if keep(e)
+            ]
         return self._answers[query]
 
 

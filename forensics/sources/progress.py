@@ -24,8 +24,10 @@ class PullProgress:
 
             self._progress = Progress(
                 SpinnerColumn(),
-                TextColumn("pulling logs: {task.fields[entries]:>9,} entries, {task.fields[pages]:>5} pages, "
-                           "{task.fields[rate]:>8,.0f} entries/s"),
+                TextColumn(
+                    "pulling logs: {task.fields[entries]:>9,} entries, {task.fields[pages]:>5} pages, "
+                    "{task.fields[rate]:>8,.0f} entries/s"
+                ),
                 TimeElapsedColumn(),
                 console=self._console or Console(file=sys.stderr),
                 transient=True,

@@ -92,8 +92,12 @@ class Pulled:
     @property
     def cacheable(self) -> bool:
         """True when every row is the source's own (a cache file keeps texts, not their origins)."""
-        return len(self.parts) == 1 and self.parts[0].origin == self.origin and self.parts[0].lines is None \
+        return (
+            len(self.parts) == 1
+            and self.parts[0].origin == self.origin
+            and self.parts[0].lines is None
             and not self.parts[0].skipped
+        )
 
     def to_frame(self) -> pl.DataFrame:
         """The entries as the log frame (``forensics.schema.LOG_SCHEMA``), in pull order."""
@@ -163,7 +167,9 @@ def _pull_pages(
     with PullProgress(enabled=show) as bar:
         while True:
             page = _page_with_retries(source, query, token, policy, sleep, stats)
-            token = page.next_token or None  # "" ends the pull too: the HTTP client's pager would loop on it
+            token = (
+                page.next_token or None
+            )  # "" ends the pull too: the HTTP client's pager would loop on it
             stats.pages += 1
             if page.entries:
                 texts.extend(page.entries)
@@ -171,8 +177,10 @@ def _pull_pages(
             elif token is not None:
                 stats.empty_pages += 1
                 if stats.empty_pages >= policy.max_empty_pages:
-                    raise PullError(f"{source.where} returned {stats.empty_pages} empty pages in a row; "
-                                    "narrow --since/--until or --filter")
+                    raise PullError(
+                        f"{source.where} returned {stats.empty_pages} empty pages in a row; "
+                        "narrow --since/--until or --filter"
+                    )
             _add_part(parts, page, source.origin)
             stats.entries = len(texts)
             bar.update(stats.entries, stats.pages)
@@ -235,8 +243,8 @@ def _cut(texts: list[str], parts: list[Part], keep: int) -> None:
         if seen + part.count >= keep:
             part.count = keep - seen
             if part.lines is not None:
-                del part.lines[part.count:]
-            del parts[i + 1:]
+                del part.lines[part.count :]
+            del parts[i + 1 :]
             return
         seen += part.count
 
@@ -244,7 +252,11 @@ def _cut(texts: list[str], parts: list[Part], keep: int) -> None:
 def _gave_up(failure: Retryable, times: int, source: LogSource) -> PullError:
     if failure.kind == "quota":
         rate = f" ({failure.quota_rate})" if failure.quota_rate else ""
-        return QuotaError(f"{failure.quota} stayed exhausted after {times} tries{rate}; wait a minute and re-run, "
-                          "or narrow --since/--until")
-    return PullError(f"{source.where} failed {times} times in a row ({failure.status}: {failure.message}); "
-                     "try again later")
+        return QuotaError(
+            f"{failure.quota} stayed exhausted after {times} tries{rate}; wait a minute and re-run, "
+            "or narrow --since/--until"
+        )
+    return PullError(
+        f"{source.where} failed {times} times in a row ({failure.status}: {failure.message}); "
+        "try again later"
+    )

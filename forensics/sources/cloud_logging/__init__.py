@@ -16,4 +16,11 @@ from forensics.sources.cloud_logging.connect import (
 )
 from forensics.sources.cloud_logging.source import PAGE_SIZE, CloudLoggingSource
 
-__all__ = ["EMULATOR_ENV", "PAGE_SIZE", "CloudLoggingSource", "Target", "make_client", "resolve_target"]
+__all__ = [
+    "EMULATOR_ENV",
+    "PAGE_SIZE",
+    "CloudLoggingSource",
+    "Target",
+    "make_client",
+    "resolve_target",
+]

@@ -52,7 +52,9 @@ def resolve_target(project: str | None, endpoint: str | None = None) -> Target:
             endpoint = "http://" + endpoint  # host:port, as Google's emulator variables are written
         parts = urlsplit(endpoint)
         if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise UsageError(f"--endpoint {endpoint!r} is not an http(s) URL like http://127.0.0.1:8086")
+            raise UsageError(
+                f"--endpoint {endpoint!r} is not an http(s) URL like http://127.0.0.1:8086"
+            )
         endpoint = endpoint.rstrip("/")
         if endpoint.endswith("/v2"):
             endpoint = endpoint[:-3]  # the client adds /v2 itself
@@ -73,9 +75,16 @@ def make_client(target: Target) -> Client:
 
         session = requests.Session()
         if _is_loopback(target.endpoint):
-            session.trust_env = False  # a proxy from the environment must not carry loopback traffic
-        return Client(project=target.project, credentials=AnonymousCredentials(), _http=session,
-                      client_options={"api_endpoint": target.endpoint}, _use_grpc=False)
+            session.trust_env = (
+                False  # a proxy from the environment must not carry loopback traffic
+            )
+        return Client(
+            project=target.project,
+            credentials=AnonymousCredentials(),
+            _http=session,
+            client_options={"api_endpoint": target.endpoint},
+            _use_grpc=False,
+        )
 
     credentials = google_credentials()
     return Client(project=target.project, credentials=credentials, _use_grpc=False)

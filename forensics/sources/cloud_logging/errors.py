@@ -34,13 +34,21 @@ def translate(err: BaseException, target: Target) -> Retryable | PullError | Non
     if isinstance(err, auth.DefaultCredentialsError):
         return CredentialsError(f"no Google credentials; {login_hint()}")
     if isinstance(err, auth.RefreshError):
-        return CredentialsError(f"Google rejected the credentials ({_first_line(err)}); {login_hint()}")
+        return CredentialsError(
+            f"Google rejected the credentials ({_first_line(err)}); {login_hint()}"
+        )
     if isinstance(err, auth.TransportError):
-        return PullError(f"cannot reach Google to refresh credentials ({_first_line(err)}); check the network")
+        return PullError(
+            f"cannot reach Google to refresh credentials ({_first_line(err)}); check the network"
+        )
     import requests
 
     if isinstance(err, (requests.ConnectionError, requests.Timeout)):
-        hint = "is the local server running?" if target.endpoint else "check the network or proxy settings"
+        hint = (
+            "is the local server running?"
+            if target.endpoint
+            else "check the network or proxy settings"
+        )
         return PullError(f"cannot reach {target.where}: {type(err).__name__}; {hint}")
     return None
 
@@ -56,27 +64,44 @@ def _from_api_error(err: Any, target: Target) -> Retryable | PullError:
         wait = _seconds(header)
         if wait is None:
             wait = _retry_info(getattr(err, "details", None))
-        return Retryable(_RETRYABLE[status], status, wait, message, quota=QUOTA, quota_rate=QUOTA_RATE)
+        return Retryable(
+            _RETRYABLE[status], status, wait, message, quota=QUOTA, quota_rate=QUOTA_RATE
+        )
     project = target.project
     if status == 401:
-        return CredentialsError(f"{target.where} did not accept the credentials ({message}); {login_hint()}")
+        return CredentialsError(
+            f"{target.where} did not accept the credentials ({message}); {login_hint()}"
+        )
     if status == 403:
-        if "has not been used" in message or "is disabled" in message or "SERVICE_DISABLED" in message:
+        if (
+            "has not been used" in message
+            or "is disabled" in message
+            or "SERVICE_DISABLED" in message
+        ):
             return PermissionDeniedError(
                 f"the Cloud Logging API is not enabled in project {project}; "
-                f"run `gcloud services enable logging.googleapis.com --project {project}`")
+                f"run `gcloud services enable logging.googleapis.com --project {project}`"
+            )
         return PermissionDeniedError(
             f"permission denied reading the logs of project {project}: ask for roles/logging.viewer "
-            f"(Logs Viewer) on {project} and check that --project is the project ID ({message})")
+            f"(Logs Viewer) on {project} and check that --project is the project ID ({message})"
+        )
     if status == 404:
         return ProjectNotFoundError(
             f"project {project} was not found by {target.where}: check --project "
-            f"(the project ID, e.g. my-project-123, not its display name) ({message})")
-    if status == 400 and "token" in message.lower():  # e.g. a page token that expired during long waits
-        return PullError(f"Cloud Logging no longer accepts the page token ({message}); run the pull again")
+            f"(the project ID, e.g. my-project-123, not its display name) ({message})"
+        )
+    if (
+        status == 400 and "token" in message.lower()
+    ):  # e.g. a page token that expired during long waits
+        return PullError(
+            f"Cloud Logging no longer accepts the page token ({message}); run the pull again"
+        )
     if status == 400:
-        return FilterError(f"Cloud Logging rejected the filter: {message}; fix --filter "
-                           f"(see https://cloud.google.com/logging/docs/view/logging-query-language)")
+        return FilterError(
+            f"Cloud Logging rejected the filter: {message}; fix --filter "
+            f"(see https://cloud.google.com/logging/docs/view/logging-query-language)"
+        )
     return PullError(f"{target.where} answered {status or 'an error'}: {message}")
 
 
@@ -92,7 +117,9 @@ def _seconds(header: str | None) -> float | None:
 def _retry_info(details: object) -> float | None:
     """The ``retryDelay`` of a google.rpc.RetryInfo error detail ("30s"), as Google sends it."""
     for detail in details if isinstance(details, (list, tuple)) else ():
-        if isinstance(detail, dict) and str(detail.get("@type", "")).endswith("google.rpc.RetryInfo"):
+        if isinstance(detail, dict) and str(detail.get("@type", "")).endswith(
+            "google.rpc.RetryInfo"
+        ):
             delay = str(detail.get("retryDelay", ""))
             if delay.endswith("s"):
                 return _seconds(delay[:-1])

@@ -81,4 +81,3 @@ def _entries(text: str, pos: int, out: list[str]) -> int:
         elif text[pos] != "]":
             raise ValueError("expected ',' or ']'")
     return pos + 1
-

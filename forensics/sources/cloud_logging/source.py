@@ -45,12 +45,18 @@ class CloudLoggingSource:
 
     def page(self, query: Query, token: str | None) -> Page:
         """One ``entries.list`` page of ``query.filter`` (which holds the window), from ``token``."""
-        body: dict[str, Any] = {"resourceNames": [f"projects/{self.target.project}"], "filter": query.filter,
-                                "orderBy": query.order_by, "pageSize": self.page_size}
+        body: dict[str, Any] = {
+            "resourceNames": [f"projects/{self.target.project}"],
+            "filter": query.filter,
+            "orderBy": query.order_by,
+            "pageSize": self.page_size,
+        }
         if token:
             body["pageToken"] = token
         try:
-            raw = self._api_request()(method="POST", path="/entries:list", data=body, expect_json=False)
+            raw = self._api_request()(
+                method="POST", path="/entries:list", data=body, expect_json=False
+            )
         except Exception as err:  # translate() decides which errors are ours
             mapped = translate(err, self.target)
             if mapped is None:
@@ -67,7 +73,9 @@ class CloudLoggingSource:
             client = self._client if self._client is not None else make_client(self.target)
             request = getattr(client.logging_api, "api_request", None)
             if request is None:  # the gRPC transport: it has no raw pages
-                raise UsageError("pulling needs the client's HTTP transport: "
-                                 "google.cloud.logging.Client(..., _use_grpc=False)")
+                raise UsageError(
+                    "pulling needs the client's HTTP transport: "
+                    "google.cloud.logging.Client(..., _use_grpc=False)"
+                )
             self._request = request
         return self._request

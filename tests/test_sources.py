@@ -134,6 +134,24 @@ def test_a_new_source_plugs_in_and_endless_empty_pages_end_with_an_error() -> No
         pull(source, Query(), progress=False, policy=RetryPolicy(max_empty_pages=20))
 
 
+def test_files_without_matching_entries_are_progress_not_a_stalled_source(tmp_path: Path) -> None:
+    """A file source moving through files the window leaves empty is not taken for a source stuck on
+    empty pages: each file is a new origin."""
+    for hour in range(5):
+        entries = [_entry(i, timestamp=f"2026-03-01T0{hour}:00:{i:02d}Z") for i in range(3)]
+        (tmp_path / f"{hour:02d}.jsonl").write_text("".join(json.dumps(e) + "\n" for e in entries))
+    since = datetime(2026, 3, 1, 4, tzinfo=UTC)
+    query = Query(
+        build_filter(since, since, slack_s=10, resource_types=None),
+        time_ranges(since, since, slack_s=10),
+    )
+    pulled = pull(
+        FileSource(tmp_path), query, progress=False, policy=RetryPolicy(max_empty_pages=2)
+    )
+    assert _ids(pulled.texts) == ["id-0", "id-1", "id-2"]
+    assert pulled.to_logs().files == [str(tmp_path / f"{hour:02d}.jsonl") for hour in range(5)]
+
+
 def test_max_entries_stops_any_source_early_and_says_so(tmp_path: Path) -> None:
     """--max-entries cuts the pull at that many entries, marks it truncated, and keeps it out of the cache."""
     source = MemorySource(ENTRIES, page_size=400)

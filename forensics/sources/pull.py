@@ -167,21 +167,20 @@ def _pull_pages(
     with PullProgress(enabled=show) as bar:
         while True:
             page = _page_with_retries(source, query, token, policy, sleep, stats)
-            token = (
-                page.next_token or None
-            )  # "" ends the pull too: the HTTP client's pager would loop on it
+            # "" ends the pull too: the HTTP client's own pager would loop on it
+            token = page.next_token or None
             stats.pages += 1
-            if page.entries:
-                texts.extend(page.entries)
+            texts.extend(page.entries)
+            new_origin = _add_part(parts, page, source.origin)
+            if page.entries or new_origin:  # progress: entries, or a file source's next file
                 stats.empty_pages = 0
-            elif token is not None:
+            if not page.entries and token is not None:
                 stats.empty_pages += 1
                 if stats.empty_pages >= policy.max_empty_pages:
                     raise PullError(
                         f"{source.where} returned {stats.empty_pages} empty pages in a row; "
                         "narrow --since/--until or --filter"
                     )
-            _add_part(parts, page, source.origin)
             stats.entries = len(texts)
             bar.update(stats.entries, stats.pages)
             if max_entries is not None and len(texts) >= max_entries and token:
@@ -222,17 +221,19 @@ def _page_with_retries(
             sleep(wait)
 
 
-def _add_part(parts: list[Part], page: Page, default_origin: str) -> None:
-    """Count the page's entries in the last part, or start a part when its origin changes."""
+def _add_part(parts: list[Part], page: Page, default_origin: str) -> bool:
+    """Count the page's entries in the last part, or start a part when its origin changes (True)."""
     origin = page.origin or default_origin
     last = parts[-1] if parts else None
-    if last is None or last.origin != origin or (last.lines is None) != (page.lines is None):
+    started = last is None or last.origin != origin or (last.lines is None) != (page.lines is None)
+    if last is None or started:
         last = Part(origin, lines=[] if page.lines is not None else None)
         parts.append(last)
     last.count += len(page.entries)
     if page.lines is not None and last.lines is not None:
         last.lines.extend(page.lines)
     last.skipped.extend(page.skipped)
+    return started
 
 
 def _cut(texts: list[str], parts: list[Part], keep: int) -> None:

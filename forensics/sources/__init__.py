@@ -34,8 +34,8 @@ The sources
 - ``FileSource`` (``files``): export files and folders, one page per file, as ``read_logs`` reads them.
 - ``MemorySource`` (``memory``): LogEntry dicts in memory, for tests; it can fail chosen requests.
 
-Above them, once (``pull``, ``cache``, ``progress``, ``frame``)
---------------------------------------------------------------
+Above them, once (``pull``, ``cache``, ``progress``, ``pulled``, ``frame``)
+-----------------------------------------------------------------------------
 ``pull(source, query, cache=..., refresh=..., max_entries=..., policy=..., progress=...)`` holds
 the page tokens, waits out ``Retryable`` failures (429: ``Retry-After``, capped; 5xx: bounded
 backoff) and resumes on the same token, follows empty pages (bounded), stops at ``max_entries``,
@@ -53,7 +53,8 @@ from forensics.sources.cloud_logging import CloudLoggingSource
 from forensics.sources.files import FileSource
 from forensics.sources.memory import MemorySource
 from forensics.sources.protocol import LogSource, Page, Query, Retryable, TimeRange
-from forensics.sources.pull import Pulled, PullStats, RetryPolicy, pull
+from forensics.sources.pull import RetryPolicy, pull
+from forensics.sources.pulled import Pulled, PullStats
 
 __all__ = [
     "CloudLoggingSource",

@@ -21,7 +21,7 @@ import polars as pl
 
 from forensics.atomic import atomic_file
 from forensics.sources.protocol import LogSource, Query
-from forensics.sources.pull import Pulled, PullStats
+from forensics.sources.pulled import Pulled, PullStats
 
 CACHE_ENV = "FORENSICS_CACHE_DIR"
 FORMAT_VERSION = 1  # bump when the file layout changes; old files are then simply not found

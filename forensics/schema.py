@@ -55,6 +55,12 @@ OUTCOMES = ["passed", "failed", "error", "skipped", "xfailed", "xpassed"]
 Outcome = pl.Enum(OUTCOMES)
 FAILED_OUTCOMES = ("failed", "error")
 
+
+def failed() -> pl.Expr:
+    """Boolean expression over the test frame: the test failed (outcome ``failed`` or ``error``)."""
+    return pl.col("outcome").cast(pl.String).is_in(FAILED_OUTCOMES)
+
+
 #: Column name -> dtype of the test frame.
 TEST_SCHEMA: dict[str, pl.DataType] = {
     "test_id": pl.String(),  # pytest node id: tests/e2e/x.py::TestX::test_y

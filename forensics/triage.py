@@ -12,7 +12,7 @@ from forensics.correlate import correlate
 from forensics.logs import LoadedLogs, read_logs
 from forensics.result import TriageResult
 from forensics.runfacts import LogInputs, RunFacts, SuiteInputs
-from forensics.schema import FAILED_OUTCOMES
+from forensics.schema import failed
 from forensics.testruns import LoadedTests, read_tests
 
 PathLike = str | Path
@@ -77,9 +77,7 @@ def triage(
         tests=SuiteInputs(
             files=tuple(loaded_tests.files),
             total=test_frame.height,
-            failed=test_frame.filter(
-                pl.col("outcome").cast(pl.String).is_in(FAILED_OUTCOMES)
-            ).height,
+            failed=test_frame.filter(failed()).height,
             duplicates_merged=loaded_tests.duplicates,
         ),
         logs=LogInputs(

@@ -30,7 +30,7 @@ from forensics.correlate import Correlation
 from forensics.correlate.applines import APP_JOIN_CONTESTED
 from forensics.labels import APP_ERROR, MIDDLEWARE_REJECTION, RATE_LIMITED, UNKNOWN
 from forensics.result import Verdict
-from forensics.schema import FAILED_OUTCOMES
+from forensics.schema import failed as is_failed
 
 DECIDE = 0.45  # least support that names a cause
 MIN_CONFIDENCE = 0.35  # below this, after the runner-up's share, a label would be a guess
@@ -70,7 +70,7 @@ def classify(
     Returns:
         Verdicts in the order of ``tests`` (its ``order`` column when present).
     """
-    failed = tests.filter(pl.col("outcome").cast(pl.String).is_in(FAILED_OUTCOMES))
+    failed = tests.filter(is_failed())
     if "order" in failed.columns:
         failed = failed.sort("order", nulls_last=True, maintain_order=True)
     contexts = build_contexts(failed, logs, correlation.links, shared_counts(correlation))

@@ -34,7 +34,7 @@ from forensics.correlate.windows import (
     precise_tests,
     untimed_windows,
 )
-from forensics.schema import FAILED_OUTCOMES
+from forensics.schema import failed as is_failed
 
 _ROLE = {"service": "request", "edge": "edge", "app": "app", "access": "app"}
 
@@ -69,7 +69,7 @@ def correlate(tests: pl.DataFrame, logs: pl.DataFrame) -> Correlation:
         pl.col("trace").str.to_lowercase(), pl.col("row").cast(pl.UInt32)
     )
     tests = tests.with_columns(kind=clock_kind(tests))
-    failed = tests.filter(pl.col("outcome").cast(pl.String).is_in(FAILED_OUTCOMES)).sort("order")
+    failed = tests.filter(is_failed()).sort("order")
     ids = {t: extract_ids(m) for t, m in failed.select("test_id", "message").iter_rows()}
     ts = tagged.get_column("t_ns")
     span = (int(ts.min()), int(ts.max())) if ts.drop_nulls().len() else (0, 0)  # type: ignore[arg-type]

@@ -26,6 +26,7 @@ from forensics.correlate.clock import (
 )
 from forensics.correlate.entries import client_key
 from forensics.correlate.textids import TextIds
+from forensics.schema import failed as is_failed
 
 TOP_CLIENTS = 6
 CLIENT_PRIOR = {"script": 1.0, "unknown": 0.8, "mixed": 0.9, "mobile": 0.5, "browser": 0.5}
@@ -214,7 +215,7 @@ def estimate_clock(
 
 def _cores(timed: pl.DataFrame, runner_requests: pl.DataFrame, req: np.ndarray) -> Cores:
     lo, hi = runner_windows(timed, widen=False)
-    failed = timed.get_column("outcome").cast(pl.String).is_in(["failed", "error"]).to_numpy()
+    failed = timed.select(is_failed()).to_series().to_numpy()
     failing = runner_requests.get_column("http_status").fill_null(0) >= 400
     t_ns = runner_requests.get_column("t_ns")
     return Cores(

@@ -1,4 +1,8 @@
-"""The root-cause labels of ../shared/TAXONOMY.md: a contract shared by rules, output and reports."""
+"""The root-cause labels of ../shared/TAXONOMY.md: a contract shared by rules, output and reports.
+
+Everything said per label lives here: where the request was stopped (``LAYERS``), what happened
+(``WHAT_HAPPENED`` for explanations, ``MEANING`` for reports) and what to do (``REMEDIATION``).
+"""
 
 from __future__ import annotations
 
@@ -44,6 +48,36 @@ LAYERS: Final[dict[str, str | None]] = {
     RATE_LIMITED: None,  # app or edge: decided by the evidence
     APP_ERROR: "app",
     UNKNOWN: None,
+}
+
+#: What each label means, as a verdict's explanation says it in its first sentence.
+WHAT_HAPPENED: Final[dict[str, str]] = {
+    MISSING_JWT: "the app rejected the request because it carried no token",
+    INVALID_JWT: "the app rejected the token the request carried",
+    CORS_ORIGIN: "the app refused the request's Origin",
+    MIDDLEWARE_REJECTION: "an auth/security middleware in the app refused the request",
+    MISSING_BYPASS_HEADER: "the app requires the E2E bypass header/key and it was absent or rejected",
+    IAM_DENIED: "Cloud Run's IAM invoker check refused the call before it reached the container",
+    IAP_DENIED: "Identity-Aware Proxy refused the call before it reached the app",
+    CLOUD_ARMOR_DENIED: "a Cloud Armor security policy denied the call at the load balancer",
+    RATE_LIMITED: "the request was rate limited (HTTP 429)",
+    APP_ERROR: "the app failed while handling the request",
+}
+
+#: What each label means, in a few words, for a report's one-sentence verdict (TAXONOMY "what
+#: happened").
+MEANING: Final[dict[str, str]] = {
+    MISSING_JWT: "the request carried no token",
+    INVALID_JWT: "a token was sent but rejected",
+    CORS_ORIGIN: "the Origin was not allowed",
+    MIDDLEWARE_REJECTION: "an auth/security middleware refused the request",
+    MISSING_BYPASS_HEADER: "the E2E bypass header or key was missing or rejected",
+    IAM_DENIED: "Cloud Run's IAM invoker check refused the call",
+    IAP_DENIED: "Identity-Aware Proxy refused the call",
+    CLOUD_ARMOR_DENIED: "a Cloud Armor policy denied the call",
+    RATE_LIMITED: "the call was rate limited (HTTP 429)",
+    APP_ERROR: "the app failed (HTTP 5xx)",
+    UNKNOWN: "the logs do not decide the cause",
 }
 
 #: What to do about each cause, for reports (TAXONOMY "Remediation hints").

@@ -12,24 +12,9 @@ import regex
 
 from forensics.classify.context import TestContext
 from forensics.classify.rows import LinkedRow
-from forensics.labels import LABELS, LAYERS
+from forensics.labels import LAYERS, WHAT_HAPPENED
 from forensics.redact import redact
 from forensics.result import Evidence
-
-#: What each label means, as the explanation's first sentence says it.
-WHAT_HAPPENED: dict[str, str] = {
-    "missing_jwt": "the app rejected the request because it carried no token",
-    "invalid_jwt": "the app rejected the token the request carried",
-    "cors_origin": "the app refused the request's Origin",
-    "middleware_rejection": "an auth/security middleware in the app refused the request",
-    "missing_bypass_header": "the app requires the E2E bypass header/key and it was absent or rejected",
-    "iam_denied": "Cloud Run's IAM invoker check refused the call before it reached the container",
-    "iap_denied": "Identity-Aware Proxy refused the call before it reached the app",
-    "cloud_armor_denied": "a Cloud Armor security policy denied the call at the load balancer",
-    "rate_limited": "the request was rate limited (HTTP 429)",
-    "app_error": "the app failed while handling the request",
-}
-assert set(WHAT_HAPPENED) | {"unknown"} == set(LABELS)
 
 _TRACEBACK = regex.compile(r"Traceback \(most recent call last\)")
 _WS_HINT = regex.compile(r"websocket|\bws\b|/ws\b|InvalidStatus|handshake", regex.IGNORECASE)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from forensics.labels import LAYERS, REMEDIATION, UNKNOWN
+from forensics.labels import LAYERS, MEANING, REMEDIATION, UNKNOWN
 from forensics.report.appendix import appendix
 from forensics.report.caveats import how_read, skipped, unexplained
 from forensics.report.facts import (
@@ -29,20 +29,6 @@ from forensics.result import TriageResult, Verdict
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 #: Timeline rows shown: enough for a large run's failures and their key entries.
 TIMELINE_ROWS = 200
-#: What each label means, in a few words, for the one-sentence verdict (TAXONOMY "what happened").
-MEANING = {
-    "missing_jwt": "the request carried no token",
-    "invalid_jwt": "a token was sent but rejected",
-    "cors_origin": "the Origin was not allowed",
-    "middleware_rejection": "an auth/security middleware refused the request",
-    "missing_bypass_header": "the E2E bypass header or key was missing or rejected",
-    "iam_denied": "Cloud Run's IAM invoker check refused the call",
-    "iap_denied": "Identity-Aware Proxy refused the call",
-    "cloud_armor_denied": "a Cloud Armor policy denied the call",
-    "rate_limited": "the call was rate limited (HTTP 429)",
-    "app_error": "the app failed (HTTP 5xx)",
-    "unknown": "the logs do not decide the cause",
-}
 
 
 def _verdict_sentence(result: TriageResult) -> str:

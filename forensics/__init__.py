@@ -33,13 +33,14 @@ from forensics.redact import redact
 from forensics.report import render_json, render_markdown, render_text, write_reports
 from forensics.result import Evidence, Skipped, TriageResult, Verdict
 from forensics.runfacts import RunFacts
-from forensics.schema import LOG_SCHEMA, TEST_SCHEMA
+from forensics.schema import KIND_SCHEMA, LOG_SCHEMA, TEST_SCHEMA
 from forensics.testruns import LoadedTests, load_tests, read_tests
 from forensics.triage import triage
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "KIND_SCHEMA",
     "LABELS",
     "LOG_SCHEMA",
     "TEST_SCHEMA",

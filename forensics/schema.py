@@ -50,6 +50,16 @@ LOG_SCHEMA: dict[str, pl.DataType] = {
     "source_line": pl.Int64(),  # 1-based line (JSONL) or the entry's first line (pretty JSON)
 }
 
+#: What each row is (``forensics.logs.kinds``): every frame forensics reads has these columns
+#: after the ``LOG_SCHEMA`` ones. ``triage`` and ``correlate`` also give the frame a ``row`` index
+#: (UInt32, the row's position: what correlation links point at); ``kinds.with_kinds`` adds all of
+#: them to a frame built by hand.
+KIND_SCHEMA: dict[str, pl.DataType] = {
+    "layer": pl.String(),  # who wrote it: "service", "edge", "app", "other"
+    "role": pl.String(),  # what rules call it: "request", "edge", "audit", "app", "other"
+    "client_kind": pl.String(),  # "probe", "scanner", "mobile", "script", "browser", "unknown"
+}
+
 #: Test outcomes forensics keeps; ``failed`` and ``error`` are both failures.
 OUTCOMES = ["passed", "failed", "error", "skipped", "xfailed", "xpassed"]
 Outcome = pl.Enum(OUTCOMES)

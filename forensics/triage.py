@@ -10,6 +10,7 @@ import polars as pl
 from forensics.classify import RuleSet, classify, load_rules
 from forensics.correlate import correlate
 from forensics.logs import LoadedLogs, read_logs
+from forensics.logs.kinds import with_kinds
 from forensics.result import TriageResult
 from forensics.runfacts import LogInputs, RunFacts, SuiteInputs
 from forensics.schema import failed
@@ -64,9 +65,7 @@ def triage(
     loaded_logs = _as_logs(logs, strict)
     ruleset = rules if isinstance(rules, RuleSet) else load_rules(*(rules or ()))
 
-    log_frame = loaded_logs.frame
-    if "row" not in log_frame.columns:
-        log_frame = log_frame.with_row_index("row")
+    log_frame = with_kinds(loaded_logs.frame)  # what each row is, decided once for every stage
     test_frame = loaded_tests.frame
 
     correlation = correlate(test_frame, log_frame)

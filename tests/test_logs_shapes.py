@@ -10,7 +10,7 @@ from typing import Any
 import polars as pl
 import pytest
 
-from forensics import LOG_SCHEMA, entries_to_frame, load_logs, read_logs
+from forensics import KIND_SCHEMA, LOG_SCHEMA, entries_to_frame, load_logs, read_logs
 
 
 def entry(i: int, **extra: Any) -> dict[str, Any]:
@@ -77,7 +77,7 @@ def test_every_shape_gives_the_same_frame(tmp_path: Path, shape: str) -> None:
     path = tmp_path / "export.data"  # no telling extension: the content decides
     path.write_text(SHAPES[shape](ENTRIES), encoding="utf-8")
     frame = load_logs(path)
-    assert frame.schema == pl.Schema(LOG_SCHEMA)
+    assert frame.schema == pl.Schema({**LOG_SCHEMA, **KIND_SCHEMA})
     assert frame["insert_id"].to_list() == [e["insertId"] for e in ENTRIES]
     assert frame["message"].to_list() == [f"request {i}" for i in range(1, 6)]
     assert frame["timestamp"].is_sorted()
@@ -218,7 +218,7 @@ def test_entries_to_frame_accepts_datetimes_and_empty_input() -> None:
     frame = entries_to_frame([entry(1, timestamp=when)], "live")
     assert frame["timestamp"].item() == when
     empty = entries_to_frame([], "live")
-    assert empty.is_empty() and empty.schema == pl.Schema(LOG_SCHEMA)
+    assert empty.is_empty() and empty.schema == pl.Schema({**LOG_SCHEMA, **KIND_SCHEMA})
 
 
 def test_utf16_export_from_powershell_is_read(tmp_path: Path) -> None:

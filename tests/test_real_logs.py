@@ -8,7 +8,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from forensics import LOG_SCHEMA, LogFormatError, load_logs, read_logs
+from forensics import KIND_SCHEMA, LOG_SCHEMA, LogFormatError, load_logs, read_logs
 
 REAL_LOGS = Path(__file__).parents[1].parent / "shared" / "real-logs"
 
@@ -56,7 +56,7 @@ def test_every_file_is_either_read_or_refused_clearly(real: Path) -> None:
         if name in ROWS:
             frame = load_logs(real / name)
             assert frame.height == ROWS[name], name
-            assert frame.schema == pl.Schema(LOG_SCHEMA)
+            assert frame.schema == pl.Schema({**LOG_SCHEMA, **KIND_SCHEMA})
             assert frame["timestamp"].null_count() == 0
             continue
         with pytest.raises(LogFormatError) as err:

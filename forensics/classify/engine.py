@@ -29,6 +29,7 @@ from forensics.classify.rules import Rule, RuleSet
 from forensics.correlate import Correlation
 from forensics.correlate.applines import APP_JOIN_CONTESTED
 from forensics.labels import APP_ERROR, MIDDLEWARE_REJECTION, RATE_LIMITED, UNKNOWN
+from forensics.logs.kinds import with_kinds
 from forensics.result import Verdict
 from forensics.schema import failed as is_failed
 
@@ -63,7 +64,7 @@ def classify(
 
     Args:
         tests: the test frame (``TEST_SCHEMA``); only outcomes ``failed``/``error`` get a verdict.
-        logs: the log frame (``LOG_SCHEMA`` plus a ``row`` UInt32 column).
+        logs: the log frame; its ``row`` and kind columns are added when missing (``with_kinds``).
         correlation: which log rows belong to which failed test (``Correlation.links``).
         rules: the rules in force (``load_rules()``).
 
@@ -73,6 +74,7 @@ def classify(
     failed = tests.filter(is_failed())
     if "order" in failed.columns:
         failed = failed.sort("order", nulls_last=True, maintain_order=True)
+    logs = with_kinds(logs)
     contexts = build_contexts(failed, logs, correlation.links, shared_counts(correlation))
     candidates: dict[int, list[Rule]] = {}  # shared: a row linked to several tests is screened once
     return [decide(ctx, rules, correlation.notes.get(ctx.test_id), candidates) for ctx in contexts]

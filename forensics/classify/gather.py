@@ -1,8 +1,9 @@
 """From the correlation to one ``TestContext`` per failed test: its linked rows and their roles.
 
 The best link per (test, row) is kept; each row gets its role (correlate's ``links.role``, or
-inferred from its log id), the request entry correlate tied it to, and how many failed tests
-share that request (``Correlation.requests.shared``).
+the log frame's ``role`` when the link has none; an audit entry is always "audit"), the request
+entry correlate tied it to, and how many failed tests share that request
+(``Correlation.requests.shared``).
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ import polars as pl
 
 from forensics.classify.context import TestContext
 from forensics.classify.paths import names_response
-from forensics.classify.rows import ROLES, LinkedRow, infer_role
+from forensics.classify.rows import LinkedRow
 from forensics.correlate import Correlation
+from forensics.logs.kinds import ROLES
 
 
 def shared_counts(correlation: Correlation) -> dict[int, int]:
@@ -88,10 +90,10 @@ DEMOTED = 0.15
 
 
 def _linked(data: dict[str, Any], link: dict[str, Any], shared: dict[int, int]) -> LinkedRow:
-    inferred = infer_role(data.get("log_id"), data.get("resource_type"))
-    role = link.get("role") or inferred
-    if inferred == "audit" or role not in ROLES:
-        role = inferred
+    own = data["role"]
+    role = link.get("role") or own
+    if own == "audit" or role not in ROLES:
+        role = own
     request_row = link.get("request_row")
     key = int(request_row) if request_row is not None else int(data["row"])
     return LinkedRow(

@@ -1,9 +1,10 @@
 """One linked log row as rules see it.
 
 A ``LinkedRow`` is one log row plus how it was tied to a failed test (``via``, ``strength``), what
-kind of entry it is (``role``: request, edge, app, audit, other), and the texts rules search (the
-message with the payload's error/reason fields; every string of the payload). ``context`` groups
-a test's rows by request.
+kind of entry it is (``role``: request, edge, app, audit, other: correlate's ``links.role``, else
+the log frame's own, see ``forensics.logs.kinds``), and the texts rules search (the message with
+the payload's error/reason fields; every string of the payload). ``context`` groups a test's rows
+by request.
 """
 
 from __future__ import annotations
@@ -15,32 +16,7 @@ from typing import Any
 
 import regex
 
-#: Roles a row can have (the same words ``correlate`` uses in ``links.role``).
-ROLES = ("request", "edge", "app", "audit", "other")
-
-#: Resource types of Google load balancers: their request logs are edge decisions.
-_LB_RESOURCES = frozenset(
-    {
-        "http_load_balancer",
-        "internal_http_lb_rule",
-        "http_external_regional_lb_rule",
-        "l7_lb_rule",
-        "tcp_ssl_proxy_rule",
-        "l4_proxy_rule",
-    }
-)
-#: Request logs written by the serving platform in front of the container.
-_REQUEST_LOG_IDS = frozenset(
-    {
-        "run.googleapis.com/requests",
-        "appengine.googleapis.com/request_log",
-        "cloudfunctions.googleapis.com/requests",
-    }
-)
-#: Platform lines that are neither requests nor the app's own output.
-_SYSTEM_LOG_IDS = frozenset(
-    {"run.googleapis.com/varlog/system", "cloudfunctions.googleapis.com/cloud-functions"}
-)
+from forensics.logs.kinds import ACCESS_LINE
 
 #: Payload keys whose text is searched with the message: where structured loggers put the cause.
 REASON_KEYS = (
@@ -70,33 +46,14 @@ REASON_KEYS = (
 REASON_DEPTH = 4
 MAX_REASONS = 50
 
-# An access line: the quoted request line, then the status ("GET /x HTTP/1.1" 403, "WebSocket /ws" 403).
-_ACCESS_LINE = regex.compile(
-    r'"(?:GET|POST|PUT|PATCH|DELETE|OPTIONS|HEAD|WebSocket)\s+/[^"]*"\s+(\d{3})\b'
-)
-
-
-def infer_role(log_id: str | None, resource_type: str | None) -> str:
-    """What kind of entry a row is, from its log id and resource type."""
-    log_id = log_id or ""
-    if log_id.startswith("cloudaudit.googleapis.com/"):
-        return "audit"
-    if resource_type in _LB_RESOURCES or log_id.startswith("loadbalancing.googleapis.com/"):
-        return "edge"
-    if log_id in _REQUEST_LOG_IDS:
-        return "request"
-    if log_id == "requests":  # the classic external HTTP(S) LB log name
-        return "edge"
-    if log_id in _SYSTEM_LOG_IDS:
-        return "other"
-    return "app"
+_ACCESS_LINE = regex.compile(ACCESS_LINE)
 
 
 @dataclass
 class LinkedRow:
     """One log row tied to a failed test."""
 
-    data: dict[str, Any]  # the log frame row (LOG_SCHEMA columns + ``row``)
+    data: dict[str, Any]  # the log frame row (LOG_SCHEMA columns + KIND_SCHEMA ones)
     strength: float
     via: str
     role: str
@@ -155,7 +112,7 @@ class LinkedRow:
         if self.role != "app":
             return None
         found = _ACCESS_LINE.search(self.data.get("message") or "")
-        return int(found.group(1)) if found else None
+        return int(found.group(2)) if found else None
 
     @cached_property
     def text(self) -> str:

@@ -20,7 +20,7 @@ import re
 
 import polars as pl
 
-from forensics.correlate.entries import ACCESS_LINE
+from forensics.logs.kinds import ACCESS_LINE
 
 PRE_S = 1.0
 POST_S = 1.0

@@ -1,148 +1,49 @@
 """What each log row is, for correlation: a client request, an edge decision, an app line.
 
-Tagging is one pass of polars expressions over the log frame (no per-entry Python):
+The row's ``layer`` and ``client_kind`` are the log frame's own (``forensics.logs.kinds``, decided
+once per distinct log id, resource type and user agent); tagging adds what correlation reads on
+top of them, in polars expressions (no per-entry Python):
 
-* ``is_request``: an HTTP request entry written by Google for a client call: Cloud Run / App
-  Engine / Functions request logs (``layer`` "service") and load balancer request logs (``layer``
-  "edge"). These carry the client's remote IP and user agent, so they are what the runner's
-  requests look like in the logs. Cloud Run's request-log ``timestamp`` is when the request was
-  received (its latency is added after it: an entry with a 60 s latency is received ~60 s after
-  its timestamp), so a request spans ``[timestamp, timestamp + latency]``.
-* ``layer`` "edge" without ``is_request``: IAP / Cloud Armor audit entries (no ``httpRequest``).
-* ``layer`` "app": lines the service wrote itself (stdout, stderr, structured logging, uvicorn
-  access lines). A structured app line may carry an ``httpRequest`` of its own; it is still app.
+* ``is_request``: an HTTP request entry written by Google for a client call: the serving
+  platform's request logs (``layer`` "service", role "request") and load balancer request logs
+  (``layer`` "edge", role "edge"). These carry the client's remote IP and user agent, so they are
+  what the runner's requests look like in the logs. Cloud Run's request-log ``timestamp`` is when
+  the request was received (its latency is added after it: an entry with a 60 s latency is
+  received ~60 s after its timestamp), so a request spans ``[timestamp, timestamp + latency]``.
+* ``layer`` "edge" without ``is_request``: IAP / Cloud Armor audit entries (role "audit").
+* No load balancer log: IAP's audit entries stand in for the calls IAP decided (``is_request``).
 * No request log at all (an export of stdout/stderr only): the app's access lines, or Cloud
   Functions' "finished with status code" lines, stand in for the request entries (``layer``
-  "access").
+  "access", role "app").
 * A Cloud Functions ``execution_id`` label stands in for a missing trace (``exec:<id>``): all
   lines of one invocation share it.
-* ``client_kind``: what the user agent looks like: "probe" (health and uptime checks), "scanner"
-  (bots, crawlers), "script" (python-requests, httpx, aiohttp, websockets, curl, Go, Node,
-  headless browsers), "mobile" (a mobile app's HTTP stack: okhttp, CFNetwork...), "browser" (a
-  person's browser), "unknown".
 """
 
 from __future__ import annotations
 
 import polars as pl
 
-PROBE_UA = (
-    r"(?i)GoogleHC|kube-probe|GoogleStackdriverMonitoring|Uptime|Google-Cloud-Scheduler|"
-    r"ELB-HealthChecker|health.?check|Blackbox Exporter|Pingdom|StatusCake|Site24x7|Consul Health"
-)
-SCANNER_UA = (
-    r"(?i)bot\b|crawler|spider|zgrab|masscan|nmap|nuclei|sqlmap|nikto|censys|expanse|l9explore|"
-    r"Palo Alto|InternetMeasurement|Nessus|Qualys|WPScan|httprobe|fuzz"
-)
-SCRIPT_UA = (
-    r"(?i)python|httpx|aiohttp|websockets?/|requests/|urllib|curl|wget|Go-http-client|"
-    r"node|axios|undici|got \(|Java/|Apache-HttpClient|HeadlessChrome|Playwright|Puppeteer|"
-    r"Selenium|Cypress|k6/|locust|insomnia|PostmanRuntime|Dart/|reqwest|libcurl|grpc"
-)
-#: HTTP stacks of mobile apps (Android okhttp/Dalvik, iOS CFNetwork/Alamofire, React Native):
-#: a person's phone, like a browser, is an unlikely runner next to a scripted client.
-MOBILE_UA = r"(?i)okhttp|Dalvik/|CFNetwork/|Alamofire|ReactNative|Expo/|\b(?:Android|iOS|iPhone)\b"
-#: An access line: ``"GET /api/x HTTP/1.1" 200``, uvicorn's ``"WebSocket /ws?token=..." 403``.
-ACCESS_LINE = (
-    r'"(?:GET|POST|PUT|DELETE|PATCH|HEAD|OPTIONS|WebSocket|WEBSOCKET)\s+([^\s"?]+)[^"]*"\s+(\d{3})'
-)
+from forensics.logs.kinds import ACCESS_LINE, with_kinds
+
 FUNCTION_FINISHED = r"finished with status(?: code)?:?\s*'?(\d{3})"
-APP_RESOURCES = (
-    "cloud_run_revision",
-    "cloud_run_job",
-    "cloud_function",
-    "gae_app",
-    "k8s_container",
-    "gce_instance",
-    "container",
-    "generic_task",
-    "generic_node",
-)
-
-
-def _s(name: str) -> pl.Expr:
-    return pl.col(name).fill_null("")
-
-
-def _client_kind() -> pl.Expr:
-    """What the user agent looks like: probe, scanner, mobile, script, browser or unknown."""
-    ua = _s("http_user_agent")
-    return (
-        pl.when(ua == "")
-        .then(pl.lit("unknown"))
-        .when(ua.str.contains(PROBE_UA))
-        .then(pl.lit("probe"))
-        .when(ua.str.contains(SCANNER_UA))
-        .then(pl.lit("scanner"))
-        .when(ua.str.contains(MOBILE_UA) & ~ua.str.contains(r"Mozilla/"))
-        .then(pl.lit("mobile"))
-        .when(ua.str.contains(SCRIPT_UA))
-        .then(pl.lit("script"))
-        .when(ua.str.contains(r"Mozilla/|Opera/"))
-        .then(pl.lit("browser"))
-        .otherwise(pl.lit("unknown"))
-    )
 
 
 def tag_entries(logs: pl.DataFrame) -> pl.DataFrame:
-    """Add ``is_request``, ``layer``, ``client_kind``, ``t_ns``, ``end_ns`` to the log frame.
+    """Add ``is_request``, ``t_ns``, ``end_ns`` to the log frame (and its kinds when it lacks them).
 
     Args:
-        logs: the log frame with its ``row`` column.
+        logs: the log frame.
 
     Returns:
         The frame with the tag columns added; ``t_ns``/``end_ns`` are epoch nanoseconds of the
         entry's timestamp and of timestamp + latency.
     """
-    log_id = _s("log_id").str.to_lowercase()
-    rtype = _s("resource_type").str.to_lowercase()
-    payload = _s("payload")
-    is_lb = rtype.str.contains(
-        r"load_balancer|_lb_rule|loadbalancing|https_lb"
-    ) | log_id.str.contains("loadbalancing")
-    request_log = log_id.str.contains(r"(^|/)requests$|request_log$|_requests$")
-    # A hand-made export without logName: an httpRequest with a client address is a request entry.
-    bare_request = (
-        (log_id == "")
-        & pl.col("http_status").is_not_null()
-        & pl.col("http_remote_ip").is_not_null()
-    )
-    is_request = request_log | bare_request | (is_lb & pl.col("http_status").is_not_null())
-    audit = log_id.str.contains("cloudaudit")
-    edge_audit = audit & (
-        payload.str.contains(r"(?i)iap\.googleapis|identity-aware|securityPolicy|cloud armor")
-        | rtype.str.contains("iap")
-    )
-    system = log_id.str.contains(r"varlog/system|/system$|cloudaudit|activity|events$")
-    is_app = (
-        ~is_request
-        & ~system
-        & (
-            rtype.is_in(APP_RESOURCES)
-            | log_id.str.contains(r"stdout|stderr|^[^/]+$")
-            | (rtype == "")
-        )
-    )
-    layer = (
-        pl.when(is_request & is_lb)
-        .then(pl.lit("edge"))
-        .when(is_request)
-        .then(pl.lit("service"))
-        .when(edge_audit)
-        .then(pl.lit("edge"))
-        .when(is_app)
-        .then(pl.lit("app"))
-        .otherwise(pl.lit("other"))
-    )
-    client_kind = _client_kind()
     t_ns = pl.col("timestamp").dt.epoch("ns")
     latency_ns = (pl.col("http_latency_s").fill_null(0.0).clip(0.0, 86400.0) * 1e9).cast(pl.Int64)
     # Cloud Functions tag every line of one invocation with its execution id: as good as a trace
     exec_id = pl.col("labels").fill_null("").str.extract(r'"execution_id"\s*:\s*"([^"]+)"', 1)
-    tagged = logs.with_columns(
-        is_request=is_request,
-        layer=layer,
-        client_kind=client_kind,
+    tagged = with_kinds(logs).with_columns(
+        is_request=pl.col("role").is_in(["request", "edge"]),
         t_ns=t_ns,
         trace=pl.coalesce(pl.col("trace"), pl.lit("exec:") + exec_id),
     )
@@ -210,8 +111,6 @@ def _edge_audits_as_requests(tagged: pl.DataFrame) -> pl.DataFrame:
         http_status=pl.when(stands_in)
         .then(pl.coalesce(pl.col("http_status"), status))
         .otherwise(pl.col("http_status")),
-    ).with_columns(  # the client kind follows the agent the audit entry names
-        client_kind=pl.when(stands_in).then(_client_kind()).otherwise(pl.col("client_kind"))
     )
 
 

@@ -2,7 +2,8 @@
 
 ``correlate(tests, logs)`` (in ``pipeline``, next to its steps) runs these steps, each in its module:
 
-1. ``entries.tag_entries``: what each log row is (a client request, an edge decision, an app line).
+1. ``entries.tag_entries``: what each log row is for correlation (the frame's kinds, plus which
+   rows stand in for missing request logs).
 2. ``runclock.estimate_clock`` (on ``clock``): Google time minus runner time, from trace anchors
    and request order; refined on the runner's own requests once they are known.
 3. ``fingerprint.runner_fingerprint``: the runner's remote IPs and user agents.
@@ -46,9 +47,10 @@ LINK_SCHEMA: dict[str, pl.DataType] = {
 
 #: Extra columns ``correlate`` adds to ``links`` after the ``LINK_SCHEMA`` ones.
 LINK_DETAIL_SCHEMA: dict[str, pl.DataType] = {
-    # "request" (a request-log entry: Cloud Run / App Engine / Functions), "edge" (load balancer,
-    # IAP, Cloud Armor), "app" (the service's own stdout/stderr/structured lines, including an
-    # access line standing in for a missing request log), "other".
+    # The row's ``role`` in the log frame: "request" (a request-log entry: Cloud Run / App Engine
+    # / Functions), "edge" (load balancer), "audit" (IAP, Cloud Armor and other audit entries),
+    # "app" (the service's own stdout/stderr/structured lines, including an access line standing
+    # in for a missing request log), "other".
     "role": pl.String(),
     # The request entry this row belongs to: itself for request/edge rows, the joined request for
     # app lines; null when an app line was tied by trace to the test but no request entry exists.

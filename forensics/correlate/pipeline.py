@@ -36,8 +36,6 @@ from forensics.correlate.windows import (
 )
 from forensics.schema import failed as is_failed
 
-_ROLE = {"service": "request", "edge": "edge", "app": "app", "access": "app"}
-
 
 def _dedupe(links: pl.DataFrame) -> pl.DataFrame:
     """One link per (test, row): the strongest, keeping a known request_row."""
@@ -88,7 +86,7 @@ def correlate(tests: pl.DataFrame, logs: pl.DataFrame) -> Correlation:
     untimed = untimed_windows(failed, timed_w, run_span)
     windows = pl.concat([fail_w, untimed]).unique("test_id", keep="first", maintain_order=True)
 
-    idl = id_links(tagged, ids).join(tagged.select("row", "layer", "is_request"), on="row")
+    idl = id_links(tagged, ids).join(tagged.select("row", "layer", "role", "is_request"), on="row")
     exact_req = idl.filter(pl.col("is_request") | (pl.col("layer") == "edge"))
     cand = _window_requests(tagged, failed, windows, timed_w, untimed, ids, clocks, fp, exact_req)
     cand, rival_notes = separate_rival_clients(cand, tagged)
@@ -199,7 +197,7 @@ def _as_links(frame: pl.DataFrame, request_row: pl.Expr) -> pl.DataFrame:
         "row",
         "via",
         "strength",
-        role=pl.col("layer").replace_strict(_ROLE, default="other"),
+        "role",
         request_row=request_row,
     )
 

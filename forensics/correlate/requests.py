@@ -35,6 +35,7 @@ _REQ_COLS = [
     "t_ns",
     "end_ns",
     "layer",
+    "role",
     "http_status",
     "http_path",
     "http_method",
@@ -216,12 +217,13 @@ def same_trace_requests(tagged: pl.DataFrame, links: pl.DataFrame) -> pl.DataFra
         links: linked request rows: ``test_id``, ``row``, ``strength``.
 
     Returns:
-        ``test_id``, ``row``, ``via`` ("trace"), ``strength`` (0.9 x the linked request's), ``layer``.
+        ``test_id``, ``row``, ``via`` ("trace"), ``strength`` (0.9 x the linked request's),
+        ``layer``, ``role``.
     """
     hops = tagged.filter(
         (pl.col("is_request") | (pl.col("layer") == "edge")) & pl.col("trace").is_not_null()
     )
-    hops = hops.select("row", "trace", "layer").join(
+    hops = hops.select("row", "trace", "layer", "role").join(
         hops.group_by("trace").len().filter(pl.col("len") <= MAX_TRACE_FANOUT).select("trace"),
         on="trace",
     )
@@ -230,7 +232,12 @@ def same_trace_requests(tagged: pl.DataFrame, links: pl.DataFrame) -> pl.DataFra
     )
     out = traced.select("test_id", "trace", "strength").join(hops, on="trace")
     return out.select(
-        "test_id", "row", via=pl.lit("trace"), strength=pl.col("strength") * 0.9, layer="layer"
+        "test_id",
+        "row",
+        via=pl.lit("trace"),
+        strength=pl.col("strength") * 0.9,
+        layer="layer",
+        role="role",
     )
 
 

@@ -11,9 +11,9 @@ from typing import Any
 
 import polars as pl
 
-from forensics.classify.rows import infer_role
 from forensics.explore.templates import mask
 from forensics.labels import UNKNOWN
+from forensics.logs.kinds import entry_kinds
 from forensics.result import TriageResult
 from forensics.schema import UTC_NS
 
@@ -40,17 +40,10 @@ def annotate(logs: pl.DataFrame) -> pl.DataFrame:
     """``logs`` with ``role`` (request, edge, app, audit, other: as the rules see rows), ``layer``
     ("edge": written by a Google front end, "app": by the service) and ``status_class`` ("2xx" ..
     "5xx", or "no status")."""
-    logs = logs.drop(
-        "role", "layer", "status_class", strict=False
-    )  # recomputed the same way for every source
-    pairs = logs.select("log_id", "resource_type").unique()
-    roles = pairs.with_columns(
-        role=pl.Series([infer_role(a, b) for a, b in pairs.iter_rows()], dtype=pl.String)
-    )
+    if "role" not in logs.columns:  # a frame built by hand: its kinds, as the loader decides them
+        logs = entry_kinds(logs)
     status = pl.col("http_status")
-    return logs.join(
-        roles, on=["log_id", "resource_type"], how="left", nulls_equal=True, maintain_order="left"
-    ).with_columns(
+    return logs.with_columns(
         layer=pl.when(pl.col("role").is_in(("request", "edge", "audit")))
         .then(pl.lit("edge"))
         .otherwise(pl.lit("app")),

@@ -7,7 +7,8 @@
 - ``lines``: reads JSON lines into typed fields with one polars read, counting bad lines;
   ``stdout`` wraps container stdout JSON lines the way Cloud Logging's agents do.
 - ``normalize`` and ``fields``: turn those fields into the log frame
-  (``forensics.schema.LOG_SCHEMA``) with polars expressions, not per-entry Python objects.
+  (``forensics.schema.LOG_SCHEMA``) with polars expressions, not per-entry Python objects;
+  ``kinds``, its last step, says what each row is (``KIND_SCHEMA``: layer, role, client kind).
 
 Public entry points: ``read_logs`` (frame plus what was skipped and deduplicated) and
 ``load_logs`` (just the frame).

@@ -24,7 +24,8 @@ class LoadedLogs:
     """The log frame and an account of what did not make it into it.
 
     Attributes:
-        frame: one row per distinct entry (``forensics.schema.LOG_SCHEMA``), sorted by timestamp.
+        frame: one row per distinct entry (``forensics.schema.LOG_SCHEMA`` then ``KIND_SCHEMA``),
+            sorted by timestamp.
         skipped: lines/entries passed over, counted by file and reason.
         duplicates: entries dropped because another file already had the same (logName, insertId).
         files: every file read.

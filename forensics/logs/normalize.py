@@ -9,6 +9,8 @@ columns of ``forensics.schema.LOG_SCHEMA`` (each column's reading lives in ``fie
    each read only on the rows that have them, side by side on threads.
 3. ``_times``: entries that cannot be placed in time are counted and dropped.
 4. ``_columns``: the frame itself.
+5. ``kinds.entry_kinds``: what each row is (``layer``, ``role``, ``client_kind``), decided once
+   per distinct log id, resource type and user agent.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from typing import Any
 import polars as pl
 
 from forensics.logs import fields as F
+from forensics.logs.kinds import entry_kinds
 from forensics.logs.lines import TEXT_FIELDS, RawLines, parse_lines
 from forensics.result import Skipped
 from forensics.schema import LOG_SCHEMA, Severity
@@ -168,10 +171,10 @@ def _columns(frame: pl.DataFrame, source: str) -> pl.DataFrame:
 def normalize(raw: RawLines, source: str) -> tuple[pl.DataFrame, list[Skipped]]:
     """The log frame of one batch of raw lines, plus the entries skipped for their timestamps."""
     if raw.frame.is_empty():
-        return pl.DataFrame(schema=LOG_SCHEMA), list(raw.skipped)
+        return entry_kinds(pl.DataFrame(schema=LOG_SCHEMA)), list(raw.skipped)
     frame, skipped = _times(_decoded(_exact_text(raw)), source)
-    frame = _columns(frame, source)
-    return frame.cast(LOG_SCHEMA), raw.skipped + skipped  # type: ignore[arg-type]
+    frame = _columns(frame, source).cast(LOG_SCHEMA)  # type: ignore[arg-type]
+    return entry_kinds(frame), raw.skipped + skipped
 
 
 def _default(value: Any) -> Any:

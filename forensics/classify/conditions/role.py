@@ -7,7 +7,8 @@ from typing import Any, ClassVar
 
 from forensics.classify.conditions.base import BuildBlock, Condition, ConditionProblem
 from forensics.classify.context import TestContext
-from forensics.classify.rows import ROLES, LinkedRow
+from forensics.classify.rows import LinkedRow
+from forensics.logs.kinds import ROLES
 
 
 @dataclass(frozen=True)

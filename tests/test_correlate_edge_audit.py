@@ -8,6 +8,7 @@ import polars as pl
 
 from forensics.classify import classify, load_rules
 from forensics.correlate import correlate
+from forensics.correlate.entries import tag_entries
 from tests._correlate_frames import (
     BROWSER_IP,
     RUNNER_IP,
@@ -74,6 +75,15 @@ def test_iap_audit_decision_is_tied_to_the_failing_test_by_time_and_caller() -> 
         RUNNER_IP in c.fingerprint["remote_ips"] and BROWSER_IP not in c.fingerprint["remote_ips"]
     )
     assert not c.clock_method.startswith("none")
+
+
+def test_iap_decisions_standing_in_for_requests_take_the_callers_client_kind() -> None:
+    """The agent IAP names (python-httpx) makes each stood-in request a script's, as the runner's are."""
+    _, logs = _scenario()
+    requests = tag_entries(logs).filter(pl.col("is_request"))
+    assert requests.height == logs.height
+    assert set(requests.get_column("client_kind")) == {"script"}
+    assert set(requests.get_column("http_user_agent")) == {"python-httpx/0.28.1"}
 
 
 def test_iap_audit_only_export_reads_as_iap_denied() -> None:

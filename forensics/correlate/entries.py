@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from forensics.logs.kinds import ACCESS_LINE, with_kinds
+from forensics.logs.kinds import ACCESS_LINE, client_kinds, with_kinds
 
 FUNCTION_FINISHED = r"finished with status(?: code)?:?\s*'?(\d{3})"
 
@@ -73,9 +73,13 @@ def _edge_audits_as_requests(tagged: pl.DataFrame) -> pl.DataFrame:
     Each such entry is one call IAP decided: it names the caller's address
     (``requestMetadata.callerIp``), agent (``callerSuppliedUserAgent``) and URL
     (``request.httpRequest.url``), and its status says whether IAP let it through. As an "edge"
-    request entry it lines up with the run's clock, is told the runner's or another client's,
-    and falls in the failing test's window like a load balancer entry would.
+    request entry it lines up with the run's clock, is told the runner's or another client's
+    (its client kind is the agent's), and falls in the failing test's window like a load
+    balancer entry would. Only the edge audit entries are read: their payloads, no others.
     """
+    audits = tagged.filter((pl.col("layer") == "edge") & ~pl.col("is_request"))
+    if audits.is_empty():
+        return tagged
     payload = pl.col("payload").fill_null("")
     caller = payload.str.extract(r'"callerIp"\s*:\s*"([^"]+)"', 1)
     agent = payload.str.extract(r'"callerSuppliedUserAgent"\s*:\s*"([^"]+)"', 1)
@@ -93,25 +97,20 @@ def _edge_audits_as_requests(tagged: pl.DataFrame) -> pl.DataFrame:
         .then(pl.lit(200, dtype=pl.Int32))
     )
     stands_in = (
-        (pl.col("layer") == "edge")
-        & ~pl.col("is_request")
-        & payload.str.contains(r'"serviceName"\s*:\s*"iap\.googleapis\.com"')
+        payload.str.contains(r'"serviceName"\s*:\s*"iap\.googleapis\.com"')
         & caller.is_not_null()
         & status.is_not_null()
     )
-    return tagged.with_columns(
-        is_request=pl.col("is_request") | stands_in,
-        http_remote_ip=pl.when(stands_in).then(caller).otherwise(pl.col("http_remote_ip")),
-        http_user_agent=pl.when(stands_in)
-        .then(pl.coalesce(pl.col("http_user_agent"), agent))
-        .otherwise(pl.col("http_user_agent")),
-        http_path=pl.when(stands_in)
-        .then(pl.coalesce(pl.col("http_path"), path))
-        .otherwise(pl.col("http_path")),
-        http_status=pl.when(stands_in)
-        .then(pl.coalesce(pl.col("http_status"), status))
-        .otherwise(pl.col("http_status")),
+    calls = audits.filter(stands_in).select(
+        "row",
+        is_request=pl.lit(True),
+        http_remote_ip=caller,
+        http_user_agent=pl.coalesce(pl.col("http_user_agent"), agent),
+        http_path=pl.coalesce(pl.col("http_path"), path),
+        http_status=pl.coalesce(pl.col("http_status"), status),
     )
+    calls = calls.with_columns(client_kind=client_kinds(calls.get_column("http_user_agent")))
+    return tagged.update(calls, on="row")
 
 
 def _access_lines_as_requests(tagged: pl.DataFrame) -> pl.DataFrame:

@@ -17,12 +17,21 @@ the label would be a guess and the verdict is ``unknown`` too. docs/rules.md tel
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import polars as pl
 
 from forensics.classify.consensus import Agreement, agreement
 from forensics.classify.context import TestContext
-from forensics.classify.explain import evidence_of, explanation, summarize, unknown_reason
+from forensics.classify.explain import (
+    Decided,
+    RunnerUp,
+    WeakReading,
+    evidence_of,
+    explanation,
+    summarize,
+    unknown_reason,
+)
 from forensics.classify.gather import build_contexts, shared_counts
 from forensics.classify.rows import LinkedRow
 from forensics.classify.rules import Rule, RuleSet
@@ -121,8 +130,16 @@ def most_specific(found: list[Match]) -> list[Match]:
     return [m for m in found if _GENERIC_RANK.get(m.rule.label, 0) <= most_specific[m.row.group]]
 
 
-def supports(matches: list[Match]) -> dict[str, tuple[float, list[Match]]]:
-    """Label -> (support, the best match of each independent proof, strongest first).
+class Case(NamedTuple):
+    """One label's case for a test: its support (0..1) and its proofs, strongest first."""
+
+    label: str
+    support: float
+    proofs: list[Match]  # the best match of each independent proof
+
+
+def supports(matches: list[Match]) -> dict[str, Case]:
+    """Label -> its ``Case``: the support and the best match of each independent proof.
 
     A proof is one reading of one request: its entry (Cloud Run / load balancer) or its app
     lines, read on their own fields or against the test's other rows (no app log for that
@@ -145,7 +162,7 @@ def supports(matches: list[Match]) -> dict[str, tuple[float, list[Match]]]:
         miss = 1.0
         for m in proofs.values():
             miss *= 1.0 - m.score
-        out[label] = (1.0 - miss, sorted(proofs.values(), key=lambda m: -m.score))
+        out[label] = Case(label, 1.0 - miss, sorted(proofs.values(), key=lambda m: -m.score))
     return out
 
 
@@ -160,45 +177,59 @@ def decide(
     found = most_specific(readings)
     table = supports(found)
     agreed = agreement(ctx, found)
-    if agreed is not None and agreed.support > table.get(agreed.label, (0.0, []))[0]:
-        table[agreed.label] = (agreed.support, table[agreed.label][1])
+    if (
+        agreed is not None
+        and agreed.label in table
+        and agreed.support > table[agreed.label].support
+    ):
+        table[agreed.label] = table[agreed.label]._replace(support=agreed.support)
     else:
         agreed = None
-    ranked = sorted(table.items(), key=lambda kv: (-kv[1][0], kv[0]))
-    if not ranked or ranked[0][1][0] < DECIDE:
-        top = ranked[0][1][1][0] if ranked else None
-        weak = (
-            (ranked[0][0], ranked[0][1][0], _weak_why(top), top.row.role == "app") if top else None
-        )
+    ranked = sorted(table.values(), key=lambda c: (-c.support, c.label))
+    if not ranked or ranked[0].support < DECIDE:
+        weak = None
+        if ranked:
+            first = ranked[0].proofs[0]
+            weak = WeakReading(
+                ranked[0].label, ranked[0].support, _weak_why(first), first.row.role == "app"
+            )
         return _unknown(ctx, unknown_reason(ctx, note, weak), ranked)
-    label, (support, best) = ranked[0]
+    best = ranked[0]
+    label, support = best.label, best.support
     contested = contested_conflict(label, readings)
     if contested:
         return _unknown(ctx, contested + (f" (correlation: {note})" if note else ""), ranked)
-    runner = (ranked[1][0], ranked[1][1][0]) if len(ranked) > 1 else None
-    if runner and runner[1] >= CONFLICT and runner[1] >= CONFLICT_RATIO * support:
-        reason = f"conflicting evidence: {label} ({support:.2f}) vs {runner[0]} ({runner[1]:.2f})"
+    runner = RunnerUp(ranked[1].label, ranked[1].support) if len(ranked) > 1 else None
+    if runner and runner.support >= CONFLICT and runner.support >= CONFLICT_RATIO * support:
+        reason = f"conflicting evidence: {label} ({support:.2f}) vs {runner.label} ({runner.support:.2f})"
         return _unknown(ctx, reason + (f" (correlation: {note})" if note else ""), ranked)
-    confidence = round(min(max(support - 0.5 * (runner[1] if runner else 0.0), 0.0), 1.0), 2)
+    confidence = round(min(max(support - 0.5 * (runner.support if runner else 0.0), 0.0), 1.0), 2)
     if confidence < MIN_CONFIDENCE:
-        why = _weak_why(best[0]) + (f", against {runner[0]} at {runner[1]:.2f}" if runner else "")
-        weak = (label, support, why, best[0].row.role == "app")
+        first = best.proofs[0]
+        against = f", against {runner.label} at {runner.support:.2f}" if runner else ""
+        weak = WeakReading(label, support, _weak_why(first) + against, first.row.role == "app")
         return _unknown(ctx, unknown_reason(ctx, note, weak), ranked)
-    rows = _evidence_rows(best, ctx)
-    detail = next((m.rule.detail for m in best if m.rule.detail), None)
-    rule_ids = list(dict.fromkeys(m.rule.id for m in best))
+    rows = _evidence_rows(best.proofs, ctx)
+    decided = Decided(
+        label=label,
+        detail=next((m.rule.detail for m in best.proofs if m.rule.detail), None),
+        evidence=tuple(rows),
+        rule_ids=tuple(dict.fromkeys(m.rule.id for m in best.proofs)),
+        proofs=len(best.proofs),
+        confidence=confidence,
+        support=support,
+        runner_up=runner,
+    )
     return Verdict(
         test_id=ctx.test_id,
         root_cause=label,
         confidence=confidence,
-        layer=_layer(label, best, ctx),
+        layer=_layer(label, best.proofs, ctx),
         evidence=tuple(evidence_of(r) for r in rows),
-        explanation=explanation(
-            ctx.test_id, label, detail, rows, rule_ids, len(best), confidence, support, runner, ctx
-        )
+        explanation=explanation(decided, ctx)
         + (_agreement_sentence(agreed) if agreed is not None and agreed.label == label else ""),
-        detail=detail,
-        rule=best[0].rule.id,
+        detail=decided.detail,
+        rule=best.proofs[0].rule.id,
     )
 
 
@@ -222,7 +253,8 @@ def contested_conflict(label: str, readings: list[Match]) -> str | None:
     if not any(label in s for s in says) or all(label in s for s in says):
         return None
     firm = [m for m in readings if m.rule.label == label and m.row.via != APP_JOIN_CONTESTED]
-    if supports(most_specific(firm)).get(label, (0.0, []))[0] >= DECIDE:
+    firm_case = supports(most_specific(firm)).get(label)
+    if firm_case is not None and firm_case.support >= DECIDE:
         return None
     others = sorted({lab for s in says if label not in s for lab in s})
     return (
@@ -278,12 +310,10 @@ def _layer(label: str, best: list[Match], ctx: TestContext) -> str | None:
     return None
 
 
-def _unknown(
-    ctx: TestContext, reason: str, ranked: list[tuple[str, tuple[float, list[Match]]]]
-) -> Verdict:
+def _unknown(ctx: TestContext, reason: str, ranked: list[Case]) -> Verdict:
     rows: list[LinkedRow] = []
-    for _, (_, ms) in ranked[:2]:
-        rows.extend(m.row for m in ms[:1])
+    for case in ranked[:2]:
+        rows.extend(m.row for m in case.proofs[:1])
     if not rows:  # show what was linked that failed, so the reader can look for the rest
         rows = sorted(
             (r for r in ctx.requests if (r.get("http_status") or 0) >= 400),

@@ -6,7 +6,9 @@ tokens, cookies and bypass keys quoted by a log line never reach a verdict.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import NamedTuple
 
 import regex
 
@@ -108,22 +110,50 @@ def is_websocket(ctx: TestContext, row: LinkedRow | None = None) -> bool:
     return any(_WS_HINT.search(t) for t in texts)
 
 
-def unknown_reason(
-    ctx: TestContext, note: str | None, weak: tuple[str, float, str, bool] | None
-) -> str:
+class WeakReading(NamedTuple):
+    """The best label that fell short of deciding."""
+
+    label: str
+    support: float
+    why: str  # the line that fell short, and how it is tied to the test
+    from_app_line: bool  # whether the line is the app's own
+
+
+class RunnerUp(NamedTuple):
+    """The second-best label of a decided test."""
+
+    label: str
+    support: float
+
+
+@dataclass(frozen=True)
+class Decided:
+    """What decided a test: its label, the rows and rules behind it, and what the confidence rests on."""
+
+    label: str
+    detail: str | None  # finer cause from the rule: "expired", "bad_signature", ...
+    evidence: tuple[LinkedRow, ...]  # the deciding rows and their requests, oldest first
+    rule_ids: tuple[str, ...]
+    proofs: int  # independent proofs behind the support
+    confidence: float
+    support: float
+    runner_up: RunnerUp | None
+
+
+def unknown_reason(ctx: TestContext, note: str | None, weak: WeakReading | None) -> str:
     """Why nothing decides for this test, in one sentence a user can act on.
 
     Args:
         ctx: the test's linked rows.
         note: correlate's note for the test (what it could not link), if any.
-        weak: the best label that fell short: (label, support, why, whether an app line), if any.
+        weak: the best label that fell short, if any.
     """
     if not ctx.rows:
         return note or "no log entries linked to this test (nothing in its window)"
     parts = []
-    if weak is not None and weak[1] >= 0.15:
-        parts.append(f"only weak evidence for {weak[0]} ({weak[1]:.2f}): {weak[2]}")
-    if weak is None or weak[1] < 0.15 or not weak[3]:  # no app line says why, even weakly
+    if weak is not None and weak.support >= 0.15:
+        parts.append(f"only weak evidence for {weak.label} ({weak.support:.2f}): {weak.why}")
+    if weak is None or weak.support < 0.15 or not weak.from_app_line:  # no app line says why
         parts.append(_structure_reason(ctx))
     if note:
         parts.append(f"correlation: {note}")
@@ -174,35 +204,25 @@ def _from_app(ctx: TestContext, row: LinkedRow) -> str:
     return f"{status} from the app but no app log says why ({summarize(row)}){tail}"
 
 
-def explanation(
-    test_id: str,
-    label: str,
-    detail: str | None,
-    evidence: list[LinkedRow],
-    rule_ids: list[str],
-    proofs_count: int,
-    confidence: float,
-    support: float,
-    runner_up: tuple[str, float] | None,
-    ctx: TestContext,
-) -> str:
+def explanation(decided: Decided, ctx: TestContext) -> str:
     """The paragraph: what happened, which entries prove it, what the confidence rests on."""
-    what = WHAT_HAPPENED[label] + (f" ({detail})" if detail else "")
-    proofs = "; ".join(f"{summarize(r)} at {rfc3339(r.get('timestamp'))}" for r in evidence)
-    vias = sorted({r.via for r in evidence if r.via})
-    strongest = max((r.strength for r in evidence), default=0.0)
+    d = decided
+    what = WHAT_HAPPENED[d.label] + (f" ({d.detail})" if d.detail else "")
+    proofs = "; ".join(f"{summarize(r)} at {rfc3339(r.get('timestamp'))}" for r in d.evidence)
+    vias = sorted({r.via for r in d.evidence if r.via})
+    strongest = max((r.strength for r in d.evidence), default=0.0)
     stopped = ""
-    if LAYERS.get(label) == "edge" and not any(
-        r.role == "app" for e in evidence for r in [e, *e.same]
+    if LAYERS.get(d.label) == "edge" and not any(
+        r.role == "app" for e in d.evidence for r in [e, *e.same]
     ):
         stopped = " No app log belongs to this request: it was stopped before the container."
     runner = (
-        f"; runner-up {runner_up[0]} at {runner_up[1]:.2f}"
-        if runner_up
+        f"; runner-up {d.runner_up.label} at {d.runner_up.support:.2f}"
+        if d.runner_up
         else "; no other cause is supported"
     )
     return scrub(
-        f"{what[0].upper()}{what[1:]}. Entries: {proofs}.{stopped} Rules: {', '.join(rule_ids)}. "
-        f"Confidence {confidence:.2f}: support {support:.2f} from {proofs_count} independent proof(s) over rows linked by "
+        f"{what[0].upper()}{what[1:]}. Entries: {proofs}.{stopped} Rules: {', '.join(d.rule_ids)}. "
+        f"Confidence {d.confidence:.2f}: support {d.support:.2f} from {d.proofs} independent proof(s) over rows linked by "
         f"{', '.join(vias) or 'unknown'} (strongest link {strongest:.2f}){runner}."
     )

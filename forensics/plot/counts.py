@@ -130,9 +130,8 @@ def requests_by_status(
     fig = Figure(figsize=(11, 1.4 + 1.9 * max(len(panels), 1)), layout="constrained")
     if requests.is_empty():
         return empty(fig, fig.add_subplot(), "no HTTP requests in the logs for these services")
-    span_s = (
-        requests.get_column("timestamp").max() - requests.get_column("timestamp").min()
-    ).total_seconds()  # type: ignore[operator]
+    stamps = pl.col("timestamp")
+    span_s = requests.select((stamps.max() - stamps.min()).dt.total_microseconds()).item() / 1e6
     asked, width_s = bucket, _bucket_seconds(bucket)
     while span_s / width_s > 240 and any(_bucket_seconds(b) > width_s for b in _BUCKETS):
         bucket = next(b for b in _BUCKETS if _bucket_seconds(b) > width_s)

@@ -45,6 +45,11 @@ class LogQuery:
         return link
 
 
+def _instant(value: datetime) -> str:
+    """A datetime as RFC 3339 (never None: it is a datetime)."""
+    return rfc3339(value) or value.isoformat()
+
+
 def _q(value: str) -> str:
     """A string literal of the logging query language."""
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
@@ -96,8 +101,8 @@ def queries_for(
             clauses.append(" OR ".join(f"logName={_q(n)}" for n in names))
         start = end = None
         if times:
-            start = rfc3339(min(times).replace(microsecond=0) - timedelta(seconds=MARGIN_S))
-            end = rfc3339(max(times).replace(microsecond=0) + timedelta(seconds=MARGIN_S + 1))
+            start = _instant(min(times).replace(microsecond=0) - timedelta(seconds=MARGIN_S))
+            end = _instant(max(times).replace(microsecond=0) + timedelta(seconds=MARGIN_S + 1))
             clauses.append(f"timestamp>={_q(start)} AND timestamp<={_q(end)}")
         text = "\n".join(f"({c})" if " OR " in c and len(clauses) > 1 else c for c in clauses)
         out.append(LogQuery(project=project, filter=text, start=start, end=end))
@@ -106,8 +111,8 @@ def queries_for(
 
 def window_query(project: str | None, start: datetime, end: datetime) -> LogQuery:
     """Everything logged between ``start`` and ``end`` (whole seconds, widened outward)."""
-    lo = rfc3339(start.replace(microsecond=0))
-    hi = rfc3339(end.replace(microsecond=0) + timedelta(seconds=1 if end.microsecond else 0))
+    lo = _instant(start.replace(microsecond=0))
+    hi = _instant(end.replace(microsecond=0) + timedelta(seconds=1 if end.microsecond else 0))
     return LogQuery(
         project=project, filter=f"timestamp>={_q(lo)} AND timestamp<={_q(hi)}", start=lo, end=hi
     )

@@ -32,8 +32,11 @@ def _triage_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
                         "or pull them with --project")
     p.add_argument("--rules", action="append", default=[], metavar="DIR",
                    help="folder of extra rule files, added to the shipped ones (repeatable)")
-    p.add_argument("--format", choices=["text", "json", "markdown"], default="text",
-                   help="what to print on stdout (default: text)")
+    p.add_argument("--format", choices=["text", "json", "markdown", "github"], default="text",
+                   help="what to print on stdout (default: text); github: ::error annotations on stdout "
+                        "and the job summary appended to $GITHUB_STEP_SUMMARY")
+    p.add_argument("--junit-out", metavar="FILE",
+                   help="write the --tests JUnit XML again with each failed testcase's verdict in it")
     p.add_argument("--out", metavar="DIR", help="also write triage.txt, triage.json, postmortem.md and plots here")
     p.add_argument("--strict", action="store_true", help="a bad line in any input is fatal instead of skipped")
     p.add_argument("--no-redact", action="store_true", help="show secrets found in logs (local use only)")
@@ -64,11 +67,19 @@ def _run_triage(args: argparse.Namespace) -> int:
         sys.stdout.write(render_json(result))
     elif args.format == "markdown":
         sys.stdout.write(render_markdown(result))
+    elif args.format == "github":
+        from forensics.report.ci import print_github
+
+        print_github(result, args.out)
     else:
         render_text(result, sys.stdout)
     if args.out:
         written = write_reports(result, args.out)
         print(f"wrote {', '.join(str(p) for p in written.values())}", file=sys.stderr)
+    if args.junit_out:
+        from forensics.report.ci import write_junit_out
+
+        write_junit_out(args.tests, result, args.junit_out)
     return EXIT_OK
 
 

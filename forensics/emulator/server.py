@@ -50,7 +50,9 @@ class LoggingEmulator(ThreadingHTTPServer):
         self.faults = faults or FaultPlan()
         self.requests_seen: deque[dict[str, Any]] = deque(maxlen=10_000)  # a long demo must not grow forever
         self._lock = threading.Lock()
-        self._queries: OrderedDict[str, list[int]] = OrderedDict()
+        self._queries: OrderedDict[tuple[str, int], list[int]] = OrderedDict()
+        self._generation = 0  # bumped by ingest(): cached query answers are for one store only
+        self._ingesting = threading.Lock()
         self._thread: threading.Thread | None = None
 
     @property
@@ -80,6 +82,21 @@ class LoggingEmulator(ThreadingHTTPServer):
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
+    def ingest(self, entries: list[dict[str, Any]]) -> None:
+        """Store entries that just arrived, as Cloud Logging does; queries from now on see them.
+
+        A pull that is paging meanwhile keeps the store it started on for each page, so entries
+        arriving during a pull may be missed by it, as with Cloud Logging's ingestion delay.
+        """
+        with self._ingesting:  # one ingest at a time: none may lose another's entries
+            with self._lock:
+                store = self.store
+            grown = EntryStore.from_entries([*store.entries, *entries], store.default_project)
+            with self._lock:
+                self.store = grown
+                self._generation += 1
+                self._queries.clear()
+
     # --- entries.list --------------------------------------------------------------------
     def answer(self, body: dict[str, Any], transport: str = "http") -> tuple[str, int]:
         """``list_entries``, recorded in ``requests_seen`` whatever the outcome."""
@@ -98,7 +115,9 @@ class LoggingEmulator(ThreadingHTTPServer):
 
     def list_entries(self, body: dict[str, Any]) -> tuple[str, int]:
         """The JSON text answering one ``entries.list`` request body, and its number of entries."""
-        projects = _projects(body.get("resourceNames"), self.store)
+        with self._lock:  # one store for the whole request, even if entries arrive meanwhile
+            store, generation = self.store, self._generation
+        projects = _projects(body.get("resourceNames"), store)
         filter_text = body.get("filter") or ""
         order = str(body.get("orderBy") or "timestamp asc").strip().lower()
         if order not in ("timestamp asc", "timestamp desc", "timestamp"):
@@ -115,15 +134,16 @@ class LoggingEmulator(ThreadingHTTPServer):
             raise ApiError(code, status, message.format(project=",".join(projects)), fault.retry_after,
                             fault.header)
 
-        matched = self._matched(key, projects, filter_text, order)
+        matched = self._matched((key, generation), store, projects, filter_text, order)
         chosen = matched[offset:offset + page_size]
-        texts = self.store.texts
+        texts = store.texts
         page = '{"entries":[' + ",".join(texts[i] for i in chosen) + "]"
         if offset + page_size < len(matched):
             page += ',"nextPageToken":' + json.dumps(_token(key, offset + page_size))
         return page + "}", len(chosen)
 
-    def _matched(self, key: str, projects: list[str], filter_text: str, order: str) -> list[int]:
+    def _matched(self, key: tuple[str, int], store: EntryStore, projects: list[str], filter_text: str,
+                 order: str) -> list[int]:
         with self._lock:
             if key in self._queries:
                 self._queries.move_to_end(key)
@@ -133,7 +153,6 @@ class LoggingEmulator(ThreadingHTTPServer):
         except FilterSyntaxError as err:
             raise ApiError(400, "INVALID_ARGUMENT", f"Invalid filter: {err}") from None
         wanted = set(projects)
-        store = self.store
         matched = [i for i, e in enumerate(store.entries) if store.projects[i] in wanted and predicate(e)]
         if order == "timestamp desc":
             matched.reverse()

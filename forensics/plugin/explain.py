@@ -129,7 +129,9 @@ def pull_until_reached(
         waiting.sleep(pause)
         slept += pause
     notes = [
-        line.removeprefix("forensics: ") for line in said.getvalue().splitlines() if line.strip()
+        line.removeprefix("forensics: ")
+        for line in said.getvalue().splitlines()
+        if line.strip() and "not cached" not in line  # a run that just ended is never cached
     ]
     if slept:
         notes.append(f"waited {slept:.1f} s for late entries ({pulls} pulls)")

@@ -17,8 +17,8 @@ from forensics.cli import main
 from forensics.exceptions import TestReportError
 from forensics.report.github import (
     STEP_SUMMARY_LIMIT,
-    annotations,
     append_step_summary,
+    error_annotations,
     error_command,
     escape_data,
     escape_property,
@@ -80,7 +80,7 @@ def test_one_annotation_per_failure_at_its_line_with_the_deciding_line(
 ) -> None:
     """Each failed test gets an ::error at the traceback's line in its test file, titled with the
     cause, whose message names the app's own rejection line (not the bare 403 request log)."""
-    lines = annotations(seed)
+    lines = error_annotations(seed)
     assert len(lines) == len(seed.verdicts) == 6
     messages = seed.tests.filter(seed.tests["test_id"].is_in([v.test_id for v in seed.verdicts]))
     text_of = dict(zip(messages["test_id"], messages["message"], strict=True))
@@ -101,7 +101,7 @@ def test_unknown_verdicts_say_what_is_missing() -> None:
     result = forensics.triage(
         FIXTURES / "window_miss" / "junit.xml", FIXTURES / "window_miss" / "logs"
     )
-    cmd = wf.parse(annotations(result)[0])
+    cmd = wf.parse(error_annotations(result)[0])
     assert cmd.properties["title"] == "forensics: unknown"
     assert "no deciding log line: export covers" in cmd.data
     summary = job_summary(result)

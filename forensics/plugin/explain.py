@@ -169,4 +169,4 @@ def _github_and_summary(explained: Explained, settings: Settings, places: dict[s
         explained.reports["summary"] = settings.out / SUMMARY
     if settings.github:
         github.append_step_summary(summary)
-        explained.annotations = github.annotations(explained.result, places)
+        explained.annotations = github.error_annotations(explained.result, places)

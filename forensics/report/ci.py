@@ -14,7 +14,12 @@ from pathlib import Path
 
 from forensics.atomic import atomic_write
 from forensics.exceptions import InputError, UsageError
-from forensics.report.github import SUMMARY_ENV, annotations, append_step_summary, job_summary
+from forensics.report.github import (
+    SUMMARY_ENV,
+    append_step_summary,
+    error_annotations,
+    job_summary,
+)
 from forensics.report.junit_out import write_enriched_junit
 from forensics.result import TriageResult
 
@@ -23,7 +28,7 @@ SUMMARY_FILE = "summary.md"
 
 def print_github(result: TriageResult, out: str | Path | None = None) -> None:
     """Annotations on stdout; the job summary to ``$GITHUB_STEP_SUMMARY`` and ``out/summary.md``."""
-    for line in annotations(result):
+    for line in error_annotations(result):
         print(line)
     summary = job_summary(result)
     written = [p for p in (append_step_summary(summary), _summary_file(summary, out)) if p]

@@ -90,7 +90,7 @@ def annotation(result: TriageResult, verdict: Verdict, place: Place | None = Non
     )
 
 
-def annotations(result: TriageResult, places: Mapping[str, Place] | None = None) -> list[str]:
+def error_annotations(result: TriageResult, places: Mapping[str, Place] | None = None) -> list[str]:
     """One ``::error`` line per failed test, at the place ``places`` gives (else from its id and text)."""
     messages = _messages(result)
     out = []

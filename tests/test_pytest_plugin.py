@@ -166,7 +166,7 @@ def _verdicts(section: list[str]) -> dict[str, tuple[str, str]]:
     """test name -> (cause and confidence, the deciding line under it)."""
     out = {}
     for i, line in enumerate(section):
-        m = re.match(r"FAILED \S+::(\w+) - (.+)$", line)
+        m = re.match(r"\S+\.py::(\w+) - (.+)$", line)
         if m:
             out[m.group(1)] = (m.group(2), section[i + 1].strip())
     return out
@@ -218,6 +218,9 @@ def test_failures_explained_from_the_live_api(
         assert re.fullmatch(r"missing_bypass_header 0\.\d\d", cause)
         assert APP_LINE in line
     assert "causes: missing_bypass_header 3" in section
+    assert not any(
+        line.startswith("FAILED") for line in section
+    )  # pytest's own FAILED lines stay 3
     assert _phases(out / "report.jsonl") == _phases(pytester.path / "reportlog.jsonl")
     assert len(_phases(out / "report.jsonl")) == 15  # 5 tests x setup, call, teardown
     tests = forensics.read_tests(out / "report.jsonl").frame
@@ -501,7 +504,7 @@ def test_settings_from_pyproject(pytester: pytest.Pytester) -> None:
     assert f"read 252 log entries from {pytester.path / 'exports'}" in section
     assert (pytester.path / "reports" / "report.jsonl").is_file()
     assert (pytester.path / "reports" / "triage.json").is_file()
-    assert "FAILED test_fails.py::test_fails - unknown 0.00" in section
+    assert "test_fails.py::test_fails - unknown 0.00" in section
 
     bad = _run(pytester, "-o", "forensics_wait=soon")
     assert "--forensics-wait 'soon' is not a number of seconds from 0 to 600" in _warning(bad)
@@ -553,5 +556,24 @@ def test_entry_point_loads_the_plugin_and_costs_nothing_unused(
         "-p", "no:randomly", "--forensics", f"--forensics-logs={FIXTURES / 'seed' / 'logs'}"
     )
     used.assert_outcomes(passed=1, failed=1)
-    assert "FAILED test_fails.py::test_fails - unknown 0.00" in _section(used)
+    assert "test_fails.py::test_fails - unknown 0.00" in _section(used)
     assert sys.modules["pytest_forensics"] is pytest_forensics
+
+
+def test_reports_that_cannot_be_written_are_a_note(pytester: pytest.Pytester) -> None:
+    """--forensics-out naming a file: the verdicts are still shown, with a note that no report was written."""
+    (pytester.path / "taken").write_text("a file, not a folder\n")
+    _failing_test(pytester)
+    result = _run(
+        pytester,
+        "--forensics",
+        f"--forensics-logs={FIXTURES / 'seed' / 'logs'}",
+        f"--forensics-out={pytester.path / 'taken'}",
+    )
+    section = _section(result)
+    assert "test_fails.py::test_fails - unknown 0.00" in section
+    assert any(
+        line.startswith(f"the reports were not written to {pytester.path / 'taken'}: ")
+        for line in section
+    )
+    result.assert_outcomes(passed=1, failed=1)

@@ -21,11 +21,11 @@ from pathlib import Path
 import polars as pl
 
 import forensics
+from forensics.exceptions import ForensicsError
 from forensics.logs import LoadedLogs
 from forensics.plugin.record import RunRecorder
 from forensics.plugin.settings import PROJECT_ENV, Settings
 from forensics.report import atomic_write, github, write_reports
-from forensics.report.github import Place
 from forensics.result import TriageResult
 from forensics.schema import FAILED_OUTCOMES
 
@@ -57,7 +57,7 @@ class Explained:
 
 @dataclass
 class Waiting:
-    """How to wait for late entries: the clock and the sleep (tests and benchmarks pass their own)."""
+    """How to wait for late entries: the clock to read and how to sleep."""
 
     clock: Callable[[], float] = time.monotonic
     sleep: Callable[[float], None] = time.sleep
@@ -78,8 +78,7 @@ def explain_run(
             "nothing to read the run's logs from"
         )
     with tempfile.TemporaryDirectory(prefix="forensics-") as scratch:
-        folder = settings.out or Path(scratch)
-        report_log = recorder.write(folder / REPORT_LOG)
+        report_log = recorder.write(Path(scratch) / REPORT_LOG)
         tests = forensics.read_tests(report_log)
         if settings.logs:
             logs = forensics.read_logs(*settings.logs)
@@ -90,12 +89,10 @@ def explain_run(
             logs, notes = pull_until_reached(
                 settings, report_log, tests.frame, waiting or Waiting()
             )
-        result = forensics.triage(tests, logs)
-        result.redact = True
-        explained = Explained(result, notes)
-        if settings.out:
-            explained.reports = {**write_reports(result, settings.out), "tests": report_log}
-        _github_and_summary(explained, settings, recorder.failed)
+    result = forensics.triage(tests, logs)
+    result.redact = True
+    explained = Explained(result, notes)
+    _write_outputs(explained, settings, recorder)
     return explained
 
 
@@ -160,13 +157,22 @@ def _reaches(frame: pl.DataFrame, moment: datetime) -> bool:
     )
 
 
-def _github_and_summary(explained: Explained, settings: Settings, places: dict[str, Place]) -> None:
-    if not (settings.github or settings.out):
-        return
-    summary = github.job_summary(explained.result, reports=explained.reports, notes=explained.notes)
+def _write_outputs(explained: Explained, settings: Settings, recorder: RunRecorder) -> None:
+    """Reports, summary.md and the GitHub outputs; a file that cannot be written is a note."""
+    summary = github.job_summary(explained.result, notes=explained.notes)
     if settings.out:
-        atomic_write(settings.out / SUMMARY, summary)
-        explained.reports["summary"] = settings.out / SUMMARY
+        try:
+            written = write_reports(explained.result, settings.out)
+            written["tests"] = recorder.write(settings.out / REPORT_LOG)
+            summary = github.job_summary(explained.result, reports=written, notes=explained.notes)
+            atomic_write(settings.out / SUMMARY, summary)
+            written["summary"] = settings.out / SUMMARY
+            explained.reports = written
+        except (ForensicsError, OSError) as err:
+            explained.notes.append(f"the reports were not written to {settings.out}: {err}")
     if settings.github:
-        github.append_step_summary(summary)
-        explained.annotations = github.error_annotations(explained.result, places)
+        explained.annotations = github.error_annotations(explained.result, recorder.failed)
+        try:
+            github.append_step_summary(summary)
+        except OSError as err:
+            explained.notes.append(f"the job summary was not written: {err}")

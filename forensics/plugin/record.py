@@ -62,14 +62,16 @@ class RunRecorder:
         location = getattr(report, "location", None)
         rel = location[0] if location else report.nodeid.split("::", 1)[0]
         line = location[1] + 1 if location and location[1] is not None else None
-        test_file = (self._rootpath / rel).resolve()
+        test_file = Path(
+            os.path.normpath(self._rootpath / rel)
+        )  # no resolve(): no syscalls per failure
         crash = _line_in(report.longrepr, test_file, self._invocation)
         return Place(self._shown_path(test_file, rel), crash or line)
 
     def _shown_path(self, test_file: Path, rel: str) -> str:
         if self._workspace is not None:
             try:
-                return test_file.relative_to(self._workspace.resolve()).as_posix()
+                return test_file.relative_to(os.path.normpath(self._workspace)).as_posix()
             except ValueError:
                 pass
         return rel.replace(os.sep, "/")
@@ -82,9 +84,6 @@ def _line_in(longrepr: Any, test_file: Path, invocation: Path) -> int | None:
         loc = getattr(entry, "reprfileloc", None)
         if loc is None or not loc.path:
             continue
-        path = Path(loc.path)
-        if not path.is_absolute():
-            path = invocation / path
-        if path.resolve() == test_file:
+        if Path(os.path.normpath(invocation / loc.path)) == test_file:  # an absolute loc.path stays
             return int(loc.lineno)
     return None

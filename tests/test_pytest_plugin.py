@@ -203,10 +203,14 @@ def test_failures_explained_from_the_live_api(
         f"--forensics-project={PROJECT}",
         f"--forensics-out={out}",
         f"--report-log={pytester.path / 'reportlog.jsonl'}",
+        "--forensics-service=chat-backend-staging",
         ship=ShipLogs(replica),
     )
     result.assert_outcomes(passed=2, failed=3)
     assert result.ret == pytest.ExitCode.TESTS_FAILED
+    assert all(
+        '"chat-backend-staging"' in r["filter"] for r in api.requests_seen
+    )  # pushed to the server
     section = _section(result)
     assert section[0].startswith("forensics: 3 failed test(s), from ")
     assert any(

@@ -6,6 +6,7 @@
     │   └── TestReportError        a JUnit / reportlog / json-report file that cannot be read
     ├── RuleError                  a rule file that is broken (carries every problem found)
     ├── UsageError                 options that do not fit together
+    ├── HistoryError               a run history that cannot be read or written (or is newer)
     └── PullError                  the live pull from Cloud Logging failed
         ├── CredentialsError       no usable Google credentials
         ├── PermissionDeniedError  the caller lacks roles/logging.viewer
@@ -68,6 +69,10 @@ class RuleError(ForensicsError):
 
 class UsageError(ForensicsError):
     """Options that do not fit together."""
+
+
+class HistoryError(ForensicsError):
+    """A run history folder that cannot be read or written, or was written by a newer schema."""
 
 
 class PullError(ForensicsError):

@@ -45,6 +45,9 @@ def _triage_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     live = p.add_argument_group("pulling the logs instead of --logs",
                                 "Pull the run's time window (from the test report, plus slack) from Cloud Logging.")
     add_pull_source_options(live, project_required=False)
+    from forensics.history.cli import add_history_option
+
+    add_history_option(p)
     p.set_defaults(run=_run_triage)
 
 
@@ -80,6 +83,9 @@ def _run_triage(args: argparse.Namespace) -> int:
         from forensics.report.ci import write_junit_out
 
         write_junit_out(args.tests, result, args.junit_out)
+    from forensics.history.cli import record_triaged
+
+    record_triaged(args, result)
     return EXIT_OK
 
 
@@ -124,6 +130,9 @@ def build_parser() -> argparse.ArgumentParser:
     from forensics.live.cli import add_live_commands
 
     add_live_commands(sub)
+    from forensics.history.cli import add_history_commands
+
+    add_history_commands(sub)
     return parser
 
 

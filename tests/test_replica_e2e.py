@@ -135,7 +135,7 @@ def _is_chatter(entry: dict[str, Any]) -> bool:
 
 
 def _fixture_versions(name: str) -> dict[str, str]:
-    return json.loads((FIXTURES / name / "expected.json").read_text())["made_with"]
+    return json.loads((FIXTURES / SCENARIOS[name].folder / "expected.json").read_text())["made_with"]
 
 
 @pytest.mark.parametrize("name", CHOSEN)
@@ -143,14 +143,15 @@ def test_committed_fixture_matches_a_fresh_run(incidents: dict[str, Incident], n
     """A fresh run decides what the committed incident holds, and Google's layers write the same
     entries, apart from times, ids and noise counts. Server chatter is compared separately."""
     inc = incidents[name]
-    committed = read_export(FIXTURES / name / "logs")
+    folder = FIXTURES / SCENARIOS[name].folder
+    committed = read_export(folder / "logs")
     fresh = read_export(inc.folder / "logs")
-    assert inc.expected["failures"] == json.loads((FIXTURES / name / "expected.json").read_text())["failures"]
+    assert inc.expected["failures"] == json.loads((folder / "expected.json").read_text())["failures"]
     assert _runner_requests(fresh) == _runner_requests(committed)
     assert {_signature(e) for e in fresh if not _is_chatter(e)} == \
         {_signature(e) for e in committed if not _is_chatter(e)}
     assert sorted(p.relative_to(inc.folder).parts[0] for p in inc.folder.iterdir()) == \
-        sorted(p.relative_to(FIXTURES / name).parts[0] for p in (FIXTURES / name).iterdir())
+        sorted(p.relative_to(folder).parts[0] for p in folder.iterdir())
 
 
 @pytest.mark.parametrize("name", CHOSEN)
@@ -162,7 +163,7 @@ def test_committed_fixture_chatter_matches_on_its_versions(incidents: dict[str, 
         moved = ", ".join(f"{k} {recorded.get(k)} -> {v}" for k, v in installed.items() if recorded.get(k) != v)
         pytest.skip(f"made with other versions ({moved}): chatter may differ; install with -c constraints.txt")
     inc = incidents[name]
-    committed = read_export(FIXTURES / name / "logs")
+    committed = read_export(FIXTURES / SCENARIOS[name].folder / "logs")
     fresh = read_export(inc.folder / "logs")
     assert {_signature(e) for e in fresh if _is_chatter(e)} == {_signature(e) for e in committed if _is_chatter(e)}
 

@@ -59,16 +59,22 @@ def _deploy_label(d: Deploy) -> str:
     return ", ".join(short_revision(r) for r in d.introduced) or "withdrawn"
 
 
-def _mark_deploys(ax: Axes, comparison: Comparison, *, text: bool = True) -> None:
-    """A dashed line before each run served by new revisions, named at the top of the axes."""
+def _mark_deploys(ax: Axes, comparison: Comparison) -> float:
+    """A dashed line before each run served by new revisions, named above the axes.
+
+    Returns the title padding (points) that keeps the names clear of the title.
+    """
+    crowded = len(comparison.deploys) > 8
     for d in comparison.deploys:
         x = d.after_index - 0.5
         ax.axvline(x, color=DEPLOY_COLOUR, linestyle="--", linewidth=1.1, zorder=5)
-        if text:
-            ax.text(
-                x, 1.01, _deploy_label(d), transform=ax.get_xaxis_transform(), rotation=90,
-                ha="center", va="bottom", fontsize=7, color=DEPLOY_COLOUR,
-            )  # fmt: skip
+        ax.text(
+            x, 1.01, _deploy_label(d), transform=ax.get_xaxis_transform(),
+            rotation=90 if crowded else 0, ha="center", va="bottom", fontsize=7, color=DEPLOY_COLOUR,
+        )  # fmt: skip
+    if not comparison.deploys:
+        return 6.0
+    return 48.0 if crowded else 18.0
 
 
 def _run_axis(ax: Axes, n: int) -> None:
@@ -93,7 +99,9 @@ def run_grid(comparison: Comparison, *, max_tests: int = MAX_TESTS) -> Figure:
     fixed), then passing ones up to ``max_tests``.
     """
     runs, tests = comparison.runs, list(comparison.tests[:max_tests])
-    fig = Figure(figsize=(_width(len(runs)), 2.2 + 0.22 * max(len(tests), 4)), layout="constrained")
+    # the test names take about 4 inches: the cells get the rest
+    fig = Figure(figsize=(max(10.0, min(6.0 + 0.5 * len(runs), 20.0)), 2.2 + 0.22 * max(len(tests), 4)),
+                 layout="constrained")  # fmt: skip
     ax = fig.add_subplot()
     if not runs or not tests:
         return empty(fig, ax, "no runs recorded")
@@ -119,13 +127,13 @@ def run_grid(comparison: Comparison, *, max_tests: int = MAX_TESTS) -> Figure:
     ax.set_ylim(len(tests) - 0.5, -0.5)
     ax.set_yticks(range(len(tests)), [short_test(t.test_id) for t in tests], fontsize=7)
     _run_axis(ax, len(runs))
-    _mark_deploys(ax, comparison)
+    pad = _mark_deploys(ax, comparison)
     hidden = len(comparison.tests) - len(tests)
     ax.set_title(
         f"Tests x runs by cause ({len(comparison.tests)} tests"
         + (f", {hidden} passing ones not shown" if hidden else "")
         + ")",
-        fontsize=11, loc="left", pad=34,
+        fontsize=11, loc="left", pad=pad,
     )  # fmt: skip
     handles: list[Artist] = [
         Patch(facecolor=LABEL_COLOURS[k], label=k) for k in LABELS if k in seen
@@ -160,12 +168,12 @@ def causes_per_run(comparison: Comparison) -> Figure:
         ax.bar(x, counts, bottom=bottom, color=LABEL_COLOURS[label], label=label, width=0.7)
         bottom += counts
     _run_axis(ax, len(runs))
-    _mark_deploys(ax, comparison)
+    pad = _mark_deploys(ax, comparison)
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylim(0, max(float(bottom.max()), 1.0) * 1.1)
     ax.set_ylabel("failed tests")
     ax.spines[["top", "right"]].set_visible(False)
-    ax.set_title("Causes per run", fontsize=11, loc="left", pad=34)
+    ax.set_title("Causes per run", fontsize=11, loc="left", pad=pad)
     handles: list[Artist] = [Patch(facecolor=LABEL_COLOURS[k], label=k) for k in present]
     if comparison.deploys:
         handles.append(_deploy_handle())
@@ -205,14 +213,15 @@ def pass_rate(comparison: Comparison) -> Figure:
             ax.annotate(f"{r.passed}/{r.passed + r.failed}", (r.index, r.pass_rate), textcoords="offset points",
                         xytext=(0, -13), ha="center", fontsize=7, color="#333333")  # fmt: skip
     _run_axis(ax, len(runs))
-    _mark_deploys(ax, comparison)
+    pad = _mark_deploys(ax, comparison)
     low = min((p[1] for p in points), default=0.0)
     ax.set_ylim(max(0.0, low - 0.1), 1.02)
+    ax.yaxis.set_major_locator(MaxNLocator(nbins=6, steps=[1, 2, 5, 10]))
     ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     ax.set_ylabel("pass rate")
     ax.grid(axis="y", color="#EEEEEE")
     ax.spines[["top", "right"]].set_visible(False)
-    ax.set_title("Pass rate over runs", fontsize=11, loc="left", pad=34)
+    ax.set_title("Pass rate over runs", fontsize=11, loc="left", pad=pad)
     if comparison.deploys:
         fig.legend(
             handles=[_deploy_handle()], loc="outside lower center", fontsize=8, frameon=False

@@ -23,6 +23,7 @@ _ENV_TO_CLEAN = (
     "GCLOUD_PROJECT",
     "CLOUDSDK_CORE_PROJECT",
     "LOGGING_EMULATOR_HOST",
+    "FORENSICS_HISTORY",  # would make every CLI triage record into the user's run history
 )
 
 

@@ -30,7 +30,13 @@ def test_fixed_new_persistent_cause_changed_passing() -> None:
     )  # fmt: skip
     c = compare(rows)
     got = {t.test_id: t.status for t in c.tests}
-    assert got == {"fix": "fixed", "brk": "new", "same": "persistent", "moved": "cause_changed", "ok": "passing"}
+    assert got == {
+        "fix": "fixed",
+        "brk": "new",
+        "same": "persistent",
+        "moved": "cause_changed",
+        "ok": "passing",
+    }
     moved = next(t for t in c.tests if t.test_id == "moved")
     assert (moved.previous_cause, moved.root_cause) == ("missing_bypass_header", "invalid_jwt")
     assert [t.status for t in c.tests] == sorted((t.status for t in c.tests), key=STATUSES.index)
@@ -38,7 +44,9 @@ def test_fixed_new_persistent_cause_changed_passing() -> None:
 
 def test_a_test_first_seen_failing_is_new() -> None:
     """A test that did not run before and fails now is new."""
-    rows = history(run_rows(1, {"a": "passed"}), run_rows(2, {"a": "passed", "b": ("failed", "iam_denied")}))
+    rows = history(
+        run_rows(1, {"a": "passed"}), run_rows(2, {"a": "passed", "b": ("failed", "iam_denied")})
+    )
     assert _status(rows, "b") == "new"
 
 
@@ -158,14 +166,21 @@ def test_signatures_group_failures_by_cause_and_template() -> None:
     top = sigs[0]
     assert top.template.endswith("(req <num>)")
     assert (top.first_run, top.last_run, top.revisions) == ("run0001", "run0002", ("r1", "r2"))
-    assert top.first_seen is not None and top.last_seen is not None and top.first_seen < top.last_seen
+    assert (
+        top.first_seen is not None and top.last_seen is not None and top.first_seen < top.last_seen
+    )
     assert top.example is not None and top.example.startswith(BYPASS)
 
 
 def test_json_contract() -> None:
     """The JSON has the contract's keys; outcomes are passed|failed|error|skipped|absent."""
     rows = history(
-        run_rows(1, {"a": ("failed", "missing_bypass_header", BYPASS), "b": "passed"}, revisions=("r1",), commit="c1"),
+        run_rows(
+            1,
+            {"a": ("failed", "missing_bypass_header", BYPASS), "b": "passed"},
+            revisions=("r1",),
+            commit="c1",
+        ),
         run_rows(2, {"a": "passed", "c": "xfailed"}, revisions=("r2",), commit="c2"),
     )
     data = json.loads(json.dumps(compare(rows).to_dict()))

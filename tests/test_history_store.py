@@ -34,7 +34,9 @@ def seed() -> TriageResult:
     return forensics.triage([SEED / "junit.xml", SEED / "report.jsonl"], [SEED / "logs"])
 
 
-def test_a_run_records_every_test_its_verdicts_revisions_and_clock(seed: TriageResult, tmp_path: Path) -> None:
+def test_a_run_records_every_test_its_verdicts_revisions_and_clock(
+    seed: TriageResult, tmp_path: Path
+) -> None:
     """All 58 tests are stored (passes with durations), each failure with its cause, rule,
     evidence and deciding line, and the run with the revision that served the runner."""
     path = history.record(seed, tmp_path, ci={})
@@ -49,7 +51,9 @@ def test_a_run_records_every_test_its_verdicts_revisions_and_clock(seed: TriageR
     assert set(failed["rule"]) == {"bypass-header-missing-or-invalid"}
     assert all(len(ev) >= 2 for ev in failed["evidence"])
     assert all("X-E2E-Bypass-Key missing" in line for line in failed["deciding_line"])
-    assert set(failed["failure"]) == {"websockets.exceptions.InvalidStatus: server rejected WebSocket connection: HTTP 403"}
+    assert set(failed["failure"]) == {
+        "websockets.exceptions.InvalidStatus: server rejected WebSocket connection: HTTP 403"
+    }
     run = rows.row(0, named=True)
     assert run["revisions"] == ["chat-backend-staging-00042-xum"]
     assert run["services"] == ["chat-backend-staging"]
@@ -68,7 +72,9 @@ def test_the_same_run_recorded_twice_counts_once(seed: TriageResult, tmp_path: P
     assert len(history.compare(tmp_path, last=None).runs) == 1
 
 
-def test_a_run_recorded_from_its_triage_json_is_the_same_run(seed: TriageResult, tmp_path: Path) -> None:
+def test_a_run_recorded_from_its_triage_json_is_the_same_run(
+    seed: TriageResult, tmp_path: Path
+) -> None:
     """``triage --out`` then ``record triage.json`` gives the run the id a direct record gives."""
     out = tmp_path / "out"
     assert main(["triage", "--tests", str(SEED / "junit.xml"), "--tests", str(SEED / "report.jsonl"),
@@ -81,7 +87,9 @@ def test_a_run_recorded_from_its_triage_json_is_the_same_run(seed: TriageResult,
     assert rows["revisions"][0].to_list() == ["chat-backend-staging-00042-xum"]
 
 
-def test_a_triage_json_without_its_reports_records_its_failures(seed: TriageResult, tmp_path: Path) -> None:
+def test_a_triage_json_without_its_reports_records_its_failures(
+    seed: TriageResult, tmp_path: Path
+) -> None:
     """When the test reports named in the JSON are gone, the failed tests are still recorded."""
     data = json.loads(forensics.render_json(seed))
     data["run"]["tests"]["files"] = ["/gone/junit.xml"]
@@ -93,18 +101,26 @@ def test_a_triage_json_without_its_reports_records_its_failures(seed: TriageResu
     assert rows.height == 6 and set(rows["root_cause"]) == {"missing_bypass_header"}
 
 
-def test_secrets_stay_out_of_the_history_unless_redaction_is_off(seed: TriageResult, tmp_path: Path) -> None:
+def test_secrets_stay_out_of_the_history_unless_redaction_is_off(
+    seed: TriageResult, tmp_path: Path
+) -> None:
     """A token in a failure message or a verdict is redacted in the store; ``--no-redact`` keeps it."""
     failed = seed.verdicts[0]
     message = f"AssertionError: 401 for Authorization: Bearer {SECRET_JWT}"
     tests = seed.tests.with_columns(
-        pl.when(pl.col("test_id") == failed.test_id).then(pl.lit(message)).otherwise(pl.col("message")).alias("message")
+        pl.when(pl.col("test_id") == failed.test_id)
+        .then(pl.lit(message))
+        .otherwise(pl.col("message"))
+        .alias("message")
     )
     verdict = dataclasses.replace(failed, explanation=f"{failed.explanation} token={SECRET_JWT}")
     leaky = dataclasses.replace(seed, tests=tests, verdicts=[verdict, *seed.verdicts[1:]])
     history.record(leaky, tmp_path / "safe", ci={})
     assert SECRET_JWT not in history.load(tmp_path / "safe").write_ndjson()
-    assert "[REDACTED" in history.load(tmp_path / "safe").filter(pl.col("test_id") == failed.test_id)["failure"][0]
+    assert (
+        "[REDACTED"
+        in history.load(tmp_path / "safe").filter(pl.col("test_id") == failed.test_id)["failure"][0]
+    )
     history.record(dataclasses.replace(leaky, redact=False), tmp_path / "raw", ci={})
     assert SECRET_JWT in history.load(tmp_path / "raw").write_ndjson()
 
@@ -138,7 +154,9 @@ def test_concurrent_recorders_lose_nothing(tmp_path: Path) -> None:
     )
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     procs = [
-        subprocess.Popen([sys.executable, "-c", script, str(w), str(tmp_path)], env=env, stderr=subprocess.PIPE)
+        subprocess.Popen(
+            [sys.executable, "-c", script, str(w), str(tmp_path)], env=env, stderr=subprocess.PIPE
+        )
         for w in range(4)
     ]
     for p in procs:
@@ -147,15 +165,22 @@ def test_concurrent_recorders_lose_nothing(tmp_path: Path) -> None:
     rows = history.load(tmp_path)
     assert rows["run_id"].n_unique() == 21
     assert rows.height == 21 * 40
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in partitions(tmp_path))
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        p.name for p in partitions(tmp_path)
+    )
 
 
 def test_a_damaged_partition_is_skipped_with_a_one_line_warning(
-    seed: TriageResult, tmp_path: Path, caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
+    seed: TriageResult,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     """A truncated file and a non-Parquet file are skipped, each with one warning line; the rest reads."""
     good = history.record(seed, tmp_path, ci={})
-    (tmp_path / "20250101T000000-deadbeef.parquet").write_bytes(good.read_bytes()[: good.stat().st_size // 2])
+    (tmp_path / "20250101T000000-deadbeef.parquet").write_bytes(
+        good.read_bytes()[: good.stat().st_size // 2]
+    )
     (tmp_path / "20250102T000000-cafebabe.parquet").write_text("not parquet at all")
     with caplog.at_level(logging.WARNING, logger="forensics.history"):
         stored = read_history(tmp_path)
@@ -182,7 +207,10 @@ def test_a_history_written_by_a_newer_schema_is_a_clear_error(
         pl.lit("20990101T000000-00000000").alias("run_id"),
     )
     write_run(newer, tmp_path)
-    with pytest.raises(HistoryError, match=rf"newer forensics \(history schema {SCHEMA_VERSION + 1}; this one reads up to {SCHEMA_VERSION}\)"):
+    with pytest.raises(
+        HistoryError,
+        match=rf"newer forensics \(history schema {SCHEMA_VERSION + 1}; this one reads up to {SCHEMA_VERSION}\)",
+    ):
         history.load(tmp_path)
     assert main(["history", "--history", str(tmp_path)]) == 2
     err = capsys.readouterr().err
@@ -198,7 +226,9 @@ def test_the_history_reads_without_forensics(seed: TriageResult, tmp_path: Path)
         "assert not any(m.startswith('forensics') for m in sys.modules)\n"
         "print(df.rows())\n"
     )
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path, check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path, check=False
+    )
     assert done.returncode == 0, done.stderr
     assert ", 58, 6)]" in done.stdout
 
@@ -207,10 +237,14 @@ def test_the_history_reads_with_duckdb(seed: TriageResult, tmp_path: Path) -> No
     """DuckDB reads the same folder with a glob, every column typed."""
     duckdb = pytest.importorskip("duckdb")
     history.record(seed, tmp_path, ci={})
-    got = duckdb.connect().execute(
-        f"SELECT count(*), count(DISTINCT run_id), sum((outcome = 'failed')::INT), "
-        f"any_value(typeof(started)), any_value(typeof(revisions)) FROM '{tmp_path}/*.parquet'"
-    ).fetchall()
+    got = (
+        duckdb.connect()
+        .execute(
+            f"SELECT count(*), count(DISTINCT run_id), sum((outcome = 'failed')::INT), "
+            f"any_value(typeof(started)), any_value(typeof(revisions)) FROM '{tmp_path}/*.parquet'"
+        )
+        .fetchall()
+    )
     assert got == [(58, 1, 6, "TIMESTAMP WITH TIME ZONE", "VARCHAR[]")]
 
 
@@ -220,7 +254,9 @@ def test_a_run_without_tests_is_refused(seed: TriageResult, tmp_path: Path) -> N
         history.record(dataclasses.replace(seed, tests=seed.tests.clear()), tmp_path)
 
 
-def test_history_folder_default_and_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_history_folder_default_and_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     """The folder is the one given, else $FORENSICS_HISTORY, else .forensics/history here."""
     monkeypatch.delenv("FORENSICS_HISTORY", raising=False)
     assert history.history_dir() == Path(".forensics") / "history"
@@ -259,7 +295,12 @@ def test_ci_facts_from_each_ci_system(env: dict[str, str], want: tuple[str | Non
 
 def test_ci_facts_are_recorded_with_the_run(seed: TriageResult, tmp_path: Path) -> None:
     """The job's commit, branch and URL travel with every row of the run."""
-    env = {"GITLAB_CI": "true", "CI_COMMIT_SHA": "f00d", "CI_COMMIT_BRANCH": "main", "CI_JOB_URL": "https://gl/j/1"}
+    env = {
+        "GITLAB_CI": "true",
+        "CI_COMMIT_SHA": "f00d",
+        "CI_COMMIT_BRANCH": "main",
+        "CI_JOB_URL": "https://gl/j/1",
+    }
     history.record(seed, tmp_path, ci=env)
     rows = history.load(tmp_path)
     assert set(rows["commit"]) == {"f00d"} and set(rows["job_url"]) == {"https://gl/j/1"}

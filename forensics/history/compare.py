@@ -29,9 +29,12 @@ from forensics.history.model import (
 )
 from forensics.history.schema import OUTCOME_KIND
 from forensics.history.store import history_dir, read_history
+from forensics.labels import LABELS, UNKNOWN
 
 NO_LINE = "(no deciding line)"
 RUN_COLUMNS = ("run_id", "started", "ended", "revisions", "services", "commit", "branch", "job_url")
+#: The columns a comparison reads (``Comparison.rows`` holds these; ``load`` gives every column).
+COMPARE_COLUMNS = (*RUN_COLUMNS, "test_id", "outcome", "root_cause", "deciding_line", "template")
 
 
 def as_time(value: datetime | date | str | None, *, end_of_day: bool = False) -> datetime | None:
@@ -67,8 +70,14 @@ def select_runs(
     since: datetime | date | str | None = None,
     until: datetime | date | str | None = None,
 ) -> pl.DataFrame:
-    """The rows of the runs to compare, oldest first, each with its 1-based ``run_index``."""
-    runs = rows.group_by("run_id").agg(pl.col("started").first()).sort("started", "run_id")
+    """The rows of the runs to compare, each with its run's 1-based ``run_index`` (oldest first)
+    and ``failed``: True for a failure, False for a pass, null when the test did not run."""
+    runs = (
+        rows.filter(pl.col("run_id").is_first_distinct())
+        .select("run_id", "started")
+        .sort("started", "run_id")
+    )
+    total = runs.height
     lo, hi = as_time(since), as_time(until, end_of_day=True)
     if lo is not None:
         runs = runs.filter(pl.col("started") >= lo)
@@ -78,16 +87,22 @@ def select_runs(
         if last < 1:
             raise UsageError(f"--last {last}: compare at least one run")
         runs = runs.tail(last)
-    runs = runs.with_row_index("run_index", offset=1).with_columns(
-        pl.col("run_index").cast(pl.Int32)
+    runs = runs.with_row_index("run_index", offset=1).select(
+        "run_id", pl.col("run_index").cast(pl.Int32)
     )
-    return rows.join(runs.select("run_id", "run_index"), on="run_id", how="inner").sort(
-        "run_index", "test_id"
+    chosen = (
+        rows
+        if runs.height == total
+        else rows.filter(pl.col("run_id").is_in(runs["run_id"].to_list()))
+    )
+    kind = pl.col("outcome").replace_strict(OUTCOME_KIND, default=None, return_dtype=pl.String)
+    return chosen.join(runs, on="run_id", how="left", maintain_order="left").with_columns(
+        (kind == "fail").alias("failed")
     )
 
 
-def _epochs(runs: pl.DataFrame) -> pl.DataFrame:
-    """Per run, a counter that moves whenever the revisions or the (known) commit change."""
+def _epochs(runs: pl.DataFrame) -> dict[int, int]:
+    """Per run index, a counter that moves whenever the revisions or the (known) commit change."""
     key = pl.col("revisions").list.sort().list.join(",")
     prev_key, prev_commit = key.shift(1), pl.col("commit").shift(1)
     changed = (key != prev_key) | (
@@ -95,44 +110,54 @@ def _epochs(runs: pl.DataFrame) -> pl.DataFrame:
         & prev_commit.is_not_null()
         & (pl.col("commit") != prev_commit)
     )
-    return runs.select(
-        "run_index",
-        pl.col("revisions").list.sort().list.join(",").alias("revision_key"),
-        changed.fill_null(False).cast(pl.Int32).cum_sum().alias("epoch"),
+    epochs = runs.sort("run_index").select(
+        "run_index", changed.fill_null(False).cast(pl.Int32).cum_sum().alias("epoch")
     )
+    return dict(epochs.iter_rows())
 
 
 def _effective(rows: pl.DataFrame, runs: pl.DataFrame) -> pl.DataFrame:
-    """Rows where the test passed or failed, with ``kind`` (pass/fail) and the run's epoch."""
-    kind = pl.col("outcome").replace_strict(OUTCOME_KIND, default=None, return_dtype=pl.String)
-    return (
-        rows.select("run_index", "run_id", "test_id", "root_cause", kind.alias("kind"))
-        .filter(pl.col("kind").is_not_null())
-        .join(_epochs(runs), on="run_index", how="left")
-        .sort("test_id", "run_index")
+    """Rows where the test passed or failed, by test then run, each with the same test's row
+    before it (``prev_*``, null for its first) and the epochs of both runs."""
+    epochs = _epochs(runs)
+    eff = (
+        rows.filter(pl.col("failed").is_not_null())
+        .select(
+            pl.col("test_id").cast(pl.Categorical).to_physical().alias("test_key"),
+            "run_index",
+            "failed",
+            pl.col("root_cause").fill_null(UNKNOWN).cast(pl.Enum(LABELS), strict=False),
+        )
+        # one 64-bit key sorts faster than two columns
+        .sort(pl.col("test_key").cast(pl.UInt64) * 2**32 + pl.col("run_index").cast(pl.UInt64))
     )
-
-
-def _statuses(eff: pl.DataFrame, all_tests: pl.Series) -> pl.DataFrame:
-    prev = {c: pl.col(c).shift(1).over("test_id") for c in ("kind", "root_cause", "epoch")}
-    flips = eff.with_columns(
-        (
-            prev["kind"].is_not_null()
-            & (pl.col("kind") != prev["kind"])
-            & (pl.col("epoch") == prev["epoch"])
-        ).alias("flip"),
-        prev["kind"].alias("prev_kind"),
+    same = pl.col("test_key") == pl.col("test_key").shift(1)
+    prev = {
+        c: pl.when(same).then(pl.col(c).shift(1)) for c in ("failed", "root_cause", "run_index")
+    }
+    return eff.with_columns(
+        pl.col("run_index").replace_strict(epochs, return_dtype=pl.Int32).alias("epoch"),
+        prev["failed"].alias("prev_failed"),
         prev["root_cause"].alias("prev_cause"),
+        prev["run_index"].alias("prev_run"),
+    ).with_columns(
+        pl.col("prev_run")
+        .replace_strict(epochs, default=None, return_dtype=pl.Int32)
+        .alias("prev_epoch")
     )
-    per = flips.group_by("test_id").agg(
-        pl.col("kind").last(),
+
+
+def _statuses(eff: pl.DataFrame, rows: pl.DataFrame) -> pl.DataFrame:
+    flip = (pl.col("failed") != pl.col("prev_failed")) & (pl.col("epoch") == pl.col("prev_epoch"))
+    per = eff.group_by("test_key").agg(
+        pl.col("failed").last(),
         pl.col("root_cause").last(),
-        pl.col("prev_kind").last(),
+        pl.col("prev_failed").last(),
         pl.col("prev_cause").last(),
-        pl.col("flip").any().alias("flaky"),
-        (pl.col("kind") == "fail").sum().cast(pl.Int64).alias("runs_failed"),
+        flip.fill_null(False).any().alias("flaky"),
+        pl.col("failed").sum().cast(pl.Int64).alias("runs_failed"),
     )
-    fail, was_fail = pl.col("kind") == "fail", pl.col("prev_kind") == "fail"
+    fail, was_fail = pl.col("failed"), pl.col("prev_failed").fill_null(False)
     status = (
         pl.when(pl.col("flaky")).then(pl.lit("flaky"))
         .when(fail & was_fail & (pl.col("root_cause") == pl.col("prev_cause"))).then(pl.lit("persistent"))
@@ -143,58 +168,54 @@ def _statuses(eff: pl.DataFrame, all_tests: pl.Series) -> pl.DataFrame:
     )  # fmt: skip
     per = per.with_columns(
         status.alias("status"),
-        pl.when(fail).then(pl.col("root_cause")).alias("cause_now"),
-        pl.when(was_fail).then(pl.col("prev_cause")).alias("cause_before"),
+        pl.when(fail).then(pl.col("root_cause").cast(pl.String)).alias("cause_now"),
+        pl.when(was_fail).then(pl.col("prev_cause").cast(pl.String)).alias("cause_before"),
     )
-    everyone = all_tests.unique().to_frame("test_id").join(per, on="test_id", how="left")
+    tests = rows.filter(pl.col("test_id").is_first_distinct()).select(
+        "test_id", pl.col("test_id").cast(pl.Categorical).to_physical().alias("test_key")
+    )
     order = {s: i for i, s in enumerate(STATUSES)}
-    return everyone.with_columns(
-        pl.col("status").fill_null("skipped"), pl.col("runs_failed").fill_null(0)
-    ).sort(pl.col("status").replace_strict(order, return_dtype=pl.Int32), "test_id")
+    return (
+        tests.join(per, on="test_key", how="left")
+        .with_columns(pl.col("status").fill_null("skipped"), pl.col("runs_failed").fill_null(0))
+        .sort(pl.col("status").replace_strict(order, return_dtype=pl.Int32), "test_id")
+    )
 
 
 def _transitions(eff: pl.DataFrame) -> pl.DataFrame:
-    """Per run (from the second), how its tests moved since the run before it."""
-    before = eff.select(
-        "test_id",
-        (pl.col("run_index") + 1).alias("run_index"),
-        pl.col("kind").alias("kind_before"),
-        pl.col("root_cause").alias("cause_before"),
-    )
-    pairs = eff.join(before, on=["test_id", "run_index"], how="inner")
-    was, now = pl.col("kind_before"), pl.col("kind")
-    both = (was == "fail") & (now == "fail")
-    same = pl.col("root_cause").eq_missing(pl.col("cause_before"))
-    return pairs.group_by("run_index").agg(
-        ((was == "fail") & (now == "pass")).sum().alias("fixed"),
-        ((was == "pass") & (now == "fail")).sum().alias("new"),
-        (both & ~same).sum().alias("cause_changed"),
-        (both & same).sum().alias("persistent"),
+    """Per run (from the second), how its tests moved since the run just before it."""
+    was, now = pl.col("prev_failed"), pl.col("failed")
+    same = pl.col("root_cause") == pl.col("prev_cause")
+    return (
+        eff.filter(pl.col("prev_run") == pl.col("run_index") - 1)
+        .group_by("run_index")
+        .agg(
+            (was & ~now).sum().alias("fixed"),
+            (~was & now).sum().alias("new"),
+            (was & now & ~same).sum().alias("cause_changed"),
+            (was & now & same).sum().alias("persistent"),
+        )
     )
 
 
 def _run_summaries(rows: pl.DataFrame) -> tuple[pl.DataFrame, list[RunSummary]]:
-    kind = pl.col("outcome").replace_strict(OUTCOME_KIND, default=None, return_dtype=pl.String)
-    runs = (
-        rows.group_by("run_index")
-        .agg(
-            *[pl.col(c).first() for c in RUN_COLUMNS],
-            pl.len().alias("tests"),
-            (kind == "pass").sum().alias("passed"),
-            (kind == "fail").sum().alias("failed"),
-            kind.is_null().sum().alias("skipped"),
-        )
-        .sort("run_index")
+    firsts = rows.filter(pl.col("run_index").is_first_distinct()).select("run_index", *RUN_COLUMNS)
+    counts = rows.group_by("run_index").agg(
+        pl.len().alias("tests"),
+        (~pl.col("failed")).sum().alias("passed"),
+        pl.col("failed").sum().alias("failed"),
+        pl.col("failed").is_null().sum().alias("skipped"),
     )
+    runs = firsts.join(counts, on="run_index").sort("run_index")
     causes = (
-        rows.filter(kind == "fail")
+        rows.filter(pl.col("failed"))
         .group_by("run_index", "root_cause")
         .len()
         .sort("run_index", "len", "root_cause", descending=[False, True, False])
     )
     by_run: dict[int, dict[str, int]] = {}
     for i, cause, n in causes.iter_rows():
-        by_run.setdefault(i, {})[cause or "unknown"] = n
+        by_run.setdefault(i, {})[cause or UNKNOWN] = n
     out = [
         RunSummary(
             index=r["run_index"], run_id=r["run_id"], started=r["started"], ended=r["ended"],
@@ -227,7 +248,7 @@ def _deploys(runs: list[RunSummary], moves: pl.DataFrame) -> list[Deploy]:
 
 
 def _signatures(rows: pl.DataFrame) -> list[Signature]:
-    failed = rows.filter(pl.col("outcome").is_in(["failed", "error"]))
+    failed = rows.filter(pl.col("failed"))
     if not failed.height:
         return []
     groups = (
@@ -268,7 +289,7 @@ def compare_rows(
     chosen = select_runs(rows, last=last, since=since, until=until)
     runs_frame, runs = _run_summaries(chosen)
     eff = _effective(chosen, runs_frame)
-    statuses = _statuses(eff, chosen.get_column("test_id"))
+    statuses = _statuses(eff, chosen)
     tests = [
         TestStatus(r["test_id"], r["status"], r["cause_now"], r["cause_before"], r["runs_failed"])
         for r in statuses.iter_rows(named=True)
@@ -309,7 +330,7 @@ def compare(
     if isinstance(history, pl.DataFrame):
         return compare_rows(history, last=last, since=since, until=until)
     folder = history_dir(history)
-    stored = read_history(folder)
+    stored = read_history(folder, columns=COMPARE_COLUMNS)
     return compare_rows(
         stored.frame, last=last, since=since, until=until, folder=folder,
         damaged=tuple(d.path.name for d in stored.damaged),

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -97,8 +98,12 @@ def empty_history() -> pl.DataFrame:
     return pl.DataFrame(schema=HISTORY_SCHEMA)
 
 
-def read_history(folder: str | Path) -> StoredHistory:
+def read_history(folder: str | Path, columns: Sequence[str] | None = None) -> StoredHistory:
     """Read every partition of ``folder`` into one frame (``HISTORY_SCHEMA`` columns first).
+
+    Args:
+        folder: the history folder.
+        columns: read only these columns (of ``HISTORY_SCHEMA``); default all.
 
     Raises:
         HistoryError: the folder is missing, or a partition was written by a newer schema.
@@ -111,10 +116,12 @@ def read_history(folder: str | Path) -> StoredHistory:
     files = partitions(folder)
     if not files:
         return StoredHistory(empty_history())
+    wanted = list(dict.fromkeys(["schema_version", *columns])) if columns else None
     try:  # one scan is the fast path; any problem sends us file by file to find the culprit
-        frame = pl.scan_parquet(files).collect()
+        scan = pl.scan_parquet(files)
+        frame = (scan.select(wanted) if wanted else scan).collect()
         _check_version(frame, folder)
-        return StoredHistory(_conform(frame))
+        return StoredHistory(_conform(frame, wanted))
     except HistoryError:
         raise
     except Exception:
@@ -131,7 +138,7 @@ def read_history(folder: str | Path) -> StoredHistory:
             damaged.append(Damaged(path, reason))
             continue
         _check_version(one, path)
-        frames.append(_conform(one))
+        frames.append(_conform(one, wanted))
     frame = pl.concat(frames, how="diagonal_relaxed") if frames else empty_history()
     return StoredHistory(frame, tuple(damaged))
 
@@ -148,12 +155,17 @@ def _check_version(frame: pl.DataFrame, where: Path) -> None:
         )
 
 
-def _conform(frame: pl.DataFrame) -> pl.DataFrame:
+def _conform(frame: pl.DataFrame, wanted: list[str] | None = None) -> pl.DataFrame:
     """The known columns in schema order and type (an older partition's missing ones as null),
-    then any extra columns a later version of the same schema added."""
+    then any extra columns a later version of the same schema added; only ``wanted`` if given."""
+    names = [n for n in HISTORY_SCHEMA if wanted is None or n in wanted]
     known = [
-        (pl.col(n).cast(t) if n in frame.columns else pl.lit(None, dtype=t)).alias(n)
-        for n, t in HISTORY_SCHEMA.items()
+        (
+            pl.col(n).cast(HISTORY_SCHEMA[n])
+            if n in frame.columns
+            else pl.lit(None, dtype=HISTORY_SCHEMA[n])
+        ).alias(n)
+        for n in names
     ]
-    extra = [c for c in frame.columns if c not in HISTORY_SCHEMA]
+    extra = [c for c in frame.columns if c not in HISTORY_SCHEMA] if wanted is None else []
     return frame.select(*known, *extra)

@@ -10,6 +10,7 @@ own requests, classify the root cause with rules kept as data, and report.
 
 from __future__ import annotations
 
+from forensics import history as history  # the run history: forensics.history.load, .compare
 from forensics.classify import Rule, RuleSet, check_rules, classify, load_rules
 from forensics.correlate import Correlation, correlate
 from forensics.exceptions import (

@@ -1,4 +1,4 @@
-"""Write the three notebooks of notebooks/ from the cell sources below, without outputs.
+"""Write the notebooks of notebooks/ from the cell sources below, without outputs.
 
 The notebooks are generated so their text stays reviewable in one Python file and they are
 always committed clean (no outputs, no execution counts, stable cell ids).
@@ -244,10 +244,149 @@ UNEXPLAINED = [
     ),
 ]
 
+ITERATIONS = [
+    Md(
+        "# 4 · Iterations: what changed since the last run, which deploy did it, what keeps coming back\n\n"
+        "A test-deploy loop runs the staging suite, finds why tests failed, fixes, deploys and runs again. "
+        "After the first run the questions are about change: did the fix work, what broke since, which "
+        "deploy did it, is this test flaky, what keeps coming back.\n\n"
+        "`fixtures/iterations` holds seven runs of such a loop (58 tests each), each served by the Cloud Run "
+        "revision deployed before it. This notebook records them in a run history, compares them, and drills "
+        "into one transition down to the log lines on both sides."
+    ),
+    """\
+%matplotlib inline
+import json
+import tempfile
+from pathlib import Path
+
+import polars as pl
+from IPython.display import Markdown
+
+import forensics
+from forensics import history, plot
+from forensics.history.iteration import iteration_report
+from forensics.history.render import render_text
+
+# JupyterLab starts in notebooks/, CI may start at the repo root: find the fixture either way.
+ROOT = next(p for p in (Path.cwd(), *Path.cwd().parents) if (p / "fixtures" / "iterations").is_dir())
+LOOP = ROOT / "fixtures" / "iterations"
+RUNS = sorted(p for p in LOOP.iterdir() if p.is_dir())
+HIST = Path(tempfile.mkdtemp(prefix="history-"))  # use .forensics/history for your own runs
+pl.Config.set_tbl_rows(25)
+pl.Config.set_fmt_str_lengths(110)
+pl.Config.set_tbl_width_chars(180)
+print(f"{len(RUNS)} runs in {LOOP}; history in {HIST}")""",
+    Md(
+        "## Record every run\n\n"
+        "`history.record(result, DIR)` adds a triaged run: every test's outcome (passes too), every verdict "
+        "with its evidence and rule, the revisions that served the runner's requests, the clock, and the CI "
+        "facts (here the GitHub Actions variables each job had, kept in `ci.json`). The command line does "
+        "the same with `triage ... --history DIR` or `python -m forensics record RUN_DIR`."
+    ),
+    """\
+for run in RUNS:
+    result = forensics.triage([run / "junit.xml"], [run / "logs"])
+    path = history.record(result, HIST, ci=json.loads((run / "ci.json").read_text()))
+    print(f"{run.name:24} {len(result.verdicts)} failed -> {path.name}")""",
+    Md(
+        "## The history is a table\n\n"
+        "One Parquet file per run; `history.load` reads them as one polars frame, one row per (run, test)."
+    ),
+    """\
+rows = history.load(HIST)
+rows.group_by("run_id", maintain_order=True).agg(
+    pl.col("started").first(),
+    pl.col("revisions").first().list.join(", ").alias("revisions"),
+    pl.col("commit").first().str.slice(0, 7),
+    pl.len().alias("tests"),
+    pl.col("outcome").is_in(["failed", "error"]).sum().alias("failed"),
+)""",
+    Md(
+        "## Compare the runs\n\n"
+        "Each test gets a status: `fixed`, `new`, `persistent`, `cause_changed`, `flaky` (passed and failed "
+        "with the same revisions and commit) or `passing`. A deploy is where the revisions serving the runner "
+        "changed; it is credited with what changed across it."
+    ),
+    """\
+comparison = history.compare(HIST, last=None)
+print(render_text(comparison))""",
+    "plot.run_grid(comparison, max_tests=20)",
+    "plot.causes_per_run(comparison)",
+    "plot.pass_rate(comparison)",
+    Md(
+        "## Did the fix work?\n\n"
+        "Compare the two runs around the deploy of revision `00313-lim` (iterations 3 and 4)."
+    ),
+    """\
+step = history.compare(HIST, last=2, until=comparison.runs[3].started)
+for d in step.deploys:
+    print(d.sentence())
+pl.DataFrame([vars(t) for t in step.tests if t.status != "passing"])""",
+    Md(
+        "## Drill into one transition\n\n"
+        "`test_concurrent_websocket_real` still failed in iteration 4, passed in 5 on the same revision and "
+        "commit (flaky), and its cause changed wording between 3 and 4. The history keeps each verdict's "
+        "evidence (insertIds); the runs' own exports hold the lines."
+    ),
+    """\
+TEST = "tests/e2e/test_1_websocket_events_staging.py::test_concurrent_websocket_real"
+mine = rows.filter(pl.col("test_id") == TEST).with_columns(pl.col("revisions").list.join(", "))
+mine.select("run_id", "revisions", "outcome", "root_cause", "deciding_line")""",
+    """\
+def lines_of(run_index: int) -> pl.DataFrame:
+    \"\"\"The log lines of TEST in one run: its verdict's evidence, else its requests in its window.\"\"\"
+    run = comparison.runs[run_index - 1]
+    logs = forensics.load_logs(RUNS[run_index - 1] / "logs")
+    row = rows.filter((pl.col("run_id") == run.run_id) & (pl.col("test_id") == TEST)).row(0, named=True)
+    ids = [e["insert_id"] for e in row["evidence"] or []]
+    if ids:
+        picked = logs.filter(pl.col("insert_id").is_in(ids))
+    else:  # a pass has no verdict: show the WebSocket requests during the test
+        picked = logs.filter(
+            pl.col("timestamp").is_between(row["start"], row["stop"]) & (pl.col("http_path") == "/ws")
+        )
+    return picked.select("timestamp", "revision", "http_status", pl.col("message").str.slice(0, 110))
+
+
+print("iteration 3:")
+display(lines_of(3))
+print("iteration 4:")
+display(lines_of(4))
+print("iteration 5 (passed):")
+lines_of(5)""",
+    Md(
+        "## What keeps coming back\n\n"
+        "Failures grouped across runs by cause and the template of their deciding line (numbers, ids, times "
+        "and quoted values masked), most frequent first."
+    ),
+    """\
+pl.DataFrame([s.to_dict() for s in comparison.signatures]).select(
+    "root_cause", "failures", "runs", "tests", "first_run", "last_run", "template"
+)""",
+    Md(
+        "## The iteration report\n\n"
+        "What the seed team wrote by hand after every run, written from the evidence "
+        "(`python -m forensics report-iteration 4 --history DIR`)."
+    ),
+    "Markdown(iteration_report(HIST, 4))",
+    Md(
+        "## Without forensics\n\n"
+        "The history is plain Parquet: polars (or DuckDB: `SELECT ... FROM 'DIR/*.parquet'`) reads it directly."
+    ),
+    """\
+pl.scan_parquet(f"{HIST}/*.parquet").filter(pl.col("outcome") == "failed").group_by(
+    "root_cause"
+).agg(pl.len().alias("failures"), pl.col("run_id").n_unique().alias("runs")).sort(
+    "failures", descending=True
+).collect()""",
+]
+
 NOTEBOOKS = {
     "01_triage_walkthrough.ipynb": WALKTHROUGH,
     "02_timeline_explorer.ipynb": TIMELINE,
     "03_unexplained_failures.ipynb": UNEXPLAINED,
+    "04_iterations.ipynb": ITERATIONS,
 }
 
 

@@ -1,4 +1,4 @@
-"""The notebooks: each runs top to bottom on the seed fixture, and git holds them without outputs."""
+"""The notebooks: each runs top to bottom on the committed fixtures, and git holds them without outputs."""
 
 from __future__ import annotations
 
@@ -18,12 +18,13 @@ SEED = FIXTURES / "seed"
 CELL_TIMEOUT_S = 300
 
 
-def test_there_are_three_notebooks() -> None:
-    """The walkthrough, the timeline explorer and the unexplained-failures notebook are all there."""
+def test_there_are_four_notebooks() -> None:
+    """The walkthrough, the timeline explorer, the unexplained-failures and the iterations notebook are all there."""
     assert [p.name for p in NOTEBOOKS] == [
         "01_triage_walkthrough.ipynb",
         "02_timeline_explorer.ipynb",
         "03_unexplained_failures.ipynb",
+        "04_iterations.ipynb",
     ]
 
 

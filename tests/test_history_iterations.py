@@ -13,7 +13,7 @@ import forensics
 from forensics import history, plot
 from forensics.history.iteration import iteration_report
 from forensics.labels import LABELS
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, ROOT
 
 LOOP = FIXTURES / "iterations"
 RUNS = sorted(p for p in LOOP.iterdir() if p.is_dir())
@@ -189,3 +189,18 @@ def test_causes_per_run_and_pass_rate(loop: Path) -> None:
         0.897,
         1.0,
     ]
+
+
+def test_the_reports_in_the_docs_are_what_report_iteration_writes(
+    loop: Path, tmp_path: Path
+) -> None:
+    """docs/reports holds the seed's report and iteration 4's exactly as the command writes them today."""
+    reports = ROOT / "docs" / "reports"
+    assert (reports / "test-iteration-4-report.md").read_text() == iteration_report(loop, 4)
+    history.record_path(FIXTURES / "seed", tmp_path, ci={})
+    assert (reports / "test-iteration-1-report.md").read_text() == iteration_report(tmp_path)
+    assert (
+        (reports / "test-iteration-1-report.handwritten.md")
+        .read_text()
+        .startswith("# Test Iteration 1 Report - Ultimate Test Deploy Loop")
+    )

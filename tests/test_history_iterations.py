@@ -204,3 +204,20 @@ def test_the_reports_in_the_docs_are_what_report_iteration_writes(
         .read_text()
         .startswith("# Test Iteration 1 Report - Ultimate Test Deploy Loop")
     )
+
+
+def test_runs_recorded_from_the_incidents(tmp_path: Path) -> None:
+    """Incident folders recorded as runs of one suite: an export that missed the window (unknown),
+    then the gate's refusals twice (cause changed, then persistent), one signature across runs."""
+    for name in ("window_miss", "browser_same_moment", "no_trace_ids"):
+        history.record_path(FIXTURES / name, tmp_path, ci={})
+    ws = set(WS_TESTS)
+    middle = history.compare(tmp_path, last=2, until="2025-09-24")
+    assert _statuses(middle) == dict.fromkeys(ws, "cause_changed")
+    assert {(t.previous_cause, t.root_cause) for t in middle.tests if t.test_id in ws} == {
+        ("unknown", "missing_bypass_header")
+    }
+    latest = history.compare(tmp_path, last=2)
+    assert _statuses(latest) == dict.fromkeys(ws, "persistent")
+    gate = [s for s in latest.signatures if s.root_cause == "missing_bypass_header"]
+    assert len(gate) == 1 and (gate[0].runs, gate[0].tests, gate[0].failures) == (2, 6, 12)

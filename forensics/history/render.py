@@ -11,7 +11,7 @@ from typing import Any
 
 from forensics.history.model import STATUS_MEANING, Comparison, RunSummary, TestStatus
 from forensics.report.facts import clip, printable
-from forensics.report.mdformat import cell, code, code_cell, literal, table
+from forensics.report.mdformat import cell, code_cell, literal, table
 
 #: Outcome glyphs of the per-run strips: passed, failed, error, skipped, absent.
 GLYPHS = {"passed": ".", "failed": "F", "error": "E", "skipped": "s", "absent": "-"}
@@ -32,7 +32,7 @@ def short_commit(commit: str | None) -> str:
     return commit[:7] if commit else "-"
 
 
-def strip(comparison: Comparison, history: list[dict[str, Any]]) -> str:
+def strip(history: list[dict[str, Any]]) -> str:
     """``..FF.F.``: the test's outcome in each of the latest ``STRIP_RUNS`` runs."""
     return "".join(GLYPHS.get(h["outcome"], "?") for h in history[-STRIP_RUNS:])
 
@@ -98,7 +98,7 @@ def render_text(comparison: Comparison) -> str:
         )
         for t in shown:
             out.append(
-                f"  {t.status:<14} {strip(c, histories[t.test_id]):<{max(width, 4)}}  "
+                f"  {t.status:<14} {strip(histories[t.test_id]):<{max(width, 4)}}  "
                 f"{printable(_cause_move(t)):<40} {printable(t.test_id)}"
             )
         if len(tests) > len(shown):
@@ -169,7 +169,7 @@ def render_markdown(comparison: Comparison, *, plots: dict[str, str] | None = No
             [
                 [
                     t.status,
-                    code_cell(strip(c, histories[t.test_id])),
+                    code_cell(strip(histories[t.test_id])),
                     cell(_cause_move(t)),
                     code_cell(t.test_id),
                 ]
@@ -195,8 +195,3 @@ def render_markdown(comparison: Comparison, *, plots: dict[str, str] | None = No
             ],
         )  # fmt: skip
     return "\n".join(out) + "\n"
-
-
-def example_line(text: str | None) -> str:
-    """A deciding line as inline code, for prose."""
-    return code(clip(text, 200)) if text else "-"

@@ -67,18 +67,15 @@ def google_times(result: TriageResult) -> pl.DataFrame:
 
 
 def runner_revisions(
-    result: TriageResult, started: datetime | None, ended: datetime | None
+    result: TriageResult, started: datetime, ended: datetime
 ) -> tuple[list[str], list[str], str]:
     """(revisions, services, how they were found) of the requests the runner made during the run."""
     logs = result.logs
     if not logs.height or "revision" not in logs.columns:
         return [], [], "none: no log entries"
     served = logs.filter(pl.col("http_status").is_not_null() & pl.col("revision").is_not_null())
-    if started is not None and ended is not None:
-        slack = timedelta(
-            seconds=REQUEST_SLACK_S + (result.clock.uncertainty_s if result.clock else 0)
-        )
-        served = served.filter(pl.col("timestamp").is_between(started - slack, ended + slack))
+    slack = timedelta(seconds=REQUEST_SLACK_S + (result.clock.uncertainty_s if result.clock else 0))
+    served = served.filter(pl.col("timestamp").is_between(started - slack, ended + slack))
     if not served.height:
         return [], [], "none: no request entry of a revision during the run"
     found = result.run.fingerprint
@@ -91,6 +88,8 @@ def runner_revisions(
         mine = served.filter(from_runner.fill_null(False))
         if mine.height:
             served, method = mine, "runner requests (remote IP and user agent)"
+        else:
+            method = "all requests during the run (none from the runner's IPs and user agents)"
     return (
         sorted(served.get_column("revision").unique().to_list()),
         sorted(served.get_column("service").drop_nulls().unique().to_list()),
@@ -159,6 +158,18 @@ def _verdict_columns(result: TriageResult) -> pl.DataFrame:
     return pl.DataFrame(rows, schema={n: HISTORY_SCHEMA[n] for n in names})
 
 
+def _span(per_test: pl.DataFrame, result: TriageResult, now: datetime) -> tuple[datetime, datetime]:
+    """The run's first test start and last test stop on Google's clock; without test times, the
+    span of its logs, else the moment of recording."""
+    started, ended = per_test.get_column("start").min(), per_test.get_column("stop").max()
+    if not isinstance(started, datetime):
+        logs = result.run.logs
+        first, last = (logs.first, logs.last) if logs else (None, None)
+        started = datetime.fromisoformat(first) if first else now
+        ended = datetime.fromisoformat(last) if last else started
+    return started, ended if isinstance(ended, datetime) else started
+
+
 def run_frame(
     result: TriageResult, *, ci: CiFacts | None = None, recorded_at: datetime | None = None
 ) -> pl.DataFrame:
@@ -173,16 +184,9 @@ def run_frame(
     per_test = tests.select(
         "test_id", pl.col("outcome").cast(pl.String), "duration_s", "message"
     ).join(times, on="test_id", how="left")
-    started = per_test.get_column("start").min()
-    ended = per_test.get_column("stop").max()
     now = (recorded_at or datetime.now(UTC)).astimezone(UTC)
-    if not isinstance(started, datetime):  # no test time at all: the log span, else now
-        first, last = (
-            (result.run.logs.first, result.run.logs.last) if result.run.logs else (None, None)
-        )
-        started = datetime.fromisoformat(first) if first else now
-        ended = datetime.fromisoformat(last) if last else started
-    revisions, services, method = runner_revisions(result, started, ended)  # type: ignore[arg-type]
+    started, ended = _span(per_test, result, now)
+    revisions, services, method = runner_revisions(result, started, ended)
     ci = ci or CiFacts()
     clock = result.clock
     run = {

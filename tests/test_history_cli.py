@@ -160,3 +160,11 @@ def test_history_as_a_subprocess(loop_history: Path) -> None:
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert len(json.loads(done.stdout)["runs"]) == 7
+
+
+def test_an_empty_history_folder_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A folder with no run yet: ``history`` says nothing is recorded; ``report-iteration`` is an error."""
+    assert main(["history", "--history", str(tmp_path)]) == 0
+    assert "nothing recorded yet" in capsys.readouterr().out
+    assert main(["report-iteration", "--history", str(tmp_path)]) == 2
+    assert "holds no run yet" in capsys.readouterr().err

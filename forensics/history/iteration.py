@@ -15,6 +15,7 @@ from pathlib import Path
 import polars as pl
 
 from forensics.classify.explain import WHAT_HAPPENED
+from forensics.exceptions import HistoryError
 from forensics.history.compare import compare_rows
 from forensics.history.model import Comparison, RunSummary, TestStatus
 from forensics.history.render import rate, short_commit
@@ -251,17 +252,12 @@ def iteration_report(
     )
     everything = compare_rows(rows, last=None)
     if not everything.runs:
-        from forensics.exceptions import HistoryError
-
         raise HistoryError("the history holds no run yet")
     chosen = everything.run(run if run is not None else -1)
     upto_rows = rows.filter(pl.col("started") <= chosen.started) if chosen.started else rows
     upto = compare_rows(upto_rows, last=None)
     k = next(r.index for r in upto.runs if r.run_id == chosen.run_id)
-    pair = compare_rows(
-        upto_rows.filter(pl.col("run_id").is_in([r.run_id for r in upto.runs[max(k - 2, 0) : k]])),
-        last=2,
-    )
+    pair = compare_rows(upto_rows, last=2)  # this run and the one before it
     this = upto.rows.filter(pl.col("run_id") == chosen.run_id)
     parts = [
         _header(k, chosen), _summary(chosen, this), _failures(chosen, this, upto),

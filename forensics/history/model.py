@@ -19,6 +19,9 @@ from typing import Any
 
 import polars as pl
 
+from forensics.exceptions import UsageError
+from forensics.history.schema import OUTCOME_SHOWN
+
 #: A test's status across the compared runs, in the order reports list them.
 STATUSES = ("new", "cause_changed", "persistent", "flaky", "fixed", "passing", "skipped")
 #: What each status means, for reports and docs.
@@ -206,8 +209,6 @@ class Comparison:
 
     def run(self, ref: str | int) -> RunSummary:
         """A compared run by id, id prefix, or 1-based index (negative counts from the end)."""
-        from forensics.exceptions import UsageError
-
         if isinstance(ref, int) or (isinstance(ref, str) and ref.lstrip("-").isdigit()):
             i = int(ref)
             if 1 <= i <= len(self.runs) or -len(self.runs) <= i <= -1:
@@ -226,8 +227,6 @@ class Comparison:
 
     def histories(self, test_ids: list[str] | None = None) -> dict[str, list[dict[str, Any]]]:
         """Per test, its outcome and cause in every compared run (``absent`` where it did not run)."""
-        from forensics.history.schema import OUTCOME_SHOWN
-
         ids = [t.test_id for t in self.tests] if test_ids is None else test_ids
         index = {r.run_id: i for i, r in enumerate(self.runs)}
         out = {

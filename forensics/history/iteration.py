@@ -14,13 +14,12 @@ from pathlib import Path
 
 import polars as pl
 
-from forensics.classify.explain import WHAT_HAPPENED
 from forensics.exceptions import HistoryError
 from forensics.history.compare import compare_rows
 from forensics.history.model import Comparison, RunSummary, TestStatus
 from forensics.history.render import rate, short_commit
 from forensics.history.store import history_dir, read_history
-from forensics.labels import LABELS, REMEDIATION, UNKNOWN
+from forensics.labels import LABELS, REMEDIATION, UNKNOWN, WHAT_HAPPENED
 from forensics.report.facts import clip
 from forensics.report.mdformat import cell, code, code_cell, literal, table
 

@@ -14,7 +14,6 @@ from datetime import UTC, datetime, timedelta
 
 import polars as pl
 
-from forensics.classify.rows import infer_role
 from forensics.explore.templates import mask_one
 from forensics.history.ci import CiFacts
 from forensics.history.schema import HISTORY_SCHEMA, SCHEMA_VERSION
@@ -73,7 +72,13 @@ def runner_revisions(
     logs = result.logs
     if not logs.height or "revision" not in logs.columns:
         return [], [], "none: no log entries"
-    served = logs.filter(pl.col("http_status").is_not_null() & pl.col("revision").is_not_null())
+    # the platform's request log (layer "service"); a frame without kinds: any entry with a status
+    request = (
+        pl.col("layer") == "service"
+        if "layer" in logs.columns
+        else pl.col("http_status").is_not_null()
+    )
+    served = logs.filter(request & pl.col("revision").is_not_null())
     slack = timedelta(seconds=REQUEST_SLACK_S + (result.clock.uncertainty_s if result.clock else 0))
     served = served.filter(pl.col("timestamp").is_between(started - slack, ended + slack))
     if not served.height:
@@ -97,23 +102,51 @@ def runner_revisions(
     )
 
 
-def deciding_evidence(verdict: Verdict) -> Evidence | None:
+def _role_by_log_id(log_id: str) -> str:
+    """A row's role from its log id alone, for evidence whose log row is not at hand."""
+    if log_id.startswith("cloudaudit.googleapis.com/"):
+        return "audit"
+    if log_id == "requests" or log_id.startswith("loadbalancing.googleapis.com/"):
+        return "edge"
+    return "request" if log_id.endswith("/requests") or log_id == "request_log" else "app"
+
+
+def evidence_roles(logs: pl.DataFrame) -> dict[str, str]:
+    """insertId -> the row's ``role`` as the log frame decided it (empty without one)."""
+    if not logs.height or "role" not in logs.columns or "insert_id" not in logs.columns:
+        return {}
+    pairs = logs.select("insert_id", "role").drop_nulls()
+    return dict(zip(pairs["insert_id"].to_list(), pairs["role"].to_list(), strict=True))
+
+
+def deciding_evidence(verdict: Verdict, roles: dict[str, str] | None = None) -> Evidence | None:
     """The evidence line that says why: the app's own line first, then an audit or edge entry,
-    then the request entry; the earliest of the first role present."""
+    then the request entry; the earliest of the first role present.
+
+    Args:
+        verdict: the verdict.
+        roles: insertId -> role from the log frame (``evidence_roles``); an entry not in it is
+            judged by its log id.
+    """
     if not verdict.evidence:
         return None
-    return min(
-        verdict.evidence,
-        key=lambda e: ROLE_ORDER.get(infer_role(e.log_id, None), len(ROLE_ORDER)),
-    )
+    known = roles or {}
+
+    def rank(e: Evidence) -> int:
+        role = known.get(e.insert_id) or _role_by_log_id(e.log_id)
+        return ROLE_ORDER.get(role, len(ROLE_ORDER))
+
+    return min(verdict.evidence, key=rank)
 
 
-def signature(verdict: Verdict, scrub: Scrub) -> tuple[str | None, str | None]:
+def signature(
+    verdict: Verdict, scrub: Scrub, roles: dict[str, str] | None = None
+) -> tuple[str | None, str | None]:
     """(deciding line, its template) of a verdict; an unknown one is known by its reason."""
     if verdict.root_cause == UNKNOWN:
         reason = scrub(verdict.reason or verdict.explanation) or ""
         return None, mask_one(reason) or None
-    found = deciding_evidence(verdict)
+    found = deciding_evidence(verdict, roles)
     line = scrub(found.summary) if found else None
     return line, (mask_one(line) or None) if line else None
 
@@ -127,9 +160,10 @@ def _first_line(text: str | None, scrub: Scrub) -> str | None:
 
 def _verdict_columns(result: TriageResult) -> pl.DataFrame:
     scrub = result.scrub
+    roles = evidence_roles(result.logs)
     rows = []
     for v in result.verdicts:
-        line, template = signature(v, scrub)
+        line, template = signature(v, scrub, roles)
         rows.append(
             {
                 "test_id": scrub(v.test_id),

@@ -128,7 +128,7 @@ def _names(tests: list[TestStatus], with_cause: bool = False) -> list[str]:
     out = []
     for t in tests:
         move = ""
-        if with_cause and t.previous_cause and t.root_cause:
+        if with_cause and t.previous_cause and t.root_cause and t.previous_cause != t.root_cause:
             move = f": {code(t.previous_cause)} -> {code(t.root_cause)}"
         elif with_cause and t.root_cause:
             move = f": {code(t.root_cause)}"

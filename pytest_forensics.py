@@ -52,6 +52,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="write report.jsonl, triage.txt/json, postmortem.md, summary.md here (ini: forensics_out)",
     )
     group.addoption(
+        "--forensics-history",
+        metavar="DIR",
+        help="record the run (every test, every verdict) in this history folder, passing runs "
+        "too (ini: forensics_history); compare runs with `python -m forensics history`",
+    )
+    group.addoption(
         "--forensics-service",
         action="append",
         metavar="NAME",
@@ -80,6 +86,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     parser.addini(
         "forensics_out", "folder for the forensics reports (as --forensics-out)", type="paths"
+    )
+    parser.addini(
+        "forensics_history",
+        "history folder that records every run (as --forensics-history)",
+        type="paths",
     )
     parser.addini(
         "forensics_service",

@@ -581,3 +581,55 @@ def test_reports_that_cannot_be_written_are_a_note(pytester: pytest.Pytester) ->
         for line in section
     )
     result.assert_outcomes(passed=1, failed=1)
+
+
+def test_history_records_failing_and_passing_runs(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--forensics-history records the run, passing runs too, and `forensics history` compares them."""
+    from forensics.history import compare, load
+
+    history = pytester.path / "history"
+    monkeypatch.setenv("GITLAB_CI", "true")  # the CI facts: a commit per run
+    monkeypatch.setenv("CI_COMMIT_SHA", "1" * 40)
+    _failing_test(pytester)
+    failing = _run(
+        pytester,
+        "--forensics",
+        f"--forensics-logs={FIXTURES / 'seed' / 'logs'}",
+        f"--forensics-history={history}",
+    )
+    failing.assert_outcomes(passed=1, failed=1)
+    assert f"run recorded in {history}" in _section(failing)
+    monkeypatch.setenv("CI_COMMIT_SHA", "2" * 40)  # the fix
+    (pytester.path / "test_fails.py").write_text(
+        "def test_passes():\n    pass\n\ndef test_fails():\n    pass\n"
+    )
+    passing = _run(
+        pytester,
+        "--forensics",
+        f"--forensics-logs={FIXTURES / 'seed' / 'logs'}",
+        f"--forensics-history={history}",
+    )
+    passing.assert_outcomes(passed=2)
+    assert f"run recorded in {history}" in _section(passing)
+    runs = load(history)
+    assert runs.get_column("run_id").n_unique() == 2
+    status = {t.test_id.split("::")[-1]: t.status for t in compare(history, last=2).tests}
+    assert status == {"test_fails": "fixed", "test_passes": "passing"}
+
+
+def test_history_from_pyproject_and_unwritable_is_a_note(pytester: pytest.Pytester) -> None:
+    """forensics_history in [tool.pytest.ini_options]; a history that cannot be written is a note."""
+    (pytester.path / "taken").write_text("a file, not a folder\n")
+    pytester.makepyprojecttoml(
+        "[tool.pytest.ini_options]\nforensics = true\nforensics_history = 'taken'\n"
+        f"forensics_logs = ['{FIXTURES / 'seed' / 'logs'}']\n"
+    )
+    _failing_test(pytester)
+    result = _run(pytester)
+    result.assert_outcomes(passed=1, failed=1)
+    assert any(
+        line.startswith(f"the run was not recorded in {pytester.path / 'taken'}")
+        for line in _section(result)
+    )

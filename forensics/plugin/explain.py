@@ -170,6 +170,14 @@ def _write_outputs(explained: Explained, settings: Settings, recorder: RunRecord
             explained.reports = written
         except (ForensicsError, OSError) as err:
             explained.notes.append(f"the reports were not written to {settings.out}: {err}")
+    if settings.history is not None:
+        from forensics.history import record
+
+        try:
+            where = record(explained.result, settings.history)
+            explained.notes.append(f"run recorded in {where.parent}")
+        except (ForensicsError, OSError) as err:
+            explained.notes.append(f"the run was not recorded in {settings.history}: {err}")
     if settings.github:
         explained.annotations = github.error_annotations(explained.result, recorder.failed)
         try:

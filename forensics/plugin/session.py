@@ -59,8 +59,10 @@ class ForensicsPlugin:
 
     def pytest_sessionfinish(self, exitstatus: int) -> None:
         """Explain the failures, before the terminal summary is written."""
-        if self.recorder is None or self.settings is None or not self.recorder.failed:
+        if self.recorder is None or self.settings is None:
             return
+        if not self.recorder.failed and self.settings.history is None:
+            return  # nothing to explain, nothing to record
         try:
             self.recorder.finish(exitstatus)
             self.explained = explain_run(self.settings, self.recorder)

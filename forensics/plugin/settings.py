@@ -5,6 +5,7 @@ Each setting is read from the first of these that is given::
     --forensics-project  forensics_project  $GOOGLE_CLOUD_PROJECT
     --forensics-logs     forensics_logs     (ini paths are relative to the ini file)
     --forensics-out      forensics_out
+    --forensics-history  forensics_history
     --forensics-service  forensics_service
     --forensics-wait     forensics_wait     5 seconds
 """
@@ -33,6 +34,7 @@ class Settings:
         project: project to pull the run's window from (None when ``logs`` are given or none is set).
         logs: exports to read instead of pulling.
         out: folder for the reports (None: nothing is kept on disk).
+        history: history folder that records every run, passing ones too (None: not recorded).
         services: keep only these services' entries in the pull.
         wait_s: the longest wait for entries that have not arrived yet.
         github: write the GitHub Actions job summary and annotations (``GITHUB_ACTIONS=true``).
@@ -42,6 +44,7 @@ class Settings:
     project: str | None = None
     logs: tuple[Path, ...] = ()
     out: Path | None = None
+    history: Path | None = None
     services: tuple[str, ...] = ()
     wait_s: float = DEFAULT_WAIT_S
     github: bool = False
@@ -59,6 +62,7 @@ class Settings:
         logs = [Path(p) for p in opt("forensics_logs") or ()] or list(ini("forensics_logs"))
         out = opt("forensics_out") or next(iter(ini("forensics_out")), None)
         wait = opt("forensics_wait")
+        history = opt("forensics_history") or next(iter(ini("forensics_history")), None)
         return cls(
             project=opt("forensics_project")
             or ini("forensics_project")
@@ -66,6 +70,7 @@ class Settings:
             or None,
             logs=tuple(logs),
             out=Path(out) if out else None,
+            history=Path(history) if history else None,
             services=tuple(opt("forensics_service") or ini("forensics_service") or ()),
             wait_s=_seconds(wait if wait is not None else ini("forensics_wait")),
             github=env.get("GITHUB_ACTIONS") == "true",

@@ -2,7 +2,7 @@
 
 A field called ``x-e2e-bypass-key`` holds a secret whatever its value; ``token_type`` only
 describes one; ``token: expired`` is prose. These rules are kept apart from the patterns in
-``forensics.redact`` so they can be read (and tested) as a small policy.
+``forensics.redact.fields`` so they can be read (and tested) as a small policy.
 """
 
 from __future__ import annotations

@@ -1,50 +1,16 @@
-"""Keep secrets that logs hold (JWTs, bearer tokens, cookies, API and bypass keys) out of output.
+"""Secrets found by the name in front of them: headers, cookies, URL credentials, named fields.
 
-Every output path (text, JSON, markdown, plots, notebook reprs, error messages) passes the text
-it shows through ``redact``. A redacted value keeps what lets a reader recognise it (the header or
-field name, the token kind, a short hash) and never the value itself::
-
-    Authorization: Bearer eyJhbGciOi...   ->  Authorization: Bearer [REDACTED jwt sha256:1a2b3c4d]
-    x-e2e-bypass-key=abc                  ->  x-e2e-bypass-key=[REDACTED sha256:ba7816bf]
-    Cookie: session=9f8e; theme=dark      ->  Cookie: session=[REDACTED sha256:..]; theme=[REDACTED sha256:..]
-
-The hash is the first 8 hex digits of the value's SHA-256, so two mentions of one token can be
-told apart from two different tokens, and a user can check a value they hold
-(``printf %s "$KEY" | sha256sum | cut -c1-8``) without the report ever showing it.
-
-Redaction is idempotent (markers are never redacted again) and leaves prose alone: "token
-expired", "invalid signature", ``/auth/login``, trace ids, insertIds and request UUIDs stay readable.
+``Authorization: Bearer <token>`` keeps its scheme, ``Cookie: session=<value>`` its cookie names,
+``{"x-e2e-bypass-key": "<value>"}`` and ``?token=<value>`` their names: only the value becomes a
+marker. Which names count as secret is decided in ``forensics.redact.names``.
 """
 
 from __future__ import annotations
 
-import functools
 import re
-from collections.abc import Mapping
-from typing import Any
 
-from forensics.secret_names import (
-    MARK,
-    hide_value,
-    secret_name,
-)
-from forensics.secret_prose import redact_prose
-from forensics.secret_shapes import (
-    marker,
-    redact_private_keys,
-    redact_shapes,
-    value_hash,
-)
-
-__all__ = [
-    "MARK",
-    "marker",
-    "redact",
-    "redact_mapping",
-    "redact_value",
-    "secret_name",
-    "value_hash",
-]
+from forensics.redact.names import MARK, hide_value, secret_name
+from forensics.redact.shapes import marker
 
 # fmt: off
 #: Set-Cookie attributes: not cookies, their values are kept.
@@ -92,36 +58,6 @@ _BARE_FIELD = re.compile(
     # a bare value does not take the full stop or colon that ends a sentence
     r"(?:(?P<vq>[\"'])(?P<qval>[^\"'\n]*)(?P=vq)|(?P<val>[^\s,;&\"'`<>(){}\[\]]*[^\s,;&\"'`<>(){}\[\].:]))"
 )
-
-
-def redact_value(name: str, value: Any) -> Any:
-    """``value`` of a field called ``name``, hidden if the name says it is a secret.
-
-    Args:
-        name: the field, header, query parameter or variable name.
-        value: its value; non-strings are returned unchanged unless the name is secret.
-
-    Returns:
-        A marker for secret values, else ``value`` with any secret inside it redacted.
-    """
-    if isinstance(value, str):
-        if secret_name(name) and hide_value(value, "strong"):
-            return marker(value)
-        return redact(value)
-    if value is not None and not isinstance(value, (bool, dict, list, tuple)) and secret_name(name):
-        return marker(str(value))
-    return redact_mapping(value) if isinstance(value, (dict, list, tuple)) else value
-
-
-def redact_mapping(obj: Any) -> Any:
-    """A copy of a JSON-like object with secret fields hidden and every string redacted."""
-    if isinstance(obj, Mapping):
-        return {k: redact_value(str(k), v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [redact_mapping(v) for v in obj]
-    if isinstance(obj, str):
-        return redact(obj)
-    return obj
 
 
 def _sub_authorization(m: re.Match[str]) -> str:
@@ -237,30 +173,10 @@ def _sub_bare(m: re.Match[str]) -> str:
     return _replace_group(m, grp, _BARE_FIELD.sub(_sub_bare, val))
 
 
-def redact(text: str | None) -> str | None:
-    """``text`` with every secret replaced by a recognisable marker.
-
-    Args:
-        text: any string shown to a user (a log message, a test id, an explanation), or None.
-
-    Returns:
-        The same text with JWTs, bearer/basic credentials, cookie values, API keys, private keys
-        and values of secret-named fields replaced by ``[REDACTED <kind> sha256:<8 hex>]``.
-    """
-    if not text:
-        return text
-    return _redact_cached(text) if len(text) <= _CACHE_MAX_CHARS else _redact(text)
-
-
-#: Strings up to this length are cached: reports repeat the same explanations and summaries.
-_CACHE_MAX_CHARS = 4096
-
-
-def _redact(text: str) -> str:
-    low = text.lower()
+def redact_fields(text: str, low: str) -> str:
+    """``text`` (and its lowercase ``low``) with URL passwords, credential headers, cookies and
+    the values of secret-named fields replaced by markers."""
     # each pass runs only when its trigger is in the text: most output strings hold no secret
-    if "private key-----" in low:
-        text = redact_private_keys(text)
     if "://" in text and "@" in text:
         text = _URL_USERINFO.sub(lambda m: f"{m.group(1)}:{marker(m.group(2))}@", text)
     if "authorization" in low:
@@ -273,8 +189,4 @@ def _redact(text: str) -> str:
         if '"' in text or "'" in text:
             text = _QUOTED_FIELD.sub(_sub_quoted, text)
         text = _BARE_FIELD.sub(_sub_bare, text)
-    text = redact_shapes(text, low)
-    return redact_prose(text, low)
-
-
-_redact_cached = functools.lru_cache(maxsize=8192)(_redact)
+    return text

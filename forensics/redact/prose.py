@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import re
 
-from forensics.secret_names import PLACEHOLDERS, is_ip
-from forensics.secret_shapes import marker
+from forensics.redact.names import PLACEHOLDERS, is_ip
+from forensics.redact.shapes import marker
 
 _PROSE_TRIGGER = re.compile(r"key|secret|passw|passphrase|credential|token")
 

@@ -1,0 +1,100 @@
+"""Keep secrets that logs hold (JWTs, bearer tokens, cookies, API and bypass keys) out of output.
+
+Every output path (text, JSON, markdown, plots, notebook reprs, error messages) passes the text
+it shows through ``redact``. A redacted value keeps what lets a reader recognise it (the header or
+field name, the token kind, a short hash) and never the value itself::
+
+    Authorization: Bearer eyJhbGciOi...   ->  Authorization: Bearer [REDACTED jwt sha256:1a2b3c4d]
+    x-e2e-bypass-key=abc                  ->  x-e2e-bypass-key=[REDACTED sha256:ba7816bf]
+    Cookie: session=9f8e; theme=dark      ->  Cookie: session=[REDACTED sha256:..]; theme=[REDACTED sha256:..]
+
+The hash is the first 8 hex digits of the value's SHA-256, so two mentions of one token can be
+told apart from two different tokens, and a user can check a value they hold
+(``printf %s "$KEY" | sha256sum | cut -c1-8``) without the report ever showing it.
+
+Redaction is idempotent (markers are never redacted again) and leaves prose alone: "token
+expired", "invalid signature", ``/auth/login``, trace ids, insertIds and request UUIDs stay readable.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+from typing import Any
+
+from forensics.redact.fields import redact_fields
+from forensics.redact.names import MARK, hide_value, secret_name
+from forensics.redact.prose import redact_prose
+from forensics.redact.shapes import marker, redact_private_keys, redact_shapes, value_hash
+
+__all__ = [
+    "MARK",
+    "marker",
+    "redact",
+    "redact_mapping",
+    "redact_value",
+    "secret_name",
+    "value_hash",
+]
+
+
+def redact_value(name: str, value: Any) -> Any:
+    """``value`` of a field called ``name``, hidden if the name says it is a secret.
+
+    Args:
+        name: the field, header, query parameter or variable name.
+        value: its value; non-strings are returned unchanged unless the name is secret.
+
+    Returns:
+        A marker for secret values, else ``value`` with any secret inside it redacted.
+    """
+    if isinstance(value, str):
+        if secret_name(name) and hide_value(value, "strong"):
+            return marker(value)
+        return redact(value)
+    if value is not None and not isinstance(value, (bool, dict, list, tuple)) and secret_name(name):
+        return marker(str(value))
+    return redact_mapping(value) if isinstance(value, (dict, list, tuple)) else value
+
+
+def redact_mapping(obj: Any) -> Any:
+    """A copy of a JSON-like object with secret fields hidden and every string redacted."""
+    if isinstance(obj, Mapping):
+        return {k: redact_value(str(k), v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [redact_mapping(v) for v in obj]
+    if isinstance(obj, str):
+        return redact(obj)
+    return obj
+
+
+def redact(text: str | None) -> str | None:
+    """``text`` with every secret replaced by a recognisable marker.
+
+    Args:
+        text: any string shown to a user (a log message, a test id, an explanation), or None.
+
+    Returns:
+        The same text with JWTs, bearer/basic credentials, cookie values, API keys, private keys
+        and values of secret-named fields replaced by ``[REDACTED <kind> sha256:<8 hex>]``.
+    """
+    if not text:
+        return text
+    return _redact_cached(text) if len(text) <= _CACHE_MAX_CHARS else _redact(text)
+
+
+#: Strings up to this length are cached: reports repeat the same explanations and summaries.
+_CACHE_MAX_CHARS = 4096
+
+
+def _redact(text: str) -> str:
+    low = text.lower()
+    # each pass runs only when its trigger is in the text: most output strings hold no secret
+    if "private key-----" in low:
+        text = redact_private_keys(text)
+    text = redact_fields(text, low)
+    text = redact_shapes(text, low)
+    return redact_prose(text, low)
+
+
+_redact_cached = functools.lru_cache(maxsize=8192)(_redact)

@@ -179,13 +179,13 @@ class TriageResult:
     def to_frame(self) -> pl.DataFrame:
         """One row per failed test: test_id, root_cause, detail, confidence, layer, evidence count.
 
-        Test ids and explanations pass through ``scrub``: a parametrized id can carry a secret.
+        Test ids, details and explanations pass through ``scrub``: a parametrized id can carry a secret.
         """
         return pl.DataFrame(
             {
                 "test_id": [self.scrub(v.test_id) for v in self.verdicts],
                 "root_cause": [v.root_cause for v in self.verdicts],
-                "detail": [v.detail for v in self.verdicts],
+                "detail": [self.scrub(v.detail) for v in self.verdicts],
                 "confidence": [v.confidence for v in self.verdicts],
                 "layer": [v.layer for v in self.verdicts],
                 "evidence": [len(v.evidence) for v in self.verdicts],

@@ -15,7 +15,7 @@ import regex
 from forensics.classify.context import TestContext
 from forensics.classify.rows import LinkedRow
 from forensics.labels import LAYERS, WHAT_HAPPENED
-from forensics.redact import redact
+from forensics.redact import redact, shorten
 from forensics.result import Evidence
 
 _TRACEBACK = regex.compile(r"Traceback \(most recent call last\)")
@@ -35,13 +35,14 @@ def rfc3339(value: object) -> str:
 
 
 def _one_line(message: str | None, limit: int = 160) -> str:
-    text = (message or "").strip()
+    """One line of ``message``, redacted before it is cut: a cut never leaves part of a secret."""
+    text = scrub(message).strip()
     if not text:
         return ""
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
     # A traceback's first line says nothing; its last line names the exception.
     line = lines[-1] if _TRACEBACK.search(text) and len(lines) > 1 else lines[0]
-    return line if len(line) <= limit else line[: limit - 1] + "…"
+    return shorten(line, limit)
 
 
 def summarize(row: LinkedRow) -> str:

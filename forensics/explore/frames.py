@@ -278,7 +278,7 @@ def unexplained(result: TriageResult, *, include_ok: bool = False) -> pl.DataFra
             )
         parts.append(
             rows.select(
-                pl.lit(verdict.test_id).alias("test_id"),
+                pl.lit(result.scrub(verdict.test_id)).alias("test_id"),
                 pl.lit(verdict.root_cause).alias("root_cause"),
                 "timestamp",
                 "service",

@@ -17,13 +17,15 @@ from forensics.redact import redact
 # Order matters: wider shapes first, so a timestamp is not eaten as numbers, a URL query before
 # its parameters, a JWT before its base64 segments look like ids.
 _MASKS: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]] = [
-    # A value forensics.redact already hid: the raw log holds the secret there, so it is variable.
+    # A value forensics.redact hid (messages are redacted first): the secret there is variable.
+    (re.compile(r"\[REDACTED jwt [^\]]*\]"), "<jwt>"),
+    (re.compile(r"(?i)\b(bearer|basic)\s+\[REDACTED[^\]]*\]"), r"\1 <token>"),
     (re.compile(r"\[REDACTED[^\]]*\]"), "<secret>"),
     (re.compile(r"\beyJ[\w-]+\.[\w-]+(?:\.[\w-]*)?"), "<jwt>"),
     (re.compile(r"(?i)\b(bearer|basic)\s+[\w.~+/=-]{8,}"), r"\1 <token>"),
     (
         re.compile(
-            r"(?P<base>(?:\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s?#\"'<>]+|(?<![\w/])/[^\s?#\"'<>]*))\?[^\s\"'#<>]+"
+            r"(?P<base>(?:\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s?#\"'<>]+|(?<![\w/])/[^\s?#\"'<>]*))\?(?:[^\s\"'#<>]|<secret>)+"
         ),
         r"\g<base>?<query>",
     ),
@@ -84,8 +86,12 @@ def _looks_generated(token: str) -> bool:
 
 
 def mask_one(message: str) -> str:
-    """One message with its variable parts replaced by ``<uuid>``, ``<num>``, ``<ts>``, ..."""
-    text = message.strip().splitlines()[0] if message.strip() else ""
+    """One message with its variable parts replaced by ``<uuid>``, ``<num>``, ``<ts>``, ...
+
+    Secrets are redacted first (and then masked as ``<secret>``): a template never shows one.
+    """
+    text = (redact(message) or "").strip()
+    text = text.splitlines()[0] if text else ""
     for pattern, replacement in _MASKS:
         text = pattern.sub(replacement, text)
     return _SPACES.sub(" ", text).strip()[:300]

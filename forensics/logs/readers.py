@@ -19,7 +19,7 @@ from pathlib import Path
 from forensics.exceptions import InputError, LogFormatError
 from forensics.logs.lines import dump
 from forensics.logs.pretty import scan_values, split_indented_array
-from forensics.redact import redact
+from forensics.redact import shorten
 from forensics.result import Skipped
 
 GZIP_MAGIC = b"\x1f\x8b"
@@ -82,7 +82,7 @@ def _decode(raw: bytes, source: str) -> tuple[str | None, bytes, list[Skipped]]:
 def describe_text(text: str) -> str:
     """Why a text file is not a log export, in words that tell the user what to do instead."""
     first = next((line for line in text.splitlines() if line.strip()), "")
-    preview = redact(first.strip()[:60])
+    preview = shorten(first.strip(), 60)
     if _TABLE_HEADER.match(first):
         return (
             "a gcloud table (LEVEL/NAME/TIME columns), not LogEntries; "

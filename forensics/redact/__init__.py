@@ -12,6 +12,11 @@ The hash is the first 8 hex digits of the value's SHA-256, so two mentions of on
 told apart from two different tokens, and a user can check a value they hold
 (``printf %s "$KEY" | sha256sum | cut -c1-8``) without the report ever showing it.
 
+Secrets are found by the name in front of them (``fields``, ``prose``), by their shape (``shapes``,
+with the provider catalogue of ``catalogue``) and, after any ``=`` or ``:``, by their randomness
+(``entropy``). Text is redacted before it is cut (``shorten``): a cut never leaves a secret's
+prefix behind, which no pattern could recognise afterwards.
+
 Redaction is idempotent (markers are never redacted again) and leaves prose alone: "token
 expired", "invalid signature", ``/auth/login``, trace ids, insertIds and request UUIDs stay readable.
 """
@@ -22,6 +27,7 @@ import functools
 from collections.abc import Mapping
 from typing import Any
 
+from forensics.redact.entropy import id_name, random_value, redact_random_values
 from forensics.redact.fields import redact_fields
 from forensics.redact.names import MARK, hide_value, secret_name
 from forensics.redact.prose import redact_prose
@@ -34,6 +40,7 @@ __all__ = [
     "redact_mapping",
     "redact_value",
     "secret_name",
+    "shorten",
     "value_hash",
 ]
 
@@ -51,6 +58,8 @@ def redact_value(name: str, value: Any) -> Any:
     if isinstance(value, str):
         if secret_name(name) and hide_value(value, "strong"):
             return marker(value)
+        if random_value(value) and not id_name(name):
+            return marker(value, "high-entropy")
         return redact(value)
     if value is not None and not isinstance(value, (bool, dict, list, tuple)) and secret_name(name):
         return marker(str(value))
@@ -83,6 +92,22 @@ def redact(text: str | None) -> str | None:
     return _redact_cached(text) if len(text) <= _CACHE_MAX_CHARS else _redact(text)
 
 
+def shorten(text: str | None, limit: int) -> str:
+    """``text`` redacted, then cut to ``limit`` characters with an ellipsis.
+
+    The cut never falls inside a marker, and it comes after redaction: cutting first could leave
+    a secret's first characters (``AIzaSyDaGmWKa4JsXZ-HjGw7IS…``) that no pattern recognises.
+    """
+    shown = redact(text) or ""
+    if len(shown) <= limit:
+        return shown
+    cut = max(limit - 1, 0)
+    mark = shown.rfind(MARK, 0, cut + len(MARK) - 1)  # the last marker that starts before the cut
+    if mark != -1 and mark < cut and shown.find("]", mark, cut) == -1:
+        cut = mark  # never show half a marker
+    return shown[:cut] + "…"
+
+
 #: Strings up to this length are cached: reports repeat the same explanations and summaries.
 _CACHE_MAX_CHARS = 4096
 
@@ -94,6 +119,7 @@ def _redact(text: str) -> str:
         text = redact_private_keys(text)
     text = redact_fields(text, low)
     text = redact_shapes(text, low)
+    text = redact_random_values(text, marker)
     return redact_prose(text, low)
 
 

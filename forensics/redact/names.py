@@ -54,7 +54,8 @@ def looks_like_value(value: str) -> bool:
     return len(value) >= 16 or any(not c.isalpha() for c in value)
 
 
-def _name_parts(name: str) -> list[str]:
+def name_parts(name: str) -> list[str]:
+    """The lowercase words of a name: ``X-Api-Key`` and ``xApiKey`` are ``["x", "api", "key"]``."""
     spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name)
     return [p for p in re.split(r"[^A-Za-z0-9]+", spaced.lower()) if p]
 
@@ -79,13 +80,15 @@ def secret_name(name: str, *, strict: bool = False) -> str | None:
         strict: the name ends in a colon in free text, where ``AuthMiddleware: denied`` is a
             logger talking: only names whose last part is the secret (``X-Api-Key:``) count.
     """
-    parts = _name_parts(name)
+    parts = name_parts(name)
     hits = [i for i, p in enumerate(parts) if _weak_part(p) or any(w in p for w in _STRONG)]
     if not hits:
         return None
     tail = parts[hits[-1] + 1 :]
-    if tail == ["id"] and not parts[hits[-1]].endswith("key"):
-        tail = []  # session_id, sessionId hold a session; key_id only names a key
+    if tail == ["id"] and (not parts[hits[-1]].endswith("key") or "private" in parts):
+        # session_id, sessionId hold a session; key_id only names a key, but a service account's
+        # private_key_id is the handle to its private key: hidden with it
+        tail = []
     if any(t in _DESCRIBES for t in tail):
         return None  # token_type, key_id, token_ttl_s, auth_error: about a secret, not one
     if strict and any(t not in _VALUE_SUFFIXES for t in tail):

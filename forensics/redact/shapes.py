@@ -1,8 +1,10 @@
 """Secrets recognised by their shape wherever they appear, and the marker that replaces them.
 
 A JWT, a Google API key or a PEM private key needs no field name to be recognised: these patterns
-find them anywhere in a string. ``marker`` is the one place that decides what a hidden value
-looks like: ``[REDACTED <kind> sha256:<8 hex>]``.
+find them anywhere in a string. Google's own shapes are here, each found from its first 12
+characters so that a key an app logged cut short is hidden too; other providers' shapes come from
+the maintained catalogue in ``forensics.redact.catalogue``. ``marker`` is the one place that
+decides what a hidden value looks like: ``[REDACTED <kind> sha256:<8 hex>]``.
 """
 
 from __future__ import annotations
@@ -10,18 +12,23 @@ from __future__ import annotations
 import hashlib
 import re
 
+from forensics.redact.catalogue import kind_in_catalogue, redact_catalogue
+
 # a JWT, or the header.payload left of one that was cut short ("eyJ...eyJ..." then an ellipsis)
 _JWT = re.compile(
     r"(?<![A-Za-z0-9])eyJ[A-Za-z0-9_-]{4,}\.(?:[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*|eyJ[A-Za-z0-9_-]*)(?![\w-])"
 )
+#: Google's credential shapes, which the catalogue lacks, each found from its first 12 characters
+#: on: API keys ``AIza…``, OAuth client secrets ``GOCSPX-…``, access tokens ``ya29.…``, refresh
+#: tokens ``1//…``; and GitHub's fine-grained tokens ``github_pat_…``, also missing there.
 _KNOWN_TOKENS = re.compile(
-    r"(?<![\w-])(?:(?P<google_api_key>AIza[0-9A-Za-z_-]{35})"
-    r"|(?P<google_oauth_token>ya29\.[0-9A-Za-z_-]{20,})"
-    r"|(?P<github_token>gh[pousr]_[A-Za-z0-9]{36,})"
-    r"|(?P<aws_access_key>(?:AKIA|ASIA)[0-9A-Z]{16})"
-    r"|(?P<slack_token>xox[abprs]-[0-9A-Za-z-]{10,}))(?![\w-])"
+    r"(?<![A-Za-z0-9])(?:(?P<google_api_key>AIza[0-9A-Za-z_-]{8,35})"
+    r"|(?P<google_oauth_client_secret>GOCSPX-[0-9A-Za-z_-]{5,})"
+    r"|(?P<google_access_token>ya29\.[0-9A-Za-z_-]{7,}(?:\.[0-9A-Za-z_-]+)*)"
+    r"|(?P<google_refresh_token>1//[0-9A-Za-z_-]{9,})"
+    r"|(?P<github_token>github_pat_[0-9A-Za-z_]{8,}))"
 )
-_TOKEN_TRIGGER = re.compile(r"AIza|ya29\.|gh[pousr]_|AKIA|ASIA|xox[abprs]-")
+_TOKEN_TRIGGER = re.compile(r"AIza|GOCSPX-|ya29\.|1//|github_pat_")
 
 #: ``Bearer <token>`` in prose; the token must look like one (a digit or symbol, or long).
 _BEARER = re.compile(
@@ -46,10 +53,14 @@ def kind_of(value: str) -> str | None:
         return "jwt"
     m = _KNOWN_TOKENS.fullmatch(value)
     if m:
-        return (m.lastgroup or "").replace("_", " ")
+        return _kind(m)
     if value.startswith("-----BEGIN"):
         return "private key"
-    return None
+    return kind_in_catalogue(value)
+
+
+def _kind(m: re.Match[str]) -> str:
+    return (m.lastgroup or "").replace("_", " ")
 
 
 def marker(value: str, kind: str | None = None) -> str:
@@ -80,13 +91,12 @@ def redact_private_keys(text: str) -> str:
 
 
 def redact_shapes(text: str, low: str) -> str:
-    """``text`` (and its lowercase ``low``) with JWTs, known token shapes and bearer tokens hidden."""
+    """``text`` (and its lowercase ``low``) with JWTs, token shapes and bearer tokens hidden."""
     if "eyj" in low:
         text = _JWT.sub(lambda m: marker(m.group(0), "jwt"), text)
     if _TOKEN_TRIGGER.search(text):
-        text = _KNOWN_TOKENS.sub(
-            lambda m: marker(m.group(0), (m.lastgroup or "").replace("_", " ")), text
-        )
+        text = _KNOWN_TOKENS.sub(lambda m: marker(m.group(0), _kind(m)), text)
+    text = redact_catalogue(text, low, marker)
     if "bearer" in low:
         text = _BEARER.sub(lambda m: m.group(1) + m.group(2) + marker(m.group(3)), text)
     return text

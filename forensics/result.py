@@ -21,6 +21,7 @@ import polars as pl
 from forensics.correlate.link import TEST_TIME_SCHEMA, Correlation
 from forensics.labels import LABELS, UNKNOWN
 from forensics.redact import redact as _redact
+from forensics.redact import redaction_counts
 from forensics.runfacts import ClockFacts, RunFacts
 
 
@@ -168,13 +169,16 @@ class TriageResult:
         }
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON contract, every string passed through ``scrub``."""
+        """The JSON contract, every string passed through ``scrub``; ``run.redacted`` counts the
+        secrets it hides by kind (distinct values, never the values)."""
         raw = {
             "run": {**self.run.to_dict(), "skipped": [s.to_dict() for s in self.skipped]},
             "failures": [v.to_dict() for v in self.verdicts],
             "summary": self.summary,
         }
-        return _map_strings(raw, self.scrub) if self.redact else raw
+        out = _map_strings(raw, self.scrub) if self.redact else raw
+        out["run"]["redacted"] = redaction_counts(out)
+        return out
 
     def to_frame(self) -> pl.DataFrame:
         """One row per failed test: test_id, root_cause, detail, confidence, layer, evidence count.

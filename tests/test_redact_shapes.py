@@ -18,7 +18,14 @@ from hypothesis import strategies as st
 from forensics import explore, plot
 from forensics.classify.explain import summarize
 from forensics.classify.rows import LinkedRow
-from forensics.redact import marker, redact, redact_mapping, redact_value, shorten
+from forensics.redact import (
+    marker,
+    redact,
+    redact_mapping,
+    redact_value,
+    redaction_counts,
+    shorten,
+)
 from forensics.redact.catalogue import NOT_USED, catalogue
 from tests.test_explore import FAILED, make_result
 
@@ -378,3 +385,21 @@ def test_plot_text_and_notebook_frames_never_show_a_token(tmp_path: Path) -> Non
             assert_hidden(token, text)
     assert "[REDACTED" in shown[0]  # the test id's tokens reached the timeline, as markers
     assert "[REDACTED github token" in shown[3] + shown[4]
+
+
+def test_redaction_counts_distinct_secrets_by_kind_never_values() -> None:
+    """Counts come from the markers: a secret mentioned twice counts once, name-found ones as "by name"."""
+    github = SHAPED["github token"]
+    out = redact_mapping(
+        {
+            "summary": f"ctx={github} and again {github}",
+            "lines": [f"x-e2e-bypass-key=k1 {SHAPED['google api key']}", f"ctx={AWS_SECRET}"],
+        }
+    )
+    assert redaction_counts(out) == {
+        "by name": 1,
+        "github token": 1,
+        "google api key": 1,
+        "high-entropy": 1,
+    }
+    assert redaction_counts({"a": "no secret here"}) == {}

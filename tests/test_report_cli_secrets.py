@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -134,6 +135,15 @@ def test_cli_reports_never_show_any_part_of_a_shaped_token(
             if p.suffix in (".txt", ".json", ".md")
         ]
     shown = "\n".join(outputs)
+    # what was hidden is counted by kind in the run facts and the postmortem's appendix
+    redacted = json.loads((tmp_path / "json" / "triage.json").read_text())["run"]["redacted"]
+    assert {"github token", "google api key", "google refresh token", "high-entropy"} <= set(
+        redacted
+    )
+    appendix = (
+        (tmp_path / "markdown" / "postmortem.md").read_text().split("### Secrets redacted")[1]
+    )
+    assert f"{redacted['github token']} github token" in appendix
     for token in (GITHUB, GOOGLE_KEY, REFRESH, AWS_SECRET, ACCESS, CLIENT_SECRET):
         leaked = [token[i : i + 12] for i in range(len(token) - 11) if token[i : i + 12] in shown]
         assert not leaked, f"{leaked[0]!r} of {token}"

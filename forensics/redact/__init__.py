@@ -24,6 +24,7 @@ expired", "invalid signature", ``/auth/login``, trace ids, insertIds and request
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -39,6 +40,7 @@ __all__ = [
     "redact",
     "redact_mapping",
     "redact_value",
+    "redaction_counts",
     "secret_name",
     "shorten",
     "value_hash",
@@ -106,6 +108,36 @@ def shorten(text: str | None, limit: int) -> str:
     if mark != -1 and mark < cut and shown.find("]", mark, cut) == -1:
         cut = mark  # never show half a marker
     return shown[:cut] + "…"
+
+
+#: A marker: ``[REDACTED <kind> sha256:<8 hex>]``; a value hidden for its name has no kind.
+_MARKER = re.compile(r"\[REDACTED (?:(?P<kind>[^\]\[]*?) )?sha256:(?P<hash>[0-9a-f]{8})\]")
+#: The kind counted for a value hidden because of the name in front of it.
+BY_NAME = "by name"
+
+
+def redaction_counts(obj: Any) -> dict[str, int]:
+    """How many distinct secrets of each kind the strings of a JSON-like ``obj`` hide.
+
+    Counted from the markers (one secret mentioned ten times counts once, by its hash), so it says
+    what an output hides, never the values: ``{"by name": 2, "github token": 1, "jwt": 3}``.
+    """
+    seen: dict[str, set[str]] = {}
+
+    def walk(node: Any) -> None:
+        if isinstance(node, str):
+            if MARK in node:
+                for m in _MARKER.finditer(node):
+                    seen.setdefault(m.group("kind") or BY_NAME, set()).add(m.group("hash"))
+        elif isinstance(node, Mapping):
+            for v in node.values():
+                walk(v)
+        elif isinstance(node, (list, tuple)):
+            for v in node:
+                walk(v)
+
+    walk(obj)
+    return {kind: len(hashes) for kind, hashes in sorted(seen.items())}
 
 
 #: Strings up to this length are cached: reports repeat the same explanations and summaries.

@@ -60,7 +60,20 @@ def appendix(result: TriageResult) -> list[str]:
         ]
     if not any_query:
         out += ["No evidence entries to query.", ""]
-    return out
+    return out + redacted(result)
+
+
+def redacted(result: TriageResult) -> list[str]:
+    """What this triage's output hides, counted by kind (distinct values, never the values)."""
+    counts = result.to_dict()["run"]["redacted"]
+    if not result.redact:
+        said = "Redaction is off: nothing was hidden."
+    elif not counts:
+        said = "No secret was found in what this report shows."
+    else:
+        kinds = ", ".join(f"{n} {kind}" for kind, n in counts.items())
+        said = f"Hidden as `[REDACTED <kind> sha256:…]` (distinct values by kind): {kinds}."
+    return ["### Secrets redacted", "", said, ""]
 
 
 def unexplained_query(result: TriageResult) -> LogQuery | None:

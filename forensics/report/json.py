@@ -3,7 +3,7 @@
 The shape is ``TriageResult.to_dict`` (documented in ``forensics.result`` and docs/output.md)::
 
     {"run": {"tests": {...}, "logs": {...}, "correlation": {...}, "rules": N,
-             "skipped": [{"source", "reason", "count", "first_line"}]},
+             "skipped": [{"source", "reason", "count", "first_line"}], "redacted": {kind: N}},
      "failures": [{"test_id", "root_cause", "confidence", "layer", "evidence": [
          {"insert_id", "timestamp", "log_id", "summary", "log_name"}],
          "explanation", "detail", "rule", "reason"}],

@@ -176,7 +176,7 @@ class TriageResult:
             "failures": [v.to_dict() for v in self.verdicts],
             "summary": self.summary,
         }
-        out = _map_strings(raw, self.scrub) if self.redact else raw
+        out: dict[str, Any] = _map_strings(raw, self.scrub) if self.redact else raw
         out["run"]["redacted"] = redaction_counts(out)
         return out
 

@@ -36,6 +36,8 @@ NOT_USED: dict[str, str] = {
 }
 #: What a pattern may require around a secret that is not part of it (Artifactory's ``(?:\s|=|:|"|^)``).
 _AROUND = " \t\r\n=:\"'"
+#: No catalogue token is shorter (a Slack token can be ``xoxa-1-a``).
+_SHORTEST = 8
 #: A group this long is the secret itself (AWS's ``aws…key…'(<40>)'``); shorter ones are prefixes
 #: (GitHub's ``(ghp|gho|…)_``).
 _LONG_GROUP = 16
@@ -105,6 +107,8 @@ def _flat(items: Any) -> list[Any]:
 
 def kind_in_catalogue(value: str) -> str | None:
     """The catalogue's kind of a whole ``value`` ("github token"), or None."""
+    if len(value) < _SHORTEST or any(c.isspace() for c in value):
+        return None  # most values hidden for their name are short words or have spaces
     low = value.lower()
     for shape in catalogue():
         if shape.needle not in (low if shape.ignore_case else value):

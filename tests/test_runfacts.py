@@ -17,7 +17,7 @@ from tests.conftest import FIXTURES, ROOT
 RUNS = ["seed", "naive_clock", "rate_limited_edge", "window_miss", "multi_cause"]
 
 #: The JSON contract's ``run`` object: its keys in order, and ``correlation``'s.
-RUN_KEYS = ["tests", "logs", "correlation", "rules", "skipped"]
+RUN_KEYS = ["tests", "logs", "correlation", "rules", "skipped", "redacted"]
 TESTS_KEYS = ["files", "total", "failed", "duplicates_merged"]
 LOGS_KEYS = ["files", "entries", "duplicates_removed", "first", "last"]
 CORRELATION_KEYS = [
@@ -76,6 +76,7 @@ def test_run_facts_read_back_from_json_byte_for_byte(name: str) -> None:
     result = _triage(name)
     for run in (result.to_dict()["run"], json.loads(render_json(result))["run"]):
         assert isinstance(run.pop("skipped"), list)
+        assert isinstance(run.pop("redacted"), dict)  # counted from the output, not a run fact
         text = json.dumps(run, ensure_ascii=False)
         assert (
             json.dumps(RunFacts.from_dict(json.loads(text)).to_dict(), ensure_ascii=False) == text

@@ -719,3 +719,15 @@ def test_write_reports_without_plots_does_not_import_the_plot_module(
     written = write_reports(make_result(), tmp_path, plots=False)
     assert set(written) == {"text", "json", "markdown"}
     assert "## Plots" not in written["markdown"].read_text()
+
+
+def test_clip_never_shows_part_of_a_redaction_marker() -> None:
+    """A cut anywhere near a marker shows it whole or not at all (never ``[REDACTE…``)."""
+    from forensics.report.facts import clip
+
+    text = "refused: token [REDACTED jwt sha256:1a2b3c4d] expired"
+    for limit in range(8, len(text) + 1):
+        shown = clip(text, limit)
+        assert len(shown) <= limit
+        if "[" in shown:
+            assert "[REDACTED jwt sha256:1a2b3c4d]" in shown, (limit, shown)

@@ -93,8 +93,9 @@ def clip(text: str | None, limit: int) -> str:
     if len(one) <= limit:
         return one
     cut = max(limit - 1, 0)
-    mark = one.rfind("[REDACTED", 0, cut)
-    if mark != -1 and one.find("]", mark, cut) == -1:
+    marker = "[REDACTED"
+    mark = one.rfind(marker, 0, cut + len(marker) - 1)  # a marker that starts before the cut
+    if mark != -1 and mark < cut and one.find("]", mark, cut) == -1:
         cut = mark  # never show half a redaction marker
     return one[:cut].rstrip() + "…"
 

@@ -57,13 +57,15 @@ def _run_triage(args: argparse.Namespace) -> int:
     from forensics.triage import triage
 
     logs = args.logs
-    if not logs and not args.project:
-        raise UsageError("triage needs --logs PATH (an export file or folder) or --project ID (to pull the run's window)")
+    if not logs and not (args.project or args.bigquery or args.log_analytics):
+        raise UsageError("triage needs --logs PATH (an export file or folder), or --project ID / --bigquery PROJECT.DATASET (to pull the run's window)")
     tests = read_tests(*args.tests, strict=args.strict)  # read once: a pull takes its window from them
     if not logs:
         from forensics.live.cli import pull_for_triage
 
         logs = pull_for_triage(args, tests.frame)
+        if logs is None:  # --dry-run: the SQL and its estimate are printed, nothing was pulled
+            return EXIT_OK
     result = triage(tests, logs, rules=args.rules, strict=args.strict)
     result.redact = not args.no_redact
     if args.format == "json":

@@ -27,7 +27,7 @@ from forensics.live.filters import (
 from forensics.live.pull import pull_cached
 from forensics.live.window import Window, window_from_options, window_from_tests
 from forensics.logs import LoadedLogs
-from forensics.sources import PullCache, Pulled
+from forensics.sources import PullCache, Pulled, TimeRange
 from forensics.sources.cloud_logging import Target, resolve_target
 
 
@@ -66,6 +66,36 @@ def pull_window(
         UsageError: the window or the options do not make a valid filter.
     """
     target = resolve_target(project, endpoint)
+    filter_text, ranges, settled = window_query(
+        window, slack_s, resource_types, services, extra_filter
+    )
+    pulled = pull_cached(
+        target,
+        filter_text,
+        window=ranges,
+        cache=PullCache(cache_dir) if cache_dir else None,
+        refresh=refresh,
+        keep=settled,
+        max_entries=max_entries,
+        progress=progress,
+    )
+    _report(pulled, target)
+    return pulled
+
+
+def window_query(
+    window: Window,
+    slack_s: float | None,
+    resource_types: Sequence[str] | None,
+    services: Sequence[str],
+    extra_filter: str | None,
+) -> tuple[str, tuple[TimeRange, ...], bool]:
+    """The filter and time ranges of a window with its slack, and whether it is settled (cacheable);
+    notes about zone-less reports and unsettled windows go to stderr.
+
+    Raises:
+        UsageError: the slack or the window do not make a valid filter.
+    """
     if slack_s is None:  # a window the user typed is taken as meant; a report's window gets slack
         slack_s = (NAIVE_SLACK_S if window.naive else DEFAULT_SLACK_S) if window.from_tests else 0.0
     if not 0 <= slack_s <= MAX_SLACK_S:  # also refuses nan
@@ -104,18 +134,7 @@ def pull_window(
             "may still arrive; it is pulled but not cached",
             file=sys.stderr,
         )
-    pulled = pull_cached(
-        target,
-        filter_text,
-        window=ranges,
-        cache=PullCache(cache_dir) if cache_dir else None,
-        refresh=refresh,
-        keep=settled,
-        max_entries=max_entries,
-        progress=progress,
-    )
-    _report(pulled, target)
-    return pulled
+    return filter_text, ranges, settled
 
 
 def pull_logs(

@@ -3,12 +3,15 @@
 python -m forensics pull --project P --since T [--until T] [--filter F] [--service S] --out FILE
 python -m forensics pull --project P --around-tests junit.xml --out FILE
 python -m forensics triage --tests junit.xml --project P [--endpoint URL]
+python -m forensics triage --tests junit.xml --bigquery P.DATASET [--dry-run]
+python -m forensics pull --log-analytics P.LINKED_DATASET --since T --out FILE
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import polars as pl
@@ -31,13 +34,28 @@ def add_pull_source_options(
         "--project",
         required=project_required,
         metavar="ID",
-        help="Google Cloud project ID whose logs to pull",
+        help="Google Cloud project ID whose logs to pull (or --bigquery / --log-analytics)",
     )
     p.add_argument(
         "--endpoint",
         metavar="URL",
         help=f"a local Cloud Logging API (python -m forensics.emulator) instead of Google; "
         f"also ${EMULATOR_ENV}=host:port",
+    )
+    p.add_argument(
+        "--bigquery",
+        metavar="PROJECT.DATASET",
+        help="read the window from a log sink's BigQuery dataset instead (SQL pushed down)",
+    )
+    p.add_argument(
+        "--log-analytics",
+        metavar="PROJECT.DATASET",
+        help="read the window from the _AllLogs view of a Log Analytics bucket's linked dataset",
+    )
+    p.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="with --bigquery/--log-analytics: print the SQL and the bytes it would scan, run nothing",
     )
     p.add_argument(
         "--refresh", action="store_true", help="pull again even when the window is cached"
@@ -57,7 +75,7 @@ def add_live_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentPa
         description="Pull the entries of a time window from Cloud Logging (filtered server-side) "
         "and write them as a JSONL export that triage --logs reads.",
     )
-    add_pull_source_options(p, project_required=True)
+    add_pull_source_options(p, project_required=False)  # --bigquery names its own project
     p.add_argument("--since", metavar="TIME", help="window start, RFC 3339 (UTC if no zone)")
     p.add_argument("--until", metavar="TIME", help="window end (default: now)")
     p.add_argument(
@@ -98,12 +116,18 @@ def add_live_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentPa
     p.set_defaults(run=_run_pull)
 
 
-def _pull(args: argparse.Namespace, window: Window) -> Pulled:
+def _pull(args: argparse.Namespace, window: Window) -> Pulled | None:
     resource_types = (
         None
         if getattr(args, "all_resources", False)
         else (getattr(args, "resource_type", None) or RESOURCE_TYPES)
     )
+    if args.bigquery or args.log_analytics:
+        return _pull_bigquery(args, window, resource_types)
+    if args.dry_run:
+        raise UsageError(
+            "--dry-run estimates a BigQuery query: use it with --bigquery or --log-analytics"
+        )
     return pull_window(
         args.project,
         window,
@@ -118,6 +142,30 @@ def _pull(args: argparse.Namespace, window: Window) -> Pulled:
     )
 
 
+def _pull_bigquery(
+    args: argparse.Namespace, window: Window, resource_types: Sequence[str] | None
+) -> Pulled | None:
+    from forensics.live.bigquery import pull_bigquery
+    from forensics.sources.bigquery import LOG_ANALYTICS, SINK
+
+    if args.bigquery and args.log_analytics:
+        raise UsageError("use either --bigquery or --log-analytics, not both")
+    return pull_bigquery(
+        args.bigquery or args.log_analytics,
+        window,
+        shape=SINK if args.bigquery else LOG_ANALYTICS,
+        endpoint=args.endpoint,
+        slack_s=getattr(args, "slack", None),
+        resource_types=resource_types,
+        services=getattr(args, "service", None) or (),
+        extra_filter=getattr(args, "filter", None),
+        cache_dir=args.cache_dir,
+        refresh=args.refresh,
+        max_entries=getattr(args, "max_entries", None),
+        dry_run=args.dry_run,
+    )
+
+
 def _run_pull(args: argparse.Namespace) -> int:
     if args.around_tests and (args.since or args.until):
         raise UsageError("use either --around-tests or --since/--until, not both")
@@ -129,6 +177,8 @@ def _run_pull(args: argparse.Namespace) -> int:
         else window_from_options(args.since, args.until)
     )
     pulled = _pull(args, window)
+    if pulled is None:  # --dry-run: the SQL and its estimate are printed
+        return 0
     write_export(pulled, out)
     print(f"forensics: wrote {len(pulled.texts):,} entries to {out}", file=sys.stderr)
     return 0
@@ -158,11 +208,15 @@ def _check_folder(out: Path) -> None:
 
 def pull_for_triage(
     args: argparse.Namespace, tests_frame: pl.DataFrame | None = None
-) -> LoadedLogs:
+) -> LoadedLogs | None:
     """The ``LoadedLogs`` of a run's window, for ``triage --tests FILE --project P``.
 
     Args:
         args: the parsed ``triage`` options (``--tests`` and the pull options).
         tests_frame: the test frame already read from ``--tests`` (read here when None).
+
+    Returns:
+        the logs; None after a ``--dry-run``, which pulls nothing.
     """
-    return _pull(args, window_from_tests(args.tests, tests_frame)).to_logs()
+    pulled = _pull(args, window_from_tests(args.tests, tests_frame))
+    return None if pulled is None else pulled.to_logs()  # None: --dry-run

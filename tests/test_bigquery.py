@@ -272,3 +272,22 @@ def test_bigquery_errors_wait_or_say_what_to_do(error: str, expected: str) -> No
     else:
         assert mapped is not None and not isinstance(mapped, Retryable)
         assert expected in str(mapped) and "\n" not in str(mapped)
+
+
+def test_one_query_is_paged_out_and_max_entries_stops_it(server: BigQueryEmulator) -> None:
+    """Pages of a query's result carry every row once, from one query job; --max-entries cuts it."""
+    window = window_from_tests([_report(FIXTURES / "seed")])
+    query = Query("", time_ranges(window.since, window.until, slack_s=900))
+    dataset = Dataset(PROJECT, "sink_seed", SINK)
+    whole = pull(BigQuerySource(dataset, endpoint=server.url), query, progress=False)
+    queries = len(server.queries)
+    paged = pull(BigQuerySource(dataset, endpoint=server.url, page_size=50), query, progress=False)
+    assert paged.texts == whole.texts and paged.stats.pages == -(-len(whole.texts) // 50) > 1
+    assert len(server.queries) == queries + 1  # one query job for all of its pages
+    cut = pull(
+        BigQuerySource(dataset, endpoint=server.url, page_size=50),
+        query,
+        max_entries=60,
+        progress=False,
+    )
+    assert cut.texts == whole.texts[:60] and cut.stats.truncated

@@ -6,7 +6,8 @@ and reads its result as Arrow: through the BigQuery Storage Read API when
 (``tabledata.list`` / ``getQueryResults``). Each row is mapped to a LogEntry (``rows.to_entry``)
 and kept when the query's Cloud Logging filter keeps it (``sources.local.matcher``, the local
 server's evaluator), so a BigQuery pull returns what a Cloud Logging pull of the same filter does.
-The whole result is one page.
+The result is held and handed out ``page_size`` entries a page (the token is an offset), so
+``--max-entries`` and the progress line work as for the other sources.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ from forensics.sources.bigquery.sql import (
 )
 from forensics.sources.local import entry_text, matcher
 from forensics.sources.protocol import Page, Query
+
+PAGE_SIZE = 1000
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,7 @@ class BigQuerySource:
         *,
         endpoint: str | None = None,
         client: Any = None,
+        page_size: int = PAGE_SIZE,
     ):
         """
         Args:
@@ -70,6 +74,7 @@ class BigQuerySource:
             scope: the resource types and services the SQL keeps (None: every entry).
             endpoint: a local BigQuery API (``http://127.0.0.1:PORT``); None means Google.
             client: a ready ``google.cloud.bigquery.Client``; made on the first page when None.
+            page_size: entries a page.
         """
         self.dataset = dataset
         self.scope = scope = scope or Scope()
@@ -85,7 +90,9 @@ class BigQuerySource:
             ",".join(scope.services),
         )
         self.last: QueryStats | None = None
+        self.page_size = page_size
         self._client = client
+        self._answers: dict[Query, list[str]] = {}
 
     def sql(self, query: Query) -> str:
         """The SQL that answers ``query`` (lists the dataset's tables for a sink)."""
@@ -106,11 +113,20 @@ class BigQuerySource:
         return self.last
 
     def page(self, query: Query, token: str | None) -> Page:
-        """Every entry of ``query``, in one page."""
-        if token:
+        """The ``page_size`` entries of ``query`` after ``token``; the first page runs the query."""
+        if not token:
+            self._answers[query] = self._run(query)
+        texts = self._answers.get(query)
+        if texts is None or not (token or "0").isdigit() or int(token or 0) > len(texts):
             raise PullError(
                 f"{self.where} does not know the page token {token!r}; run the pull again"
             )
+        start = int(token or 0)
+        end = start + self.page_size
+        return Page(texts[start:end], str(end) if end < len(texts) else None)
+
+    def _run(self, query: Query) -> list[str]:
+        """Run the query; every row that the query's filter keeps, as LogEntry JSON text."""
         sql = self.sql(query)
         job = self._call(lambda: self._bq().query(sql))
         table = self._call(
@@ -125,7 +141,7 @@ class BigQuerySource:
         self.last = QueryStats(
             sql, int(job.total_bytes_processed or 0), table.num_rows, len(texts), job.job_id
         )
-        return Page(texts)
+        return texts
 
     def _table_ids(self) -> list[str]:
         return [t.table_id for t in self._bq().list_tables(self.dataset.name)]

@@ -291,3 +291,63 @@ def test_one_query_is_paged_out_and_max_entries_stops_it(server: BigQueryEmulato
         progress=False,
     )
     assert cut.texts == whole.texts[:60] and cut.stats.truncated
+
+
+def test_triage_through_the_environment_variable_and_the_module_server(tmp_path: Path) -> None:
+    """``python -m forensics.emulator.bigquery`` serves an export in both shapes, and
+    BIGQUERY_EMULATOR_HOST alone points ``triage --bigquery`` / ``--log-analytics`` at it."""
+    import os
+    import subprocess
+    import sys
+
+    root = FIXTURES.parent
+    folder = FIXTURES / "cors_origin"
+    report = _report(folder)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "forensics.emulator.bigquery",
+            "--logs",
+            str(folder / "logs"),
+            "--port",
+            "0",
+        ],
+        cwd=root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        first = proc.stdout.readline() if proc.stdout else ""
+        host = (proc.stdout.readline() if proc.stdout else "").strip().split("=", 1)[1]
+        project = first.split(" as ", 1)[1].split(".", 1)[0]
+        env = {k: v for k, v in os.environ.items() if k not in ("LOGGING_EMULATOR_HOST",)}
+        env.update(BIGQUERY_EMULATOR_HOST=host, FORENSICS_CACHE_DIR=str(tmp_path))
+        offline = forensics.triage(report, folder / "logs").to_dict()["failures"]
+        for option, dataset in (("--bigquery", "logs_sink"), ("--log-analytics", "logs_linked")):
+            done = subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "forensics",
+                    "triage",
+                    "--tests",
+                    str(report),
+                    option,
+                    f"{project}.{dataset}",
+                    "--format",
+                    "json",
+                ],
+                cwd=root,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
+            assert done.returncode == 0, done.stderr
+            assert json.loads(done.stdout)["failures"] == offline
+            assert "BigQuery processed" in done.stderr
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)

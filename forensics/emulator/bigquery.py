@@ -1,5 +1,10 @@
 """A BigQuery v2 REST API on loopback, answering queries with DuckDB, for tests without Google.
 
+    python -m forensics.emulator.bigquery --logs EXPORT [--port N]
+
+serves the export as a sink dataset ``PROJECT.logs_sink`` (date-sharded) and a Log Analytics
+linked dataset ``PROJECT.logs_linked``, and prints the ``BIGQUERY_EMULATOR_HOST`` to set.
+
 What the ``google-cloud-bigquery`` client calls to list a dataset and run a query is served:
 ``datasets.get``/``list``, ``tables.list``/``get``, ``tabledata.list``, ``jobs.insert`` (a query,
 or its dry run), ``jobs.get``, ``jobs.query`` and ``jobs.getQueryResults``, with errors in
@@ -17,10 +22,12 @@ processed. No Storage Read API (gRPC): results go over REST.
 
 from __future__ import annotations
 
+import argparse
 import json
+import sys
 import threading
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -393,3 +400,66 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
+
+
+SINK_DATASET = "logs_sink"
+LINKED_DATASET = "logs_linked"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Serve an export in both shapes until interrupted; exit 2 with one line on unusable input."""
+    from forensics.emulator.store import load_export
+    from forensics.exceptions import ForensicsError
+
+    parser = argparse.ArgumentParser(
+        prog="python -m forensics.emulator.bigquery",
+        description="A local BigQuery API (REST, queries on DuckDB) serving a log export as a sink "
+        f"dataset ({SINK_DATASET}) and a Log Analytics linked dataset ({LINKED_DATASET}).",
+    )
+    parser.add_argument(
+        "--logs",
+        action="append",
+        required=True,
+        metavar="PATH",
+        help="export file or folder to serve (repeatable)",
+    )
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=9050,
+        metavar="PORT",
+        help="HTTP port on 127.0.0.1 (default: 9050; 0 picks a free one)",
+    )
+    args = parser.parse_args(argv)
+    try:
+        store = load_export(*args.logs)
+        server = BigQueryEmulator(port=args.port)
+    except ForensicsError as err:
+        print(f"forensics.emulator.bigquery: error: {err}", file=sys.stderr)
+        return 2
+    except OSError as err:
+        print(
+            f"forensics.emulator.bigquery: error: cannot listen on 127.0.0.1:{args.port}: {err.strerror}",
+            file=sys.stderr,
+        )
+        return 2
+    project = store.default_project
+    server.load_sink(project, SINK_DATASET, store.entries)
+    server.load_log_analytics(project, LINKED_DATASET, store.entries)
+    print(
+        f"serving {len(store.entries)} entries as {project}.{SINK_DATASET} and {project}.{LINKED_DATASET} "
+        f"on {server.url}",
+        flush=True,
+    )
+    print(f"export BIGQUERY_EMULATOR_HOST={server.url.removeprefix('http://')}", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

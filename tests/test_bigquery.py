@@ -351,3 +351,25 @@ def test_triage_through_the_environment_variable_and_the_module_server(tmp_path:
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+@pytest.mark.parametrize(
+    "latency", ["0.25s", {"seconds": 0, "nanos": 250000000}, 0.25, "0-0 0 0:0:0.25"]
+)
+def test_log_analytics_latency_comes_back_as_a_duration(latency: object) -> None:
+    """However BigQuery writes http_request.latency (text, STRUCT, number, INTERVAL), the entry
+    carries the Duration text the log frame reads."""
+    from forensics.sources.bigquery import to_entry
+
+    row = {
+        "timestamp": "2026-01-15 10:00:00.5+00",
+        "log_name": "projects/p/logs/requests",
+        "http_request": {"status": 503, "latency": latency, "response_size": 12},
+        "json_payload": None,
+    }
+    entry = to_entry(json.dumps(row), LOG_ANALYTICS)
+    assert entry == {
+        "timestamp": "2026-01-15T10:00:00.500000Z",
+        "logName": "projects/p/logs/requests",
+        "httpRequest": {"status": 503, "latency": "0.25s", "responseSize": "12"},
+    }

@@ -68,6 +68,8 @@ PROTO_TYPES = {
     "protopayload_requestlog": "type.googleapis.com/google.appengine.logging.v1.RequestLog",
 }
 _ZONE = re.compile(r"([+-]\d\d)$")
+#: BigQuery's INTERVAL as JSON text: ``Y-M D H:M:S[.F]`` (``0-0 0 0:0:0.25``).
+_INTERVAL = re.compile(r"^0-0 (?P<d>\d+) (?P<h>\d+):(?P<m>\d+):(?P<s>\d+(?:\.\d+)?)$")
 
 
 def to_entry(row_json: str, shape: str) -> Entry:
@@ -120,11 +122,16 @@ def _proto_payload(row: Entry) -> Entry:
 
 def _http_request(value: Entry) -> Entry:
     latency = value.get("latency")
+    seconds: float | None = None
     if isinstance(latency, dict):  # a Duration written as a STRUCT<seconds, nanos>
         seconds = float(latency.get("seconds") or 0) + float(latency.get("nanos") or 0) / 1e9
-        value["latency"] = f"{seconds:.9f}".rstrip("0").rstrip(".") + "s"
     elif isinstance(latency, (int, float)):
-        value["latency"] = f"{latency}s"
+        seconds = float(latency)
+    elif isinstance(latency, str) and (interval := _INTERVAL.match(latency)):  # an INTERVAL
+        days, hours, minutes, secs = (float(interval[n]) for n in ("d", "h", "m", "s"))
+        seconds = ((days * 24 + hours) * 60 + minutes) * 60 + secs
+    if seconds is not None:
+        value["latency"] = f"{seconds:.9f}".rstrip("0").rstrip(".") + "s"
     for size in ("requestSize", "responseSize", "cacheFillBytes"):
         if isinstance(value.get(size), int):  # int64 fields are strings in LogEntry JSON
             value[size] = str(value[size])

@@ -158,7 +158,7 @@ def templates(messages: pl.Series | pl.DataFrame, *, redact_examples: bool = Tru
 
 # Placeholder -> the part of a regex that matches any value it stood for.
 _PLACEHOLDER_RE = {
-    "<num>": r"[-+]?\d[\w.]*",
+    "<num>": r"[-+]?\d[\w.%µ]*",
     "<ts>": r"[\w:.,/+ -]+?",
     "<str>": r"[^'\"]*",
     "?<query>": r"\?\S*",

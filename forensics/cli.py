@@ -120,11 +120,19 @@ def _run_rules_check(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _prog() -> str:
+    """How the user started us: ``python -m forensics`` or the installed ``forensics`` script."""
+    return "python -m forensics" if Path(sys.argv[0]).name == "__main__.py" else "forensics"
+
+
+def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
+    from forensics import __version__
+
     parser = argparse.ArgumentParser(
-        prog="python -m forensics",
+        prog=prog or _prog(),
         description="Google Cloud log forensics for failed test runs.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
     sub = parser.add_subparsers(dest="command", required=True)
     _triage_parser(sub)

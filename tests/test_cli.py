@@ -168,3 +168,41 @@ def test_rules_check_without_a_path_checks_the_shipped_rules(capsys: pytest.Capt
     """``rules check`` alone lints the rules forensics ships, and they are all valid."""
     assert main(["rules", "check"]) == 0
     assert "ok" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("argv0", "prog"),
+    [("/venv/bin/forensics", "forensics"), ("/src/forensics/__main__.py", "python -m forensics")],
+    ids=["installed-script", "python-m"],
+)
+def test_version_names_the_command_as_the_user_typed_it(
+    argv0: str, prog: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--version`` exits 0 with the package version; usage names ``forensics`` or ``python -m forensics``."""
+    import tomllib
+
+    monkeypatch.setattr(sys, "argv", [argv0])
+    version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    with pytest.raises(SystemExit) as exc:
+        main(["--version"])
+    assert exc.value.code == 0
+    assert capsys.readouterr().out.strip() == f"{prog} {version}"
+    with pytest.raises(SystemExit):
+        main([])
+    assert capsys.readouterr().err.startswith(f"usage: {prog} [-h]")
+
+
+def test_readme_shows_the_demo_as_printed_at_80_columns(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Every line of the README's demo output (but its "..." row) is what ``COLUMNS=80`` prints."""
+    readme = (ROOT / "README.md").read_text()
+    block = readme.split("```\nforensics triage: 6 failed test(s)\n", 1)[1].split("```", 1)[0]
+    monkeypatch.setenv("COLUMNS", "80")
+    assert main(SEED_ARGS) == 0
+    printed = capsys.readouterr().out.splitlines()
+    shown = [line for line in block.splitlines() if not line.startswith("| ...")]
+    assert len(shown) > 15
+    assert all(len(line) == 80 for line in shown if line.startswith(("|", "+")))
+    missing = [line for line in shown if line not in printed]
+    assert missing == []

@@ -1,12 +1,15 @@
 """The terminal summary: a table of failed tests, totals by cause, the clock offset used.
 
 In a terminal it is a rich table with colour; written to a file, a pipe or a CI log it is the
-same layout in plain text (no ANSI codes) at a fixed width, so ``triage.txt`` diffs cleanly.
+same layout in plain text (no ANSI codes) at ``COLUMNS`` columns (120 when unset), so
+``triage.txt`` diffs cleanly. Test ids are never broken mid-name: they wrap after a ``/`` or before
+a ``::``. Below ``NARROW`` columns the explanation gets its own line under each row.
 """
 
 from __future__ import annotations
 
 import io
+import os
 import re
 import sys
 from collections.abc import Callable
@@ -27,14 +30,19 @@ if TYPE_CHECKING:  # rich is imported when a report is printed, not by ``import 
     from rich.console import Console
     from rich.table import Table
 
-#: Width used when the output is not a terminal (files, pipes, CI logs).
+#: Width used when the output is not a terminal (files, pipes, CI logs) and ``COLUMNS`` is unset.
 PLAIN_WIDTH = 120
+#: Below this width the "why" column moves to its own line under each row.
+NARROW = 100
 WHY_LIMIT = 110
 TEST_MIN = 36  # test ids fold below this width only on very narrow outputs
 WHY_MIN = 30
+_NUMBERS = 13  # a narrow row's conf. and evid. (10) and the three spaces between its four fields
 _FIXED = 26  # conf. and evid. (10), one space of padding each side of 5 columns (10), borders (6)
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
+_NAME_BREAK = re.compile(r"(?=::)")
+_ID_BREAK = re.compile(r"(?<=/)|(?=::)")  # a test id may wrap after a "/" or before a "::"
 _CAUSE_STYLE = {UNKNOWN: "yellow"}
 
 
@@ -45,17 +53,22 @@ def _is_tty(file: IO[str]) -> bool:
         return False
 
 
-def _console(file: IO[str], width: int | None) -> Console:
+def _columns() -> int | None:
+    """``COLUMNS`` from the environment when it is a positive number."""
+    value = os.environ.get("COLUMNS", "").strip()
+    return int(value) if value.isdigit() and int(value) > 0 else None
+
+
+def _console(file: IO[str], width: int | None, tty: bool) -> Console:
     from rich.console import Console
 
-    tty = _is_tty(file)  # a StringIO buffer is never a terminal: plain text
     return Console(
         file=file,
         force_terminal=tty,  # never ANSI codes into files, pipes or CI logs
         force_jupyter=False,  # a notebook cell prints the text; the HTML repr is TriageResult's job
         force_interactive=False,
         color_system="auto" if tty else None,
-        width=width or (None if tty else PLAIN_WIDTH),
+        width=width or _columns() or (None if tty else PLAIN_WIDTH),
         highlight=False,
         soft_wrap=False,
         emoji=False,
@@ -72,43 +85,106 @@ def _why(result: TriageResult, v: Verdict) -> str:
     return clip(text, WHY_LIMIT)
 
 
+def wrap_test_id(test_id: str, width: int) -> str:
+    """``test_id`` on lines of at most ``width`` characters, broken only before ``::`` or after ``/``.
+
+    Breaks before ``::`` come first (the file on one line, the test on the next); a single part
+    longer than ``width`` stays whole on its own line: ids are what users copy.
+    """
+    for breaks in (_NAME_BREAK, _ID_BREAK):
+        parts = breaks.split(test_id)
+        if max(len(p) for p in parts) <= width:
+            break
+    lines = [""]
+    for part in parts:
+        if lines[-1] and len(lines[-1]) + len(part) > width:
+            lines.append("")
+        lines[-1] += part
+    return "\n".join(lines)
+
+
+def _longest_part(test_id: str) -> int:
+    return max((len(p) for p in _ID_BREAK.split(test_id)), default=0)
+
+
+def _cause_cell(result: TriageResult, v: Verdict) -> str:
+    from rich.markup import escape
+
+    cause = escape(v.root_cause) + (
+        f"\n({escape(printable(result.scrub(v.detail) or ''))})" if v.detail else ""
+    )
+    style = _CAUSE_STYLE.get(v.root_cause, "bold red" if v.layer == "edge" else "bold")
+    return f"[{style}]{cause}[/]"
+
+
 def _verdict_table(result: TriageResult, tty: bool, width: int) -> Table:
     from rich import box
     from rich.markup import escape
     from rich.table import Table
 
+    narrow = width < NARROW
     table = Table(
         title=f"forensics triage: {len(result.verdicts)} failed test(s)",
         title_justify="left",
         box=box.ROUNDED if tty else box.ASCII2,
-        show_lines=False,
+        show_lines=narrow,  # at narrow widths each row is two lines: keep the rows apart
         expand=True,
     )
+    ids = [printable(result.scrub(v.test_id) or "") for v in result.verdicts]
     # test ids are what users copy: keep them whole when there is room, let "why" wrap first
-    longest = max((len(result.scrub(v.test_id) or "") for v in result.verdicts), default=4)
+    longest = max((len(i) for i in ids), default=4)
+    part = max((_longest_part(i) for i in ids), default=4)
     cause_width = max(
         (max(len(v.root_cause), len(v.detail or "") + 2) for v in result.verdicts), default=10
     )
-    room = width - cause_width - _FIXED - WHY_MIN
-    test_width = min(longest, max(TEST_MIN, room))
-    table.add_column("test", overflow="fold", min_width=test_width, max_width=test_width)
-    table.add_column("root cause", no_wrap=True)
-    table.add_column("conf.", justify="right", no_wrap=True)
-    table.add_column("evid.", justify="right", no_wrap=True)
-    table.add_column("why", overflow="fold", ratio=1, min_width=WHY_MIN)
-    for v in result.verdicts:
-        cause = escape(v.root_cause) + (
-            f"\n({escape(printable(result.scrub(v.detail) or ''))})" if v.detail else ""
+    own_line = False  # narrow and a part of an id longer than its column: ids get their own line
+    if narrow:  # one bordered column: the four fields on a line, "why" under them, full width
+        test_width = width - 4 - cause_width - _NUMBERS
+        own_line = part > test_width
+        test_width = max(test_width, 4)
+        table.add_column(
+            _row_grid(test_width, cause_width, ("test", "root cause", "conf.", "evid."))
         )
-        style = _CAUSE_STYLE.get(v.root_cause, "bold red" if v.layer == "edge" else "bold")
-        table.add_row(
-            escape(printable(result.scrub(v.test_id) or "")),
-            f"[{style}]{cause}[/]",
+    else:
+        room = width - cause_width - _FIXED - WHY_MIN
+        test_width = max(min(longest, max(TEST_MIN, room)), min(part, width - 4))
+        table.add_column("test", overflow="fold", min_width=test_width, max_width=test_width)
+        table.add_column("root cause", no_wrap=True)
+        table.add_column("conf.", justify="right", no_wrap=True)
+        table.add_column("evid.", justify="right", no_wrap=True)
+        table.add_column("why", overflow="fold", ratio=1, min_width=WHY_MIN)
+    for v, test_id in zip(result.verdicts, ids, strict=True):
+        shown_id = escape(wrap_test_id(test_id, width - 4 if own_line else test_width))
+        cells = (
+            "" if own_line else shown_id,
+            _cause_cell(result, v),
             f"{v.confidence:.2f}",
             str(len(v.evidence)),
-            escape(printable(_why(result, v))),
         )
+        why = escape(printable(_why(result, v)))
+        if narrow:
+            from rich.console import Group
+            from rich.padding import Padding
+
+            lines = (shown_id,) if own_line else ()
+            grid = _row_grid(test_width, cause_width, cells)
+            table.add_row(Group(*lines, grid, Padding(why, (0, 0, 0, 2))))
+        else:
+            table.add_row(*cells, why)
     return table
+
+
+def _row_grid(test_width: int, cause_width: int, cells: tuple[str, ...]) -> Table:
+    """One narrow row's test, root cause, conf. and evid. side by side, at fixed widths."""
+    from rich.table import Table
+
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(overflow="fold", width=test_width)
+    grid.add_column(no_wrap=True, width=cause_width)
+    grid.add_column(justify="right", no_wrap=True, width=5)
+    grid.add_column(justify="right", no_wrap=True, width=5)
+    grid.add_row(*cells)
+    return grid
 
 
 def _lines(result: TriageResult) -> list[str]:
@@ -174,7 +250,7 @@ def render_text(
     Args:
         result: the triage to show; every string goes through ``result.scrub``.
         file: where to print. A terminal gets colour; anything else gets plain text.
-        width: columns to lay out for; default the terminal's width, or 120 when not a terminal.
+        width: columns to lay out for; default ``COLUMNS``, else the terminal's width, else 120.
     """
     from rich.markup import escape
 
@@ -182,7 +258,7 @@ def render_text(
     tty = _is_tty(file)
     # plain output is laid out in a buffer first so trailing padding can be cut from each line
     target: IO[str] = file if tty else io.StringIO()
-    console = _console(target, width)
+    console = _console(target, width, tty)
     if result.verdicts:
         console.print(_verdict_table(result, tty, console.width))
     else:

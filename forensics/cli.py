@@ -1,21 +1,29 @@
 """``python -m forensics``: triage a failed test run from its Cloud Logging entries.
 
 Exit codes: 0 the command ran (failures found or not); 2 unusable input or usage; 1 an
-unexpected internal error (with ``--debug``, its traceback).
+unexpected internal error; 3 the ``triage --fail-on`` condition held. ``--debug`` adds the
+traceback and never changes the code.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from forensics.exceptions import ForensicsError, UsageError
+
+if TYPE_CHECKING:
+    from forensics.result import TriageResult
 
 EXIT_OK = 0
 EXIT_INTERNAL = 1
 EXIT_INPUT = 2
+EXIT_FAIL_ON = 3
+FAIL_ON = ("never", "unknown", "any")
 
 
 def _triage_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -40,6 +48,9 @@ def _triage_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     p.add_argument("--out", metavar="DIR", help="also write triage.txt, triage.json, postmortem.md and plots here")
     p.add_argument("--strict", action="store_true", help="a bad line in any input is fatal instead of skipped")
     p.add_argument("--no-redact", action="store_true", help="show secrets found in logs (local use only)")
+    p.add_argument("--fail-on", choices=FAIL_ON, default="never",
+                   help=f"exit {EXIT_FAIL_ON} (after every report is written) when a failure stays unknown "
+                        "(unknown) or when any test failed (any); default never: exit 0 whatever the verdicts")
     from forensics.live.cli import add_pull_source_options
 
     live = p.add_argument_group("pulling the logs instead of --logs",
@@ -88,6 +99,17 @@ def _run_triage(args: argparse.Namespace) -> int:
     from forensics.history.cli import record_triaged
 
     record_triaged(args, result)
+    return _fail_on_code(args.fail_on, result)
+
+
+def _fail_on_code(fail_on: str, result: TriageResult) -> int:
+    """EXIT_FAIL_ON when ``--fail-on`` holds for ``result`` (a CI step can fail on it), else EXIT_OK."""
+    from forensics.labels import UNKNOWN
+
+    if fail_on == "any" and result.verdicts:
+        return EXIT_FAIL_ON
+    if fail_on == "unknown" and any(v.root_cause == UNKNOWN for v in result.verdicts):
+        return EXIT_FAIL_ON
     return EXIT_OK
 
 
@@ -157,7 +179,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.run(args))
     except ForensicsError as err:
         if debug:
-            raise
+            traceback.print_exc()
         print(f"forensics: error: {_safe(str(err))}", file=sys.stderr)
         return EXIT_INPUT
     except KeyboardInterrupt:
@@ -165,8 +187,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except Exception as err:
         if debug:
-            raise
-        print(f"forensics: internal error: {type(err).__name__}: {_safe(str(err))} (run with --debug for the traceback)",
+            traceback.print_exc()
+        hint = "" if debug else " (run with --debug for the traceback)"
+        print(f"forensics: internal error: {type(err).__name__}: {_safe(str(err))}{hint}",
               file=sys.stderr)
         return EXIT_INTERNAL
 

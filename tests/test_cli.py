@@ -101,12 +101,64 @@ def test_bad_lines_are_counted_and_strict_makes_them_fatal(tmp_path: Path, capsy
     assert "logs.jsonl:4" in capsys.readouterr().err
 
 
-def test_debug_shows_the_traceback(tmp_path: Path) -> None:
-    """With ``--debug`` an input error propagates with its traceback."""
-    from forensics.exceptions import InputError
+def test_debug_shows_the_traceback(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """With ``--debug`` an input error shows its traceback, and the exit code stays 2."""
+    code = main(["--debug", "triage", "--tests", str(SEED / "junit.xml"), "--logs", str(tmp_path / "missing.json")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "Traceback" in err and "InputError" in err
+    assert "missing.json" in err.strip().splitlines()[-1]
 
-    with pytest.raises(InputError):
-        main(["--debug", "triage", "--tests", str(SEED / "junit.xml"), "--logs", str(tmp_path / "missing.json")])
+
+@pytest.mark.parametrize("debug", [[], ["--debug"]], ids=["plain", "debug"])
+def test_debug_never_changes_the_exit_code(
+    debug: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A missing test report is 2 and an internal error is 1, with or without ``--debug``."""
+    assert main([*debug, "triage", "--tests", str(tmp_path / "x.xml"), "--logs", str(SEED / "logs")]) == 2
+
+    def boom(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("kaput")
+
+    monkeypatch.setattr(sys.modules["forensics.triage"], "triage", boom)
+    assert main([*debug, *SEED_ARGS]) == 1
+    assert "RuntimeError: kaput" in capsys.readouterr().err
+
+
+WINDOW_MISS = FIXTURES / "window_miss"
+
+
+@pytest.mark.parametrize(
+    ("incident", "fail_on", "code"),
+    [
+        (SEED, "never", 0),
+        (SEED, "unknown", 0),  # every failure of the seed is explained
+        (SEED, "any", 3),
+        (WINDOW_MISS, "never", 0),
+        (WINDOW_MISS, "unknown", 3),  # the export misses the run: the failures stay unknown
+    ],
+)
+def test_fail_on_lets_a_ci_step_fail(
+    incident: Path, fail_on: str, code: int, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--fail-on unknown`` exits 3 when a failure stays unexplained, ``any`` when a test failed;
+    the reports are written either way."""
+    args = ["triage", "--tests", str(incident / "junit.xml"), "--logs", str(incident / "logs")]
+    assert main([*args, "--fail-on", fail_on, "--out", str(tmp_path)]) == code
+    assert (tmp_path / "triage.json").exists()
+    assert "failed test(s)" in capsys.readouterr().out
+
+
+def test_fail_on_and_its_exit_codes_are_documented(capsys: pytest.CaptureFixture[str]) -> None:
+    """``triage --help`` and the README's exit-code table both say what exit 3 means."""
+    with pytest.raises(SystemExit):
+        main(["triage", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "--fail-on {never,unknown,any}" in help_text
+    assert "exit 3" in help_text
+    readme = (ROOT / "README.md").read_text()
+    table = readme.split("| exit | meaning |", 1)[1].split("\n\n", 1)[0]
+    assert "| 3 |" in table and "--fail-on" in table
 
 
 def test_triage_opens_no_network_connection(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -33,8 +33,9 @@ def _triage_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
         description="Correlate failed tests with Cloud Logging entries and classify their root cause. "
         "Give the logs as exports (--logs) or pull the run's window from Cloud Logging (--project).",
     )
-    p.add_argument("--tests", action="append", required=True, metavar="FILE",
-                   help="test report: JUnit XML, pytest-reportlog JSONL or pytest-json-report JSON (repeatable)")
+    p.add_argument("--tests", action="extend", nargs="+", required=True, metavar="PATH",
+                   help="test report file or folder (repeatable, several after one flag): JUnit XML, "
+                        "pytest-reportlog JSONL or pytest-json-report JSON, .gz of any; - reads stdin")
     p.add_argument("--logs", action="append", default=[], metavar="PATH",
                    help="log export file or folder (repeatable): gcloud JSON, JSONL, sink trees, .gz; "
                         "or pull them with --project")
@@ -70,6 +71,10 @@ def _run_triage(args: argparse.Namespace) -> int:
     logs = args.logs
     if not logs and not (args.project or args.bigquery or args.log_analytics):
         raise UsageError("triage needs --logs PATH (an export file or folder), or --project ID / --bigquery PROJECT.DATASET (to pull the run's window)")
+    if args.out:  # a report folder that cannot be written is refused before any work
+        from forensics.report.write import prepare_out_dir
+
+        prepare_out_dir(args.out)
     tests = read_tests(*args.tests, strict=args.strict)  # read once: a pull takes its window from them
     if not logs:
         from forensics.live.cli import pull_for_triage
@@ -95,7 +100,7 @@ def _run_triage(args: argparse.Namespace) -> int:
     if args.junit_out:
         from forensics.report.ci import write_junit_out
 
-        write_junit_out(args.tests, result, args.junit_out)
+        write_junit_out(tests.files, result, args.junit_out)
     from forensics.history.cli import record_triaged
 
     record_triaged(args, result)

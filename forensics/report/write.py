@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 import io
 import logging
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -85,6 +86,27 @@ def write_plots(result: TriageResult, out_dir: Path) -> tuple[dict[str, Path], l
     return written, notes
 
 
+def prepare_out_dir(out_dir: str | Path) -> Path:
+    """The report folder, created and proven writable (the CLI calls this before any work).
+
+    Raises:
+        UsageError: ``out_dir`` is an existing file.
+        InputError: the folder cannot be created or written to.
+    """
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out}: exists and is not a folder")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out):
+            pass
+    except OSError as err:
+        raise InputError(
+            f"cannot write the report folder: {err.strerror or err}", path=out
+        ) from err
+    return out
+
+
 def write_reports(
     result: TriageResult, out_dir: str | Path, *, plots: bool = True
 ) -> dict[str, Path]:
@@ -102,16 +124,8 @@ def write_reports(
         UsageError: ``out_dir`` is an existing file.
         InputError: a report could not be written (the previous version of it is kept).
     """
-    out = Path(out_dir)
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"--out {out}: exists and is not a folder")
+    out = prepare_out_dir(out_dir)
     written: dict[str, Path] = {}
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        raise InputError(
-            f"cannot create the report folder: {err.strerror or err}", path=out
-        ) from err
     _write(written, "text", out / "triage.txt", text_report(result))
     _write(written, "json", out / "triage.json", render_json(result))
     images, notes = write_plots(result, out) if plots else ({}, [])

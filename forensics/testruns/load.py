@@ -6,8 +6,11 @@ The format is recognised from content, not the file name: XML is JUnit, a JSON o
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
+import sys
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,6 +18,8 @@ from typing import Any
 import polars as pl
 
 from forensics.exceptions import TestReportError
+from forensics.logs.load import walk_folder
+from forensics.logs.readers import GZIP_MAGIC
 from forensics.result import Skipped
 from forensics.schema import TEST_SCHEMA, empty_test_frame
 from forensics.testruns.jsonreport import read_json_report
@@ -25,6 +30,10 @@ from forensics.testruns.reportlog import read_reportlog
 
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 _SNIFF_LINES = 20  # a reportlog is recognised if one of its first lines is a report object
+#: The path that means standard input.
+STDIN = "-"
+#: Files a folder walk passes over without reading: never test reports.
+_NOT_REPORTS = {".DS_Store", "Thumbs.db", "desktop.ini"}
 
 
 @dataclass
@@ -39,17 +48,70 @@ class LoadedTests:
 
 
 def _read_bytes(path: Path) -> bytes:
+    """The bytes of one report (``-``: standard input), gunzipped when they are gzip."""
     try:
-        data = path.read_bytes()
+        data = sys.stdin.buffer.read() if str(path) == STDIN else path.read_bytes()
     except FileNotFoundError:
-        raise TestReportError("no such file", path=path) from None
+        raise TestReportError("no such file", path=_where(path)) from None
     except IsADirectoryError:
         raise TestReportError("is a directory, not a test report", path=path) from None
     except OSError as err:
         raise TestReportError(f"cannot read ({err.strerror or err})", path=path) from None
+    if data[:2] == GZIP_MAGIC:
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError, zlib.error) as err:
+            raise TestReportError(f"not a readable gzip file ({err})", path=path) from None
     if not data.strip(b"\xef\xbb\xbf \t\r\n"):
-        raise TestReportError("empty file, not a test report", path=path)
+        raise TestReportError("empty file, not a test report", path=_where(path))
     return data
+
+
+def _report_files(paths: tuple[str | Path, ...]) -> list[tuple[Path, bool]]:
+    """Each report to read, with whether it was found in a folder (then it may be passed over).
+
+    ``-`` is standard input; a folder is walked (sharded CI writes one JUnit file per shard).
+    """
+    found: list[tuple[Path, bool]] = []
+    for given in map(Path, paths):
+        if str(given) != STDIN and given.is_dir():
+            walked = [p for p in walk_folder(given) if p.name not in _NOT_REPORTS]
+            if not walked:
+                raise TestReportError("is a directory with no files in it", path=given)
+            found.extend((p, True) for p in walked)
+        else:
+            found.append((given, False))
+    return found
+
+
+def _read_all(
+    paths: tuple[str | Path, ...], strict: bool
+) -> tuple[list[ParsedReport], list[str], list[Skipped]]:
+    """The reports under ``paths``, the files they came from and the folder files passed over.
+
+    A file named directly must be a report; in a folder, a file that is not one is recorded as
+    skipped and the walk goes on (a folder with no report at all is an error).
+    """
+    reports: list[ParsedReport] = []
+    files: list[str] = []
+    passed_over: list[Skipped] = []
+    for path, in_folder in _report_files(paths):
+        try:
+            reports.append(_read_guarded(path, strict))
+        except TestReportError as err:
+            if not in_folder:
+                raise
+            passed_over.append(Skipped(str(path), f"not a test report: {err.message}", 1, err.line))
+            continue
+        files.append(_where(path))
+    if passed_over and not reports:
+        raise TestReportError("no test report found in any file", path=", ".join(map(str, paths)))
+    return reports, files, passed_over
+
+
+def _where(path: Path) -> str:
+    """How errors and the run facts name a report: its path, or ``<stdin>``."""
+    return "<stdin>" if str(path) == STDIN else str(path)
 
 
 def _is_reportlog(data: bytes) -> bool:
@@ -75,7 +137,7 @@ def _parse_json(data: bytes, where: str) -> Any:
 
 
 def _read_one(path: Path, strict: bool) -> ParsedReport:
-    where = str(path)
+    where = _where(path)
     data = _read_bytes(path)
     if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
         # UTF-16 with a BOM, as Windows PowerShell redirection writes reports; its XML declaration
@@ -139,7 +201,7 @@ def read_tests(*paths: str | Path, strict: bool = False) -> LoadedTests:
     Raises:
         TestReportError: a file is missing, empty, unreadable, or not a supported report.
     """
-    reports = [_read_guarded(Path(p), strict) for p in paths]
+    reports, files, passed_over = _read_all(paths, strict)
     runs, duplicates = group_runs(reports)
     rows = [row for run in runs for row in run.rows]
     for order, row in enumerate(rows):
@@ -147,9 +209,9 @@ def read_tests(*paths: str | Path, strict: bool = False) -> LoadedTests:
     frame = pl.DataFrame(rows, schema=TEST_SCHEMA, orient="row") if rows else empty_test_frame()
     return LoadedTests(
         frame=frame.select(list(TEST_SCHEMA)),
-        skipped=[s for r in reports for s in r.skipped_list()],
+        skipped=[s for r in reports for s in r.skipped_list()] + passed_over,
         duplicates=duplicates,
-        files=[str(p) for p in paths],
+        files=files,
         runs=sum(1 for run in runs if run.rows),
     )
 

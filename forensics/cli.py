@@ -65,12 +65,14 @@ def _triage_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
 
 def _run_triage(args: argparse.Namespace) -> int:
     from forensics.report import render_json, render_markdown, render_text, write_reports
+    from forensics.sources.cloud_logging import default_project
     from forensics.testruns import read_tests
     from forensics.triage import triage
 
     logs = args.logs
-    if not logs and not (args.project or args.bigquery or args.log_analytics):
-        raise UsageError("triage needs --logs PATH (an export file or folder), or --project ID / --bigquery PROJECT.DATASET (to pull the run's window)")
+    if not logs and not (args.project or args.bigquery or args.log_analytics or default_project()):
+        raise UsageError("triage needs --logs PATH (an export file or folder), or --project ID "
+                         "(or GOOGLE_CLOUD_PROJECT) / --bigquery PROJECT.DATASET (to pull the run's window)")
     if args.out:  # a report folder that cannot be written is refused before any work
         from forensics.report.write import prepare_out_dir
 

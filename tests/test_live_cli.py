@@ -182,8 +182,13 @@ def test_live_triage_gives_the_same_answers_as_offline_triage(emulator: LoggingE
     assert len(emulator.requests_seen) == 1 and "timestamp >=" in emulator.requests_seen[0]["filter"]
 
 
-def test_triage_without_logs_or_project_says_what_to_pass(incident: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_triage_without_logs_or_project_says_what_to_pass(
+    incident: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     """triage needs either an export or a project to pull from."""
+    for name in ("GOOGLE_CLOUD_PROJECT", "CLOUDSDK_CORE_PROJECT"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("CLOUDSDK_CONFIG", str(tmp_path))  # no gcloud project either
     assert main(["triage", "--tests", str(incident / "junit.xml")]) == 2
     assert "--logs PATH" in capsys.readouterr().err
 

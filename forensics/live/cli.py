@@ -13,6 +13,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import IO
 
 import polars as pl
 
@@ -23,7 +24,10 @@ from forensics.live.filters import DEFAULT_SLACK_S, NAIVE_SLACK_S, RESOURCE_TYPE
 from forensics.live.window import Window, window_from_options, window_from_tests
 from forensics.logs import LoadedLogs
 from forensics.sources import Pulled
-from forensics.sources.cloud_logging import EMULATOR_ENV
+from forensics.sources.cloud_logging import EMULATOR_ENV, PROJECT_ENV
+
+#: ``pull --out -`` writes the export to standard output.
+STDOUT = "-"
 
 
 def add_pull_source_options(
@@ -34,7 +38,8 @@ def add_pull_source_options(
         "--project",
         required=project_required,
         metavar="ID",
-        help="Google Cloud project ID whose logs to pull (or --bigquery / --log-analytics)",
+        help=f"Google Cloud project ID whose logs to pull (default ${PROJECT_ENV}, "
+        "else gcloud config's project; or --bigquery / --log-analytics)",
     )
     p.add_argument(
         "--endpoint",
@@ -76,8 +81,19 @@ def add_live_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentPa
         "and write them as a JSONL export that triage --logs reads.",
     )
     add_pull_source_options(p, project_required=False)  # --bigquery names its own project
-    p.add_argument("--since", metavar="TIME", help="window start, RFC 3339 (UTC if no zone)")
-    p.add_argument("--until", metavar="TIME", help="window end (default: now)")
+    p.add_argument(
+        "--since",
+        metavar="TIME",
+        help="window start, RFC 3339 (UTC if no zone) or a duration back from now: 30s, 15m, 1h, 2d",
+    )
+    p.add_argument(
+        "--freshness",
+        metavar="DURATION",
+        help="as gcloud logging read --freshness: the last DURATION (30s, 15m, 1h, 2d); --since DURATION",
+    )
+    p.add_argument(
+        "--until", metavar="TIME", help="window end, a time or a duration ago (default: now)"
+    )
     p.add_argument(
         "--around-tests",
         action="append",
@@ -112,7 +128,9 @@ def add_live_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentPa
     )
     p.add_argument("--all-resources", action="store_true", help="pull every resource type")
     p.add_argument("--max-entries", type=int, metavar="N", help="stop after N entries")
-    p.add_argument("--out", required=True, metavar="FILE", help="JSONL export to write")
+    p.add_argument(
+        "--out", required=True, metavar="FILE", help="JSONL export to write; - for stdout"
+    )
     p.set_defaults(run=_run_pull)
 
 
@@ -167,20 +185,28 @@ def _pull_bigquery(
 
 
 def _run_pull(args: argparse.Namespace) -> int:
-    if args.around_tests and (args.since or args.until):
+    if args.freshness and args.since:
+        raise UsageError("use either --freshness or --since, not both")
+    since = args.since or args.freshness
+    if args.around_tests and (since or args.until):
         raise UsageError("use either --around-tests or --since/--until, not both")
-    out = Path(args.out)
-    _check_folder(out)  # before spending read quota
+    out = None if args.out == STDOUT else Path(args.out)
+    if out is not None:
+        _check_folder(out)  # before spending read quota
     window = (
         window_from_tests(args.around_tests)
         if args.around_tests
-        else window_from_options(args.since, args.until)
+        else window_from_options(since, args.until)
     )
     pulled = _pull(args, window)
     if pulled is None:  # --dry-run: the SQL and its estimate are printed
         return 0
-    write_export(pulled, out)
-    print(f"forensics: wrote {len(pulled.texts):,} entries to {out}", file=sys.stderr)
+    if out is None:
+        write_lines(pulled, sys.stdout)
+        sys.stdout.flush()
+    else:
+        write_export(pulled, out)
+    print(f"forensics: wrote {len(pulled.texts):,} entries to {out or 'stdout'}", file=sys.stderr)
     return 0
 
 
@@ -194,11 +220,16 @@ def write_export(pulled: Pulled, out: Path) -> None:
     try:
         # owner-only: the entries are written exactly as the API sent them, secrets included
         with atomic_file(out, private=True) as fh:
-            for text in pulled.texts:
-                fh.write(text)
-                fh.write("\n")
+            write_lines(pulled, fh)
     except OSError as err:
         raise UsageError(f"{out}: cannot write ({err.strerror})") from None
+
+
+def write_lines(pulled: Pulled, fh: IO[str]) -> None:
+    """The entries as JSONL, one LogEntry per line, exactly as the API sent them."""
+    for text in pulled.texts:
+        fh.write(text)
+        fh.write("\n")
 
 
 def _check_folder(out: Path) -> None:

@@ -7,12 +7,15 @@ API scans everything), and the text stays under the API's 20,000-character limit
 
 from __future__ import annotations
 
+import re
 import sys
 from datetime import UTC, datetime, timedelta
 
 from forensics.exceptions import UsageError
 
 MAX_FILTER_CHARS = 20_000
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([smhd])")
+_DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 #: Seconds added on both sides of a run's window: runner clocks drift, slow requests are logged at
 #: their start, and the correlator searches a UTC runner clock's offset within +-15 minutes.
 DEFAULT_SLACK_S = 900.0
@@ -99,16 +102,31 @@ def rfc3339(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
-def parse_time(text: str, option: str) -> datetime:
-    """A user's ``--since`` / ``--until`` value: RFC 3339; a value without a zone is read as UTC.
+def parse_duration(text: str) -> timedelta | None:
+    """``30s``, ``15m``, ``1h``, ``2d`` (as gcloud's ``--freshness`` takes them); None if not one."""
+    match = _DURATION.fullmatch(text.strip().lower())
+    if not match:
+        return None
+    return timedelta(seconds=float(match.group(1)) * _DURATION_UNITS[match.group(2)])
+
+
+def parse_time(text: str, option: str, now: datetime | None = None) -> datetime:
+    """A user's ``--since`` / ``--until`` value: RFC 3339, or a duration back from now (``1h``).
+
+    A date-time without a zone is read as UTC.
 
     Raises:
-        UsageError: the text is not a date-time.
+        UsageError: the text is neither a date-time nor a duration.
     """
+    ago = parse_duration(text)
+    if ago is not None:
+        return (now or datetime.now(UTC)) - ago
     try:
         moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:
-        raise UsageError(f"{option} {text!r} is not a time like 2026-01-31T12:00:00Z") from None
+        raise UsageError(
+            f"{option} {text!r} is not a time like 2026-01-31T12:00:00Z or a duration like 1h"
+        ) from None
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 

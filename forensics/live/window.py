@@ -41,13 +41,18 @@ class Window:
 def window_from_options(since: str | None, until: str | None) -> Window:
     """The window of ``--since`` / ``--until`` (``--until`` defaults to now).
 
+    Either may be a duration back from now (``--since 1h``, as gcloud's ``--freshness 1h``).
+
     Raises:
-        UsageError: ``--since`` is missing or a value is not a time.
+        UsageError: ``--since`` is missing or a value is neither a time nor a duration.
     """
     if not since:
-        raise UsageError("a pull needs --since TIME (and --until TIME), or --around-tests FILE")
-    start = parse_time(since, "--since")
-    end = parse_time(until, "--until") if until else datetime.now(UTC)
+        raise UsageError(
+            "a pull needs --since TIME or --freshness DURATION (and --until TIME), or --around-tests FILE"
+        )
+    now = datetime.now(UTC)
+    start = parse_time(since, "--since", now)
+    end = parse_time(until, "--until", now) if until else now
     return Window(start, end)
 
 

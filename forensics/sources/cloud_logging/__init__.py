@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from forensics.sources.cloud_logging.connect import (
     EMULATOR_ENV,
+    PROJECT_ENV,
     Target,
+    default_project,
     make_client,
     resolve_target,
 )
@@ -19,8 +21,10 @@ from forensics.sources.cloud_logging.source import PAGE_SIZE, CloudLoggingSource
 __all__ = [
     "EMULATOR_ENV",
     "PAGE_SIZE",
+    "PROJECT_ENV",
     "CloudLoggingSource",
     "Target",
+    "default_project",
     "make_client",
     "resolve_target",
 ]

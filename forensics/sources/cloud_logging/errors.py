@@ -16,7 +16,7 @@ from forensics.exceptions import (
     ProjectNotFoundError,
     PullError,
 )
-from forensics.sources.cloud_logging.connect import Target, login_hint
+from forensics.sources.cloud_logging.connect import Target, login_hint, whole_words
 from forensics.sources.protocol import Retryable
 
 _RETRYABLE = {429: "quota", 500: "server", 502: "server", 503: "server", 504: "server"}
@@ -128,4 +128,4 @@ def _retry_info(details: object) -> float | None:
 
 def _first_line(value: object) -> str:
     text = str(value).strip().splitlines()[0] if str(value).strip() else type(value).__name__
-    return text[:300]
+    return whole_words(text, 300)

@@ -2,8 +2,10 @@
 
     ForensicsError                 every error below; the CLI prints ``str(err)`` on one line
     ├── InputError                 a file the user named cannot be used (missing, empty, unreadable)
+    │   ├── MissingInputError      a named file or folder does not exist (also FileNotFoundError)
     │   ├── LogFormatError         a log export whose shape or content is not a LogEntry export
     │   └── TestReportError        a JUnit / reportlog / json-report file that cannot be read
+    │       └── MissingTestReportError  the report does not exist (also FileNotFoundError)
     ├── RuleError                  a rule file that is broken (carries every problem found)
     ├── UsageError                 options that do not fit together
     ├── HistoryError               a run history that cannot be read or written (or is newer)
@@ -20,6 +22,9 @@ names them (``fixtures/x.json:12: not JSON``).
 
 from __future__ import annotations
 
+import errno
+import shlex
+from collections.abc import Sequence
 from pathlib import Path
 
 
@@ -43,6 +48,20 @@ class InputError(ForensicsError):
     """A file the user named cannot be used."""
 
 
+class _NotFound(FileNotFoundError):
+    """Makes a forensics error also a ``FileNotFoundError``: ``except FileNotFoundError`` works."""
+
+    def __init__(self, *args: object) -> None:
+        super().__init__(*args)  # ForensicsError set message and path before calling this
+        self.errno = errno.ENOENT
+        self.strerror = getattr(self, "message", None)
+        self.filename = getattr(self, "path", None)
+
+
+class MissingInputError(InputError, _NotFound):
+    """A file or folder the user named does not exist."""
+
+
 class LogFormatError(InputError):
     """A log export that is not a Cloud Logging export in a shape forensics reads."""
 
@@ -53,14 +72,22 @@ class TestReportError(InputError):
     __test__ = False  # not a pytest test class
 
 
+class MissingTestReportError(TestReportError, _NotFound):
+    """A test report the user named does not exist."""
+
+    __test__ = False
+
+
 class RuleError(ForensicsError):
     """One or more broken rules; ``problems`` lists each as (path, line, message)."""
 
-    def __init__(self, problems: list[tuple[str, int | None, str]]):
+    def __init__(self, problems: list[tuple[str, int | None, str]], *, checked: Sequence[str] = ()):
+        """``checked``: the rule files and folders given, named in the ``rules check`` hint."""
         self.problems = problems
         first = problems[0] if problems else ("<rules>", None, "no problems recorded")
+        command = " ".join(["python -m forensics rules check", *map(shlex.quote, checked)])
         more = (
-            f" (and {len(problems) - 1} more: `python -m forensics rules check` lists them all)"
+            f" (and {len(problems) - 1} more: `{command}` lists them all)"
             if len(problems) > 1
             else ""
         )

@@ -20,9 +20,13 @@ import polars as pl
 
 from forensics.correlate.link import TEST_TIME_SCHEMA, Correlation
 from forensics.labels import LABELS, UNKNOWN
+from forensics.oneline import clip
 from forensics.redact import redact as _redact
 from forensics.redact import redaction_counts
 from forensics.runfacts import ClockFacts, RunFacts
+
+#: The notebook table's "why" column is cut here, at a word, with an ellipsis.
+WHY_HTML_LIMIT = 300
 
 
 def _safe_repr(obj: Any) -> str:
@@ -181,9 +185,13 @@ class TriageResult:
         return out
 
     def to_frame(self) -> pl.DataFrame:
-        """One row per failed test: test_id, root_cause, detail, confidence, layer, evidence count.
+        """One row per failed test, with the names and types of ``Verdict`` and the JSON.
 
-        Test ids, details and explanations pass through ``scrub``: a parametrized id can carry a secret.
+        Columns: test_id, root_cause, detail, confidence, layer, evidence, explanation, rule,
+        reason, evidence_ids. ``evidence`` is a count here (``Verdict.evidence`` and the JSON hold
+        the entries); ``evidence_ids`` lists their insertIds in the same order.
+        Test ids, details, explanations and reasons pass through ``scrub``: a parametrized id can
+        carry a secret.
         """
         return pl.DataFrame(
             {
@@ -194,6 +202,9 @@ class TriageResult:
                 "layer": [v.layer for v in self.verdicts],
                 "evidence": [len(v.evidence) for v in self.verdicts],
                 "explanation": [self.scrub(v.explanation) for v in self.verdicts],
+                "rule": [v.rule for v in self.verdicts],
+                "reason": [self.scrub(v.reason) for v in self.verdicts],
+                "evidence_ids": [[e.insert_id for e in v.evidence] for v in self.verdicts],
             },
             schema={
                 "test_id": pl.String,
@@ -203,6 +214,9 @@ class TriageResult:
                 "layer": pl.String,
                 "evidence": pl.Int64,
                 "explanation": pl.String,
+                "rule": pl.String,
+                "reason": pl.String,
+                "evidence_ids": pl.List(pl.String),
             },
         )
 
@@ -218,7 +232,7 @@ class TriageResult:
                 v.confidence,
                 html.escape(v.layer or "-"),
                 len(v.evidence),
-                html.escape((self.scrub(v.explanation) or "")[:300]),
+                html.escape(clip(self.scrub(v.explanation), WHY_HTML_LIMIT)),
             )
             for v in self.verdicts
         )

@@ -178,7 +178,7 @@ def test_load_rules_raises_rule_error_with_all_problems(tmp_path: Path) -> None:
         load_rules(tmp_path)
     assert len(err.value.problems) == 2
     assert str(err.value).startswith(f"{tmp_path / 'x.yaml'}:2: unknown label 'bogus'")
-    assert "(and 1 more: `python -m forensics rules check` lists them all)" in str(err.value)
+    assert f"(and 1 more: `python -m forensics rules check {tmp_path}` lists them all)" in str(err.value)
 
 
 def test_missing_rule_path_is_a_problem(tmp_path: Path) -> None:

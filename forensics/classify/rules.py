@@ -228,10 +228,16 @@ def _load(paths: Iterable[str | Path]) -> tuple[list[Rule], list[Problem]]:
 def check_rules(*paths: str | Path) -> list[Problem]:
     """Every problem in the rule files under ``paths`` as (file, line, message); empty when all good.
 
-    With no ``paths``, checks the shipped rules.
+    With no ``paths``, checks the shipped rules. A folder without any rule file is a problem:
+    checking it would otherwise say nothing was wrong.
     """
     _, problems = _load(paths or (BUILTIN_DIR,))
-    return problems
+    empty = [
+        (str(p), None, "holds no rule files (*.yaml, *.yml)")
+        for p in map(Path, paths)
+        if p.is_dir() and not _rule_files([p])[0]
+    ]
+    return empty + problems
 
 
 def load_rules(*dirs: str | Path, builtin: bool = True) -> RuleSet:
@@ -253,7 +259,7 @@ def load_rules(*dirs: str | Path, builtin: bool = True) -> RuleSet:
     user, user_problems = _load(dirs)
     problems += user_problems
     if problems:
-        raise RuleError(problems)
+        raise RuleError(problems, checked=[str(d) for d in dirs])
     overrides = {r.id: r for r in user}
     merged = [overrides.pop(r.id, r) for r in base] + [r for r in user if r.id in overrides]
     return RuleSet(tuple(r for r in merged if not r.disabled))

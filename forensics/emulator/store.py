@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from forensics.emulator.filter import entry_timestamp_ns
-from forensics.exceptions import InputError, LogFormatError
+from forensics.exceptions import InputError, LogFormatError, MissingInputError
 from forensics.logs.load import walk_folder
 from forensics.logs.readers import read_file
 
@@ -100,7 +100,7 @@ def _files(paths: tuple[str | Path, ...]) -> list[tuple[Path, bool]]:
         elif path.is_file():
             files.append((path, True))
         else:
-            raise InputError("no such file or folder", path=path)
+            raise MissingInputError("no such file or folder", path=path)
     return files
 
 

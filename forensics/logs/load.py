@@ -8,7 +8,7 @@ from pathlib import Path
 
 import polars as pl
 
-from forensics.exceptions import InputError, LogFormatError
+from forensics.exceptions import InputError, LogFormatError, MissingInputError
 from forensics.logs.lines import parse_lines
 from forensics.logs.normalize import normalize
 from forensics.logs.readers import JsonLines, read_file
@@ -104,7 +104,7 @@ def read_logs(*paths: str | Path, strict: bool = False) -> LoadedLogs:
     files: list[str] = []
     for given in map(Path, paths):
         if not given.exists():
-            raise InputError("no such file or folder", path=given)
+            raise MissingInputError("no such file or folder", path=given)
         if given.is_file():
             frame, more = _entries(read_file(given), strict)
             if frame.is_empty():

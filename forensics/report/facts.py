@@ -14,6 +14,7 @@ from typing import Any
 import polars as pl
 
 from forensics.labels import LABELS, UNKNOWN
+from forensics.oneline import clip as clip  # re-exported: the report modules cut text with it
 from forensics.result import Evidence, TriageResult, Verdict
 
 _RFC3339_Z = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?Z$")
@@ -85,19 +86,6 @@ def printable(text: str) -> str:
         ),
         text,
     )
-
-
-def clip(text: str | None, limit: int) -> str:
-    """``text`` on one line, cut to ``limit`` characters with an ellipsis."""
-    one = " ".join((text or "").split())
-    if len(one) <= limit:
-        return one
-    cut = max(limit - 1, 0)
-    marker = "[REDACTED"
-    mark = one.rfind(marker, 0, cut + len(marker) - 1)  # a marker that starts before the cut
-    if mark != -1 and mark < cut and one.find("]", mark, cut) == -1:
-        cut = mark  # never show half a redaction marker
-    return one[:cut].rstrip() + "…"
 
 
 def causes_in_order(result: TriageResult) -> list[tuple[str, list[Verdict]]]:

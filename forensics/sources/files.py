@@ -20,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from forensics.exceptions import InputError
+from forensics.exceptions import InputError, MissingInputError
 from forensics.logs.load import _NOT_LOGS, walk_folder  # the same files read_logs passes over
 from forensics.logs.readers import JsonLines, read_file
 from forensics.result import Skipped
@@ -45,7 +45,7 @@ class FileSource:
         self.files: list[tuple[Path, bool]] = []  # each file, and whether the user named it
         for given in map(Path, paths):
             if not given.exists():
-                raise InputError("no such file or folder", path=given)
+                raise MissingInputError("no such file or folder", path=given)
             if given.is_file():
                 self.files.append((given, True))
                 continue

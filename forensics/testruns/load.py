@@ -17,7 +17,7 @@ from typing import Any
 
 import polars as pl
 
-from forensics.exceptions import TestReportError
+from forensics.exceptions import MissingTestReportError, TestReportError
 from forensics.logs.load import walk_folder
 from forensics.logs.readers import GZIP_MAGIC
 from forensics.result import Skipped
@@ -52,7 +52,7 @@ def _read_bytes(path: Path) -> bytes:
     try:
         data = sys.stdin.buffer.read() if str(path) == STDIN else path.read_bytes()
     except FileNotFoundError:
-        raise TestReportError("no such file", path=_where(path)) from None
+        raise MissingTestReportError("no such file", path=_where(path)) from None
     except IsADirectoryError:
         raise TestReportError("is a directory, not a test report", path=path) from None
     except OSError as err:

@@ -57,3 +57,10 @@ def first_sentence(result: TriageResult, verdict: Verdict, limit: int = LINE_LIM
     """The explanation's first sentence, redacted before it is cut (never half a secret)."""
     text = (result.scrub(verdict.explanation) or "").strip()
     return clip(printable(_SENTENCE_END.split(text, maxsplit=1)[0]), limit)
+
+
+def after_first_sentence(result: TriageResult, verdict: Verdict) -> str:
+    """The explanation past its first sentence (entries, rules, scoring), redacted; may be empty."""
+    text = (result.scrub(verdict.explanation) or "").strip()
+    parts = _SENTENCE_END.split(text, maxsplit=1)
+    return printable(parts[1]) if len(parts) > 1 else ""

@@ -14,6 +14,7 @@ from pathlib import Path
 from forensics.labels import LAYERS, MEANING, REMEDIATION, UNKNOWN
 from forensics.report.appendix import appendix
 from forensics.report.caveats import how_read, skipped, unexplained
+from forensics.report.deciding import after_first_sentence, deciding_line, first_sentence
 from forensics.report.facts import (
     FailureTime,
     causes_in_order,
@@ -29,6 +30,17 @@ from forensics.result import TriageResult, Verdict
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 #: Timeline rows shown: enough for a large run's failures and their key entries.
 TIMELINE_ROWS = 200
+#: The plot shown under the summary; the others follow the root causes.
+TOP_PLOT = "timeline"
+#: One line under each plot saying what to look at.
+PLOT_CAPTIONS = {
+    "timeline": "One lane per failed test: its window on Google's clock (grey box) and the log "
+    "entries tied to it (squares: request logs, circles: the app's own lines). The markers "
+    "inside each window are the refusals that failed it.",
+    "causes": "Failed tests per root cause: the longest bar is where to start.",
+    "requests_by_status": "The run's requests over time by HTTP status class, failed-test windows "
+    "shaded: a 4xx or 5xx burst inside the shading is the failure seen from the server.",
+}
 
 
 def _verdict_sentence(result: TriageResult) -> str:
@@ -169,16 +181,7 @@ def _cause_section(result: TriageResult, cause: str, vs: list[Verdict]) -> list[
     )
     out += [f"{meaning[:1].upper()}{meaning[1:]}.{by_detail}", ""]
     for v in vs:
-        extra = ", ".join(
-            x
-            for x in (v.detail and f"detail {code(v.detail)}", v.rule and f"rule {code(v.rule)}")
-            if x
-        )
-        out.append(
-            f"- {code(result.scrub(v.test_id))} (confidence {v.confidence:.2f}"
-            + (f", {extra}" if extra else "")
-            + f"): {prose(result.scrub(v.explanation))}"
-        )
+        out += _test_bullet(result, v)
     evidence = unique_evidence(vs)
     out += ["", f"Evidence ({len(evidence)} entries):", ""]
     if evidence:
@@ -200,6 +203,53 @@ def _cause_section(result: TriageResult, cause: str, vs: list[Verdict]) -> list[
     return out
 
 
+def _test_bullet(result: TriageResult, v: Verdict) -> list[str]:
+    """One plain sentence and the deciding log line; the scoring detail folded in ``<details>``."""
+    extra = ", ".join(
+        x for x in (v.detail and f"detail {code(v.detail)}", v.rule and f"rule {code(v.rule)}") if x
+    )
+    lead = prose(first_sentence(result, v))
+    line = deciding_line(result, v)
+    decided = (
+        f"Deciding log line: {code(line)}."
+        if v.evidence
+        else f"{prose(line)[:1].upper()}{prose(line)[1:]}."
+    )
+    rest = after_first_sentence(result, v)
+    return [
+        f"- {code(result.scrub(v.test_id))}: {lead} {decided}",
+        "",
+        f"  <details><summary>How it was scored (confidence {v.confidence:.2f}"
+        + (f", {extra}" if extra else "")
+        + ")</summary>",
+        "",
+        f"  {prose(rest) if rest else 'No more detail recorded.'}",
+        "",
+        "  </details>",
+        "",
+    ]
+
+
+def _plot(name: str, path: Path) -> list[str]:
+    """A plot embedded with its caption (what to see in it)."""
+    caption = PLOT_CAPTIONS.get(name)
+    return [f"![{cell(name)}]({Path(path).as_posix()})", *([f"_{caption}_"] if caption else []), ""]
+
+
+def _passed(result: TriageResult) -> str:
+    """The whole postmortem of a run where no test failed: it passed, and that is all."""
+    tests = result.run.tests
+    counted = f"all {tests.total} test(s) passed" if tests and tests.total else "no test failed"
+    out = [
+        "# Postmortem: the run passed",
+        "",
+        f"The run passed: {counted}, so there is no failure to explain.",
+        "",
+    ]
+    out += skipped(result)
+    return "\n".join(out).rstrip() + "\n"
+
+
 def render_markdown(
     result: TriageResult, *, plots: dict[str, Path] | None = None, notes: list[str] | None = None
 ) -> str:
@@ -213,11 +263,17 @@ def render_markdown(
     Returns:
         The markdown text, ending with a newline.
     """
+    if not result.verdicts:
+        return _passed(result)
     times = failure_times(result)
     causes = causes_in_order(result)
     title = ", ".join(f"{c} {len(vs)}" for c, vs in causes) or "no failures"
     out = [f"# Postmortem: {len(result.verdicts)} failed test(s) ({title})", ""]
-    out += _summary(result) + _impact(result, times) + _timeline(result, times)
+    out += _summary(result)
+    plots = dict(plots or {})
+    if TOP_PLOT in plots:
+        out += _plot(TOP_PLOT, plots.pop(TOP_PLOT))
+    out += _impact(result, times) + _timeline(result, times)
     out += ["## Root causes", ""]
     explained = [(c, vs) for c, vs in causes if c != UNKNOWN]
     for cause, vs in explained:
@@ -227,7 +283,7 @@ def render_markdown(
     out += unexplained(result) + skipped(result)
     if plots or notes:
         out += ["## Plots", ""]
-        out += [f"![{cell(name)}]({Path(p).as_posix()})\n" for name, p in (plots or {}).items()]
+        out += [line for name, p in plots.items() for line in _plot(name, p)]
         out += [f"- {prose(result.scrub(n))}" for n in notes or []] + [""]
     out += how_read(result) + appendix(result)
     if not result.redact:

@@ -128,7 +128,8 @@ def write_reports(
     written: dict[str, Path] = {}
     _write(written, "text", out / "triage.txt", text_report(result))
     _write(written, "json", out / "triage.json", render_json(result))
-    images, notes = write_plots(result, out) if plots else ({}, [])
+    # a run that passed gets no plots: there is no failure to picture
+    images, notes = write_plots(result, out) if plots and result.verdicts else ({}, [])
     md = render_markdown(result, plots={k: Path(p.name) for k, p in images.items()}, notes=notes)
     _write(written, "markdown", out / "postmortem.md", md)
     written.update(images)

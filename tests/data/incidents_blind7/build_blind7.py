@@ -12,7 +12,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
 
-from tests.incident_builder import BROWSER_UA, UPTIME_UA, Incident  # noqa: E402
+from tests.incident_builder import BROWSER_UA, UPTIME_UA, Incident
 
 OUT = Path(__file__).resolve().parent
 T0 = datetime(2026, 11, 20, 9, 14, 3, 120000, tzinfo=UTC)

@@ -18,6 +18,7 @@ from forensics.exceptions import (
     FilterError,
     ForensicsError,
     InputError,
+    InputTooLargeError,
     LogFormatError,
     MissingInputError,
     MissingTestReportError,
@@ -31,7 +32,7 @@ from forensics.exceptions import (
 )
 from forensics.labels import LABELS
 from forensics.live.api import pull_logs
-from forensics.logs import LoadedLogs, entries_to_frame, load_logs, read_logs
+from forensics.logs import InputLimits, LoadedLogs, entries_to_frame, load_logs, read_logs
 from forensics.redact import redact
 from forensics.report import render_json, render_markdown, render_text, write_reports
 from forensics.result import Evidence, Skipped, TriageResult, Verdict
@@ -53,6 +54,8 @@ __all__ = [
     "FilterError",
     "ForensicsError",
     "InputError",
+    "InputLimits",
+    "InputTooLargeError",
     "LoadedLogs",
     "LoadedTests",
     "LogFormatError",

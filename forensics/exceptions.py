@@ -4,6 +4,7 @@
     ├── InputError                 a file the user named cannot be used (missing, empty, unreadable)
     │   ├── MissingInputError      a named file or folder does not exist (also FileNotFoundError)
     │   ├── LogFormatError         a log export whose shape or content is not a LogEntry export
+    │   ├── InputTooLargeError     a file past the input limits (size, or expansion of a .gz)
     │   └── TestReportError        a JUnit / reportlog / json-report file that cannot be read
     │       └── MissingTestReportError  the report does not exist (also FileNotFoundError)
     ├── RuleError                  a rule file that is broken (carries every problem found)
@@ -64,6 +65,10 @@ class MissingInputError(InputError, _NotFound):
 
 class LogFormatError(InputError):
     """A log export that is not a Cloud Logging export in a shape forensics reads."""
+
+
+class InputTooLargeError(InputError):
+    """A file refused before it is read whole: too large, or a compressed file that expands too far."""
 
 
 class TestReportError(InputError):

@@ -1,6 +1,8 @@
 """Where log entries come from and how they become one typed frame.
 
 - ``load``: walks files and folders, reads each, deduplicates, sorts (``read_logs``).
+- ``files`` and ``limits``: input is untrusted: regular files only, links out of a folder not
+  followed, every file streamed (gzip too) and refused past ``InputLimits``.
 - ``readers``: finds the entries in one file, whatever export shape it has (gcloud JSON array,
   JSONL, one object, concatenated pretty objects, entries.list responses, gzip of any of these)
   and hands them on as JSON lines with their line numbers; ``pretty`` walks the pretty shapes.
@@ -11,12 +13,13 @@
   ``kinds``, its last step, says what each row is (``KIND_SCHEMA``: layer, role, client kind).
 
 Public entry points: ``read_logs`` (frame plus what was skipped and deduplicated) and
-``load_logs`` (just the frame).
+``load_logs`` (just the frame), both taking ``InputLimits``.
 """
 
 from __future__ import annotations
 
+from forensics.logs.limits import InputLimits
 from forensics.logs.load import LoadedLogs, load_logs, read_logs
 from forensics.logs.normalize import entries_to_frame
 
-__all__ = ["LoadedLogs", "entries_to_frame", "load_logs", "read_logs"]
+__all__ = ["InputLimits", "LoadedLogs", "entries_to_frame", "load_logs", "read_logs"]

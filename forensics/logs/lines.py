@@ -206,19 +206,25 @@ def _slow_chunk(
     return _with_origin(frame, chunk_text, chunk_lines)
 
 
-def _line_numbers(data: bytes, rows: int, given: list[int] | None) -> pl.Series:
+def _line_numbers(data: bytes, rows: int, given: list[int] | None, first: int) -> pl.Series:
     """Source line of each row the fast read produced; raise when rows and lines disagree."""
     if given is not None:
         if rows != len(given):
             raise pl.exceptions.ComputeError("row count differs from line count")
         return pl.Series("source_line", given, dtype=pl.Int64)
     if rows == data.count(b"\n") + (0 if data.endswith(b"\n") else 1):
-        return pl.int_range(1, rows + 1, dtype=pl.Int64, eager=True)  # no blank line
-    lines = _split(data)
-    numbers = pl.int_range(1, len(lines) + 1, dtype=pl.Int64, eager=True).filter(_nonblank(lines))
+        return pl.int_range(first, first + rows, dtype=pl.Int64, eager=True)  # no blank line
+    numbers = _file_lines(data, first)
     if len(numbers) != rows:
         raise pl.exceptions.ComputeError("row count differs from line count")
     return numbers
+
+
+def _file_lines(data: bytes, first: int) -> pl.Series:
+    """The line number of each non-blank line of ``data``, whose first line is ``first``."""
+    lines = _split(data)
+    every = pl.int_range(first, first + len(lines), dtype=pl.Int64, eager=True)
+    return every.filter(_nonblank(lines))
 
 
 def _unwrap_non_entries(
@@ -236,30 +242,34 @@ def _unwrap_non_entries(
 
 
 def parse_lines(
-    data: bytes, source: str, line_numbers: list[int] | None = None, strict: bool = False
+    data: bytes,
+    source: str,
+    line_numbers: list[int] | None = None,
+    strict: bool = False,
+    first_line: int = 1,
 ) -> RawLines:
     """Read JSON lines of LogEntries into a ``RawLines`` frame, counting every line passed over.
 
     Args:
         data: UTF-8 JSON lines (blank lines allowed).
         source: the file they came from, for ``source_file`` and error messages.
-        line_numbers: the source line of each non-blank line, when ``data`` is not the file itself.
+        line_numbers: the source line of each non-blank line, when ``data`` is not a run of the
+            file's own lines.
         strict: raise ``LogFormatError`` at the first bad line instead of counting it.
+        first_line: the file line of the first line of ``data`` (without ``line_numbers``).
     """
     lazy = _LazyLines(data)
     bad: dict[str, list[int]] = {}
     try:  # the fast path: the whole batch in one multi-threaded read
         whole = pl.read_ndjson(data, schema=RAW_SCHEMA)
-        numbers = _line_numbers(data, whole.height, line_numbers)
+        numbers = _line_numbers(data, whole.height, line_numbers, first_line)
         parts = [_unwrap_non_entries(_with_origin(whole, None, numbers), lazy, source, strict, bad)]
     except (pl.exceptions.PolarsError, ValueError):
         bad.clear()
         parts = []
         text = lazy.get()
         if line_numbers is None:
-            lines = _split(data)
-            every = pl.int_range(1, len(lines) + 1, dtype=pl.Int64, eager=True)
-            numbers = every.filter(_nonblank(lines))
+            numbers = _file_lines(data, first_line)
         else:
             numbers = pl.Series(line_numbers, dtype=pl.Int64)
         for start in range(0, len(text), CHUNK):

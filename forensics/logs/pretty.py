@@ -142,7 +142,8 @@ def scan_values(text: str) -> Found:
     return found
 
 
-_INDENTED_ARRAY = re.compile(r"\A[\ufeff \t\r\n]*\[(\r?\n)([ \t]+)\{\r?\n")
+#: The start of an indented array of objects: its newline and the elements' indent.
+INDENTED_ARRAY = re.compile(r"\A[\ufeff \t\r\n]*\[(\r?\n)([ \t]+)\{\r?\n")
 
 
 def split_indented_array(text: str) -> tuple[list[str], list[int]] | None:
@@ -154,7 +155,7 @@ def split_indented_array(text: str) -> tuple[list[str], list[int]] | None:
     lines and the line where each element starts, or None when the text is not shaped so (then
     ``scan_values`` reads it value by value).
     """
-    match = _INDENTED_ARRAY.match(text)
+    match = INDENTED_ARRAY.match(text)
     if match is None:
         return None
     nl, indent = match.group(1), match.group(2)

@@ -4,25 +4,36 @@ Shapes are told apart by content, never by file name: gzip by its magic bytes; U
 PowerShell redirect writes) by its byte order mark; JSON Lines when one-line objects outnumber
 pretty-printed key lines; anything else that starts with ``[`` or ``{`` is pretty JSON
 (``gcloud logging read --format=json`` arrays, Logs Explorer copies, ``entries.list`` responses).
-Every shape comes out as one ``JsonLines`` batch, so one fast path (``lines.parse_lines``)
+Every shape comes out as ``JsonLines`` batches, so one fast path (``lines.parse_lines``)
 normalizes them all.
+
+A file is read as a stream (``files.file_bytes``: gunzipped on the fly, refused past
+``InputLimits``) and cut into batches of about ``InputLimits.batch_bytes``: JSON Lines after a
+newline, an indented array between two elements, pretty objects between two objects. So memory
+follows the frame being built, not the file's text. Shapes that cannot be cut exactly (one
+compact array on one line, one ``entries.list`` response) are read whole, within the limits.
 """
 
 from __future__ import annotations
 
-import gzip
+import codecs
+import itertools
 import re
-import zlib
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from forensics.exceptions import InputError, LogFormatError
+from forensics.logs.files import file_bytes
+from forensics.logs.limits import InputLimits, MiB
 from forensics.logs.lines import dump
-from forensics.logs.pretty import scan_values, split_indented_array
+from forensics.logs.pretty import INDENTED_ARRAY, scan_values, split_indented_array
 from forensics.redact import shorten
 from forensics.result import Skipped
 
-GZIP_MAGIC = b"\x1f\x8b"
+#: Text looked at to tell the shape: whole lines up to this much (longer if the line is).
+_HEAD = 1 * MiB
+_UTF8_BOM = b"\xef\xbb\xbf"
 _TABLE_HEADER = re.compile(r"^\s*(LEVEL|SEVERITY)\s+\S.*\b(TIME|TIMESTAMP|TIME_UTC)\b")
 _CONSOLE_LINE = re.compile(
     r"^(\[?\d{4}-\d\d-\d\d|(DEBUG|INFO|WARNING|WARN|ERROR|CRITICAL)\b:?|\w+(\.\w+)+: )"
@@ -37,14 +48,17 @@ class JsonLines:
         source: the file, as the user named or the walk found it.
         data: one JSON value per line (blank lines allowed).
         line_numbers: the source line of each non-blank line of ``data``; None when ``data`` is
-            the file itself (its own line numbers are right).
+            a run of the file's own lines (then its line numbers count from ``first_line``).
         skipped: what was passed over while finding the entries.
+        first_line: the file's line number of the first line of ``data`` (with ``line_numbers``
+            None).
     """
 
     source: str
     data: bytes
     line_numbers: list[int] | None = None
     skipped: list[Skipped] = field(default_factory=list)
+    first_line: int = 1
 
 
 def _looks_binary(head: bytes) -> bool:
@@ -54,17 +68,10 @@ def _looks_binary(head: bytes) -> bool:
     return bool(head) and controls / len(head) > 0.05
 
 
-def _gunzip(raw: bytes, path: Path) -> bytes:
-    try:
-        return gzip.decompress(raw)
-    except (OSError, EOFError, zlib.error) as err:
-        raise InputError(f"not a readable gzip file ({err})", path=path) from None
-
-
 def _decode(raw: bytes, source: str) -> tuple[str | None, bytes, list[Skipped]]:
     """Text (None when valid: decoded later only if needed) and UTF-8 bytes of ``raw``.
 
-    Invalid UTF-8 is replaced with U+FFFD and counted, never fatal.
+    Invalid UTF-8 is replaced with U+FFFD and counted (lines counted from 1), never fatal.
     """
     if raw.isascii():
         return None, raw, []
@@ -142,37 +149,223 @@ def _from_pretty(text: str, source: str, skipped: list[Skipped]) -> JsonLines:
     return JsonLines(source, "\n".join(out).encode("utf-8"), numbers, skipped)
 
 
-def read_file(path: Path) -> JsonLines:
-    """The entries of one file as JSON lines.
+def shifted(skipped: Iterable[Skipped], lines: int) -> list[Skipped]:
+    """``skipped`` with each first line moved ``lines`` further down the file."""
+    return [replace(s, first_line=s.first_line + lines) if s.first_line else s for s in skipped]
+
+
+def merged(skipped: Iterable[Skipped]) -> list[Skipped]:
+    """One ``Skipped`` per (source, reason): counts added, the first line the earliest."""
+    out: dict[tuple[str, str], Skipped] = {}
+    for s in skipped:
+        seen = out.setdefault((s.source, s.reason), s)
+        if seen is not s:
+            lines = [n for n in (seen.first_line, s.first_line) if n is not None]
+            first = min(lines) if lines else None
+            out[(s.source, s.reason)] = replace(seen, count=seen.count + s.count, first_line=first)
+    return list(out.values())
+
+
+class _Stream:
+    """The bytes of a file read on demand: a buffer, and the file line its first byte is on."""
+
+    def __init__(self, chunks: Iterator[bytes]):
+        self._chunks = chunks
+        self.buf = bytearray()
+        self.eof = False
+        self.line = 1
+
+    def fill(self, size: int) -> None:
+        """Read until the buffer holds ``size`` bytes or the file ends."""
+        while len(self.buf) < size and not self.eof:
+            chunk = next(self._chunks, None)
+            if chunk is None:
+                self.eof = True
+            else:
+                self.buf += chunk
+
+    def take(self, size: int) -> bytes:
+        """The next ``size`` bytes, gone from the buffer (the line count follows)."""
+        out = bytes(self.buf[:size])
+        del self.buf[:size]
+        self.line += out.count(b"\n")
+        return out
+
+    def skip_space(self) -> bool:
+        """Pass over leading whitespace (counting its lines); False if nothing else follows."""
+        while True:
+            self.fill(_HEAD)
+            text = self.buf.lstrip()
+            if text or self.eof:
+                self.take(len(self.buf) - len(text))
+                return bool(text)
+            self.take(len(self.buf))
+
+    def head(self) -> bytes:
+        """The first whole lines, at least ``_HEAD`` bytes of them when the file is that long."""
+        self.fill(_HEAD)
+        while not self.eof and self.buf.find(b"\n", _HEAD - 1) == -1:
+            self.fill(len(self.buf) + _HEAD)
+        end = self.buf.find(b"\n", _HEAD - 1)
+        return bytes(self.buf[: end if end != -1 else len(self.buf)])
+
+    def cut(self, batch: int, separator: bytes | None, keep: int = 0) -> bytes | None:
+        """The bytes up to the last ``separator`` in the next ``batch`` bytes (or the first one
+        after, when an entry is longer than that), plus the first ``keep`` bytes of it; all that
+        is left when no separator follows (at the end, or in a shape that cannot be cut); None
+        when nothing is left.
+        """
+        self.fill(batch)
+        while True:
+            if separator is not None:
+                at = self.buf.rfind(separator, 1, batch)
+                at = at if at != -1 else self.buf.find(separator, 1)
+                if at != -1:
+                    return self.take(at + keep)
+            if self.eof:
+                return self.take(len(self.buf)) if self.buf else None
+            self.fill(len(self.buf) + batch)
+
+
+def _utf16_as_utf8(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    """UTF-16 text (with its byte order mark) as UTF-8, chunk by chunk."""
+    decoder = codecs.getincrementaldecoder("utf-16")(errors="replace")
+    for chunk in chunks:
+        yield decoder.decode(chunk).encode("utf-8", errors="replace")
+    yield decoder.decode(b"", final=True).encode("utf-8", errors="replace")
+
+
+def _opened(path: Path, limits: InputLimits) -> _Stream:
+    """The file as a stream of bytes (UTF-16 turned into UTF-8), past a BOM and leading space.
 
     Raises:
-        InputError: the file cannot be read, is empty, or is a broken gzip.
+        InputError: it cannot be read, is empty or only whitespace, or is a broken gzip.
+        InputTooLargeError: it passes ``limits``.
+    """
+    gzipped, chunks = file_bytes(path, limits)
+    stream = _Stream(chunks)
+    stream.fill(3)
+    if stream.buf[:2] in (b"\xff\xfe", b"\xfe\xff"):  # UTF-16 with BOM: PowerShell's `>` writes it
+        stream = _Stream(_utf16_as_utf8(itertools.chain([bytes(stream.buf)], chunks)))
+    elif stream.buf.startswith(_UTF8_BOM):  # a BOM is not JSON
+        stream.take(len(_UTF8_BOM))
+    if not stream.skip_space():
+        note = " (the gzip holds no data)" if gzipped else ""
+        raise InputError(f"empty file{note}", path=path)
+    return stream
+
+
+@dataclass(frozen=True)
+class _Cut:
+    """Where pretty JSON can be cut between two entries, and how each piece is made whole.
+
+    A piece ends with the first ``keep`` bytes of ``separator`` plus ``closing``; the next one
+    starts with ``opening`` and then the rest of the separator's last line.
+    """
+
+    separator: bytes
+    keep: int
+    opening: bytes = b""
+    closing: bytes = b""
+
+
+def _cut_of(head: str) -> _Cut | None:
+    """How to cut pretty JSON shaped like ``head`` (None: it cannot be cut exactly).
+
+    An indented array is cut inside ``\n  },\n  {`` (exact: deeper lines are indented further
+    and a JSON string holds no raw newline); pretty objects one after another inside
+    ``\n}\n{``.
+    """
+    array = INDENTED_ARRAY.match(head)
+    if array is not None:
+        nl, indent = array.group(1), array.group(2)
+        end = nl + indent + "}"
+        return _Cut(
+            (end + "," + nl + indent + "{").encode(),
+            len(end.encode()),
+            ("[" + nl + indent).encode(),
+            (nl + "]").encode(),
+        )
+    if head.startswith("{"):
+        nl = "\r\n" if "\r\n" in head else "\n"
+        return _Cut((nl + "}" + nl + "{").encode(), len(nl) + 1)
+    return None
+
+
+def _jsonl_batches(stream: _Stream, source: str, limits: InputLimits) -> Iterator[JsonLines]:
+    """Runs of whole lines, about ``batch_bytes`` each."""
+    while True:
+        first = stream.line
+        data = stream.cut(limits.batch_bytes, b"\n", keep=1)
+        if data is None:
+            return
+        if data.isspace():
+            continue
+        _, data, skipped = _decode(data, source)
+        yield JsonLines(source, data, None, shifted(skipped, first - 1), first)
+
+
+def _pretty_batches(
+    stream: _Stream, head: str, source: str, limits: InputLimits
+) -> Iterator[JsonLines]:
+    """Pieces of pretty JSON cut between entries, each read as a whole small file would be."""
+    cut = _cut_of(head)
+    opening = b""
+    while True:
+        first = stream.line - opening.count(b"\n")  # the file line of the piece's line 1
+        body = stream.cut(
+            limits.batch_bytes, cut.separator if cut else None, cut.keep if cut else 0
+        )
+        if body is None:
+            return
+        piece = opening + body
+        if cut is not None and stream.buf:  # cut between two entries: close this piece
+            piece += cut.closing
+            stream.take(len(cut.separator) - cut.keep - 1)  # up to the next entry's "{"
+            opening = cut.opening
+        text, data, skipped = _decode(piece, source)
+        found = _from_pretty(text if text is not None else data.decode("utf-8"), source, [])
+        numbers = [n + first - 1 for n in found.line_numbers or []]
+        skipped = shifted(skipped + found.skipped, first - 1)
+        yield JsonLines(source, found.data, numbers, skipped)
+
+
+def read_batches(path: Path, limits: InputLimits | None = None) -> Iterator[JsonLines]:
+    """The entries of one file as JSON lines, a batch of about ``limits.batch_bytes`` at a time.
+
+    Raises (when the batches are read, so possibly after some were given):
+        InputError: the file cannot be read, is not a regular file, is empty, or is a broken gzip.
+        InputTooLargeError: it passes ``limits`` (default ``InputLimits()``).
         LogFormatError: the file holds no JSON at all (binary, plain text, a gcloud table).
     """
+    limits = limits or InputLimits()
     source = str(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as err:
-        raise InputError(f"cannot read: {err.strerror or err}", path=path) from None
-    if raw[:2] == GZIP_MAGIC:
-        raw = _gunzip(raw, path)
-        if not raw or raw.isspace():
-            raise InputError("empty file (the gzip holds no data)", path=path)
-    if not raw or raw.isspace():
-        raise InputError("empty file", path=path)
-    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):  # UTF-16 with BOM: PowerShell's `>` writes it
-        raw = raw.decode("utf-16", errors="replace").encode("utf-8")
-    if _looks_binary(raw[:65536]):
+    stream = _opened(path, limits)
+    if _looks_binary(bytes(stream.buf[:65536])):
         hint = " (named .gz but not gzip data)" if path.suffix == ".gz" else ""
         raise LogFormatError(f"binary data, not a log export{hint}", path=path)
-    text, data, skipped = _decode(raw, source)
-    end = data.find(b"\n", 1_000_000)  # whole lines only: a long first line must end in "}"
-    head = data[: end if end != -1 else len(data)].decode("utf-8", errors="replace")
-    start = head.lstrip("\ufeff \t\r\n")[:1]
-    if _is_jsonl(head.lstrip("\ufeff")):
-        if data.startswith(b"\xef\xbb\xbf"):
-            data = b"   " + data[3:]  # keep byte offsets and line numbers; a BOM is not JSON
-        return JsonLines(source, data, None, skipped)
-    if start in ("{", "["):
-        return _from_pretty(text if text is not None else data.decode("utf-8"), source, skipped)
-    raise LogFormatError(describe_text(head), path=path, line=1)
+    head = stream.head().decode("utf-8", errors="replace")
+    if _is_jsonl(head):
+        yield from _jsonl_batches(stream, source, limits)
+    elif head[:1] in ("{", "["):
+        yield from _pretty_batches(stream, head, source, limits)
+    else:
+        raise LogFormatError(describe_text(head), path=path, line=1)
+
+
+def read_file(path: Path, limits: InputLimits | None = None) -> JsonLines:
+    """The entries of one file as JSON lines, in one batch (for readers that need it whole).
+
+    Raises what ``read_batches`` raises.
+    """
+    data, numbers, skipped = bytearray(), [], []
+    line = 1
+    for batch in read_batches(path, limits):
+        skipped += batch.skipped
+        if batch.line_numbers is not None:
+            data += (b"\n" if data else b"") + batch.data
+            numbers += batch.line_numbers
+            continue
+        data += b"\n" * (batch.first_line - line) + batch.data  # blank lines keep the numbering
+        line = batch.first_line + batch.data.count(b"\n")
+    return JsonLines(str(path), bytes(data), numbers or None, merged(skipped))

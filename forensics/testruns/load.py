@@ -18,8 +18,8 @@ from typing import Any
 import polars as pl
 
 from forensics.exceptions import MissingTestReportError, TestReportError
+from forensics.logs.files import GZIP_MAGIC
 from forensics.logs.load import walk_folder
-from forensics.logs.readers import GZIP_MAGIC
 from forensics.result import Skipped
 from forensics.schema import TEST_SCHEMA, empty_test_frame
 from forensics.testruns.jsonreport import read_json_report

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from forensics.exceptions import ForensicsError, UsageError
 
 if TYPE_CHECKING:
+    from forensics.logs.limits import InputLimits
     from forensics.result import TriageResult
 
 EXIT_OK = 0
@@ -52,6 +53,7 @@ def _triage_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     p.add_argument("--fail-on", choices=FAIL_ON, default="never",
                    help=f"exit {EXIT_FAIL_ON} (after every report is written) when a failure stays unknown "
                         "(unknown) or when any test failed (any); default never: exit 0 whatever the verdicts")
+    add_input_limit_options(p)
     from forensics.live.cli import add_pull_source_options
 
     live = p.add_argument_group("pulling the logs instead of --logs",
@@ -63,7 +65,34 @@ def _triage_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     p.set_defaults(run=_run_triage)
 
 
+def _input_size(text: str) -> int:
+    from forensics.logs.limits import parse_size
+
+    try:
+        return parse_size(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
+def add_input_limit_options(p: argparse.ArgumentParser) -> None:
+    """``--max-input-bytes`` and ``--follow-links``: how far untrusted log files are read."""
+    p.add_argument("--max-input-bytes", type=_input_size, metavar="SIZE",
+                   help="refuse a log file that holds more than SIZE once decompressed (500M, 8G; 0: no limit). "
+                        "Default: a quarter of this machine's memory, and a .gz may not expand past 100:1; "
+                        "a size you set replaces that check")
+    p.add_argument("--follow-links", action="store_true",
+                   help="in folders given to --logs, also read links that point out of the folder")
+
+
+def input_limits(args: argparse.Namespace) -> InputLimits | None:
+    """The limits ``--max-input-bytes`` asks for (None: the defaults)."""
+    from forensics.logs.limits import InputLimits
+
+    return None if args.max_input_bytes is None else InputLimits.chosen(args.max_input_bytes)
+
+
 def _run_triage(args: argparse.Namespace) -> int:
+    from forensics.logs import read_logs
     from forensics.report import render_json, render_markdown, render_text, write_reports
     from forensics.sources.cloud_logging import default_project
     from forensics.testruns import read_tests
@@ -78,7 +107,9 @@ def _run_triage(args: argparse.Namespace) -> int:
 
         prepare_out_dir(args.out)
     tests = read_tests(*args.tests, strict=args.strict)  # read once: a pull takes its window from them
-    if not logs:
+    if logs:
+        logs = read_logs(*logs, strict=args.strict, limits=input_limits(args), follow_links=args.follow_links)
+    else:
         from forensics.live.cli import pull_for_triage
 
         logs = pull_for_triage(args, tests.frame)

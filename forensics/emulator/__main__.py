@@ -6,6 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from forensics.cli import add_input_limit_options, input_limits
 from forensics.emulator.faults import FaultPlan
 from forensics.emulator.server import LoggingEmulator
 from forensics.emulator.store import load_export
@@ -31,9 +32,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                              "(default: no gRPC; 0 picks a free one)")
     parser.add_argument("--faults", metavar="PLAN",
                         help="fault plan: a JSON file or JSON text, e.g. '[{\"kind\": \"429\", \"retry_after\": 1}]'")
+    add_input_limit_options(parser)
     args = parser.parse_args(argv)
     try:
-        store = load_export(*args.logs, default_project=args.project)
+        store = load_export(*args.logs, default_project=args.project, limits=input_limits(args),
+                            follow_links=args.follow_links)
         faults = FaultPlan.from_option(args.faults) if args.faults else FaultPlan()
         server = LoggingEmulator(store, port=args.port, faults=faults)
     except ForensicsError as err:

@@ -2,8 +2,8 @@
 
 The server needs entries exactly as the API returns them, so this takes the export's JSON values
 from the shape reader triage uses (``forensics.logs.readers``: arrays, JSONL, pretty objects one
-after another, gzip) and stops before the normalizer; folders are walked, and files in them that
-are not JSON are counted and passed over.
+after another, gzip) and stops before the normalizer, under the same ``InputLimits``; folders are
+walked as triage walks them, and files in them that are not JSON are counted and passed over.
 """
 
 from __future__ import annotations
@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from forensics.emulator.filter import entry_timestamp_ns
-from forensics.exceptions import InputError, LogFormatError, MissingInputError
-from forensics.logs.load import walk_folder
+from forensics.exceptions import InputError, LogFormatError
+from forensics.logs.files import input_kind, walk
+from forensics.logs.limits import InputLimits
 from forensics.logs.readers import read_file
 
 
@@ -56,18 +57,29 @@ class EntryStore:
         return {*self.projects, self.default_project}
 
 
-def load_export(*paths: str | Path, default_project: str | None = None) -> EntryStore:
+def load_export(
+    *paths: str | Path,
+    default_project: str | None = None,
+    limits: InputLimits | None = None,
+    follow_links: bool = False,
+) -> EntryStore:
     """Read LogEntry dicts from export files or folders.
 
+    Args:
+        paths: export files or folders.
+        default_project: the project of entries whose logName names none.
+        limits: how much one file may hold (default ``InputLimits()``, as for triage).
+        follow_links: in folders, also read links that point out of the folder.
+
     Raises:
-        InputError: a path is missing or holds no export file.
+        InputError: a path is missing or holds no export file; a file named directly is refused.
         LogFormatError: a file is not JSON (names the file and line).
     """
     entries: list[dict[str, Any]] = []
     skipped: dict[str, int] = {}
-    for path, named in _files(paths):
+    for path, named in _files(paths, follow_links, skipped):
         try:
-            values = _json_values(path)
+            values = _json_values(path, limits)
         except InputError:
             if named:
                 raise
@@ -87,30 +99,33 @@ def load_export(*paths: str | Path, default_project: str | None = None) -> Entry
     return store
 
 
-def _files(paths: tuple[str | Path, ...]) -> list[tuple[Path, bool]]:
-    """Every file to read, and whether the user named it (then it must be an export)."""
+def _files(
+    paths: tuple[str | Path, ...], follow_links: bool, skipped: dict[str, int]
+) -> list[tuple[Path, bool]]:
+    """Every file to read, and whether the user named it (then it must be an export); what a
+    folder walk passes over (links out of it, special files) is counted in ``skipped``."""
     files: list[tuple[Path, bool]] = []
     for raw in paths:
         path = Path(raw)
-        if path.is_dir():
-            found = walk_folder(path)  # the files triage would read from the same folder
-            if not found:
-                raise InputError("folder holds no files", path=path)
-            files.extend((p, False) for p in found)
-        elif path.is_file():
+        if input_kind(path) == "file":
             files.append((path, True))
-        else:
-            raise MissingInputError("no such file or folder", path=path)
+            continue
+        found, passed = walk(path, follow_links)  # the files triage would read from the same folder
+        if not found and not passed:
+            raise InputError("folder holds no files", path=path)
+        for note in passed:
+            skipped[note.reason] = skipped.get(note.reason, 0) + 1
+        files.extend((p, False) for p in found)
     return files
 
 
-def _json_values(path: Path) -> list[Any]:
+def _json_values(path: Path, limits: InputLimits | None) -> list[Any]:
     """Every top-level JSON value in the file: an array's, JSONL lines, or concatenated objects.
 
     The file is cut into JSON lines by ``forensics.logs.readers.read_file``, so the emulator
     accepts exactly the export shapes (gzip, UTF-16, BOM, pretty arrays) that triage reads.
     """
-    batch = read_file(path)
+    batch = read_file(path, limits)
     if batch.skipped:  # the server serves an export whole or not at all
         first = min(batch.skipped, key=lambda s: s.first_line or 0)
         raise LogFormatError(first.reason, path=path, line=first.first_line)

@@ -10,7 +10,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from forensics import read_logs
+from forensics import ForensicsError, InputLimits, read_logs
 
 #: Characters a damaged line is made of: no braces or brackets, so damage can never turn into a
 #: LogEntry (or an array of them) by chance; digits, quotes and letters still make some lines
@@ -132,3 +132,51 @@ def test_indented_array_and_jsonl_give_the_same_frame(entries: tuple[dict[str, A
     assert from_array.skipped == [] and from_jsonl.skipped == []
     columns = [c for c in from_jsonl.frame.columns if c not in ("source_file", "source_line")]
     assert from_array.frame.select(columns).equals(from_jsonl.frame.select(columns))
+
+
+def _as_shape(lines: list[str], shape: str) -> str:
+    """The export's lines as JSONL, an indented gcloud array, or pretty objects one after another.
+
+    The pretty shapes keep the lines that are JSON (pretty-printed): their damage is in the
+    content (a timestamp without zone, a value that is not a LogEntry), not in the syntax.
+    """
+    if shape == "jsonl":
+        return "\n".join(lines) + "\n"
+    pretty = []
+    for line in lines:
+        try:
+            pretty.append(json.dumps(json.loads(line), indent=2, ensure_ascii=False))
+        except ValueError:
+            continue
+    if shape == "objects":
+        return "\n".join(pretty) + "\n"
+    return "[\n" + ",\n".join("  " + p.replace("\n", "\n  ") for p in pretty) + "\n]\n"
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(damaged_export(), st.integers(1, 600), st.sampled_from(["jsonl", "array", "objects"]))
+def test_batch_size_never_changes_what_is_read(
+    export: tuple[list[str], set[str], int, int], batch: int, shape: str
+) -> None:
+    """A file read in batches of any size gives the frame, lines and skip counts of one read
+    (skip reasons may come in another order: each batch lists its own first)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "export.json"
+        path.write_text(_as_shape(export[0], shape), encoding="utf-8")
+
+        def read(limits: InputLimits) -> Any:
+            try:
+                loaded = read_logs(path, limits=limits)
+            except ForensicsError as err:
+                return str(err)
+            counts = {s.reason: (s.count, s.first_line) for s in loaded.skipped}
+            assert len(counts) == len(loaded.skipped)  # one count per reason
+            return loaded.frame, counts, loaded.duplicates
+
+        whole, batched = read(InputLimits()), read(InputLimits(batch_bytes=batch))
+    if isinstance(whole, str):
+        assert batched == whole
+        return
+    assert not isinstance(batched, str), batched
+    assert batched[0].equals(whole[0])
+    assert batched[1:] == whole[1:]

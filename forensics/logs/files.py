@@ -5,17 +5,18 @@
   says which.
 - ``walk``: the files under a folder, in a stable order, without following links out of it
   unless asked; what it passes over (links out, special files, loops) is counted.
-- ``file_bytes``: the bytes of one file, chunk by chunk, gunzipped as a stream when it is gzip,
-  refused (``InputTooLargeError``) as soon as it passes ``InputLimits``.
+- ``InputFile``: one file's bytes read into the caller's buffer, gunzipped as a stream when it
+  is gzip, refused (``InputTooLargeError``) as soon as it passes ``InputLimits``.
 """
 
 from __future__ import annotations
 
 import errno
+import io
 import os
 import stat
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -24,7 +25,7 @@ from forensics.logs.limits import InputLimits, MiB
 from forensics.result import Skipped
 
 GZIP_MAGIC = b"\x1f\x8b"
-#: Compressed bytes read at a time; the most one gunzip step writes (and plain bytes read at a time).
+#: Compressed bytes read at a time; the most one gunzip step writes.
 _READ = 1 * MiB
 _EXPAND_STEP = 8 * MiB
 _SPECIAL = {
@@ -35,12 +36,9 @@ _SPECIAL = {
 }
 
 
-def _special(mode: int) -> str:
-    return _SPECIAL.get(stat.S_IFMT(mode), "something else")
-
-
 def _not_regular(mode: int) -> str:
-    return f"not a regular file but {_special(mode)}; save the export to a file and give that"
+    what = _SPECIAL.get(stat.S_IFMT(mode), "something else")
+    return f"not a regular file but {what}; save the export to a file and give that"
 
 
 def _permission(path: Path) -> str:
@@ -92,7 +90,7 @@ def input_kind(path: Path) -> str:
     raise InputError(_not_regular(mode), path=path)
 
 
-def open_regular(path: Path) -> BinaryIO:
+def open_regular(path: Path) -> io.BufferedReader:
     """``path`` opened for binary reading, if it is a regular file.
 
     Opened without blocking, so a FIFO (which would wait for a writer) is looked at, not read.
@@ -100,15 +98,17 @@ def open_regular(path: Path) -> BinaryIO:
     Raises:
         InputError: what ``input_kind`` raises, for the file as it is when opened.
     """
+    nonblocking = getattr(os, "O_NONBLOCK", 0)
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        fd = os.open(path, os.O_RDONLY | nonblocking)
     except OSError as err:
         raise InputError(_os_problem(err, path), path=path) from None
     mode = os.fstat(fd).st_mode
     if not stat.S_ISREG(mode):
         os.close(fd)
         raise InputError(_not_regular(mode), path=path)
-    os.set_blocking(fd, True)
+    if nonblocking:
+        os.set_blocking(fd, True)
     return os.fdopen(fd, "rb")
 
 
@@ -214,38 +214,78 @@ def _gunzip(source: BinaryIO, path: Path, limits: InputLimits) -> Iterator[bytes
         )
 
 
-def _chunks(source: BinaryIO, path: Path, gzipped: bool, limits: InputLimits) -> Iterator[bytes]:
-    with source:
-        try:
-            if gzipped:
-                yield from _gunzip(source, path, limits)
-                return
-            size = 0
-            while chunk := source.read(_EXPAND_STEP):
-                size += len(chunk)
-                limits.check_size(path, size)  # a file that grows while it is read
-                yield chunk
-        except OSError as err:
-            raise InputError(_os_problem(err, path), path=path) from None
+class ChunkReader:
+    """Chunks of bytes read as a file is: ``readinto`` fills a caller's buffer from them."""
+
+    def __init__(self, chunks: Iterator[bytes]):
+        self._chunks = chunks
+        self._pending = memoryview(b"")
+
+    def readinto(self, view: memoryview) -> int:
+        """Fill the start of ``view`` with the next bytes; how many (0 at the end)."""
+        while not self._pending:
+            chunk = next(self._chunks, None)
+            if chunk is None:
+                return 0
+            self._pending = memoryview(chunk)
+        size = min(len(view), len(self._pending))
+        view[:size] = self._pending[:size]
+        self._pending = self._pending[size:]
+        return size
 
 
-def file_bytes(path: Path, limits: InputLimits) -> tuple[bool, Iterator[bytes]]:
-    """Whether one regular file is gzip, and its bytes (gunzipped if so), chunk by chunk.
+def read_chunks(readinto: Callable[[memoryview], int]) -> Iterator[bytes]:
+    """What ``readinto`` reads, as chunks of bytes."""
+    buffer = bytearray(_EXPAND_STEP)
+    while size := readinto(memoryview(buffer)):
+        yield bytes(buffer[:size])
 
-    Raises (the chunks raise as they are read):
+
+class InputFile:
+    """One regular file opened for reading as untrusted input.
+
+    ``readinto`` gives its bytes (gunzipped as a stream when it starts with the gzip magic)
+    straight into the caller's buffer, and refuses the file as soon as it passes ``limits``.
+
+    Raises (on opening, and then as it is read):
         InputError: it cannot be opened or read, is not a regular file, or is a broken gzip.
         InputTooLargeError: it passes ``limits`` (checked before reading when its size is known).
     """
-    source = open_regular(path)
-    try:
-        gzipped = source.read(2) == GZIP_MAGIC
-        source.seek(0)
-        if not gzipped:
-            limits.check_size(path, os.fstat(source.fileno()).st_size)
-    except OSError as err:
-        source.close()
-        raise InputError(_os_problem(err, path), path=path) from None
-    except InputError:
-        source.close()
-        raise
-    return gzipped, _chunks(source, path, gzipped, limits)
+
+    def __init__(self, path: Path, limits: InputLimits):
+        self.path, self.limits = path, limits
+        self._source = open_regular(path)
+        try:
+            self.gzipped = self._source.read(2) == GZIP_MAGIC
+            self._source.seek(0)
+            if not self.gzipped:
+                limits.check_size(path, os.fstat(self._source.fileno()).st_size)
+        except OSError as err:
+            self.close()
+            raise InputError(_os_problem(err, path), path=path) from None
+        except InputError:
+            self.close()
+            raise
+        self._expanded = ChunkReader(_gunzip(self._source, path, limits)) if self.gzipped else None
+        self._size = 0
+
+    def readinto(self, view: memoryview) -> int:
+        """Fill the start of ``view`` with the file's next bytes; how many (0 at the end)."""
+        try:
+            if self._expanded is not None:
+                return self._expanded.readinto(view)
+            size = self._source.readinto(view)
+        except OSError as err:
+            raise InputError(_os_problem(err, self.path), path=self.path) from None
+        self._size += size
+        self.limits.check_size(self.path, self._size)  # a file that grows while it is read
+        return size
+
+    def close(self) -> None:
+        self._source.close()
+
+    def __enter__(self) -> InputFile:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()

@@ -7,7 +7,7 @@ pretty-printed key lines; anything else that starts with ``[`` or ``{`` is prett
 Every shape comes out as ``JsonLines`` batches, so one fast path (``lines.parse_lines``)
 normalizes them all.
 
-A file is read as a stream (``files.file_bytes``: gunzipped on the fly, refused past
+A file is read as a stream (``files.InputFile``: gunzipped on the fly, refused past
 ``InputLimits``) and cut into batches of about ``InputLimits.batch_bytes``: JSON Lines after a
 newline, an indented array between two elements, pretty objects between two objects. So memory
 follows the frame being built, not the file's text. Shapes that cannot be cut exactly (one
@@ -19,12 +19,12 @@ from __future__ import annotations
 import codecs
 import itertools
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from forensics.exceptions import InputError, LogFormatError
-from forensics.logs.files import file_bytes
+from forensics.logs.files import ChunkReader, InputFile, read_chunks
 from forensics.logs.limits import InputLimits, MiB
 from forensics.logs.lines import dump
 from forensics.logs.pretty import INDENTED_ARRAY, scan_values, split_indented_array
@@ -34,6 +34,7 @@ from forensics.result import Skipped
 #: Text looked at to tell the shape: whole lines up to this much (longer if the line is).
 _HEAD = 1 * MiB
 _UTF8_BOM = b"\xef\xbb\xbf"
+_NOT_SPACE = re.compile(rb"[^ \t\n\r\x0b\x0c]")
 _TABLE_HEADER = re.compile(r"^\s*(LEVEL|SEVERITY)\s+\S.*\b(TIME|TIMESTAMP|TIME_UTC)\b")
 _CONSOLE_LINE = re.compile(
     r"^(\[?\d{4}-\d\d-\d\d|(DEBUG|INFO|WARNING|WARN|ERROR|CRITICAL)\b:?|\w+(\.\w+)+: )"
@@ -167,47 +168,81 @@ def merged(skipped: Iterable[Skipped]) -> list[Skipped]:
 
 
 class _Stream:
-    """The bytes of a file read on demand: a buffer, and the file line its first byte is on."""
+    """The bytes of a file read on demand into one buffer that is reused from batch to batch.
 
-    def __init__(self, chunks: Iterator[bytes]):
-        self._chunks = chunks
-        self.buf = bytearray()
+    The bytes not taken yet are ``_mem[_lo:_hi]``; ``line`` is the file line of the first one.
+    """
+
+    def __init__(self, readinto: Callable[[memoryview], int]):
+        self._readinto = readinto
+        self._mem = bytearray()
+        self._lo = self._hi = 0
         self.eof = False
         self.line = 1
 
+    def __len__(self) -> int:
+        return self._hi - self._lo
+
     def fill(self, size: int) -> None:
-        """Read until the buffer holds ``size`` bytes or the file ends."""
-        while len(self.buf) < size and not self.eof:
-            chunk = next(self._chunks, None)
-            if chunk is None:
-                self.eof = True
-            else:
-                self.buf += chunk
+        """Read until ``size`` bytes are buffered or the file ends."""
+        while len(self) < size and not self.eof:
+            if self._lo + size > len(self._mem):
+                self._make_room(size)
+            with memoryview(self._mem) as view:
+                got = self._readinto(view[self._hi : self._lo + size])
+            self._hi += got
+            self.eof = got == 0
+
+    def _make_room(self, size: int) -> None:
+        """Move what is left to the front, in a buffer of at least ``size`` bytes."""
+        rest = self._mem[self._lo : self._hi]  # after a cut: the start of one entry
+        if len(self._mem) < size:
+            self._mem = bytearray(max(size, 2 * len(self._mem)))
+        self._mem[: len(rest)] = rest
+        self._lo, self._hi = 0, len(rest)
 
     def take(self, size: int) -> bytes:
         """The next ``size`` bytes, gone from the buffer (the line count follows)."""
-        out = bytes(self.buf[:size])
-        del self.buf[:size]
+        with memoryview(self._mem) as view:
+            out = view[self._lo : self._lo + size].tobytes()
+        self._lo += len(out)
         self.line += out.count(b"\n")
         return out
+
+    def peek(self, size: int) -> bytes:
+        """The next ``size`` bytes (fewer at the end), left in the buffer."""
+        return bytes(self._mem[self._lo : min(self._lo + size, self._hi)])
+
+    def find(self, sub: bytes, start: int, end: int | None = None) -> int:
+        """Where ``sub`` first is in the buffered bytes, from ``start`` (-1: nowhere)."""
+        stop = self._hi if end is None else min(self._lo + end, self._hi)
+        at = self._mem.find(sub, self._lo + start, stop)
+        return at - self._lo if at != -1 else -1
+
+    def rfind(self, sub: bytes, start: int, end: int) -> int:
+        """Where ``sub`` last is in the buffered bytes ``[start, end)`` (-1: nowhere)."""
+        at = self._mem.rfind(sub, self._lo + start, min(self._lo + end, self._hi))
+        return at - self._lo if at != -1 else -1
 
     def skip_space(self) -> bool:
         """Pass over leading whitespace (counting its lines); False if nothing else follows."""
         while True:
             self.fill(_HEAD)
-            text = self.buf.lstrip()
-            if text or self.eof:
-                self.take(len(self.buf) - len(text))
-                return bool(text)
-            self.take(len(self.buf))
+            text = _NOT_SPACE.search(self._mem, self._lo, self._hi)
+            if text is not None:
+                self.take(text.start() - self._lo)
+                return True
+            self.take(len(self))
+            if self.eof:
+                return False
 
     def head(self) -> bytes:
         """The first whole lines, at least ``_HEAD`` bytes of them when the file is that long."""
         self.fill(_HEAD)
-        while not self.eof and self.buf.find(b"\n", _HEAD - 1) == -1:
-            self.fill(len(self.buf) + _HEAD)
-        end = self.buf.find(b"\n", _HEAD - 1)
-        return bytes(self.buf[: end if end != -1 else len(self.buf)])
+        while not self.eof and self.find(b"\n", _HEAD - 1) == -1:
+            self.fill(len(self) + _HEAD)
+        end = self.find(b"\n", _HEAD - 1)
+        return self.peek(end if end != -1 else len(self))
 
     def cut(self, batch: int, separator: bytes | None, keep: int = 0) -> bytes | None:
         """The bytes up to the last ``separator`` in the next ``batch`` bytes (or the first one
@@ -218,13 +253,13 @@ class _Stream:
         self.fill(batch)
         while True:
             if separator is not None:
-                at = self.buf.rfind(separator, 1, batch)
-                at = at if at != -1 else self.buf.find(separator, 1)
+                at = self.rfind(separator, 1, batch)
+                at = at if at != -1 else self.find(separator, 1)
                 if at != -1:
                     return self.take(at + keep)
             if self.eof:
-                return self.take(len(self.buf)) if self.buf else None
-            self.fill(len(self.buf) + batch)
+                return self.take(len(self)) if len(self) else None
+            self.fill(len(self) + batch)
 
 
 def _utf16_as_utf8(chunks: Iterator[bytes]) -> Iterator[bytes]:
@@ -235,23 +270,23 @@ def _utf16_as_utf8(chunks: Iterator[bytes]) -> Iterator[bytes]:
     yield decoder.decode(b"", final=True).encode("utf-8", errors="replace")
 
 
-def _opened(path: Path, limits: InputLimits) -> _Stream:
+def _opened(source: InputFile) -> _Stream:
     """The file as a stream of bytes (UTF-16 turned into UTF-8), past a BOM and leading space.
 
     Raises:
         InputError: it cannot be read, is empty or only whitespace, or is a broken gzip.
-        InputTooLargeError: it passes ``limits``.
+        InputTooLargeError: it passes its limits.
     """
-    gzipped, chunks = file_bytes(path, limits)
-    stream = _Stream(chunks)
+    stream = _Stream(source.readinto)
     stream.fill(3)
-    if stream.buf[:2] in (b"\xff\xfe", b"\xfe\xff"):  # UTF-16 with BOM: PowerShell's `>` writes it
-        stream = _Stream(_utf16_as_utf8(itertools.chain([bytes(stream.buf)], chunks)))
-    elif stream.buf.startswith(_UTF8_BOM):  # a BOM is not JSON
+    if stream.peek(2) in (b"\xff\xfe", b"\xfe\xff"):  # UTF-16 with BOM: PowerShell's `>` writes it
+        chunks = itertools.chain([stream.take(len(stream))], read_chunks(source.readinto))
+        stream = _Stream(ChunkReader(_utf16_as_utf8(chunks)).readinto)
+    elif stream.peek(3) == _UTF8_BOM:  # a BOM is not JSON
         stream.take(len(_UTF8_BOM))
     if not stream.skip_space():
-        note = " (the gzip holds no data)" if gzipped else ""
-        raise InputError(f"empty file{note}", path=path)
+        note = " (the gzip holds no data)" if source.gzipped else ""
+        raise InputError(f"empty file{note}", path=source.path)
     return stream
 
 
@@ -319,7 +354,7 @@ def _pretty_batches(
         if body is None:
             return
         piece = opening + body
-        if cut is not None and stream.buf:  # cut between two entries: close this piece
+        if cut is not None and len(stream):  # cut between two entries: close this piece
             piece += cut.closing
             stream.take(len(cut.separator) - cut.keep - 1)  # up to the next entry's "{"
             opening = cut.opening
@@ -340,17 +375,18 @@ def read_batches(path: Path, limits: InputLimits | None = None) -> Iterator[Json
     """
     limits = limits or InputLimits()
     source = str(path)
-    stream = _opened(path, limits)
-    if _looks_binary(bytes(stream.buf[:65536])):
-        hint = " (named .gz but not gzip data)" if path.suffix == ".gz" else ""
-        raise LogFormatError(f"binary data, not a log export{hint}", path=path)
-    head = stream.head().decode("utf-8", errors="replace")
-    if _is_jsonl(head):
-        yield from _jsonl_batches(stream, source, limits)
-    elif head[:1] in ("{", "["):
-        yield from _pretty_batches(stream, head, source, limits)
-    else:
-        raise LogFormatError(describe_text(head), path=path, line=1)
+    with InputFile(path, limits) as opened:
+        stream = _opened(opened)
+        if _looks_binary(stream.peek(65536)):
+            hint = " (named .gz but not gzip data)" if path.suffix == ".gz" else ""
+            raise LogFormatError(f"binary data, not a log export{hint}", path=path)
+        head = stream.head().decode("utf-8", errors="replace")
+        if _is_jsonl(head):
+            yield from _jsonl_batches(stream, source, limits)
+        elif head[:1] in ("{", "["):
+            yield from _pretty_batches(stream, head, source, limits)
+        else:
+            raise LogFormatError(describe_text(head), path=path, line=1)
 
 
 def read_file(path: Path, limits: InputLimits | None = None) -> JsonLines:

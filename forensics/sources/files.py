@@ -20,7 +20,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from forensics.exceptions import InputError, MissingInputError
+from forensics.exceptions import InputError
+from forensics.logs.files import input_kind
 from forensics.logs.load import _NOT_LOGS, walk_folder  # the same files read_logs passes over
 from forensics.logs.readers import JsonLines, read_file
 from forensics.result import Skipped
@@ -38,15 +39,14 @@ class FileSource:
     def __init__(self, *paths: str | Path):
         """
         Raises:
-            InputError: no path, a path that does not exist, or a folder without files.
+            InputError: no path, a path that does not exist (or is a symlink loop, a FIFO, a
+                device), or a folder without files.
         """
         if not paths:
             raise InputError("no log files given")
         self.files: list[tuple[Path, bool]] = []  # each file, and whether the user named it
         for given in map(Path, paths):
-            if not given.exists():
-                raise MissingInputError("no such file or folder", path=given)
-            if given.is_file():
+            if input_kind(given) == "file":  # a FIFO, a device or a symlink loop is refused
                 self.files.append((given, True))
                 continue
             walked = walk_folder(given)

@@ -1,0 +1,66 @@
+"""Accuracy of triage on every incident corpus replayed inside busy background traffic.
+
+Usage::
+
+    PYTHONPATH=. python bench/bench_busy.py [--rates 0 2 5 30 150 300] [--only SUBSTRING] [--wrong]
+
+Every incident (``tests/data/*/*/`` and ``fixtures/*/``) is triaged on its own export plus the
+seeded background of ``tests/busy_traffic.py`` at each rate (entries per second over the export's
+window: browsers, crawlers, scanners, monitors, scripts, other services, a second project), and
+the verdicts are scored against ``expected.json``: right, wrong label (neither the truth nor
+``unknown``), unknown. Prints a markdown table and, with ``--wrong``, every wrong verdict.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout, not installed
+
+from tests.busy_replay import Score, incidents, table, verdicts
+from tests.busy_traffic import RATES
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rates", type=float, nargs="+", default=[0, *RATES])
+    parser.add_argument("--only", default="", help="incidents whose name contains this")
+    parser.add_argument("--wrong", action="store_true", help="list every wrong and lost verdict")
+    args = parser.parse_args()
+    cases = [c for c in incidents() if args.only in c.name]
+    quiet: dict[str, dict[str, str]] = {}
+    scores: dict[float, Score] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for rate in args.rates:
+            started = time.perf_counter()
+            score = Score(rate)
+            for case in cases:
+                got = verdicts(case, rate, Path(tmp))
+                score.add(case, got)
+                if rate == 0:
+                    quiet[case.name] = got
+                elif case.name in quiet:
+                    for test_id, label in quiet[case.name].items():
+                        if label == case.failures.get(test_id) and got.get(test_id) != label:
+                            score.lost.append(
+                                f"{case.name}::{test_id.split('::')[-1]}: {label} -> {got.get(test_id)}"
+                            )
+            scores[rate] = score
+            print(
+                f"rate {rate:g}: {time.perf_counter() - started:.1f} s", file=sys.stderr, flush=True
+            )
+            if args.wrong:
+                for line in score.wrong:
+                    print(f"  WRONG {line}", file=sys.stderr)
+                for line in score.lost:
+                    print(f"  lost  {line}", file=sys.stderr)
+    print(f"{len(cases)} incidents, {sum(len(c.failures) for c in cases)} failed tests")
+    print(table(scores))
+
+
+if __name__ == "__main__":
+    main()

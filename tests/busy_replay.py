@@ -16,15 +16,22 @@ import json
 import shutil
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cache, cached_property
 from pathlib import Path
 
 from forensics import triage
+from forensics.classify import RuleSet, load_rules
 from forensics.labels import UNKNOWN
 from tests.busy_traffic import write_busy_export
 
 ROOT = Path(__file__).resolve().parents[1]
 REPORT_NAMES = ("junit.xml", "report.jsonl", "report.json")
+
+
+@cache
+def shipped_rules() -> RuleSet:
+    """The shipped rules, read once for every replay."""
+    return load_rules()
 
 
 @dataclass(frozen=True)
@@ -64,7 +71,7 @@ def verdicts(incident: Incident, rate: float, tmp: Path) -> dict[str, str]:
         out = tmp / incident.name.replace("/", "__")
         logs = write_busy_export(logs[0], out, rate, seed=incident.name)
     try:
-        result = triage(incident.reports, logs)
+        result = triage(incident.reports, logs, rules=shipped_rules())
     finally:
         if rate:
             shutil.rmtree(out, ignore_errors=True)

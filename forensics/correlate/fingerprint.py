@@ -202,3 +202,75 @@ def runner_fingerprint(
     )
     method = f"requests inside test windows ({best_tests} of {windows.height} tests)"
     return _describe(cands, keep.get_column("key").to_list(), method, scores)
+
+
+#: Another address of the runner is active only around the run: this share of its requests lies
+#: within the run (give or take ``AROUND_RUN_S``) ...
+AROUND_RUN_SHARE = 0.8
+AROUND_RUN_S = 30.0
+#: ... and it is present through the run: its requests span this share of the runner's, or hit
+#: this many tests (a NAT pool splits the whole run; a burst of someone's script does not).
+THROUGH_RUN_SHARE = 0.3
+THROUGH_RUN_TESTS = 3
+
+
+def same_runner(
+    requests: pl.DataFrame, windows: pl.DataFrame, keys: list[str], method: str
+) -> Fingerprint:
+    """The runner's fingerprint: its client keys, and its other addresses (IPv4 and IPv6, a NAT
+    pool) that send only its user agents, stay inside test windows and are there through the run.
+
+    Args:
+        requests: tagged request rows that may be the runner's.
+        windows: ``test_id``, ``lo_ns``, ``hi_ns`` of every timed test in Google epoch ns.
+        keys: the runner's client keys, already decided.
+        method: how they were decided.
+    """
+    cands = requests.filter(~pl.col("client_kind").is_in(NEVER_RUNNER)).with_columns(
+        key=client_key()
+    )
+    mine = cands.filter(pl.col("key").is_in(keys))
+    if windows.is_empty() or mine.is_empty():
+        return _describe(cands, keys, method, {k: 1.0 for k in keys})
+    agents = mine.get_column("http_user_agent").drop_nulls().unique().to_list()
+    browser = mine.get_column("client_kind").eq("browser").any()
+    run_lo, run_hi = windows.get_column("lo_ns").min(), windows.get_column("hi_ns").max()
+    slack = int(AROUND_RUN_S * 1e9)
+    t_mine = mine.get_column("t_ns")
+    span_mine = max(int(t_mine.max()) - int(t_mine.min()), 1)  # type: ignore[arg-type]
+    others = cands.filter(pl.col("key").is_not_null() & ~pl.col("key").is_in(keys)).filter(
+        pl.col("http_user_agent").is_in(agents).all().over("key")
+        & (browser | (pl.col("client_kind") != "browser").all().over("key"))
+    )
+    if others.is_empty():
+        return _describe(cands, keys, method, {k: 1.0 for k in keys})
+    hits = others.select("row", "key", "t_ns").join_where(
+        windows.select("test_id", "lo_ns", "hi_ns"),
+        pl.col("t_ns") >= pl.col("lo_ns"),
+        pl.col("t_ns") <= pl.col("hi_ns"),
+    )
+    per_key = (
+        others.group_by("key")
+        .agg(
+            total=pl.len(),
+            near=pl.col("t_ns").is_between(run_lo - slack, run_hi + slack).sum(),
+            during=pl.col("t_ns").is_between(run_lo, run_hi).sum(),
+            span=pl.col("t_ns").max() - pl.col("t_ns").min(),
+        )
+        .join(
+            hits.group_by("key").agg(
+                tests=pl.col("test_id").n_unique(), inside=pl.col("row").n_unique()
+            ),
+            on="key",
+        )
+        .filter(
+            (pl.col("inside") >= SAME_AGENT_INSIDE * pl.col("during"))
+            & (pl.col("near") >= AROUND_RUN_SHARE * pl.col("total"))
+            & (
+                (pl.col("span") >= THROUGH_RUN_SHARE * span_mine)
+                | (pl.col("tests") >= THROUGH_RUN_TESTS)
+            )
+        )
+    )
+    extra = per_key.get_column("key").to_list()
+    return _describe(cands, [*keys, *extra], method, {k: 1.0 for k in [*keys, *extra]})

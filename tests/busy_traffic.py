@@ -587,6 +587,7 @@ class Traffic:
         text: str | None = None,
         app: bool = True,
         via_lb: bool = False,
+        instance: str | None = None,
     ) -> str:
         """A Cloud Run request entry (and the load balancer's view of it); returns its trace."""
         resource = resource or self.x.run_resource
@@ -623,7 +624,7 @@ class Traffic:
             method, f"https://{url_host}{path}", status, c, lat, referer
         )
         if app:
-            entry["labels"] = {"instanceId": self.rng.choice(self.instances)}
+            entry["labels"] = {"instanceId": instance or self.rng.choice(self.instances)}
         if text:
             entry["textPayload"] = text
         return trace
@@ -637,6 +638,7 @@ class Traffic:
         trace: str | None = None,
         resource: dict[str, Any] | None = None,
         structured: bool | None = None,
+        instance: str | None = None,
     ) -> None:
         """An app line (text or structured) of this service, or of ``resource``'s."""
         resource = resource or self.x.run_resource
@@ -646,7 +648,7 @@ class Traffic:
         else:
             log_name = f"projects/{project}/logs/run.googleapis.com%2F{self.rng.choice(('stdout', 'stderr'))}"
         entry = self._base(t, log_name, resource, severity, trace)
-        entry["labels"] = {"instanceId": self.rng.choice(self.instances)}
+        entry["labels"] = {"instanceId": instance or self.rng.choice(self.instances)}
         if structured if structured is not None else self.rng.random() < 0.5:
             entry["jsonPayload"] = {
                 "message": message,
@@ -676,7 +678,9 @@ class Traffic:
         via_lb: bool = False,
     ) -> None:
         """A call the app answered: its request entry, access line and, when refused or failed, the
-        app's line saying why (traced most of the time, untraced otherwise)."""
+        app's line saying why (traced most of the time, untraced otherwise), all on the container
+        instance that served it."""
+        instance = self.rng.choice(self.instances)
         trace = self.request(
             t,
             c,
@@ -687,6 +691,7 @@ class Traffic:
             latency=latency,
             resource=resource,
             via_lb=via_lb,
+            instance=instance,
         )
         ms = timedelta(milliseconds=self.rng.uniform(0.3, 12))
         if self.x.access_lines and self.rng.random() < 0.8:
@@ -699,6 +704,7 @@ class Traffic:
                 trace=trace if self.rng.random() < 0.5 else None,
                 resource=resource,
                 structured=False,
+                instance=instance,
             )
         if status >= 400:
             sev = "ERROR" if status >= 500 else "WARNING"
@@ -708,6 +714,7 @@ class Traffic:
                 sev,
                 trace=trace if self.rng.random() < 0.7 else None,
                 resource=resource,
+                instance=instance,
             )
 
     # populations -------------------------------------------------------------------------------

@@ -35,10 +35,9 @@ from forensics.correlate.clock import (
     no_estimate,
 )
 from forensics.correlate.entries import client_key
-from forensics.correlate.fingerprint import Fingerprint, same_runner
+from forensics.correlate.fingerprint import Fingerprint, describe_runner
 from forensics.correlate.runclock import runner_windows
 from forensics.correlate.textids import TextIds
-from forensics.correlate.windows import google_windows
 
 #: Paths only vulnerability scanners ask for: a client that mostly asks for these is a scanner,
 #: whatever its user agent says.
@@ -62,6 +61,9 @@ MISSED = 1.0
 #: Requests of the client just before or after the run (within ``AWAY_REACH_S``, beyond
 #: ``AWAY_SLACK_S``) count against it, up to ``AWAY_MAX`` of them: the runner calls during its run.
 AWAY, AWAY_SLACK_S, AWAY_REACH_S, AWAY_MAX = 0.25, 2.0, 60.0, 8
+#: Another address with the runner's agents making its failing calls in this share of its tests
+#: is another run of the same suite.
+MIRROR_SHARE = 0.5
 #: When the export covers at least this many failed calls, the runner made at least this share
 #: of them (the tests it did not explain lie where the export has nothing).
 PARTIAL_MIN_CALLS, PARTIAL_SHARE = 3, 0.5
@@ -111,6 +113,7 @@ class Choice:
     rivals: tuple[Standing, ...] = ()  # clients too close to the best to tell apart
     reason: str = ""
     standings: tuple[Standing, ...] = ()
+    twins: tuple[str, ...] = ()  # other addresses of the same runner
 
 
 def scanner_keys(requests: pl.DataFrame) -> pl.Series:
@@ -344,47 +347,83 @@ def choose_runner(
     )
     if frame.is_empty():
         return Choice(None, reason="no request entries from a client that could be the runner")
-    standings = _standings(run, frame, offset_s, reach)
-    return _decide(run, standings)
+    clients = _Clients.of(frame, len(failed_idx))
+    standings = _standings(run, clients, offset_s, reach)
+    choice = _decide(run, standings)
+    if choice.runner is None:
+        return choice
+    return replace(choice, twins=tuple(_twins(run, clients, choice.runner, standings)))
+
+
+@dataclass(frozen=True)
+class _Clients:
+    """The plausible runner requests as arrays, sorted by client key then time."""
+
+    keys: np.ndarray
+    t: np.ndarray
+    ok: np.ndarray
+    match: np.ndarray  # n x failed anchors: matches that test's failure
+    path: np.ndarray  # n x failed anchors: is the call that test names
+    kinds: np.ndarray
+    agents: np.ndarray
+    paths: np.ndarray
+    statuses: np.ndarray
+    slices: dict[str, tuple[int, int]]
+
+    @classmethod
+    def of(cls, frame: pl.DataFrame, n_failed: int) -> _Clients:
+        keys = frame.get_column("key").to_numpy()
+        bounds = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1], True])
+
+        def masks(prefix: str) -> np.ndarray:
+            if not n_failed:
+                return np.zeros((frame.height, 0), dtype=bool)
+            cols = [f"{prefix}{i}" for i in range(n_failed)]
+            return frame.select(cols).to_numpy().astype(bool)
+
+        return cls(
+            keys=keys,
+            t=frame.get_column("t_ns").to_numpy(),
+            ok=(frame.get_column("http_status").fill_null(0) < 400).to_numpy(),
+            match=masks("m"),
+            path=masks("p"),
+            kinds=frame.get_column("client_kind").to_numpy(),
+            agents=frame.get_column("http_user_agent").fill_null("").to_numpy(),
+            paths=frame.get_column("http_path").fill_null("").to_numpy(),
+            statuses=frame.get_column("http_status").fill_null(0).to_numpy(),
+            slices={str(keys[a]): (int(a), int(b)) for a, b in pairwise(bounds)},
+        )
+
+    def rows(self, *keys: str) -> np.ndarray:
+        """Row indices of the keys' requests, in time order."""
+        idx = np.concatenate([np.arange(*self.slices[k]) for k in keys if k in self.slices])
+        return idx[np.argsort(self.t[idx], kind="stable")]
+
+    def scores(
+        self, run: _Run, rows: np.ndarray, offsets: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """``_scores`` of these rows taken as one client."""
+        return _scores(
+            run, self.t[rows], self.ok[rows], self.match[rows], self.path[rows], offsets
+        )
 
 
 def _standings(
-    run: _Run, frame: pl.DataFrame, offset_s: float | None, reach: tuple[int, int]
+    run: _Run, clients: _Clients, offset_s: float | None, reach: tuple[int, int]
 ) -> list[Standing]:
     """Every client's best standing, best first."""
-    keys = frame.get_column("key").to_numpy()
-    t = frame.get_column("t_ns").to_numpy()
-    ok = (frame.get_column("http_status").fill_null(0) < 400).to_numpy()
-    n_f = len(run.failed_idx)
-    match = (
-        frame.select([f"m{i}" for i in range(n_f)]).to_numpy().astype(bool)
-        if n_f
-        else np.zeros((len(t), 0), dtype=bool)
-    )
-    path = (
-        frame.select([f"p{i}" for i in range(n_f)]).to_numpy().astype(bool)
-        if n_f
-        else np.zeros((len(t), 0), dtype=bool)
-    )
-    kinds = frame.get_column("client_kind").to_numpy()
-    paths = frame.get_column("http_path").fill_null("").to_numpy()
-    statuses = frame.get_column("http_status").fill_null(0).to_numpy()
-    agents = frame.get_column("http_user_agent").fill_null("").to_numpy()
-    bounds = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1], True])
-    slices = list(pairwise(bounds))
+    c = clients
+    slices = list(c.slices.values())
     # busiest clients near the run are also tried at the offsets their own order suggests
     near = sorted(slices, key=lambda s: -(s[1] - s[0]))[:ORDER_CLIENTS]
-    order_offsets = {s: _order_offsets(run, t[s[0] : s[1]], reach) for s in near}
+    order_offsets = {s: _order_offsets(run, c.t[s[0] : s[1]], reach) for s in near}
     # an upper bound of each client's score, to score the likeliest first
-    upper = []
-    for s, e in slices:
-        m = match[s:e].any(axis=0)
-        bound = (
-            (MATCH + PATH) * m.sum()
-            + PASSED_OK * min(ok[s:e].sum(), len(run.lo))
-            + OTHER_HIT * (e - s)
-        )
-        upper.append(bound)
+    upper = [
+        (MATCH + PATH) * c.match[s:e].any(axis=0).sum()
+        + PASSED_OK * min(c.ok[s:e].sum(), len(run.lo))
+        + OTHER_HIT * (e - s)
+        for s, e in slices
+    ]
     out: list[Standing] = []
     fixed = np.array([int(offset_s * NS)] if offset_s is not None else [], dtype=np.int64)
     for i in np.argsort(-np.asarray(upper), kind="stable")[:MAX_SCORED]:
@@ -393,17 +432,15 @@ def _standings(
             np.concatenate(
                 [
                     fixed,
-                    _hypotheses(run, t[s:e], match[s:e], reach),
+                    _hypotheses(run, c.t[s:e], c.match[s:e], reach),
                     order_offsets.get((s, e), fixed[:0]),
                 ]
             )
         )
         if len(offs) == 0:
             continue
-        score, hits, matched, calls_in_export = _scores(
-            run, t[s:e], ok[s:e], match[s:e], path[s:e], offs
-        )
-        kind = _mode(kinds[s:e])
+        score, hits, matched, calls_in_export = c.scores(run, np.arange(s, e), offs)
+        kind = _mode(c.kinds[s:e])
         score = score * PRIOR.get(kind, 0.8)
         best = int(np.argmax(score))
         if kind in ("browser", "mobile") and hits[best] < max(2, BROWSER_MIN_SHARE * len(run.lo)):
@@ -413,20 +450,40 @@ def _standings(
             and matched[best] < PARTIAL_SHARE * calls_in_export[best]
         ):
             continue  # present for a part of the run only: someone else's burst
-        calls = _calls(run, t[s:e], match[s:e], int(offs[best]))
+        calls = _calls(run, c.t[s:e], c.match[s:e], int(offs[best]))
         out.append(
             Standing(
-                key=str(keys[s]),
+                key=str(c.keys[s]),
                 kind=kind,
-                agents=tuple(dict.fromkeys(a for a in agents[s:e] if a)),
+                agents=tuple(dict.fromkeys(a for a in c.agents[s:e] if a)),
                 offset_s=float(offs[best]) / NS,
                 score=float(score[best]),
                 tests=int(hits[best]),
                 matched=int(matched[best]),
-                calls=frozenset((str(paths[s + i]), int(statuses[s + i])) for i in calls),
+                calls=frozenset((str(c.paths[s + i]), int(c.statuses[s + i])) for i in calls),
             )
         )
     return sorted(out, key=lambda x: (-x.score, x.key))
+
+
+def _twins(run: _Run, clients: _Clients, best: Standing, standings: list[Standing]) -> list[str]:
+    """Other addresses of the runner: the same agents at the same clock, either explaining tests
+    the runner's address alone does not (IPv4 and IPv6, a NAT pool) or making its failing calls
+    again through most of the run (another run of the suite into the same export: kept, so the
+    notes can say so)."""
+    twins = []
+    offset = np.array([int(best.offset_s * NS)], dtype=np.int64)
+    for s in standings:
+        if s.key == best.key or not _same_runner(best, s):
+            continue
+        if best.calls & s.calls and s.tests >= MIRROR_SHARE * best.tests:
+            twins.append(s.key)
+            continue
+        union, _, _, _ = clients.scores(run, clients.rows(best.key, s.key), offset)
+        alone, _, _, _ = clients.scores(run, clients.rows(best.key), offset)
+        if union[0] >= alone[0] + MARGIN:
+            twins.append(s.key)
+    return twins
 
 
 def _calls(run: _Run, t: np.ndarray, match: np.ndarray, offset: int) -> set[int]:
@@ -569,7 +626,7 @@ def identify_runner(
     if anchored:
         keys, method = anchored, "trace ids the failed tests name"
     elif choice.runner is not None:
-        keys = [choice.runner.key, *(r.key for r in choice.rivals)]
+        keys = [choice.runner.key, *(r.key for r in choice.rivals), *choice.twins]
         method = f"requests lining up with the run ({choice.runner.tests} of {timed.height} tests)"
         mine = requests.filter(client_key() == choice.runner.key)
         clocks = {**clocks, kind: _runner_clock(kind, timed, est, choice.runner, mine)}
@@ -579,8 +636,7 @@ def identify_runner(
             # apart): their requests do not set the runner's clock
             clocks = {**clocks, kind: no_estimate(kind, choice.reason)}
         return Fingerprint(method=f"none: {choice.reason}"), clocks
-    windows = google_windows(tests, clocks)
-    return same_runner(requests, windows, keys, method), clocks
+    return describe_runner(requests, keys, method), clocks
 
 
 #: A run without times is laid out from its durations, each test this much less certain than the
@@ -618,9 +674,8 @@ def _untimed_runner(
     choice = choose_runner("none", laid, ids, requests, around_s=(center, half))
     if choice.runner is None:
         return Fingerprint(method=f"none: no test times; {choice.reason}")
-    return same_runner(
+    return describe_runner(
         requests,
-        pl.DataFrame(schema={"test_id": pl.String, "lo_ns": pl.Int64, "hi_ns": pl.Int64}),
-        [choice.runner.key],
+        [choice.runner.key, *choice.twins],
         f"requests fitting the run laid out from its durations ({choice.runner.tests} of {laid.height} tests; no test times)",
     )

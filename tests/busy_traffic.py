@@ -36,7 +36,7 @@ import random
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -204,6 +204,9 @@ CAUSES: dict[int, tuple[str, ...]] = {
         "sqlalchemy.exc.OperationalError: (psycopg2.OperationalError) server closed the "
         "connection unexpectedly",
     ),
+    404: ("Not Found: {path}", 'No route matches [GET] "{path}"', "404 page not found"),
+    405: ("Method Not Allowed: {path}",),
+    400: ("Bad Request: {path}", "Invalid HTTP request received."),
     503: (
         "upstream connect error or disconnect/reset before headers",
         "Service Unavailable: database pool exhausted (10/10 in use)",
@@ -221,11 +224,6 @@ BACKGROUND_LINES = (
     ("INFO", "Started server process [{n}]"),
     ("WARNING", "Retrying request to https://auth.example.dev/.well-known/jwks.json (attempt 2)"),
 )
-
-
-def rfc3339(t: datetime) -> str:
-    """UTC time with microseconds and a ``Z``, as Cloud Logging writes ``timestamp``."""
-    return t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def _when(entry: dict[str, Any]) -> datetime | None:
@@ -434,9 +432,10 @@ class Traffic:
         self.x = export
         self.rate = rate
         self.rng = random.Random(f"busy:{seed}:{rate}")
-        self.lo = export.lo - timedelta(seconds=PAD_S)
-        self.hi = export.hi + timedelta(seconds=PAD_S)
-        self.span = (self.hi - self.lo).total_seconds()
+        self.lo = export.lo.timestamp() - PAD_S
+        self.hi = export.hi.timestamp() + PAD_S
+        self.span = self.hi - self.lo
+        self._seconds: dict[int, str] = {}
         self.out: list[dict[str, Any]] = []
         self._used_ips: set[str] = set()
         self._serial = 0
@@ -529,20 +528,31 @@ class Traffic:
     def _trace(self, project: str | None = None) -> str:
         return f"projects/{project or self.x.project}/traces/{self._hex(32)}"
 
-    def _insert_id(self, t: datetime) -> str:
+    def _stamp(self, t: float) -> str:
+        """``t`` (epoch seconds) as Cloud Logging writes a timestamp, microseconds and ``Z``."""
+        us = round(t * 1_000_000)
+        sec, frac = divmod(us, 1_000_000)
+        head = self._seconds.get(sec)
+        if head is None:
+            head = self._seconds[sec] = datetime.fromtimestamp(sec, UTC).strftime(
+                "%Y-%m-%dT%H:%M:%S"
+            )
+        return f"{head}.{frac:06d}Z"
+
+    def _insert_id(self, t: float) -> str:
         self._serial += 1
-        return f"{int(t.timestamp()):08x}{t.microsecond:05x}{self._serial:06x}{self._hex(5)}"
+        return f"{int(t):08x}{int(t % 1 * 1e6):05x}{self._serial:06x}{self._hex(5)}"
 
     # entries -----------------------------------------------------------------------------------
     def _base(
-        self, t: datetime, log_name: str, resource: dict[str, Any], severity: str, trace: str | None
+        self, t: float, log_name: str, resource: dict[str, Any], severity: str, trace: str | None
     ) -> dict[str, Any]:
         entry: dict[str, Any] = {
             "insertId": self._insert_id(t),
             "logName": log_name,
             "resource": resource,
-            "timestamp": rfc3339(t),
-            "receiveTimestamp": rfc3339(t + timedelta(milliseconds=self.rng.randint(30, 900))),
+            "timestamp": self._stamp(t),
+            "receiveTimestamp": self._stamp(t + self.rng.randint(30, 900) / 1000),
             "severity": severity,
         }
         if trace:
@@ -574,7 +584,7 @@ class Traffic:
 
     def request(
         self,
-        t: datetime,
+        t: float,
         c: Client,
         method: str,
         path: str,
@@ -597,7 +607,7 @@ class Traffic:
         lat = latency if latency is not None else self.rng.uniform(0.002, 0.4)
         if via_lb and self.x.lb_resource and resource is self.x.run_resource:
             lb = self._base(
-                t - timedelta(milliseconds=2),
+                t - (2) / 1000,
                 f"projects/{project}/logs/requests",
                 self.x.lb_resource,
                 sev,
@@ -631,7 +641,7 @@ class Traffic:
 
     def line(
         self,
-        t: datetime,
+        t: float,
         message: str,
         severity: str,
         *,
@@ -658,15 +668,19 @@ class Traffic:
         else:
             entry["textPayload"] = message
 
-    def _cause(self, status: int, c: Client) -> str:
+    def _cause(self, status: int, c: Client, path: str) -> str:
         words = CAUSES.get(status) or CAUSES[500 if status >= 500 else 403]
         return self.rng.choice(words).format(
-            iso=rfc3339(self.lo), n=self.rng.randint(100, 9999), hex=self._hex(8), ip=c.ip
+            iso=self._stamp(self.lo),
+            n=self.rng.randint(100, 9999),
+            hex=self._hex(8),
+            ip=c.ip,
+            path=path,
         )
 
     def served(
         self,
-        t: datetime,
+        t: float,
         c: Client,
         method: str,
         path: str,
@@ -693,7 +707,7 @@ class Traffic:
             via_lb=via_lb,
             instance=instance,
         )
-        ms = timedelta(milliseconds=self.rng.uniform(0.3, 12))
+        ms = (self.rng.uniform(0.3, 12)) / 1000
         if self.x.access_lines and self.rng.random() < 0.8:
             verb = "WebSocket" if path in self.x.ws_paths and method == "GET" else method
             access = f'INFO:     {c.ip}:{self.rng.randint(1024, 65000)} - "{verb} {path} HTTP/1.1" {status}'
@@ -710,7 +724,7 @@ class Traffic:
             sev = "ERROR" if status >= 500 else "WARNING"
             self.line(
                 t + ms / 2,
-                self._cause(status, c),
+                self._cause(status, c, path),
                 sev,
                 trace=trace if self.rng.random() < 0.7 else None,
                 resource=resource,
@@ -729,7 +743,7 @@ class Traffic:
             return self.rng.choice((200, 200, 200, 200, 204, 304, 201))
         return self.rng.choice((401, 401, 403, 403, 404, 429, 500, 502, 503))
 
-    def browser(self, t: datetime) -> None:
+    def browser(self, t: float) -> None:
         """A person on the site: a page, its API calls with a referer, maybe a WebSocket."""
         c = self.rng.choice(self.browsers)
         host = self.x.lb_host or self.x.run_host
@@ -737,7 +751,7 @@ class Traffic:
         via_lb = bool(self.x.lb_resource) and self.rng.random() < 0.7
         self.served(t, c, "GET", page, self.rng.choice((200, 200, 304)), via_lb=via_lb)
         for _ in range(self.rng.randint(1, 4)):
-            t += timedelta(milliseconds=self.rng.uniform(20, 900))
+            t += (self.rng.uniform(20, 900)) / 1000
             self.served(
                 t,
                 c,
@@ -748,13 +762,13 @@ class Traffic:
                 via_lb=via_lb,
             )
         if self.rng.random() < 0.5:
-            t += timedelta(milliseconds=self.rng.uniform(50, 1500))
+            t += (self.rng.uniform(50, 1500)) / 1000
             ws = self.rng.choice(self.x.ws_paths or ("/ws",))
             status = self.rng.choice((101, 101, 101, 401, 403, 403, 429, 500))
             latency = self.rng.uniform(1, 90) if status == 101 else self.rng.uniform(0.002, 0.05)
             self.served(t, c, "GET", ws, status, latency=latency, via_lb=via_lb)
 
-    def bot(self, t: datetime) -> None:
+    def bot(self, t: float) -> None:
         """A crawler fetching a few URLs; some are refused by Cloud Run's IAM check."""
         ua, prefix = self.rng.choice(BOT_UAS)
         c = Client(self._ip(prefix), ua, "scanner")
@@ -767,13 +781,13 @@ class Traffic:
                 )
             else:
                 self.served(t, c, "GET", path, self.rng.choice((200, 200, 404, 301)))
-            t += timedelta(milliseconds=self.rng.uniform(100, 3000))
+            t += (self.rng.uniform(100, 3000)) / 1000
 
-    def scanner(self, t: datetime) -> None:
+    def scanner(self, t: float) -> None:
         """A vulnerability scanner's burst; at the load balancer Cloud Armor denies some of it."""
         c = Client(self._ip("scan"), self.rng.choice(SCANNER_UAS), "scanner")
         for path in self.rng.sample(SCANNER_PATHS, self.rng.randint(3, 10)):
-            t += timedelta(milliseconds=self.rng.uniform(10, 400))
+            t += (self.rng.uniform(10, 400)) / 1000
             if self.x.lb_resource and self.rng.random() < 0.4:
                 self.armor(t, c, path)
             elif self.rng.random() < 0.2:
@@ -789,7 +803,7 @@ class Traffic:
                     self.rng.choice((404, 404, 404, 400, 405)),
                 )
 
-    def armor(self, t: datetime, c: Client, path: str) -> None:
+    def armor(self, t: float, c: Client, path: str) -> None:
         """A Cloud Armor denial at the load balancer (no Cloud Run entry: the call never got there)."""
         assert self.x.lb_resource is not None
         status = self.rng.choice((403, 403, 403, 429))
@@ -817,7 +831,7 @@ class Traffic:
             },
         }
 
-    def iap(self, t: datetime) -> None:
+    def iap(self, t: float) -> None:
         """IAP refusing someone else: the load balancer's 401/302 and IAP's own audit decision."""
         c = self.rng.choice(self.browsers + self.scripts)
         path = self._app_path()
@@ -848,7 +862,7 @@ class Traffic:
             },
         }
         audit = self._base(
-            t + timedelta(milliseconds=1),
+            t + (1) / 1000,
             f"projects/{self.x.project}/logs/cloudaudit.googleapis.com%2Fdata_access",
             resource,
             "INFO" if granted else "WARNING",
@@ -879,7 +893,7 @@ class Traffic:
             },
         }
 
-    def monitor(self, t: datetime) -> None:
+    def monitor(self, t: float) -> None:
         """An uptime check or a Google health check; rarely a failure."""
         if self.rng.random() < 0.5:
             c = Client(
@@ -900,7 +914,7 @@ class Traffic:
             latency=self.rng.uniform(0.001, 0.02),
         )
 
-    def script(self, t: datetime) -> None:
+    def script(self, t: float) -> None:
         """Someone's script polling a health or status endpoint; some calls are refused."""
         i = self.rng.randrange(len(self.scripts))
         c = self.scripts[i]
@@ -908,11 +922,11 @@ class Traffic:
         status = self.rng.choice((200,) * 8 + (401, 403, 404, 500))
         self.served(t, c, "GET", path, status, latency=self.rng.uniform(0.002, 0.08))
 
-    def adhoc(self, t: datetime) -> None:
+    def adhoc(self, t: float) -> None:
         """A developer's script: a burst of the app's own calls over a few seconds, some refused."""
         c = Client(self._ip(self.rng.choice(("home", "gcp"))), self.rng.choice(ADHOC_UAS), "script")
         for _ in range(self.rng.randint(3, 10)):
-            t += timedelta(milliseconds=self.rng.uniform(40, 2000))
+            t += (self.rng.uniform(40, 2000)) / 1000
             if self.x.ws_paths and self.rng.random() < 0.3:
                 path = self.rng.choice(self.x.ws_paths)
                 status = self.rng.choice((101, 403, 401))
@@ -920,7 +934,7 @@ class Traffic:
                 path, status = self._app_path(), self._status(0.6)
             self.served(t, c, self.rng.choice(("GET", "POST")), path, status)
 
-    def other_service(self, t: datetime) -> None:
+    def other_service(self, t: float) -> None:
         """Another service of the project at work, or calling this one service to service."""
         caller = Client(self._ip("gcp"), self.rng.choice(SERVICE_CALLER_UAS), "script")
         if self.rng.random() < 0.3:  # into this service
@@ -946,13 +960,13 @@ class Traffic:
         else:
             self.served(t, caller, "POST", path, self._status(0.9), resource=resource)
 
-    def background_line(self, t: datetime) -> None:
+    def background_line(self, t: float) -> None:
         """A line the app writes with no request: jobs, caches, pools, retries."""
         sev, words = self.rng.choice(BACKGROUND_LINES)
         message = words.format(ms=self.rng.randint(200, 4000), n=self.rng.randint(2, 99))
         self.line(t, message, sev)
 
-    def second_project(self, t: datetime) -> None:
+    def second_project(self, t: float) -> None:
         """Another project's traffic in the same export (an aggregated sink)."""
         c = self.rng.choice(self.browsers + self.scripts)
         self.served(t, c, "GET", self._app_path(), self._status(0.8), resource=self.other_project)
@@ -961,7 +975,7 @@ class Traffic:
     def entries(self) -> list[dict[str, Any]]:
         """About ``rate`` x window entries (before the export's filter), oldest first, filtered
         to the kinds and severities the export holds."""
-        populations: list[tuple[float, Callable[[datetime], None]]] = [
+        populations: list[tuple[float, Callable[[float], None]]] = [
             (0.34, self.browser),
             (0.05, self.bot),
             (0.08, self.scanner),
@@ -977,14 +991,15 @@ class Traffic:
         weights = [w for w, _ in populations]
         budget = int(self.rate * self.span)
         while len(self.out) < budget:
-            t = self.lo + timedelta(seconds=self.rng.uniform(0, self.span))
+            t = self.lo + self.rng.uniform(0, self.span)
             self.rng.choices(populations, weights)[0][1](t)
+        first, last = self._stamp(self.lo), self._stamp(self.hi)
         keep = [
             e
             for e in self.out
             if entry_kind(e) in self.x.kinds
             and SEVERITY[e["severity"]] >= self.x.min_severity
-            and self.lo <= _when(e) <= self.hi  # type: ignore[operator]
+            and first <= e["timestamp"] <= last
         ]
         return sorted(keep, key=lambda e: e["timestamp"])
 
@@ -996,10 +1011,13 @@ def busy_entries(logs: Path, rate: float, seed: str) -> list[dict[str, Any]]:
 
 def write_busy_export(logs: Path, out: Path, rate: float, seed: str) -> list[Path]:
     """Write the background next to the export; returns the paths to hand to triage as logs (the
-    export untouched, then ``out/busy-<rate>.jsonl``)."""
+    export untouched, then ``out/busy-<rate>.jsonl`` when the export's filter lets any through)."""
+    entries = busy_entries(logs, rate, seed)
+    if not entries:
+        return [logs]
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"busy-{rate:g}.jsonl"
     with path.open("w") as fh:
-        for entry in busy_entries(logs, rate, seed):
+        for entry in entries:
             fh.write(json.dumps(entry, separators=(",", ":")) + "\n")
     return [logs, path]

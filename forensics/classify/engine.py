@@ -154,7 +154,7 @@ def decide(
     candidates: dict[int, list[Rule]] | None = None,
 ) -> Verdict:
     """The verdict for one test from its context (``note``: correlate's word on what is missing)."""
-    readings = all_readings(ctx, rules, candidates)
+    readings = own_words_first(all_readings(ctx, rules, candidates))
     found = most_specific(readings)
     table = supports(found)
     agreed = agreement(ctx, found)
@@ -198,6 +198,21 @@ def decide(
         detail=detail,
         rule=best[0].rule.id,
     )
+
+
+def own_words_first(readings: list[Match]) -> list[Match]:
+    """The readings without contested lines of a request that has app lines of its own.
+
+    A line joined by time as near to another client's failing request as to this test's
+    (``app_join_contested``) may be that client's reason: where the request's own app lines (by
+    trace, or uncontested) say why it failed, such a line never outranks them.
+    """
+    own = {
+        m.row.group
+        for m in readings
+        if m.row.role == "app" and m.row.via != APP_JOIN_CONTESTED and m.score > 0
+    }
+    return [m for m in readings if m.row.via != APP_JOIN_CONTESTED or m.row.group not in own]
 
 
 def contested_conflict(label: str, readings: list[Match]) -> str | None:

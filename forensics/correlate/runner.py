@@ -53,8 +53,9 @@ PRIOR = {"script": 1.0, "unknown": 0.8, "mobile": 0.45, "browser": 0.45}
 #: A browser or a phone is the runner (Selenium, a device farm) only when it is in this share of
 #: the timed tests.
 BROWSER_MIN_SHARE = 0.75
-#: What each kind of evidence is worth (see the module docstring).
-MATCH, PATH, PASSED_OK, OTHER_HIT, STRAY = 2.0, 1.0, 1.0, 0.25, 0.25
+#: What each kind of evidence is worth (see the module docstring). A failure whose text names no
+#: status (an assertion on the body, a timeout) is matched by any failing call: half as telling.
+MATCH, MATCH_UNNAMED, PATH, PASSED_OK, OTHER_HIT, STRAY = 2.0, 1.0, 1.0, 1.0, 0.25, 0.25
 #: A failed test that failed on a call (its text names a status, a path or a WebSocket) in the
 #: middle of the client's activity, without a matching request of the client, counts against it.
 MISSED = 1.0
@@ -73,7 +74,8 @@ USUAL_SKEW_S = 10.0
 FAR_COST_PER_S = 0.02
 #: The runner must beat every other client by this much, and by this share of its score.
 MARGIN, MARGIN_SHARE = 1.0, 0.25
-#: Below this score nothing lines up enough to call any client the runner.
+#: Below this score nothing lines up enough to call any client the runner (unless it is the only
+#: client with a request in any test's window).
 MIN_SCORE = 1.5
 #: Clients whose every hypothesis is scored (the rest are bounded and scored best first).
 MAX_SCORED = 60
@@ -136,6 +138,7 @@ class _Run:
     failed_idx: np.ndarray  # indices of the failed tests used as anchors
     kind: str
     on_a_call: np.ndarray  # per anchor: the failure names a status, a path or a WebSocket
+    weight: np.ndarray  # per anchor: what matching its failure is worth
     center: int = 0  # the offset the search is centred on (a dropped zone, the anchors)
     span: tuple[int, int] = (0, 0)  # first and last request of the export (Google epoch ns)
 
@@ -147,8 +150,9 @@ def _failure_match(x: TextIds) -> pl.Expr:
     if x.statuses:
         match = status.is_in(sorted(x.statuses))
     elif x.timeout:
+        # the client gave up waiting: a call the server took long over, or one cut off
         slow = (pl.col("end_ns") - pl.col("t_ns")) >= 2 * NS
-        match = failing | slow | status.is_in([0, 499])
+        match = slow | status.is_in([0, 408, 499, 504])
     elif x.cors:
         match = failing | (pl.col("http_method").fill_null("").str.to_uppercase() == "OPTIONS")
     else:
@@ -209,6 +213,7 @@ def _scores(
     hit = _count(t, lo, hi) > 0
     passed_ok = (_count(t[ok], lo, hi) > 0) & ~run.failed[None, :]
     matched = np.zeros(len(offsets), dtype=np.int64)
+    worth = np.zeros(len(offsets))
     named = np.zeros(len(offsets), dtype=np.int64)
     missed = np.zeros(len(offsets), dtype=np.int64)
     covered_calls = np.zeros(len(offsets), dtype=np.int64)
@@ -224,6 +229,7 @@ def _scores(
         m = _count(t[match[:, col]], lo[:, j], hi[:, j]) > 0
         p = _count(t[match[:, col] & path[:, col]], lo[:, j], hi[:, j]) > 0
         matched += m
+        worth += run.weight[col] * m
         named += p
         credited[:, j] |= m
         if run.on_a_call[col]:
@@ -243,7 +249,7 @@ def _scores(
     covered = _count(t, wlo[idx][None, :] + o, whi[ends][None, :] + o).sum(axis=1)
     stray = during - covered
     score = (
-        MATCH * matched
+        worth
         + PATH * named
         + PASSED_OK * passed_ok.sum(axis=1)
         + OTHER_HIT * (hit & ~credited).sum(axis=1)
@@ -323,6 +329,7 @@ def choose_runner(
     test_ids = timed.get_column("test_id").to_list()
     said = [ids.get(test_ids[j], TextIds()) for j in failed_idx]
     on_a_call = np.array([bool(x.statuses or x.paths or x.websocket) for x in said], dtype=bool)
+    weight = np.array([MATCH if x.statuses else MATCH_UNNAMED for x in said], dtype=float)
     t_all = requests.get_column("t_ns")
     span = (int(t_all.min()), int(t_all.max())) if t_all.len() else (0, 0)  # type: ignore[arg-type]
     run = _Run(
@@ -333,6 +340,7 @@ def choose_runner(
         failed_idx,
         kind,
         on_a_call,
+        weight,
         int(center * NS),
         span,
     )
@@ -403,9 +411,7 @@ class _Clients:
         self, run: _Run, rows: np.ndarray, offsets: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """``_scores`` of these rows taken as one client."""
-        return _scores(
-            run, self.t[rows], self.ok[rows], self.match[rows], self.path[rows], offsets
-        )
+        return _scores(run, self.t[rows], self.ok[rows], self.match[rows], self.path[rows], offsets)
 
 
 def _standings(
@@ -514,7 +520,8 @@ def _mode(values: np.ndarray) -> str:
 
 def _decide(run: _Run, standings: list[Standing]) -> Choice:
     """The best client when it stands clear of every other one; else no runner, and why."""
-    if not standings or standings[0].score < MIN_SCORE:
+    alone = len([s for s in standings if s.tests]) == 1 and standings[0].tests > 0
+    if not standings or (standings[0].score < MIN_SCORE and not alone):
         return Choice(
             None,
             reason="no client's requests line up with the tests' windows",

@@ -463,6 +463,13 @@ class Traffic:
         }
         self.instances = list(export.instances) + [self._hex(96) for _ in range(2)]
 
+    # randomness (``random()`` alone: choice and randint cost several calls each) ---------------
+    def _pick(self, seq: Any) -> Any:
+        return seq[int(self.rng.random() * len(seq))]
+
+    def _int(self, a: int, b: int) -> int:
+        return a + int(self.rng.random() * (b - a + 1))
+
     # ids ---------------------------------------------------------------------------------------
     def _hex(self, n: int) -> str:
         return f"{self.rng.getrandbits(4 * n):0{n}x}"
@@ -471,14 +478,14 @@ class Traffic:
         return {
             "service_name": service,
             "configuration_name": service,
-            "revision_name": f"{service}-{self.rng.randint(1, 300):05d}-{self._hex(3)}",
+            "revision_name": f"{service}-{self._int(1, 300):05d}-{self._hex(3)}",
         }
 
     def _ip(self, where: str) -> str:
         while True:
             r = self.rng.randint
             if where == "home":
-                first = self.rng.choice(
+                first = self._pick(
                     (
                         24,
                         47,
@@ -507,23 +514,21 @@ class Traffic:
                         f"2a02:{r(0, 0xFFFF):x}:{r(0, 0xFFFF):x}:{r(0, 0xFFFF):x}::{r(1, 0xFFFF):x}"
                     )
             elif where == "gcp":
-                ip = f"{self.rng.choice((34, 35))}.{r(0, 255)}.{r(0, 255)}.{r(1, 254)}"
+                ip = f"{self._pick((34, 35))}.{r(0, 255)}.{r(0, 255)}.{r(1, 254)}"
                 if self.rng.random() < 0.3:
                     ip = f"2600:1900:{r(0, 0xFFFF):x}:{r(0, 0xFFFF):x}::{r(1, 0xFFFF):x}"
             elif where == "scan":
-                first = self.rng.choice(
-                    (45, 64, 80, 89, 91, 104, 162, 167, 185, 193, 194, 198, 205)
-                )
+                first = self._pick((45, 64, 80, 89, 91, 104, 162, 167, 185, 193, 194, 198, 205))
                 ip = f"{first}.{r(0, 255)}.{r(0, 255)}.{r(1, 254)}"
             elif where == "hc":
-                ip = f"{self.rng.choice(('35.191', '130.211'))}.{r(0, 255)}.{r(1, 254)}"
+                ip = f"{self._pick(('35.191', '130.211'))}.{r(0, 255)}.{r(1, 254)}"
             else:  # a prefix "a.b"
                 ip = f"{where}.{r(0, 255)}.{r(1, 254)}"
             if ip not in self.x.taken_ips:
                 return ip
 
     def _client(self, kind: str) -> Client:
-        return Client(self._ip("home"), self.rng.choice(BROWSER_UAS), kind)
+        return Client(self._ip("home"), self._pick(BROWSER_UAS), kind)
 
     def _trace(self, project: str | None = None) -> str:
         return f"projects/{project or self.x.project}/traces/{self._hex(32)}"
@@ -552,7 +557,7 @@ class Traffic:
             "logName": log_name,
             "resource": resource,
             "timestamp": self._stamp(t),
-            "receiveTimestamp": self._stamp(t + self.rng.randint(30, 900) / 1000),
+            "receiveTimestamp": self._stamp(t + self._int(30, 900) / 1000),
             "severity": severity,
         }
         if trace:
@@ -568,13 +573,13 @@ class Traffic:
         http: dict[str, Any] = {
             "requestMethod": method,
             "requestUrl": url,
-            "requestSize": str(self.rng.randint(200, 1400)),
+            "requestSize": str(self._int(200, 1400)),
             "status": status,
-            "responseSize": str(self.rng.randint(60, 40000)),
+            "responseSize": str(self._int(60, 40000)),
             "remoteIp": c.ip,
             "serverIp": "216.239.32.53",
             "latency": f"{latency:.9f}s",
-            "protocol": self.rng.choice(("HTTP/1.1", "HTTP/1.1", "HTTP/2")),
+            "protocol": self._pick(("HTTP/1.1", "HTTP/1.1", "HTTP/2")),
         }
         if c.ua:
             http["userAgent"] = c.ua
@@ -634,7 +639,7 @@ class Traffic:
             method, f"https://{url_host}{path}", status, c, lat, referer
         )
         if app:
-            entry["labels"] = {"instanceId": instance or self.rng.choice(self.instances)}
+            entry["labels"] = {"instanceId": instance or self._pick(self.instances)}
         if text:
             entry["textPayload"] = text
         return trace
@@ -654,25 +659,27 @@ class Traffic:
         resource = resource or self.x.run_resource
         project = resource["labels"].get("project_id", self.x.project)
         if resource is self.x.run_resource:
-            log_name = self.rng.choice(self.x.app_logs)
+            log_name = self._pick(self.x.app_logs)
         else:
-            log_name = f"projects/{project}/logs/run.googleapis.com%2F{self.rng.choice(('stdout', 'stderr'))}"
+            log_name = (
+                f"projects/{project}/logs/run.googleapis.com%2F{self._pick(('stdout', 'stderr'))}"
+            )
         entry = self._base(t, log_name, resource, severity, trace)
-        entry["labels"] = {"instanceId": instance or self.rng.choice(self.instances)}
+        entry["labels"] = {"instanceId": instance or self._pick(self.instances)}
         if structured if structured is not None else self.rng.random() < 0.5:
             entry["jsonPayload"] = {
                 "message": message,
                 "severity": severity,
-                "logger": self.rng.choice(("app", "api.auth", "uvicorn.error", "http")),
+                "logger": self._pick(("app", "api.auth", "uvicorn.error", "http")),
             }
         else:
             entry["textPayload"] = message
 
     def _cause(self, status: int, c: Client, path: str) -> str:
         words = CAUSES.get(status) or CAUSES[500 if status >= 500 else 403]
-        return self.rng.choice(words).format(
+        return self._pick(words).format(
             iso=self._stamp(self.lo),
-            n=self.rng.randint(100, 9999),
+            n=self._int(100, 9999),
             hex=self._hex(8),
             ip=c.ip,
             path=path,
@@ -694,7 +701,7 @@ class Traffic:
         """A call the app answered: its request entry, access line and, when refused or failed, the
         app's line saying why (traced most of the time, untraced otherwise), all on the container
         instance that served it."""
-        instance = self.rng.choice(self.instances)
+        instance = self._pick(self.instances)
         trace = self.request(
             t,
             c,
@@ -710,7 +717,9 @@ class Traffic:
         ms = (self.rng.uniform(0.3, 12)) / 1000
         if self.x.access_lines and self.rng.random() < 0.8:
             verb = "WebSocket" if path in self.x.ws_paths and method == "GET" else method
-            access = f'INFO:     {c.ip}:{self.rng.randint(1024, 65000)} - "{verb} {path} HTTP/1.1" {status}'
+            access = (
+                f'INFO:     {c.ip}:{self._int(1024, 65000)} - "{verb} {path} HTTP/1.1" {status}'
+            )
             self.line(
                 t + ms,
                 access,
@@ -735,27 +744,27 @@ class Traffic:
     def _app_path(self) -> str:
         paths = [p for p in self.x.paths if p not in self.x.ws_paths]
         if paths and self.rng.random() < 0.5:
-            return self.rng.choice(paths)
-        return self.rng.choice(API_PATHS)
+            return self._pick(paths)
+        return self._pick(API_PATHS)
 
     def _status(self, ok: float = 0.85) -> int:
         if self.rng.random() < ok:
-            return self.rng.choice((200, 200, 200, 200, 204, 304, 201))
-        return self.rng.choice((401, 401, 403, 403, 404, 429, 500, 502, 503))
+            return self._pick((200, 200, 200, 200, 204, 304, 201))
+        return self._pick((401, 401, 403, 403, 404, 429, 500, 502, 503))
 
     def browser(self, t: float) -> None:
         """A person on the site: a page, its API calls with a referer, maybe a WebSocket."""
-        c = self.rng.choice(self.browsers)
+        c = self._pick(self.browsers)
         host = self.x.lb_host or self.x.run_host
-        page = self.rng.choice(PAGES)
+        page = self._pick(PAGES)
         via_lb = bool(self.x.lb_resource) and self.rng.random() < 0.7
-        self.served(t, c, "GET", page, self.rng.choice((200, 200, 304)), via_lb=via_lb)
-        for _ in range(self.rng.randint(1, 4)):
+        self.served(t, c, "GET", page, self._pick((200, 200, 304)), via_lb=via_lb)
+        for _ in range(self._int(1, 4)):
             t += (self.rng.uniform(20, 900)) / 1000
             self.served(
                 t,
                 c,
-                self.rng.choice(("GET", "GET", "POST")),
+                self._pick(("GET", "GET", "POST")),
                 self._app_path(),
                 self._status(),
                 referer=f"https://{host}{page}",
@@ -763,30 +772,30 @@ class Traffic:
             )
         if self.rng.random() < 0.5:
             t += (self.rng.uniform(50, 1500)) / 1000
-            ws = self.rng.choice(self.x.ws_paths or ("/ws",))
-            status = self.rng.choice((101, 101, 101, 401, 403, 403, 429, 500))
+            ws = self._pick(self.x.ws_paths or ("/ws",))
+            status = self._pick((101, 101, 101, 401, 403, 403, 429, 500))
             latency = self.rng.uniform(1, 90) if status == 101 else self.rng.uniform(0.002, 0.05)
             self.served(t, c, "GET", ws, status, latency=latency, via_lb=via_lb)
 
     def bot(self, t: float) -> None:
         """A crawler fetching a few URLs; some are refused by Cloud Run's IAM check."""
-        ua, prefix = self.rng.choice(BOT_UAS)
+        ua, prefix = self._pick(BOT_UAS)
         c = Client(self._ip(prefix), ua, "scanner")
         for path in self.rng.sample(
-            ("/robots.txt", "/", "/sitemap.xml", "/login", "/chat"), self.rng.randint(1, 3)
+            ("/robots.txt", "/", "/sitemap.xml", "/login", "/chat"), self._int(1, 3)
         ):
             if self.rng.random() < 0.25:
                 self.request(
                     t, c, "GET", path, 403, text=IAM_UNAUTHENTICATED, app=False, latency=0.0
                 )
             else:
-                self.served(t, c, "GET", path, self.rng.choice((200, 200, 404, 301)))
+                self.served(t, c, "GET", path, self._pick((200, 200, 404, 301)))
             t += (self.rng.uniform(100, 3000)) / 1000
 
     def scanner(self, t: float) -> None:
         """A vulnerability scanner's burst; at the load balancer Cloud Armor denies some of it."""
-        c = Client(self._ip("scan"), self.rng.choice(SCANNER_UAS), "scanner")
-        for path in self.rng.sample(SCANNER_PATHS, self.rng.randint(3, 10)):
+        c = Client(self._ip("scan"), self._pick(SCANNER_UAS), "scanner")
+        for path in self.rng.sample(SCANNER_PATHS, self._int(3, 10)):
             t += (self.rng.uniform(10, 400)) / 1000
             if self.x.lb_resource and self.rng.random() < 0.4:
                 self.armor(t, c, path)
@@ -798,16 +807,16 @@ class Traffic:
                 self.served(
                     t,
                     c,
-                    self.rng.choice(("GET", "GET", "POST")),
+                    self._pick(("GET", "GET", "POST")),
                     path,
-                    self.rng.choice((404, 404, 404, 400, 405)),
+                    self._pick((404, 404, 404, 400, 405)),
                 )
 
     def armor(self, t: float, c: Client, path: str) -> None:
         """A Cloud Armor denial at the load balancer (no Cloud Run entry: the call never got there)."""
         assert self.x.lb_resource is not None
-        status = self.rng.choice((403, 403, 403, 429))
-        policy = self.rng.choice(self.x.policies or ("edge-waf-policy",))
+        status = self._pick((403, 403, 403, 429))
+        policy = self._pick(self.x.policies or ("edge-waf-policy",))
         entry = self._base(
             t,
             f"projects/{self.x.project}/logs/requests",
@@ -824,7 +833,7 @@ class Traffic:
             "remoteIp": c.ip,
             "enforcedSecurityPolicy": {
                 "name": policy,
-                "priority": self.rng.choice((1000, 2000, 9000)),
+                "priority": self._pick((1000, 2000, 9000)),
                 "configuredAction": "RATE_BASED_BAN" if status == 429 else "DENY",
                 "outcome": "DENY",
                 "preconfiguredExprIds": ["owasp-crs-v030301-id930120-lfi"] if status == 403 else [],
@@ -833,11 +842,11 @@ class Traffic:
 
     def iap(self, t: float) -> None:
         """IAP refusing someone else: the load balancer's 401/302 and IAP's own audit decision."""
-        c = self.rng.choice(self.browsers + self.scripts)
+        c = self._pick(self.browsers + self.scripts)
         path = self._app_path()
         granted = self.rng.random() < 0.5
         if self.x.lb_resource:
-            status = 200 if granted else self.rng.choice((401, 403, 302))
+            status = 200 if granted else self._pick((401, 403, 302))
             entry = self._base(
                 t,
                 f"projects/{self.x.project}/logs/requests",
@@ -872,7 +881,7 @@ class Traffic:
         audit["protoPayload"] = {
             "@type": "type.googleapis.com/google.cloud.audit.AuditLog",
             "status": {} if granted else {"code": 7, "message": "PERMISSION_DENIED"},
-            "authenticationInfo": {"principalEmail": f"user{self.rng.randint(1, 999)}@example.com"}
+            "authenticationInfo": {"principalEmail": f"user{self._int(1, 999)}@example.com"}
             if granted or self.rng.random() < 0.5
             else {},
             "requestMetadata": {"callerIp": c.ip, "callerSuppliedUserAgent": c.ua},
@@ -901,7 +910,7 @@ class Traffic:
                 "GoogleStackdriverMonitoring-UptimeChecks(https://cloud.google.com/monitoring)",
                 "probe",
             )
-            path = self.rng.choice(("/", "/health"))
+            path = self._pick(("/", "/health"))
         else:
             c = Client(self._ip("hc"), "GoogleHC/1.0", "probe")
             path = "/healthz"
@@ -919,32 +928,30 @@ class Traffic:
         i = self.rng.randrange(len(self.scripts))
         c = self.scripts[i]
         path = SCRIPTS[i % len(SCRIPTS)][1]
-        status = self.rng.choice((200,) * 8 + (401, 403, 404, 500))
+        status = self._pick((200,) * 8 + (401, 403, 404, 500))
         self.served(t, c, "GET", path, status, latency=self.rng.uniform(0.002, 0.08))
 
     def adhoc(self, t: float) -> None:
         """A developer's script: a burst of the app's own calls over a few seconds, some refused."""
-        c = Client(self._ip(self.rng.choice(("home", "gcp"))), self.rng.choice(ADHOC_UAS), "script")
-        for _ in range(self.rng.randint(3, 10)):
+        c = Client(self._ip(self._pick(("home", "gcp"))), self._pick(ADHOC_UAS), "script")
+        for _ in range(self._int(3, 10)):
             t += (self.rng.uniform(40, 2000)) / 1000
             if self.x.ws_paths and self.rng.random() < 0.3:
-                path = self.rng.choice(self.x.ws_paths)
-                status = self.rng.choice((101, 403, 401))
+                path = self._pick(self.x.ws_paths)
+                status = self._pick((101, 403, 401))
             else:
                 path, status = self._app_path(), self._status(0.6)
-            self.served(t, c, self.rng.choice(("GET", "POST")), path, status)
+            self.served(t, c, self._pick(("GET", "POST")), path, status)
 
     def other_service(self, t: float) -> None:
         """Another service of the project at work, or calling this one service to service."""
-        caller = Client(self._ip("gcp"), self.rng.choice(SERVICE_CALLER_UAS), "script")
+        caller = Client(self._ip("gcp"), self._pick(SERVICE_CALLER_UAS), "script")
         if self.rng.random() < 0.3:  # into this service
-            status = self.rng.choice((200,) * 6 + (401, 403, 500))
+            status = self._pick((200,) * 6 + (401, 403, 500))
             self.served(t, caller, "POST", self._app_path(), status)
             return
-        resource = self.rng.choice(self.services)
-        path = self.rng.choice(
-            ("/v1/charge", "/internal/notify", "/render", "/token/verify", "/index")
-        )
+        resource = self._pick(self.services)
+        path = self._pick(("/v1/charge", "/internal/notify", "/render", "/token/verify", "/index"))
         if self.rng.random() < 0.15:
             self.request(
                 t,
@@ -962,13 +969,13 @@ class Traffic:
 
     def background_line(self, t: float) -> None:
         """A line the app writes with no request: jobs, caches, pools, retries."""
-        sev, words = self.rng.choice(BACKGROUND_LINES)
-        message = words.format(ms=self.rng.randint(200, 4000), n=self.rng.randint(2, 99))
+        sev, words = self._pick(BACKGROUND_LINES)
+        message = words.format(ms=self._int(200, 4000), n=self._int(2, 99))
         self.line(t, message, sev)
 
     def second_project(self, t: float) -> None:
         """Another project's traffic in the same export (an aggregated sink)."""
-        c = self.rng.choice(self.browsers + self.scripts)
+        c = self._pick(self.browsers + self.scripts)
         self.served(t, c, "GET", self._app_path(), self._status(0.8), resource=self.other_project)
 
     # the whole window --------------------------------------------------------------------------

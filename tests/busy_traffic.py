@@ -408,6 +408,25 @@ class Export:
         )
 
 
+#: A path segment that names a resource: a number, a hex or uuid id, a prefixed id (``t-25cb1adc``).
+_ID_SEGMENT = re.compile(
+    r"(?<=/)(?:\d+|[0-9a-f]{8}-[0-9a-f-]{27}|[0-9a-f]{6,}|[a-z]{1,4}[-_][0-9a-f]{4,})(?=/|$)", re.I
+)
+
+
+def _same_shape(segment: str, traffic: Traffic) -> str:
+    """Another id shaped like ``segment`` (digits for digits, hex for hex, prefix kept)."""
+    out = []
+    for ch in segment:
+        if ch.isdigit():
+            out.append(str(traffic._int(0, 9)))
+        elif ch in "abcdef":
+            out.append(traffic._pick("0123456789abcdef"))
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
 def _project_of(entries: list[dict[str, Any]]) -> str | None:
     for e in entries:
         m = re.match(r"projects/([^/]+)/", str(e.get("logName", "")))
@@ -742,10 +761,17 @@ class Traffic:
 
     # populations -------------------------------------------------------------------------------
     def _app_path(self) -> str:
+        """A route of the app (the export's own, or a common one); the export's resource ids
+        (``/orders/9/cancel``, ``/threads/t-25cb1adc``) mostly swapped for other users' ones."""
         paths = [p for p in self.x.paths if p not in self.x.ws_paths]
         if paths and self.rng.random() < 0.5:
-            return self._pick(paths)
+            return self._other_resource(self._pick(paths))
         return self._pick(API_PATHS)
+
+    def _other_resource(self, path: str) -> str:
+        if self.rng.random() < 0.2:
+            return path
+        return _ID_SEGMENT.sub(lambda m: _same_shape(m.group(0), self), path)
 
     def _status(self, ok: float = 0.85) -> int:
         if self.rng.random() < ok:

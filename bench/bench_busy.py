@@ -3,11 +3,13 @@
 Usage::
 
     PYTHONPATH=. python bench/bench_busy.py [--rates 0 2 5 30 150 300] [--only SUBSTRING] [--wrong]
+        [--variant busy|app_lines|warnings|limit]
 
 Every incident (``tests/data/*/*/`` and ``fixtures/*/``) is triaged on its own export plus the
 seeded background of ``tests/busy_traffic.py`` at each rate (entries per second over the export's
 window: browsers, crawlers, scanners, monitors, scripts, other services, a second project), and
-the verdicts are scored against ``expected.json``: right, wrong label (neither the truth nor
+with ``--variant`` the export is cut as users cut theirs (the app's lines only, ``severity>=WARNING``,
+the newest 1000 entries), and the verdicts are scored against ``expected.json``: right, wrong label (neither the truth nor
 ``unknown``), unknown. Prints a markdown table and, with ``--wrong``, every wrong verdict.
 """
 
@@ -22,7 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout, not installed
 
 from tests.busy_replay import Score, incidents, table, verdicts
-from tests.busy_traffic import RATES
+from tests.busy_traffic import RATES, VARIANTS
 
 
 def main() -> None:
@@ -30,6 +32,12 @@ def main() -> None:
     parser.add_argument("--rates", type=float, nargs="+", default=[0, *RATES])
     parser.add_argument("--only", default="", help="incidents whose name contains this")
     parser.add_argument("--wrong", action="store_true", help="list every wrong and lost verdict")
+    parser.add_argument(
+        "--variant",
+        choices=VARIANTS,
+        default="busy",
+        help="how the export is cut: as is, app lines only, severity>=WARNING, newest 1000",
+    )
     args = parser.parse_args()
     cases = [c for c in incidents() if args.only in c.name]
     quiet: dict[str, dict[str, str]] = {}
@@ -39,7 +47,7 @@ def main() -> None:
             started = time.perf_counter()
             score = Score(rate)
             for case in cases:
-                got = verdicts(case, rate, Path(tmp))
+                got = verdicts(case, rate, Path(tmp), args.variant)
                 score.add(case, got)
                 if rate == 0:
                     quiet[case.name] = got

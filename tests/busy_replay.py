@@ -22,7 +22,8 @@ from pathlib import Path
 from forensics import triage
 from forensics.classify import RuleSet, load_rules
 from forensics.labels import UNKNOWN
-from tests.busy_traffic import write_busy_export
+from forensics.result import Verdict
+from tests.busy_traffic import run_span, write_variant_export
 
 ROOT = Path(__file__).resolve().parents[1]
 REPORT_NAMES = ("junit.xml", "report.jsonl", "report.json")
@@ -64,18 +65,25 @@ def incidents() -> list[Incident]:
     return [Incident(p.parent) for p in found]
 
 
-def verdicts(incident: Incident, rate: float, tmp: Path) -> dict[str, str]:
-    """Test id -> label triage gives with ``rate`` entries/s of background (0: the export alone)."""
+def replay(incident: Incident, rate: float, tmp: Path, variant: str = "busy") -> list[Verdict]:
+    """The verdicts triage gives with ``rate`` entries/s of background (0 and "busy": the export
+    alone), the export cut as ``variant`` says (``busy_traffic.VARIANTS``)."""
     logs: list[Path] = [incident.folder / "logs"]
-    if rate:
-        out = tmp / incident.name.replace("/", "__")
-        logs = write_busy_export(logs[0], out, rate, seed=incident.name)
+    out = tmp / incident.name.replace("/", "__")
+    if rate or variant != "busy":
+        logs = write_variant_export(
+            logs[0], out, rate, incident.name, variant, run_span(incident.reports)
+        )
     try:
         result = triage(incident.reports, logs, rules=shipped_rules())
     finally:
-        if rate:
-            shutil.rmtree(out, ignore_errors=True)
-    return {v.test_id: v.root_cause for v in result.verdicts}
+        shutil.rmtree(out, ignore_errors=True)
+    return list(result.verdicts)
+
+
+def verdicts(incident: Incident, rate: float, tmp: Path, variant: str = "busy") -> dict[str, str]:
+    """Test id -> label triage gives (see ``replay``)."""
+    return {v.test_id: v.root_cause for v in replay(incident, rate, tmp, variant)}
 
 
 @dataclass

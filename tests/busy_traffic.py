@@ -43,8 +43,11 @@ from typing import Any
 #: Entries per second of background traffic the evaluation replays every incident at.
 RATES = (2, 5, 30, 150, 300)
 #: The background starts this long before the export's first entry and ends as long after its
-#: last: a user's export window is wider than the run's own entries.
+#: last: a user's export window is wider than the run's own entries ...
 PAD_S = 20.0
+#: ... except on a side where the export was cut: its entries end (or start) more than this
+#: before the run did (after it began), so its window ended (began) there for everyone.
+CUT_S = 2.0
 SEVERITY = {
     "DEFAULT": 0,
     "DEBUG": 100,
@@ -447,12 +450,17 @@ class Client:
 class Traffic:
     """Everyone else's traffic around one export, at ``rate`` entries per second."""
 
-    def __init__(self, export: Export, rate: float, seed: str) -> None:
+    def __init__(
+        self, export: Export, rate: float, seed: str, run: tuple[float, float] | None = None
+    ) -> None:
         self.x = export
         self.rate = rate
         self.rng = random.Random(f"busy:{seed}:{rate}")
-        self.lo = export.lo.timestamp() - PAD_S
-        self.hi = export.hi.timestamp() + PAD_S
+        lo, hi = export.lo.timestamp(), export.hi.timestamp()
+        cut_before = run is not None and lo > run[0] + CUT_S
+        cut_after = run is not None and hi < run[1] - CUT_S
+        self.lo = lo - (0.0 if cut_before else PAD_S)
+        self.hi = hi + (0.0 if cut_after else PAD_S)
         self.span = self.hi - self.lo
         self._seconds: dict[int, str] = {}
         self.out: list[dict[str, Any]] = []
@@ -1037,15 +1045,52 @@ class Traffic:
         return sorted(keep, key=lambda e: e["timestamp"])
 
 
-def busy_entries(logs: Path, rate: float, seed: str) -> list[dict[str, Any]]:
-    """The background traffic of ``rate`` entries per second around the export at ``logs``."""
-    return Traffic(Export.read(logs), rate, seed).entries()
+def busy_entries(
+    logs: Path, rate: float, seed: str, run: tuple[float, float] | None = None
+) -> list[dict[str, Any]]:
+    """The background traffic of ``rate`` entries per second around the export at ``logs``;
+    ``run`` (epoch seconds, when the reports tell) keeps it inside an export cut short of it."""
+    return Traffic(Export.read(logs), rate, seed, run).entries()
 
 
-def write_busy_export(logs: Path, out: Path, rate: float, seed: str) -> list[Path]:
+def run_span(reports: list[Path]) -> tuple[float, float] | None:
+    """When the run began and ended (epoch seconds), from reports that say it with a zone: a
+    JUnit ``timestamp`` with its offset plus ``time``, reportlog starts and stops, json-report's
+    ``created`` and ``duration``. None when none does."""
+    spans: list[tuple[float, float]] = []
+    for path in reports:
+        text = path.read_text()
+        if path.suffix == ".xml":
+            for m in re.finditer(r"<testsuite\b[^>]*>", text):
+                stamp = re.search(r'timestamp="([^"]+)"', m.group(0))
+                took = re.search(r'time="([0-9.]+)"', m.group(0))
+                if stamp and re.search(r"(Z|[+-]\d\d:?\d\d)$", stamp.group(1)):
+                    start = datetime.fromisoformat(stamp.group(1).replace("Z", "+00:00"))
+                    t0 = start.timestamp()
+                    spans.append((t0, t0 + float(took.group(1) if took else 0.0)))
+        elif path.suffix == ".jsonl":
+            times = [
+                (rec["start"], rec["stop"])
+                for rec in map(json.loads, filter(str.strip, text.splitlines()))
+                if rec.get("$report_type") == "TestReport" and "start" in rec
+            ]
+            if times:
+                spans.append((min(a for a, _ in times), max(b for _, b in times)))
+        elif path.suffix == ".json":
+            rec = json.loads(text)
+            if isinstance(rec.get("created"), int | float):
+                spans.append((rec["created"] - float(rec.get("duration") or 0.0), rec["created"]))
+    if not spans:
+        return None
+    return min(a for a, _ in spans), max(b for _, b in spans)
+
+
+def write_busy_export(
+    logs: Path, out: Path, rate: float, seed: str, run: tuple[float, float] | None = None
+) -> list[Path]:
     """Write the background next to the export; returns the paths to hand to triage as logs (the
     export untouched, then ``out/busy-<rate>.jsonl`` when the export's filter lets any through)."""
-    entries = busy_entries(logs, rate, seed)
+    entries = busy_entries(logs, rate, seed, run)
     if not entries:
         return [logs]
     out.mkdir(parents=True, exist_ok=True)
@@ -1054,3 +1099,39 @@ def write_busy_export(logs: Path, out: Path, rate: float, seed: str) -> list[Pat
         for entry in entries:
             fh.write(json.dumps(entry, separators=(",", ":")) + "\n")
     return [logs, path]
+
+
+#: How users cut an export: as it is (``busy``), filtered to what the app wrote
+#: (``logName:("stdout" OR "stderr")``: no request log at all), to ``severity>=WARNING``, or to the
+#: newest ``LIMIT`` entries (``gcloud logging read --limit``).
+VARIANTS = ("busy", "app_lines", "warnings", "limit")
+LIMIT = 1000
+
+
+def write_variant_export(
+    logs: Path,
+    out: Path,
+    rate: float,
+    seed: str,
+    variant: str = "busy",
+    run: tuple[float, float] | None = None,
+) -> list[Path]:
+    """The export plus its background at ``rate``, cut as ``variant`` says (see ``VARIANTS``);
+    returns the paths to hand to triage as logs. Cut exports are written as ``gcloud logging read
+    --format=json`` prints them: one array, newest first."""
+    if variant == "busy":
+        return write_busy_export(logs, out, rate, seed, run)
+    entries = raw_entries(logs) + busy_entries(logs, rate, seed, run)
+    entries.sort(key=lambda e: str(e.get("timestamp", "")), reverse=True)
+    if variant == "app_lines":
+        entries = [e for e in entries if entry_kind(e) == "app"]
+    elif variant == "warnings":
+        entries = [e for e in entries if SEVERITY.get(str(e.get("severity")), 0) >= 400]
+    elif variant == "limit":
+        entries = entries[:LIMIT]
+    else:
+        raise ValueError(f"unknown export variant {variant!r}")
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / "gcloud-logging-read.json"
+    path.write_text(json.dumps(entries, indent=2) + "\n")
+    return [path]

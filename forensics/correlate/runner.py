@@ -98,6 +98,9 @@ class Standing:
     matched: int  # failed tests whose window holds a request matching the failure
     #: (path, status) of its requests matching a failure at that offset
     calls: frozenset[tuple[str, int]] = frozenset()
+    #: it explains only a part of the failed calls the export covers: never the runner, but
+    #: still a client that lines up as well as others (so it keeps them from being chosen)
+    partial: bool = False
 
     def describe(self) -> str:
         who = self.key.removeprefix("ua:")
@@ -451,11 +454,10 @@ def _standings(
         best = int(np.argmax(score))
         if kind in ("browser", "mobile") and hits[best] < max(2, BROWSER_MIN_SHARE * len(run.lo)):
             continue
-        if (
+        partial = bool(
             calls_in_export[best] >= PARTIAL_MIN_CALLS
             and matched[best] < PARTIAL_SHARE * calls_in_export[best]
-        ):
-            continue  # present for a part of the run only: someone else's burst
+        )
         calls = _calls(run, c.t[s:e], c.match[s:e], int(offs[best]))
         out.append(
             Standing(
@@ -467,6 +469,7 @@ def _standings(
                 tests=int(hits[best]),
                 matched=int(matched[best]),
                 calls=frozenset((str(c.paths[s + i]), int(c.statuses[s + i])) for i in calls),
+                partial=partial,
             )
         )
     return sorted(out, key=lambda x: (-x.score, x.key))
@@ -520,17 +523,20 @@ def _mode(values: np.ndarray) -> str:
 
 def _decide(run: _Run, standings: list[Standing]) -> Choice:
     """The best client when it stands clear of every other one; else no runner, and why."""
-    alone = len([s for s in standings if s.tests]) == 1 and standings[0].tests > 0
-    if not standings or (standings[0].score < MIN_SCORE and not alone):
+    eligible = [s for s in standings if not s.partial]
+    alone = len([s for s in standings if s.tests]) == 1 and bool(eligible) and eligible[0].tests > 0
+    if not eligible or (eligible[0].score < MIN_SCORE and not alone):
         return Choice(
             None,
             reason="no client's requests line up with the tests' windows",
             standings=tuple(standings),
         )
-    best = standings[0]
+    best = eligible[0]
     needed = max(MARGIN, MARGIN_SHARE * best.score)
     rivals = tuple(
-        s for s in standings[1:] if s.score > best.score - needed and not _same_runner(best, s)
+        s
+        for s in standings
+        if s is not best and s.score > best.score - needed and not _same_runner(best, s)
     )
     if rivals and all(_same_call(best, r) for r in rivals):
         # the same failing call made at the same moment by several clients: all stay candidates

@@ -201,17 +201,13 @@ def decide(
 
 
 def own_words_first(readings: list[Match]) -> list[Match]:
-    """The readings without contested lines of a request that has app lines of its own.
+    """The readings without contested lines of a request that says something on its own.
 
     A line joined by time as near to another client's failing request as to this test's
-    (``app_join_contested``) may be that client's reason: where the request's own app lines (by
-    trace, or uncontested) say why it failed, such a line never outranks them.
+    (``app_join_contested``) may be that client's reason: where the request's entry or its own
+    app lines (by trace, or uncontested) say why it failed, such a line never outranks them.
     """
-    own = {
-        m.row.group
-        for m in readings
-        if m.row.role == "app" and m.row.via != APP_JOIN_CONTESTED and m.score > 0
-    }
+    own = {m.row.group for m in readings if m.row.via != APP_JOIN_CONTESTED and m.score > 0}
     return [m for m in readings if m.row.via != APP_JOIN_CONTESTED or m.row.group not in own]
 
 

@@ -78,7 +78,7 @@ MARGIN, MARGIN_SHARE = 1.0, 0.25
 #: client with a request in any test's window).
 MIN_SCORE = 1.5
 #: Clients whose every hypothesis is scored (the rest are bounded and scored best first).
-MAX_SCORED = 60
+MAX_SCORED = 150
 #: Busiest clients near the run that are also aligned by request order alone.
 ORDER_CLIENTS = 8
 #: Failed tests used to anchor hypotheses (a run with more is sampled evenly).
@@ -427,10 +427,14 @@ def _standings(
     near = sorted(slices, key=lambda s: -(s[1] - s[0]))[:ORDER_CLIENTS]
     order_offsets = {s: _order_offsets(run, c.t[s[0] : s[1]], reach) for s in near}
     # an upper bound of each client's score, to score the likeliest first
+    n_tests, n_passed = len(run.lo), int((~run.failed).sum())
     upper = [
-        (MATCH + PATH) * c.match[s:e].any(axis=0).sum()
-        + PASSED_OK * min(c.ok[s:e].sum(), len(run.lo))
-        + OTHER_HIT * (e - s)
+        (
+            (MATCH + PATH) * c.match[s:e].any(axis=0).sum()
+            + PASSED_OK * min(int(c.ok[s:e].sum()), n_passed)
+            + OTHER_HIT * min(e - s, n_tests)
+        )
+        * PRIOR.get(_mode(c.kinds[s:e]), 0.8)
         for s, e in slices
     ]
     out: list[Standing] = []

@@ -16,6 +16,7 @@ the label would be a guess and the verdict is ``unknown`` too. docs/rules.md tel
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import polars as pl
@@ -28,6 +29,7 @@ from forensics.classify.rows import LinkedRow
 from forensics.classify.rules import Rule, RuleSet
 from forensics.correlate import Correlation
 from forensics.correlate.applines import APP_JOIN_CONTESTED
+from forensics.correlate.entries import ACCESS_LINE
 from forensics.labels import APP_ERROR, MIDDLEWARE_REJECTION, RATE_LIMITED, UNKNOWN
 from forensics.result import Verdict
 from forensics.schema import FAILED_OUTCOMES
@@ -40,6 +42,7 @@ MAX_EVIDENCE = 6
 #: Within one request, a reading that names a specific cause outranks a generic one: "ERROR auth
 #: middleware: token expired" is invalid_jwt, not middleware_rejection, and not app_error.
 _GENERIC_RANK = {APP_ERROR: 2, MIDDLEWARE_REJECTION: 1}
+_ACCESS = re.compile(ACCESS_LINE)
 
 
 @dataclass(frozen=True)
@@ -170,7 +173,7 @@ def decide(
         )
         return _unknown(ctx, unknown_reason(ctx, note, weak), ranked)
     label, (support, best) = ranked[0]
-    contested = contested_conflict(label, readings)
+    contested = contested_conflict(label, readings) or contested_against_entry(label, readings)
     if contested:
         return _unknown(ctx, contested + (f" (correlation: {note})" if note else ""), ranked)
     runner = (ranked[1][0], ranked[1][1][0]) if len(ranked) > 1 else None
@@ -201,14 +204,46 @@ def decide(
 
 
 def own_words_first(readings: list[Match]) -> list[Match]:
-    """The readings without contested lines of a request that says something on its own.
+    """The readings without contested lines of a request whose own app lines say why it failed.
 
     A line joined by time as near to another client's failing request as to this test's
-    (``app_join_contested``) may be that client's reason: where the request's entry or its own
-    app lines (by trace, or uncontested) say why it failed, such a line never outranks them.
+    (``app_join_contested``) may be that client's reason: where the request's own app lines (by
+    trace, or uncontested; not mere access lines) say why it failed, it never outranks them.
     """
-    own = {m.row.group for m in readings if m.row.via != APP_JOIN_CONTESTED and m.score > 0}
+    own = {m.row.group for m in readings if _own_words(m)}
     return [m for m in readings if m.row.via != APP_JOIN_CONTESTED or m.row.group not in own]
+
+
+def _own_words(m: Match) -> bool:
+    """The match reads an app line that is the request's own and says more than its status."""
+    row = m.row
+    return (
+        row.role == "app"
+        and row.via != APP_JOIN_CONTESTED
+        and m.score > 0
+        and not _ACCESS.search(str(row.get("message") or ""))
+    )
+
+
+def contested_against_entry(label: str, readings: list[Match]) -> str | None:
+    """Why ``label`` cannot be told when only contested lines say it and the request's own entry
+    (or access line) says another cause: whose line it is decides the verdict, and time cannot."""
+    firm = [m for m in readings if m.row.via != APP_JOIN_CONTESTED]
+    if (
+        supports(most_specific([m for m in firm if m.rule.label == label])).get(label, (0.0,))[0]
+        >= DECIDE
+    ):
+        return None
+    groups = {
+        m.row.group for m in readings if m.row.via == APP_JOIN_CONTESTED and m.rule.label == label
+    }
+    other = sorted({m.rule.label for m in firm if m.row.group in groups and m.rule.label != label})
+    if not other:
+        return None
+    return (
+        f"conflicting evidence: an untraced line as near to another client's failing request as "
+        f"to this test's says {label}; the request's own entry says {', '.join(other)}"
+    )
 
 
 def contested_conflict(label: str, readings: list[Match]) -> str | None:

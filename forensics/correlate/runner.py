@@ -62,9 +62,13 @@ MISSED = 1.0
 #: Requests of the client just before or after the run (within ``AWAY_REACH_S``, beyond
 #: ``AWAY_SLACK_S``) count against it, up to ``AWAY_MAX`` of them: the runner calls during its run.
 AWAY, AWAY_SLACK_S, AWAY_REACH_S, AWAY_MAX = 0.25, 2.0, 60.0, 8
-#: Another address with the runner's agents making its failing calls in this share of its tests
-#: is another run of the same suite.
-MIRROR_SHARE = 0.5
+#: Another address with the runner's agents that makes the runner's calls again (this share of at
+#: least ``MIRROR_MIN`` requests on a path the runner called within ``MIRROR_S``) is another run
+#: of the same suite.
+MIRROR_SHARE, MIRROR_MIN, MIRROR_S = 0.8, 3, 1.0
+#: Another address of the runner is there through the run: its requests span this share of the
+#: runner's own.
+THROUGH_RUN_SHARE = 0.5
 #: When the export covers at least this many failed calls, the runner made at least this share
 #: of them (the tests it did not explain lie where the export has nothing).
 PARTIAL_MIN_CALLS, PARTIAL_SHARE = 3, 0.5
@@ -481,22 +485,55 @@ def _standings(
 
 def _twins(run: _Run, clients: _Clients, best: Standing, standings: list[Standing]) -> list[str]:
     """Other addresses of the runner: the same agents at the same clock, either explaining tests
-    the runner's address alone does not (IPv4 and IPv6, a NAT pool) or making its failing calls
-    again through most of the run (another run of the suite into the same export: kept, so the
-    notes can say so)."""
+    the runner's address alone does not (IPv4 and IPv6, a NAT pool) while keeping to the run as
+    the runner does (``_keeps_to_the_run``), or making its failing calls again through most of the
+    run (another run of the suite into the same export: kept, so the notes can say so)."""
     twins = []
     offset = np.array([int(best.offset_s * NS)], dtype=np.int64)
+    alone, _, _, _ = clients.scores(run, clients.rows(best.key), offset)
     for s in standings:
         if s.key == best.key or not _same_runner(best, s):
             continue
-        if best.calls & s.calls and s.tests >= MIRROR_SHARE * best.tests:
+        if best.calls & s.calls and _mirrors(clients, best.key, s.key):
             twins.append(s.key)
             continue
         union, _, _, _ = clients.scores(run, clients.rows(best.key, s.key), offset)
-        alone, _, _, _ = clients.scores(run, clients.rows(best.key), offset)
-        if union[0] >= alone[0] + MARGIN:
+        if union[0] >= alone[0] + MARGIN and _keeps_to_the_run(
+            run, clients, best.key, s.key, int(offset[0])
+        ):
             twins.append(s.key)
     return twins
+
+
+def _mirrors(clients: _Clients, runner: str, other: str) -> bool:
+    """Whether ``other`` makes the runner's calls again: most of its requests (at least
+    ``MIRROR_MIN``) are on a path the runner called within ``MIRROR_S``."""
+    mine, theirs = clients.rows(runner), clients.rows(other)
+    if len(theirs) < MIRROR_MIN:
+        return False
+    repeated = 0
+    for i in theirs:
+        near = np.abs(clients.t[mine] - clients.t[i]) <= MIRROR_S * NS
+        repeated += bool((clients.paths[mine][near] == clients.paths[i]).any())
+    return repeated >= MIRROR_SHARE * len(theirs)
+
+
+def _keeps_to_the_run(run: _Run, clients: _Clients, runner: str, other: str, offset: int) -> bool:
+    """Whether ``other`` calls the way the runner's other address would: only during the run,
+    through as much of it as the runner (not a burst of someone's script), and never failing in
+    a test that passed."""
+    mine, theirs = clients.t[clients.rows(runner)], clients.rows(other)
+    t = clients.t[theirs]
+    slack = int(AWAY_SLACK_S * NS)
+    lo, hi = run.lo + offset, run.hi + offset
+    if t.min() < lo.min() - slack or t.max() > hi.max() + slack:
+        return False
+    if t.max() - t.min() < THROUGH_RUN_SHARE * (mine.max() - mine.min()):
+        return False
+    failing = t[~clients.ok[theirs]]
+    passed = ~run.failed
+    inside = (failing[:, None] >= lo[None, passed]) & (failing[:, None] <= hi[None, passed])
+    return not inside.any()
 
 
 def _calls(run: _Run, t: np.ndarray, match: np.ndarray, offset: int) -> set[int]:

@@ -968,14 +968,15 @@ class Traffic:
     def adhoc(self, t: float) -> None:
         """A developer's script: a burst of the app's own calls over a few seconds, some refused."""
         c = Client(self._ip(self._pick(("home", "gcp"))), self._pick(ADHOC_UAS), "script")
+        sockets = "websockets" in c.ua  # a WebSocket library only ever opens sockets
         for _ in range(self._int(3, 10)):
             t += (self.rng.uniform(40, 2000)) / 1000
-            if self.x.ws_paths and self.rng.random() < 0.3:
-                path = self._pick(self.x.ws_paths)
-                status = self._pick((101, 403, 401))
+            if sockets or (self.x.ws_paths and self.rng.random() < 0.3):
+                path = self._pick(self.x.ws_paths or ("/ws",))
+                self.served(t, c, "GET", path, self._pick((101, 403, 401)))
             else:
                 path, status = self._app_path(), self._status(0.6)
-            self.served(t, c, self._pick(("GET", "POST")), path, status)
+                self.served(t, c, self._pick(("GET", "POST")), path, status)
 
     def other_service(self, t: float) -> None:
         """Another service of the project at work, or calling this one service to service."""

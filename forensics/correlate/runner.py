@@ -146,6 +146,7 @@ class _Run:
     kind: str
     on_a_call: np.ndarray  # per anchor: the failure names a status, a path or a WebSocket
     weight: np.ndarray  # per anchor: what matching its failure is worth
+    names_path: np.ndarray  # per anchor: its text names the call's path
     center: int = 0  # the offset the search is centred on (a dropped zone, the anchors)
     span: tuple[int, int] = (0, 0)  # first and last request of the export (Google epoch ns)
 
@@ -164,6 +165,11 @@ def _failure_match(x: TextIds) -> pl.Expr:
         match = failing | (pl.col("http_method").fill_null("").str.to_uppercase() == "OPTIONS")
     else:
         match = failing
+    if x.websocket:
+        # a refused WebSocket handshake is a GET (an Upgrade request), whatever its path
+        match = match & pl.col("http_method").fill_null("GET").str.to_uppercase().is_in(
+            ["GET", "CONNECT"]
+        )
     if x.ws_close:
         match = match | (status == 101)
     return match.fill_null(False)
@@ -236,7 +242,8 @@ def _scores(
         m = _count(t[match[:, col]], lo[:, j], hi[:, j]) > 0
         p = _count(t[match[:, col] & path[:, col]], lo[:, j], hi[:, j]) > 0
         matched += m
-        worth += run.weight[col] * m
+        # a matching status on another path than the one the text names counts half
+        worth += run.weight[col] * np.where(p | ~run.names_path[col], m, 0.5 * m)
         named += p
         credited[:, j] |= m
         if run.on_a_call[col]:
@@ -337,6 +344,7 @@ def choose_runner(
     said = [ids.get(test_ids[j], TextIds()) for j in failed_idx]
     on_a_call = np.array([bool(x.statuses or x.paths or x.websocket) for x in said], dtype=bool)
     weight = np.array([MATCH if x.statuses else MATCH_UNNAMED for x in said], dtype=float)
+    names_path = np.array([any(p != "/" for p in x.paths) for x in said], dtype=bool)
     t_all = requests.get_column("t_ns")
     span = (int(t_all.min()), int(t_all.max())) if t_all.len() else (0, 0)  # type: ignore[arg-type]
     run = _Run(
@@ -348,6 +356,7 @@ def choose_runner(
         kind,
         on_a_call,
         weight,
+        names_path,
         int(center * NS),
         span,
     )

@@ -16,6 +16,7 @@ the newest 1000 entries), and the verdicts are scored against ``expected.json``:
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import tempfile
 import time
@@ -23,14 +24,43 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout, not installed
 
-from tests.busy_replay import Score, incidents, table, verdicts
-from tests.busy_traffic import RATES, VARIANTS
+from forensics import triage
+from tests.busy_replay import Score, incidents, shipped_rules, table, verdicts
+from tests.busy_traffic import RATES, VARIANTS, Export, Traffic
+
+
+def time_triage(minutes: float, rate: float) -> None:
+    """Triage the seed run inside ``minutes`` of background at ``rate``: load, correlate, classify."""
+    seed = Path(__file__).resolve().parents[1] / "fixtures" / "seed"
+    traffic = Traffic(Export.read(seed / "logs"), rate, "timing", pad_s=minutes * 30)
+    entries = traffic.entries()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "busy.jsonl"
+        path.write_text("".join(json.dumps(e) + "\n" for e in entries))
+        shipped_rules()
+        runs = []
+        for _ in range(3):
+            started = time.perf_counter()
+            result = triage([seed / "junit.xml"], [seed / "logs", path], rules=shipped_rules())
+            runs.append(time.perf_counter() - started)
+    right = sum(v.root_cause == "missing_bypass_header" for v in result.verdicts)
+    print(
+        f"seed + {len(entries)} background entries ({minutes:g} min at {rate:g}/s): "
+        f"triage {min(runs):.2f} s (best of 3; {', '.join(f'{r:.2f}' for r in runs)}), "
+        f"{right}/{len(result.verdicts)} verdicts right"
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rates", type=float, nargs="+", default=[0, *RATES])
     parser.add_argument("--only", default="", help="incidents whose name contains this")
+    parser.add_argument(
+        "--time",
+        type=float,
+        metavar="MINUTES",
+        help="instead: time triage of the seed inside MINUTES of background at the first rate",
+    )
     parser.add_argument("--wrong", action="store_true", help="list every wrong and lost verdict")
     parser.add_argument(
         "--variant",
@@ -39,6 +69,9 @@ def main() -> None:
         help="how the export is cut: as is, app lines only, severity>=WARNING, newest 1000",
     )
     args = parser.parse_args()
+    if args.time:
+        time_triage(args.time, args.rates[0] or 300)
+        return
     cases = [c for c in incidents() if args.only in c.name]
     quiet: dict[str, dict[str, str]] = {}
     scores: dict[float, Score] = {}

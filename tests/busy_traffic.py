@@ -451,7 +451,12 @@ class Traffic:
     """Everyone else's traffic around one export, at ``rate`` entries per second."""
 
     def __init__(
-        self, export: Export, rate: float, seed: str, run: tuple[float, float] | None = None
+        self,
+        export: Export,
+        rate: float,
+        seed: str,
+        run: tuple[float, float] | None = None,
+        pad_s: float = PAD_S,
     ) -> None:
         self.x = export
         self.rate = rate
@@ -459,8 +464,8 @@ class Traffic:
         lo, hi = export.lo.timestamp(), export.hi.timestamp()
         cut_before = run is not None and lo > run[0] + CUT_S
         cut_after = run is not None and hi < run[1] - CUT_S
-        self.lo = lo - (0.0 if cut_before else PAD_S)
-        self.hi = hi + (0.0 if cut_after else PAD_S)
+        self.lo = lo - (0.0 if cut_before else pad_s)
+        self.hi = hi + (0.0 if cut_after else pad_s)
         self.span = self.hi - self.lo
         self._seconds: dict[int, str] = {}
         self.out: list[dict[str, Any]] = []

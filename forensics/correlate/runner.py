@@ -635,19 +635,18 @@ def _search_range(est: ClockEstimate) -> tuple[float, float] | None:
 def _runner_clock(
     kind: str, timed: pl.DataFrame, est: ClockEstimate, runner: Standing, reqs: pl.DataFrame
 ) -> ClockEstimate:
-    """The clock as the runner's own requests set it (the first estimate when they agree)."""
-    if (
-        not est.method.startswith("none")
-        and abs(est.offset_s - runner.offset_s) <= est.uncertainty_s + 0.5
-    ):
-        return est
+    """The clock as the runner's own requests set it (the first estimate when it lies within
+    theirs: it may have come from another client's requests)."""
     lo, hi = runner_windows(timed)
     times = np.sort(reqs.get_column("t_ns").to_numpy())
-    new = align_by_order(times, lo, hi, kind, around=(runner.offset_s, 2.0))
+    reach = max(2.0, est.uncertainty_s + 0.5) if not est.method.startswith("none") else 2.0
+    new = align_by_order(times, lo, hi, kind, around=(runner.offset_s, reach))
     if new is None:
         return ClockEstimate(
             runner.offset_s, 1.0, "requests of the runner", 0, runner.tests, len(lo)
         )
+    if not est.method.startswith("none") and abs(est.offset_s - new.offset_s) <= new.uncertainty_s:
+        return est
     method = new.method.replace("request order", "request order of the runner's requests", 1)
     return replace(new, method=method)
 

@@ -67,13 +67,16 @@ def incidents() -> list[Incident]:
 
 def replay(incident: Incident, rate: float, tmp: Path, variant: str = "busy") -> list[Verdict]:
     """The verdicts triage gives with ``rate`` entries/s of background (0 and "busy": the export
-    alone), the export cut as ``variant`` says (``busy_traffic.VARIANTS``)."""
+    alone), the export cut as ``variant`` says (``busy_traffic.VARIANTS``); none when the cut
+    leaves no entry."""
     logs: list[Path] = [incident.folder / "logs"]
     out = tmp / incident.name.replace("/", "__")
     if rate or variant != "busy":
         logs = write_variant_export(
             logs[0], out, rate, incident.name, variant, run_span(incident.reports)
         )
+    if not logs:
+        return []  # the cut left no entry at all: nothing to triage, nothing scored
     try:
         result = triage(incident.reports, logs, rules=shipped_rules())
     finally:
@@ -102,7 +105,10 @@ class Score:
         return self.right + self.unknown + len(self.wrong)
 
     def add(self, incident: Incident, got: dict[str, str]) -> None:
-        """Score one incident's verdicts against its expected labels."""
+        """Score one incident's verdicts against its expected labels (none: its export was cut
+        to nothing, and it is not scored)."""
+        if not got:
+            return
         for test_id, label in incident.failures.items():
             answer = got.get(test_id, "<none>")
             if answer == label:

@@ -1124,7 +1124,7 @@ def write_variant_export(
 ) -> list[Path]:
     """The export plus its background at ``rate``, cut as ``variant`` says (see ``VARIANTS``);
     returns the paths to hand to triage as logs. Cut exports are written as ``gcloud logging read
-    --format=json`` prints them: one array, newest first."""
+    --format=json`` prints them: one array, newest first. Nothing when the cut leaves no entry."""
     if variant == "busy":
         return write_busy_export(logs, out, rate, seed, run)
     entries = raw_entries(logs) + busy_entries(logs, rate, seed, run)
@@ -1137,6 +1137,8 @@ def write_variant_export(
         entries = entries[:LIMIT]
     else:
         raise ValueError(f"unknown export variant {variant!r}")
+    if not entries:
+        return []  # the cut leaves nothing: gcloud prints [] and there is nothing to triage
     out.mkdir(parents=True, exist_ok=True)
     path = out / "gcloud-logging-read.json"
     path.write_text(json.dumps(entries, indent=2) + "\n")

@@ -71,6 +71,7 @@ IAM_UNAUTHORIZED = (
     "https://cloud.google.com/run/docs/securing/authenticating Additional troubleshooting "
     "documentation can be found at: https://cloud.google.com/run/docs/troubleshooting#401"
 )
+_PROXY = re.compile(r"\b(169\.254\.\d+\.\d+|::ffff:169\.254\.\d+\.\d+|127\.0\.0\.1)\b")
 _ACCESS = re.compile(r'"(?:GET|POST|PUT|DELETE|PATCH|HEAD|OPTIONS|WebSocket)\s+/\S*[^"]*"\s+\d{3}')
 
 BROWSER_UAS = (
@@ -326,6 +327,9 @@ class Export:
     taken_ips: frozenset[str]
     min_severity: int
     access_lines: bool
+    #: the address the app's access lines give every caller when it sits behind Cloud Run's
+    #: proxy (``169.254.x.x``), None when they show the client's own
+    proxy_ip: str | None = None
     policies: tuple[str, ...] = ()
     entries: list[dict[str, Any]] = field(default_factory=list, repr=False)
 
@@ -408,6 +412,10 @@ class Export:
             ),
             policies=policies,
             entries=entries,
+            proxy_ip=next(
+                (m.group(1) for e in app if (m := _PROXY.search(str(e.get("textPayload", ""))))),
+                None,
+            ),
         )
 
 
@@ -749,8 +757,9 @@ class Traffic:
         ms = (self.rng.uniform(0.3, 12)) / 1000
         if self.x.access_lines and self.rng.random() < 0.8:
             verb = "WebSocket" if path in self.x.ws_paths and method == "GET" else method
+            caller = self.x.proxy_ip or c.ip  # the app behind Cloud Run's proxy sees its address
             access = (
-                f'INFO:     {c.ip}:{self._int(1024, 65000)} - "{verb} {path} HTTP/1.1" {status}'
+                f'INFO:     {caller}:{self._int(1024, 65000)} - "{verb} {path} HTTP/1.1" {status}'
             )
             self.line(
                 t + ms,

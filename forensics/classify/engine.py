@@ -24,7 +24,7 @@ import polars as pl
 from forensics.classify.consensus import Agreement, agreement
 from forensics.classify.context import TestContext
 from forensics.classify.explain import evidence_of, explanation, summarize, unknown_reason
-from forensics.classify.gather import build_contexts, shared_counts
+from forensics.classify.gather import app_logs_kept, build_contexts, shared_counts
 from forensics.classify.rows import LinkedRow
 from forensics.classify.rules import Rule, RuleSet
 from forensics.correlate import Correlation
@@ -76,7 +76,9 @@ def classify(
     failed = tests.filter(pl.col("outcome").cast(pl.String).is_in(FAILED_OUTCOMES))
     if "order" in failed.columns:
         failed = failed.sort("order", nulls_last=True, maintain_order=True)
-    contexts = build_contexts(failed, logs, correlation.links, shared_counts(correlation))
+    contexts = build_contexts(
+        failed, logs, correlation.links, shared_counts(correlation), app_logs_kept(logs)
+    )
     candidates: dict[int, list[Rule]] = {}  # shared: a row linked to several tests is screened once
     return [decide(ctx, rules, correlation.notes.get(ctx.test_id), candidates) for ctx in contexts]
 
@@ -176,6 +178,13 @@ def decide(
     contested = contested_conflict(label, readings) or contested_against_entry(label, readings)
     if contested:
         return _unknown(ctx, contested + (f" (correlation: {note})" if note else ""), ranked)
+    bare = all(m.row.is_request and not (m.row.get("message") or "").strip() for m in best)
+    if not ctx.app_logs_kept and label == APP_ERROR and bare:
+        reason = (
+            "the export keeps none of the app's lines below WARNING (filtered to warnings): "
+            "a 5xx entry alone does not say why the request failed"
+        )
+        return _unknown(ctx, reason + (f" (correlation: {note})" if note else ""), ranked)
     runner = (ranked[1][0], ranked[1][1][0]) if len(ranked) > 1 else None
     if runner and runner[1] >= CONFLICT and runner[1] >= CONFLICT_RATIO * support:
         reason = f"conflicting evidence: {label} ({support:.2f}) vs {runner[0]} ({runner[1]:.2f})"

@@ -651,6 +651,36 @@ def _runner_clock(
     return replace(new, method=method)
 
 
+#: Requests without a client address (access lines standing in for a missing request log) that
+#: come as densely around the run as during it (this share of the density, at least
+#: ``CROWD_MIN`` of them) are everyone's traffic, not the runner's.
+CROWD_SHARE, CROWD_MIN, CROWD_AROUND_S = 0.5, 5, 10.0
+
+
+def _unkeyed_crowd(timed: pl.DataFrame, est: ClockEstimate, requests: pl.DataFrame) -> str:
+    """Why requests with no client address cannot set the clock: they come around the run as
+    densely as during it, so they are a crowd's ("" when they may be the runner's)."""
+    if est.method.startswith("none") or timed.is_empty():
+        return ""
+    lo, hi = runner_windows(timed)
+    shift = int(est.offset_s * NS)
+    a, b = int(lo.min()) + shift, int(hi.max()) + shift
+    around = max(b - a, int(CROWD_AROUND_S * NS))
+    t = requests.filter(client_key().is_null()).get_column("t_ns")
+    inside = int(t.is_between(a, b).sum())
+    outside = int(t.is_between(a - around, a, closed="left").sum()) + int(
+        t.is_between(b, b + around, closed="right").sum()
+    )
+    density_in = inside / max(b - a, 1)
+    density_out = outside / (2 * around)
+    if outside < CROWD_MIN or density_out < CROWD_SHARE * density_in:
+        return ""
+    return (
+        f"requests with no client address (an export without request logs?) come as often around "
+        f"the run ({outside}) as during it ({inside}): they are everyone's, not the runner's"
+    )
+
+
 def identify_runner(
     tests: pl.DataFrame,
     requests: pl.DataFrame,
@@ -693,10 +723,12 @@ def identify_runner(
         mine = requests.filter(client_key() == choice.runner.key)
         clocks = {**clocks, kind: _runner_clock(kind, timed, est, choice.runner, mine)}
     else:
-        if choice.standings and est.anchors == 0:
-            # the order came from clients that are not the runner (or that nobody can tell
-            # apart): their requests do not set the runner's clock
-            clocks = {**clocks, kind: no_estimate(kind, choice.reason)}
+        crowd = _unkeyed_crowd(timed, est, requests)
+        if est.anchors == 0 and (choice.standings or crowd):
+            # the order came from clients that are not the runner, that nobody can tell apart,
+            # or from requests with no client address too many to be one runner's: they do not
+            # set the runner's clock
+            clocks = {**clocks, kind: no_estimate(kind, crowd or choice.reason)}
         return Fingerprint(method=f"none: {choice.reason}"), clocks
     return describe_runner(requests, keys, method), clocks
 

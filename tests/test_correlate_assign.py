@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import polars as pl
 
+from forensics import load_logs, load_tests
 from forensics.correlate import correlate
 from tests._correlate_frames import (
     WS_403,
@@ -214,3 +217,21 @@ def test_context_request_inside_a_neighbours_own_times_is_the_neighbours() -> No
     )
     kept = keep_nearest(cand, cores, frozenset())
     assert kept.get_column("row").to_list() == [2]
+
+
+def test_a_short_junit_test_does_not_take_its_neighbours_calls() -> None:
+    """The seed run from its JUnit report alone (start times rebuilt from durations, far off):
+    each failed test gets the handshakes its reportlog gives it, in order, not the 12 ms
+    test_websocket_connection all three of the first tests' 403s."""
+    seed = Path(__file__).resolve().parents[1] / "fixtures" / "seed"
+    logs = load_logs(seed / "logs").with_row_index("row")
+
+    def evidence(report: str) -> dict[str, list[int]]:
+        c = correlate(load_tests(seed / report), logs)
+        req = c.requests.filter(pl.col("matches_failure")).sort("row")
+        return {t: sorted(rows) for t, rows in req.group_by("test_id").agg("row").iter_rows()}
+
+    from_junit, from_reportlog = evidence("junit.xml"), evidence("report.jsonl")
+    assert from_junit == from_reportlog
+    first = "tests/e2e/test_1_websocket_events_staging.py::test_websocket_connection"
+    assert len(from_junit[first]) == 1

@@ -35,10 +35,14 @@ class TestContext:
         rows: list[LinkedRow],
         test_message: str | None = None,
         memo: dict[tuple[int, int], bool] | None = None,
+        app_logs_kept: bool = True,
     ):
         self.test_id = test_id
         self.rows = rows
         self.test_message = test_message
+        # whether the export keeps the app's quieter lines (below WARNING): when it was filtered
+        # to warnings, a request without app lines says nothing of whether the container saw it
+        self.app_logs_kept = app_logs_kept
         # Results of row-only conditions (text, fields) by (condition, log row): a row linked to
         # several tests is searched once.
         self.memo: dict[tuple[int, int], bool] = {} if memo is None else memo

@@ -16,6 +16,7 @@ the label would be a guess and the verdict is ``unknown`` too. docs/rules.md tel
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -32,11 +33,12 @@ from forensics.classify.explain import (
     summarize,
     unknown_reason,
 )
-from forensics.classify.gather import build_contexts, shared_counts
+from forensics.classify.gather import app_logs_kept, build_contexts, shared_counts
 from forensics.classify.rows import LinkedRow
 from forensics.classify.rules import Rule, RuleSet
 from forensics.correlate import Correlation
 from forensics.correlate.applines import APP_JOIN_CONTESTED
+from forensics.correlate.entries import ACCESS_LINE
 from forensics.labels import APP_ERROR, MIDDLEWARE_REJECTION, RATE_LIMITED, UNKNOWN
 from forensics.logs.kinds import with_kinds
 from forensics.result import Verdict
@@ -50,6 +52,7 @@ MAX_EVIDENCE = 6
 #: Within one request, a reading that names a specific cause outranks a generic one: "ERROR auth
 #: middleware: token expired" is invalid_jwt, not middleware_rejection, and not app_error.
 _GENERIC_RANK = {APP_ERROR: 2, MIDDLEWARE_REJECTION: 1}
+_ACCESS = re.compile(ACCESS_LINE)
 
 
 @dataclass(frozen=True)
@@ -84,7 +87,9 @@ def classify(
     if "order" in failed.columns:
         failed = failed.sort("order", nulls_last=True, maintain_order=True)
     logs = with_kinds(logs)
-    contexts = build_contexts(failed, logs, correlation.links, shared_counts(correlation))
+    contexts = build_contexts(
+        failed, logs, correlation.links, shared_counts(correlation), app_logs_kept(logs)
+    )
     candidates: dict[int, list[Rule]] = {}  # shared: a row linked to several tests is screened once
     return [decide(ctx, rules, correlation.notes.get(ctx.test_id), candidates) for ctx in contexts]
 
@@ -173,7 +178,7 @@ def decide(
     candidates: dict[int, list[Rule]] | None = None,
 ) -> Verdict:
     """The verdict for one test from its context (``note``: correlate's word on what is missing)."""
-    readings = all_readings(ctx, rules, candidates)
+    readings = own_words_first(all_readings(ctx, rules, candidates))
     found = most_specific(readings)
     table = supports(found)
     agreed = agreement(ctx, found)
@@ -196,9 +201,16 @@ def decide(
         return _unknown(ctx, unknown_reason(ctx, note, weak), ranked)
     best = ranked[0]
     label, support = best.label, best.support
-    contested = contested_conflict(label, readings)
+    contested = contested_conflict(label, readings) or contested_against_entry(label, readings)
     if contested:
         return _unknown(ctx, contested + (f" (correlation: {note})" if note else ""), ranked)
+    bare = all(m.row.is_request and not (m.row.get("message") or "").strip() for m in best.proofs)
+    if not ctx.app_logs_kept and label == APP_ERROR and bare:
+        reason = (
+            "the export keeps none of the app's lines below WARNING (filtered to warnings): "
+            "a 5xx entry alone does not say why the request failed"
+        )
+        return _unknown(ctx, reason + (f" (correlation: {note})" if note else ""), ranked)
     runner = RunnerUp(ranked[1].label, ranked[1].support) if len(ranked) > 1 else None
     if runner and runner.support >= CONFLICT and runner.support >= CONFLICT_RATIO * support:
         reason = f"conflicting evidence: {label} ({support:.2f}) vs {runner.label} ({runner.support:.2f})"
@@ -230,6 +242,47 @@ def decide(
         + (_agreement_sentence(agreed) if agreed is not None and agreed.label == label else ""),
         detail=decided.detail,
         rule=best.proofs[0].rule.id,
+    )
+
+
+def own_words_first(readings: list[Match]) -> list[Match]:
+    """The readings without contested lines of a request whose own app lines say why it failed.
+
+    A line joined by time as near to another client's failing request as to this test's
+    (``app_join_contested``) may be that client's reason: where the request's own app lines (by
+    trace, or uncontested; not mere access lines) say why it failed, it never outranks them.
+    """
+    own = {m.row.group for m in readings if _own_words(m)}
+    return [m for m in readings if m.row.via != APP_JOIN_CONTESTED or m.row.group not in own]
+
+
+def _own_words(m: Match) -> bool:
+    """The match reads an app line that is the request's own and says more than its status."""
+    row = m.row
+    return (
+        row.role == "app"
+        and row.via != APP_JOIN_CONTESTED
+        and m.score > 0
+        and not _ACCESS.search(str(row.get("message") or ""))
+    )
+
+
+def contested_against_entry(label: str, readings: list[Match]) -> str | None:
+    """Why ``label`` cannot be told when only contested lines say it and the request's own entry
+    (or access line) says another cause: whose line it is decides the verdict, and time cannot."""
+    firm = [m for m in readings if m.row.via != APP_JOIN_CONTESTED]
+    firm_case = supports(most_specific([m for m in firm if m.rule.label == label])).get(label)
+    if firm_case is not None and firm_case.support >= DECIDE:
+        return None
+    groups = {
+        m.row.group for m in readings if m.row.via == APP_JOIN_CONTESTED and m.rule.label == label
+    }
+    other = sorted({m.rule.label for m in firm if m.row.group in groups and m.rule.label != label})
+    if not other:
+        return None
+    return (
+        f"conflicting evidence: an untraced line as near to another client's failing request as "
+        f"to this test's says {label}; the request's own entry says {', '.join(other)}"
     )
 
 

@@ -41,8 +41,12 @@ def build_contexts(
     logs: pl.DataFrame,
     links: pl.DataFrame,
     shared: dict[int, int] | None = None,
+    app_logs_kept: bool = True,
 ) -> list[TestContext]:
-    """A ``TestContext`` per failed test: its linked rows, best link per row, grouped by request."""
+    """A ``TestContext`` per failed test: its linked rows, best link per row, grouped by request.
+
+    ``app_logs_kept``: whether the export keeps the app's lines below WARNING (``app_logs_kept``).
+    """
     ids = failed.get_column("test_id").to_list()
     messages = (
         failed.get_column("message").to_list() if "message" in failed.columns else [None] * len(ids)
@@ -77,7 +81,7 @@ def build_contexts(
                 and names_response(message, row.get("http_status"), row.get("http_path"))
             ):
                 row.strength = max(row.strength, MATCHES_FAILURE)
-        contexts.append(TestContext(test_id, rows, message, memo))
+        contexts.append(TestContext(test_id, rows, message, memo, app_logs_kept))
     return contexts
 
 
@@ -87,6 +91,29 @@ def build_contexts(
 MATCHES_FAILURE = 0.75
 #: Correlate's strength for a request it judged not this test's failure (context at most).
 DEMOTED = 0.15
+
+
+#: Severities an export filtered to warnings leaves out.
+_QUIET_SEVERITIES = ("DEFAULT", "DEBUG", "INFO", "NOTICE")
+
+
+#: An export whose app lines are at least this many and all WARNING or above was filtered so.
+FILTERED_MIN_LINES = 10
+
+
+def app_logs_kept(logs: pl.DataFrame) -> bool:
+    """Whether the export keeps the app's quieter lines: False when it holds many app lines
+    (``FILTERED_MIN_LINES``) and none below WARNING (an export filtered to
+    ``severity>=WARNING``), where a request without app lines may well have had some."""
+    if logs.is_empty() or "role" not in logs.columns:
+        return True
+    app = logs.filter(pl.col("role") == "app")
+    if app.height < FILTERED_MIN_LINES:
+        return True
+    quiet = pl.col("severity").is_null() | pl.col("severity").cast(pl.String).is_in(
+        _QUIET_SEVERITIES
+    )
+    return bool(app.select(quiet.any()).item())
 
 
 def _linked(data: dict[str, Any], link: dict[str, Any], shared: dict[int, int]) -> LinkedRow:

@@ -143,16 +143,17 @@ def _pairs(app: pl.DataFrame, spans: pl.DataFrame, same_service: bool = True) ->
     # names its request; when it quotes one candidate's, the candidates it does not quote are
     # unlikely. The strings a line quotes are found once per line (one alternation of all the
     # candidates' strings), not once per (line, request) pair.
+    # only the requests some line pairs with: a busy service has thousands of clients
     clients = {
         v
         for col in ("r_ua", "r_ip", "r_origin")
-        for v in spans.get_column(col).drop_nulls().unique().to_list()
+        for v in pairs.get_column(col).drop_nulls().unique().to_list()
     }
     values = sorted(
         {
             v
             for col in ("r_ua", "r_ip", "r_origin", "r_path")
-            for v in spans.get_column(col).drop_nulls().unique().to_list()
+            for v in pairs.get_column(col).drop_nulls().unique().to_list()
             if len(v) >= MIN_CLIENT_TEXT
         },
         key=lambda v: (-len(v), v),

@@ -9,6 +9,9 @@ same 403. Each group of tests tied by such claims is solved as one alignment:
   times drift;
 * a request costs its distance (seconds) to the test's core window (its own times on the Google
   clock); a test left without any request costs ``miss_s``, a request left to nobody ``drop_s``;
+* a test's own calls come close together: giving one test two requests further apart than the
+  test lasted costs the excess (rebuilt JUnit starts compress the run, and a 12 ms test must not
+  take its neighbours' calls);
 * the cheapest alignment wins (dynamic programming over requests x tests).
 
 Tests whose core windows are the same (concurrent tests started together) cannot be told apart by
@@ -60,21 +63,29 @@ def _align(
     index = {t: i + 1 for i, t in enumerate(tests)}  # 0 = no test has a request yet
     best = [0.0] + [math.inf] * m
     back: list[list[tuple[int, int | None]]] = []
+    previous: int | None = None
     for claim in claims:
         new = [b + drop_s for b in best]
         choice: list[tuple[int, int | None]] = [(j, None) for j in range(m + 1)]
+        gap = (claim.t_ns - previous) if previous is not None else 0
         for t in claim.tests:
             k = index[t]
             # a test without times fits anywhere, but a timed test close by fits better
             c = min(UNTIMED_COST_S, miss_s / 2) if t in untimed else _cost(claim.t_ns, cores[t])
+            # a test's own calls come close together: stretching one test over a gap longer
+            # than the test lasted costs that gap (a 12 ms test does not make calls 0.4 s apart
+            # while its neighbours make none)
+            own = 0 if t in untimed else cores[t][1] - cores[t][0]
+            stretch = max(gap - own, 0) / NS
             for j in range(k + 1):
                 if best[j] == math.inf:
                     continue
-                total = best[j] + c + miss_s * max(k - j - 1, 0)
+                total = best[j] + c + miss_s * max(k - j - 1, 0) + (stretch if j == k else 0.0)
                 if total < new[k] - 1e-12:
                     new[k], choice[k] = total, (j, k)
         back.append(choice)
         best = new
+        previous = claim.t_ns
     end = min(range(m + 1), key=lambda j: best[j] + miss_s * (m - j))
     out: list[int | None] = []
     state = end

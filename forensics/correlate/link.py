@@ -6,7 +6,7 @@
    rows stand in for missing request logs).
 2. ``runclock.estimate_clock`` (on ``clock``): Google time minus runner time, from trace anchors
    and request order; refined on the runner's own requests once they are known.
-3. ``fingerprint.runner_fingerprint``: the runner's remote IPs and user agents.
+3. ``runner.identify_runner`` (on ``fingerprint``): the runner's remote IPs and user agents.
 4. ``windows``: each failed test's window on Google's clock.
 5. ``requests`` + ``assign``: each failed test's own request entries (ids from its text, window,
    fingerprint, failure match), shared out among overlapping tests.

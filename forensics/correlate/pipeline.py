@@ -8,7 +8,7 @@ from forensics.correlate.applines import join_app_lines
 from forensics.correlate.assign import assign_contested, keep_nearest
 from forensics.correlate.clock import ClockEstimate, no_estimate
 from forensics.correlate.entries import client_key, tag_entries
-from forensics.correlate.fingerprint import NEVER_RUNNER, Fingerprint, runner_fingerprint
+from forensics.correlate.fingerprint import NEVER_RUNNER, Fingerprint
 from forensics.correlate.link import (
     LINK_DETAIL_SCHEMA,
     LINK_SCHEMA,
@@ -24,6 +24,7 @@ from forensics.correlate.requests import (
     window_candidates,
 )
 from forensics.correlate.runclock import estimate_clock, refine
+from forensics.correlate.runner import identify_runner
 from forensics.correlate.textids import TextIds, extract_ids
 from forensics.correlate.windows import (
     UNTIMED_FACTOR,
@@ -131,8 +132,7 @@ def _clocks_and_runner(
                 if tagged.height
                 else no_estimate(kind, "no log entries")
             )
-    aligned = any(not e.method.startswith("none") for e in clocks.values())
-    fp = runner_fingerprint(requests, google_windows(tests, clocks), aligned=aligned)
+    fp, clocks = identify_runner(tests, requests, ids, clocks)
     runner_reqs = requests.filter(fp.is_runner())
     clocks = {
         k: refine(k, tests.filter(pl.col("kind") == k), est, runner_reqs)

@@ -195,9 +195,21 @@ def window_candidates(
         )
         .otherwise(None)
     )
-    cand = cand.with_columns(matches_failure=matches.fill_null(False)).with_columns(
-        strength=strength
+    # an entry with no client address (an access line standing in for a missing request log) is
+    # nobody's in particular: it matches only on the path the text names, and only when no other
+    # such entry in the window matches on another path (then whose failure it is cannot be told)
+    unkeyed = pl.col("runner").is_null() & pl.col("http_status").is_not_null()
+    matches = matches.fill_null(False) & ~(unkeyed & pl.col("has_path") & ~pl.col("path_match"))
+    cand = cand.with_columns(matches_failure=matches)
+    rival_paths = (
+        pl.col("http_path")
+        .filter(pl.col("matches_failure") & unkeyed)
+        .n_unique()
+        .over("test_id")
     )
+    cand = cand.with_columns(
+        matches_failure=pl.col("matches_failure") & ~(unkeyed & (rival_paths > 1))
+    ).with_columns(strength=strength)
     cand = cand.filter(pl.col("strength").is_not_null() & (pl.col("matches_failure") | ~wide))
     return cand.with_columns(
         via=pl.when(pl.col("path_match")).then(pl.lit("url")).otherwise(pl.lit("window"))

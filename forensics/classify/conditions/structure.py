@@ -17,7 +17,11 @@ from forensics.classify.rows import LinkedRow
 
 @dataclass(frozen=True)
 class NoAppLog(Condition):
-    """``no_app_log: true``: no app line belongs to this row's request (false: at least one does)."""
+    """``no_app_log: true``: no app line belongs to this row's request (false: at least one does).
+
+    In an export filtered to warnings (app lines, none below WARNING) a missing app line proves
+    nothing, and ``no_app_log: true`` never holds.
+    """
 
     kind: ClassVar[str] = "no_app_log"
     cost: ClassVar[int] = 3
@@ -26,6 +30,8 @@ class NoAppLog(Condition):
 
     def holds(self, row: LinkedRow, ctx: TestContext) -> bool:
         has_app = row.role == "app" or any(r.role == "app" for r in ctx.same_request(row))
+        if self.expected and not has_app and not ctx.app_logs_kept:
+            return False
         return has_app != self.expected
 
     @classmethod

@@ -127,6 +127,7 @@ def _access_lines_as_requests(tagged: pl.DataFrame) -> pl.DataFrame:
     is_access = (pl.col("layer") == "app") & (
         access.struct.field("1").is_not_null() | finished.is_not_null()
     )
+    caller, agent = _access_client(message)
     return tagged.with_columns(
         is_request=is_access,
         layer=pl.when(is_access).then(pl.lit("access")).otherwise(pl.col("layer")),
@@ -134,7 +135,42 @@ def _access_lines_as_requests(tagged: pl.DataFrame) -> pl.DataFrame:
         http_status=pl.coalesce(
             pl.col("http_status"), access.struct.field("2").cast(pl.Int32, strict=False), finished
         ),
+        http_remote_ip=pl.when(is_access)
+        .then(pl.coalesce(pl.col("http_remote_ip"), caller))
+        .otherwise(pl.col("http_remote_ip")),
+        http_user_agent=pl.when(is_access)
+        .then(pl.coalesce(pl.col("http_user_agent"), agent))
+        .otherwise(pl.col("http_user_agent")),
+    ).with_columns(  # the client kind follows the agent the access line names
+        client_kind=pl.when(is_access).then(_client_kind()).otherwise(pl.col("client_kind"))
     )
+
+
+#: The caller an access line names: uvicorn's ``1.2.3.4:5678 - "GET ..."``, the combined log
+#: format's ``1.2.3.4 - - [date] "GET ..."`` (then its last quoted field is the user agent).
+_ACCESS_CALLER = (
+    r"(?:^|\s)\[?((?:\d{1,3}\.){3}\d{1,3}|[0-9a-fA-F]{0,4}(?::[0-9a-fA-F]{0,4}){2,7})\]?"
+    r"(?::\d{1,5})?\s+-\s+(?:\S+\s+\[|\S*\s*\")"
+)
+_ACCESS_AGENT = r'"\s+\d{3}\s+\S+\s+"[^"]*"\s+"([^"]+)"\s*$'
+#: Addresses of proxies in front of the app (Cloud Run's, a sidecar, a private LB): not a caller.
+_PROXY_ADDRESS = (
+    r"^(?:169\.254\.|127\.|10\.|192\.168\.|172\.(?:1[6-9]|2\d|3[01])\.|::ffff:|::1$|fe80:)"
+)
+
+
+def _access_client(message: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    """The caller's address and agent an access line names (both null when it names no address,
+    or only a proxy's: then everyone's calls look alike)."""
+    ip = message.str.extract(_ACCESS_CALLER, 1)
+    # uvicorn writes an IPv6 caller and its port as one "addr:port": the last group is the port
+    ip = (
+        pl.when(ip.str.count_matches(":") >= 3).then(ip.str.replace(r":\d{1,5}$", "")).otherwise(ip)
+    )
+    ip = pl.when(ip.str.contains(_PROXY_ADDRESS) | (ip == "-")).then(None).otherwise(ip)
+    # an agent alone is no client: behind a proxy everyone's python-httpx would be one caller
+    agent = message.str.extract(_ACCESS_AGENT, 1)
+    return ip, pl.when(ip.is_null() | (agent == "-")).then(None).otherwise(agent)
 
 
 def client_key() -> pl.Expr:

@@ -200,6 +200,11 @@ def window_candidates(
     # such entry in the window matches on another path (then whose failure it is cannot be told)
     unkeyed = pl.col("runner").is_null() & pl.col("http_status").is_not_null()
     matches = matches.fill_null(False) & ~(unkeyed & pl.col("has_path") & ~pl.col("path_match"))
+    # a refused WebSocket handshake is a GET: a POST or PUT in the window is another call
+    other_method = ~pl.col("http_method").fill_null("GET").str.to_uppercase().is_in(
+        ["GET", "CONNECT"]
+    )
+    matches = matches & ~(pl.col("ws") & ~pl.col("ws_closed") & ~pl.col("cors") & other_method)
     cand = cand.with_columns(matches_failure=matches)
     rival_paths = (
         pl.col("http_path")

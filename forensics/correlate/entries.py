@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from forensics.logs.kinds import ACCESS_LINE, client_kinds, with_kinds
+from forensics.logs.kinds import ACCESS_LINE, client_kind_expr, client_kinds, with_kinds
 
 FUNCTION_FINISHED = r"finished with status(?: code)?:?\s*'?(\d{3})"
 
@@ -142,7 +142,9 @@ def _access_lines_as_requests(tagged: pl.DataFrame) -> pl.DataFrame:
         .then(pl.coalesce(pl.col("http_user_agent"), agent))
         .otherwise(pl.col("http_user_agent")),
     ).with_columns(  # the client kind follows the agent the access line names
-        client_kind=pl.when(is_access).then(_client_kind()).otherwise(pl.col("client_kind"))
+        client_kind=pl.when(is_access)
+        .then(client_kind_expr(pl.col("http_user_agent")))
+        .otherwise(pl.col("client_kind"))
     )
 
 

@@ -658,10 +658,16 @@ CROWD_SHARE, CROWD_MIN, CROWD_AROUND_S = 0.5, 5, 10.0
 
 
 def _unkeyed_crowd(timed: pl.DataFrame, est: ClockEstimate, requests: pl.DataFrame) -> str:
-    """Why requests with no client address cannot set the clock: they come around the run as
-    densely as during it, so they are a crowd's ("" when they may be the runner's)."""
+    """Why requests with no client address cannot set the clock: they line up with only some of
+    the tests, or come around the run as densely as during it, so they are a crowd's ("" when
+    they may be the runner's)."""
     if est.method.startswith("none") or timed.is_empty():
         return ""
+    if est.tests_timed and est.tests_hit < est.tests_timed:
+        return (
+            f"requests with no client address (an export without request logs?) line up with "
+            f"only {est.tests_hit} of {est.tests_timed} tests: not enough to set the clock on"
+        )
     lo, hi = runner_windows(timed)
     shift = int(est.offset_s * NS)
     a, b = int(lo.min()) + shift, int(hi.max()) + shift

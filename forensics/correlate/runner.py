@@ -49,7 +49,10 @@ SCANNER_PATH = (
 #: Share of a client's requests on scanner paths that makes it a scanner.
 SCANNER_SHARE = 0.5
 PLAUSIBLE = ("script", "unknown", "mobile", "browser")
-PRIOR = {"script": 1.0, "unknown": 0.8, "mobile": 0.45, "browser": 0.45}
+PRIOR = {"script": 1.0, "unknown": 0.8, "mobile": 0.45, "browser": 0.45, "anonymous": 0.45}
+#: Kinds that must be in most tests to be the runner: a person's browser or phone, and a caller
+#: only an access line names (its address, no agent: a person as likely as a script).
+PERSON_LIKE = ("browser", "mobile", "anonymous")
 #: A browser or a phone is the runner (Selenium, a device farm) only when it is in this share of
 #: the timed tests.
 BROWSER_MIN_SHARE = 0.75
@@ -298,6 +301,10 @@ def _frame(
         & pl.col("client_kind").is_in(PLAUSIBLE)
         & ~pl.col("key").is_in(scanners.implode())
     )
+    anonymous = (pl.col("layer") == "access") & pl.col("http_user_agent").is_null()
+    cands = cands.with_columns(
+        client_kind=pl.when(anonymous).then(pl.lit("anonymous")).otherwise(pl.col("client_kind"))
+    )
     cols = []
     exprs = []
     for i, test_id in enumerate(test_ids):
@@ -469,7 +476,7 @@ def _standings(
         kind = _mode(c.kinds[s:e])
         score = score * PRIOR.get(kind, 0.8)
         best = int(np.argmax(score))
-        if kind in ("browser", "mobile") and hits[best] < max(2, BROWSER_MIN_SHARE * len(run.lo)):
+        if kind in PERSON_LIKE and hits[best] < max(2, BROWSER_MIN_SHARE * len(run.lo)):
             continue
         partial = bool(
             calls_in_export[best] >= PARTIAL_MIN_CALLS

@@ -3,19 +3,27 @@
 A busy export holds many clients calling the service while the suite runs: people's browsers,
 crawlers, scanners, monitors, other people's scripts, other services. Every plausible client
 (remote address, or user agent when there is none) is scored against the run at the clock offsets
-where its requests would explain the tests (``Standing``):
+where its own requests would explain the tests (``Standing``):
 
-* a failed test whose window holds one of its requests that matches the failure (the status the
-  text names, else a failing call; the path the text names counts extra) counts most;
-* a passed test whose window holds one of its successful requests counts;
-* any other test whose window holds one of its requests counts a little;
-* its requests during the run but between the tests' windows count against it, and so does an
-  offset far from a runner clock's usual seconds of skew;
-* browsers and phones must be in most tests; probes, crawlers and scanners (by their agent, or by
-  the paths they probe: ``/.env``, ``/wp-login.php``) are never the runner.
+* a failed test whose window holds one of its requests that matches the failure counts most (the
+  status the text names; any failing call when it names none, half as much; a refused WebSocket
+  handshake is a GET); the call the text names (its path, or a handshake) counts extra;
+* a passed test whose window holds one of its successful requests counts; any other test whose
+  window holds one of its requests counts a little;
+* against it: its requests during the run but between the tests' windows, its requests just
+  before or after the run, a failed call in the middle of its activity that it did not make, and
+  an offset far from a runner clock's usual seconds of skew;
+* browsers, phones and callers only an access line names (no agent) must be in most tests;
+  probes, crawlers and scanners (by their agent, or by the paths they probe: ``/.env``,
+  ``/wp-login.php``) are never the runner.
 
-The best client is the runner only when no other client (that is not the same runner leaving by
-another address) comes close: otherwise nobody is, and the reason names the clients that tie.
+A client that explains only a part of the failed calls the export covers is never the runner,
+though it keeps weaker clients from being chosen. The best client is the runner only when no
+other client (that is not the same runner leaving by another address) comes close: otherwise
+nobody is, the reason names the clients that tie, and the clock is not taken from anyone's
+requests. Another address of the runner joins it when it sends its agents at its clock and
+explains more of the run while keeping to it (IPv4 and IPv6, a NAT pool), or repeats its calls
+(another run of the same suite). Without test times the run is laid out from its durations.
 """
 
 from __future__ import annotations

@@ -6,9 +6,10 @@ causes. ``busy_traffic`` writes that background (seeded, nothing from the runner
 an incident's export at a rate, and ``busy_replay`` triages the incident on both. A verdict may
 become ``unknown`` (the runner cannot be told apart: it says why), never another label.
 
-Each rate replays a fixed sample of the incidents (every ``STRIDE``-th, a different slice per rate,
-so the rates together cover most of them); ``FORENSICS_BUSY_ALL=1`` replays every incident at
-every rate, as ``bench/bench_busy.py`` does (minutes).
+Each rate, and each way of cutting the export (the app's lines only, ``severity>=WARNING``,
+``--limit 1000``), replays a fixed sample of the incidents (every ``STRIDE``-th, a different slice
+each, so together they cover all of them); ``FORENSICS_BUSY_ALL=1`` replays every incident each
+time, as ``bench/bench_busy.py`` does (minutes).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import pytest
 
 from forensics.labels import UNKNOWN
 from tests.busy_replay import Score, incidents, replay, table
-from tests.busy_traffic import RATES, Export, busy_entries, entry_kind
+from tests.busy_traffic import RATES, VARIANTS, Export, busy_entries, entry_kind
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 DATA = Path(__file__).resolve().parent / "data"
@@ -129,4 +130,22 @@ def test_no_wrong_label_in_a_busy_export(
     with capsys.disabled():
         print(f"\n{len(cases)} incidents, {score.total} failed tests")
         print(table({rate: score}))
+    assert score.wrong == [], "\n".join(score.wrong)
+
+
+@pytest.mark.parametrize("variant", VARIANTS[1:])
+def test_no_wrong_label_in_a_cut_busy_export(
+    variant: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The busy export (30 entries/s) cut as users cut theirs: the app's lines only (no request
+    log), ``severity>=WARNING``, or ``--limit 1000``: still no label but the truth or unknown."""
+    cases = _sample(len(RATES) + VARIANTS.index(variant))
+    score = Score(30)
+    for incident in cases:
+        found = replay(incident, 30, tmp_path, variant)
+        score.add(incident, {v.test_id: v.root_cause for v in found})
+        assert all(v.reason for v in found if v.root_cause == UNKNOWN)
+    with capsys.disabled():
+        print(f"\n{variant}: {len(cases)} incidents, {score.total} failed tests")
+        print(table({30: score}))
     assert score.wrong == [], "\n".join(score.wrong)

@@ -148,11 +148,12 @@ def _access_lines_as_requests(tagged: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-#: The caller an access line names: uvicorn's ``1.2.3.4:5678 - "GET ..."``, the combined log
+#: The caller an access line names: uvicorn's ``1.2.3.4:5678 - "GET ..."`` (for a WebSocket
+#: ``('1.2.3.4', 5678) - "WebSocket /ws" 403``), the combined log
 #: format's ``1.2.3.4 - - [date] "GET ..."`` (then its last quoted field is the user agent).
 _ACCESS_CALLER = (
-    r"(?:^|\s)\[?((?:\d{1,3}\.){3}\d{1,3}|[0-9a-fA-F]{0,4}(?::[0-9a-fA-F]{0,4}){2,7})\]?"
-    r"(?::\d{1,5})?\s+-\s+(?:\S+\s+\[|\S*\s*\")"
+    r"(?:^|\s)[\[(]?'?((?:\d{1,3}\.){3}\d{1,3}|[0-9a-fA-F]{0,4}(?::[0-9a-fA-F]{0,4}){2,7})'?"
+    r"(?:\]?:\d{1,5}|,\s*\d{1,5}\))?\]?\s+-\s+(?:\S+\s+\[|\S*\s*\")"
 )
 _ACCESS_AGENT = r'"\s+\d{3}\s+\S+\s+"[^"]*"\s+"([^"]+)"\s*$'
 #: Addresses of proxies in front of the app (Cloud Run's, a sidecar, a private LB): not a caller.

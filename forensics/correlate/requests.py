@@ -197,7 +197,7 @@ def window_candidates(
     )
     # an entry with no client address (an access line standing in for a missing request log) is
     # nobody's in particular: it matches only on the path the text names, and only when no other
-    # such entry in the window matches on another path (then whose failure it is cannot be told)
+    # such entry in the window matches too (then whose failure it is cannot be told)
     unkeyed = pl.col("runner").is_null() & pl.col("http_status").is_not_null()
     matches = matches.fill_null(False) & ~(unkeyed & pl.col("has_path") & ~pl.col("path_match"))
     # a refused WebSocket handshake is a GET: a POST or PUT in the window is another call
@@ -206,14 +206,9 @@ def window_candidates(
     )
     matches = matches & ~(pl.col("ws") & ~pl.col("ws_closed") & ~pl.col("cors") & other_method)
     cand = cand.with_columns(matches_failure=matches)
-    rival_paths = (
-        pl.col("http_path")
-        .filter(pl.col("matches_failure") & unkeyed)
-        .n_unique()
-        .over("test_id")
-    )
+    rivals = (pl.col("matches_failure") & unkeyed).sum().over("test_id")
     cand = cand.with_columns(
-        matches_failure=pl.col("matches_failure") & ~(unkeyed & (rival_paths > 1))
+        matches_failure=pl.col("matches_failure") & ~(unkeyed & (rivals > 1))
     ).with_columns(strength=strength)
     cand = cand.filter(pl.col("strength").is_not_null() & (pl.col("matches_failure") | ~wide))
     return cand.with_columns(
@@ -284,6 +279,8 @@ def separate_rival_clients(
         rows=pl.col("row"),
         n_ip=pl.col("ip").drop_nulls().n_unique(),
         n_ua=pl.col("ua").drop_nulls().n_unique(),
+        # a request with no agent (an access line) cannot be shown to share the runner's
+        no_ua=pl.col("ua").is_null().any(),
         clients=pl.concat_str(
             [pl.col("ua").fill_null("?"), pl.col("ip").fill_null("?")], separator=" from "
         )
@@ -292,11 +289,11 @@ def separate_rival_clients(
         ips=pl.col("ip").drop_nulls().unique().sort(),
         method=pl.col("http_method").first(),
     )
-    rivals = groups.filter((pl.col("n_ip") >= 2) & (pl.col("n_ua") >= 2))
+    rivals = groups.filter((pl.col("n_ip") >= 2) & ((pl.col("n_ua") >= 2) | pl.col("no_ua")))
     # The same call from several addresses with one agent may be a NAT pool retrying (kept), or
     # two runs of the suite in one export: the links stay, and the note says so in case the two
     # requests' logs disagree.
-    echoes = groups.filter((pl.col("n_ip") >= 2) & (pl.col("n_ua") < 2))
+    echoes = groups.filter((pl.col("n_ip") >= 2) & (pl.col("n_ua") < 2) & ~pl.col("no_ua"))
     notes = {}
     for test_id, path, status, ips, method in echoes.select(
         "test_id", "http_path", "http_status", "ips", "method"

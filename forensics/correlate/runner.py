@@ -3,19 +3,27 @@
 A busy export holds many clients calling the service while the suite runs: people's browsers,
 crawlers, scanners, monitors, other people's scripts, other services. Every plausible client
 (remote address, or user agent when there is none) is scored against the run at the clock offsets
-where its requests would explain the tests (``Standing``):
+where its own requests would explain the tests (``Standing``):
 
-* a failed test whose window holds one of its requests that matches the failure (the status the
-  text names, else a failing call; the path the text names counts extra) counts most;
-* a passed test whose window holds one of its successful requests counts;
-* any other test whose window holds one of its requests counts a little;
-* its requests during the run but between the tests' windows count against it, and so does an
-  offset far from a runner clock's usual seconds of skew;
-* browsers and phones must be in most tests; probes, crawlers and scanners (by their agent, or by
-  the paths they probe: ``/.env``, ``/wp-login.php``) are never the runner.
+* a failed test whose window holds one of its requests that matches the failure counts most (the
+  status the text names; any failing call when it names none, half as much; a refused WebSocket
+  handshake is a GET); the call the text names (its path, or a handshake) counts extra;
+* a passed test whose window holds one of its successful requests counts; any other test whose
+  window holds one of its requests counts a little;
+* against it: its requests during the run but between the tests' windows, its requests just
+  before or after the run, a failed call in the middle of its activity that it did not make, and
+  an offset far from a runner clock's usual seconds of skew;
+* browsers, phones and callers only an access line names (no agent) must be in most tests;
+  probes, crawlers and scanners (by their agent, or by the paths they probe: ``/.env``,
+  ``/wp-login.php``) are never the runner.
 
-The best client is the runner only when no other client (that is not the same runner leaving by
-another address) comes close: otherwise nobody is, and the reason names the clients that tie.
+A client that explains only a part of the failed calls the export covers is never the runner,
+though it keeps weaker clients from being chosen. The best client is the runner only when no
+other client (that is not the same runner leaving by another address) comes close: otherwise
+nobody is, the reason names the clients that tie, and the clock is not taken from anyone's
+requests. Another address of the runner joins it when it sends its agents at its clock and
+explains more of the run while keeping to it (IPv4 and IPv6, a NAT pool), or repeats its calls
+(another run of the same suite). Without test times the run is laid out from its durations.
 """
 
 from __future__ import annotations
@@ -49,7 +57,10 @@ SCANNER_PATH = (
 #: Share of a client's requests on scanner paths that makes it a scanner.
 SCANNER_SHARE = 0.5
 PLAUSIBLE = ("script", "unknown", "mobile", "browser")
-PRIOR = {"script": 1.0, "unknown": 0.8, "mobile": 0.45, "browser": 0.45}
+PRIOR = {"script": 1.0, "unknown": 0.8, "mobile": 0.45, "browser": 0.45, "anonymous": 0.45}
+#: Kinds that must be in most tests to be the runner: a person's browser or phone, and a caller
+#: only an access line names (its address, no agent: a person as likely as a script).
+PERSON_LIKE = ("browser", "mobile", "anonymous")
 #: A browser or a phone is the runner (Selenium, a device farm) only when it is in this share of
 #: the timed tests.
 BROWSER_MIN_SHARE = 0.75
@@ -298,6 +309,10 @@ def _frame(
         & pl.col("client_kind").is_in(PLAUSIBLE)
         & ~pl.col("key").is_in(scanners.implode())
     )
+    anonymous = (pl.col("layer") == "access") & pl.col("http_user_agent").is_null()
+    cands = cands.with_columns(
+        client_kind=pl.when(anonymous).then(pl.lit("anonymous")).otherwise(pl.col("client_kind"))
+    )
     cols = []
     exprs = []
     for i, test_id in enumerate(test_ids):
@@ -469,7 +484,7 @@ def _standings(
         kind = _mode(c.kinds[s:e])
         score = score * PRIOR.get(kind, 0.8)
         best = int(np.argmax(score))
-        if kind in ("browser", "mobile") and hits[best] < max(2, BROWSER_MIN_SHARE * len(run.lo)):
+        if kind in PERSON_LIKE and hits[best] < max(2, BROWSER_MIN_SHARE * len(run.lo)):
             continue
         partial = bool(
             calls_in_export[best] >= PARTIAL_MIN_CALLS
@@ -658,10 +673,16 @@ CROWD_SHARE, CROWD_MIN, CROWD_AROUND_S = 0.5, 5, 10.0
 
 
 def _unkeyed_crowd(timed: pl.DataFrame, est: ClockEstimate, requests: pl.DataFrame) -> str:
-    """Why requests with no client address cannot set the clock: they come around the run as
-    densely as during it, so they are a crowd's ("" when they may be the runner's)."""
+    """Why requests with no client address cannot set the clock: they line up with only some of
+    the tests, or come around the run as densely as during it, so they are a crowd's ("" when
+    they may be the runner's)."""
     if est.method.startswith("none") or timed.is_empty():
         return ""
+    if est.tests_timed and est.tests_hit < est.tests_timed:
+        return (
+            f"requests with no client address (an export without request logs?) line up with "
+            f"only {est.tests_hit} of {est.tests_timed} tests: not enough to set the clock on"
+        )
     lo, hi = runner_windows(timed)
     shift = int(est.offset_s * NS)
     a, b = int(lo.min()) + shift, int(hi.max()) + shift

@@ -49,8 +49,10 @@ def walk_folder(path: Path, follow_links: bool = False) -> list[Path]:
     return walk(path, follow_links)[0]
 
 
-def _entries(batch: JsonLines, strict: bool) -> tuple[pl.DataFrame, list[Skipped]]:
-    """The frame of one file's entries; with ``strict`` the first bad line raises."""
+def _entries(batch: JsonLines, strict: bool) -> tuple[pl.DataFrame, list[list[Skipped]]]:
+    """The frame of a batch of one file's entries, and what each stage of reading passed over
+    (finding the entries, reading their lines, placing them in time); with ``strict`` the first
+    bad line raises."""
     if strict and batch.skipped:
         first = min(batch.skipped, key=lambda s: s.first_line or 0)
         raise LogFormatError(first.reason, path=batch.source, line=first.first_line)
@@ -60,7 +62,8 @@ def _entries(batch: JsonLines, strict: bool) -> tuple[pl.DataFrame, list[Skipped
     frame, skipped = normalize(raw, batch.source)
     if strict and skipped:
         raise LogFormatError(skipped[0].reason, path=batch.source, line=skipped[0].first_line)
-    return frame, batch.skipped + skipped
+    read = len(raw.skipped)  # normalize lists the lines' skips first, then its own
+    return frame, [batch.skipped, skipped[:read], skipped[read:]]
 
 
 def _nothing_usable(skipped: list[Skipped]) -> str:
@@ -96,7 +99,7 @@ def _read_export(
     it is kept. Bad lines are fatal with ``strict`` either way.
     """
     frames: list[pl.DataFrame] = []
-    skipped: list[Skipped] = []
+    stages: list[list[Skipped]] = [[], [], []]
     batches = read_batches(path, limits)
     while True:
         try:
@@ -108,10 +111,12 @@ def _read_export(
         if batch is None:
             break
         frame, more = _entries(batch, strict)
-        skipped += more
+        for stage, found in zip(stages, more, strict=True):
+            stage += found
         if not frame.is_empty():
             frames.append(frame)
-    skipped = merged(skipped)
+    # Counted per reason over the batches, in the order one read of the whole file gives.
+    skipped = [s for stage in stages for s in merged(stage)]
     if not frames:
         if named:
             raise LogFormatError(_nothing_usable(skipped), path=path)

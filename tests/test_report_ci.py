@@ -103,9 +103,11 @@ def test_unknown_verdicts_say_what_is_missing() -> None:
     )
     cmd = wf.parse(error_annotations(result)[0])
     assert cmd.properties["title"] == "forensics: unknown"
-    assert "no deciding log line: export covers" in cmd.data
+    reason = result.verdicts[0].reason or ""
+    assert reason and f"no deciding log line: {reason[:30]}" in cmd.data  # the stated reason
+    assert "window" in reason  # it names the window the reader should fetch
     summary = job_summary(result)
-    assert "### Unexplained" in summary and "export covers" in summary
+    assert "### Unexplained" in summary and reason[:30] in summary
     assert "| test | cause |" not in summary  # nothing explained: no causes table
 
 

@@ -87,9 +87,14 @@ def _width(runs: int) -> float:
     return max(8.0, min(5.5 + 0.3 * runs, 18.0))
 
 
-def _deploy_handle() -> Line2D:
-    return Line2D([], [], color=DEPLOY_COLOUR, linestyle="--", linewidth=1.1,
-                  label="deploy (new revisions served the runner)")  # fmt: skip
+def _legend_below(fig: Figure, handles: list[Artist], comparison: Comparison) -> None:
+    """The legend under the plot: ``handles``, then the deploy line when runs had deploys."""
+    if comparison.deploys:
+        handles = [*handles, Line2D([], [], color=DEPLOY_COLOUR, linestyle="--", linewidth=1.1,
+                                    label="deploy (new revisions served the runner)")]  # fmt: skip
+    if handles:
+        fig.legend(handles=handles, loc="outside lower center", ncol=min(len(handles), 4),
+                   fontsize=8, frameon=False)  # fmt: skip
 
 
 def run_grid(comparison: Comparison, *, max_tests: int = MAX_TESTS) -> Figure:
@@ -141,15 +146,7 @@ def run_grid(comparison: Comparison, *, max_tests: int = MAX_TESTS) -> Figure:
     handles += [Patch(facecolor=PASSED, edgecolor="#999999", label="passed"),
                 Patch(facecolor=SKIPPED, edgecolor="#999999", label="skipped"),
                 Patch(facecolor=ABSENT, edgecolor="#999999", label="absent")]  # fmt: skip
-    if comparison.deploys:
-        handles.append(_deploy_handle())
-    fig.legend(
-        handles=handles,
-        loc="outside lower center",
-        ncol=min(len(handles), 4),
-        fontsize=8,
-        frameon=False,
-    )
+    _legend_below(fig, handles, comparison)
     return fig
 
 
@@ -174,17 +171,7 @@ def causes_per_run(comparison: Comparison) -> Figure:
     ax.set_ylabel("failed tests")
     ax.spines[["top", "right"]].set_visible(False)
     ax.set_title("Causes per run", fontsize=11, loc="left", pad=pad)
-    handles: list[Artist] = [Patch(facecolor=LABEL_COLOURS[k], label=k) for k in present]
-    if comparison.deploys:
-        handles.append(_deploy_handle())
-    if handles:
-        fig.legend(
-            handles=handles,
-            loc="outside lower center",
-            ncol=min(len(handles), 4),
-            fontsize=8,
-            frameon=False,
-        )
+    _legend_below(fig, [Patch(facecolor=LABEL_COLOURS[k], label=k) for k in present], comparison)
     if not present:
         ax.text(
             0.5,
@@ -222,8 +209,5 @@ def pass_rate(comparison: Comparison) -> Figure:
     ax.grid(axis="y", color="#EEEEEE")
     ax.spines[["top", "right"]].set_visible(False)
     ax.set_title("Pass rate over runs", fontsize=11, loc="left", pad=pad)
-    if comparison.deploys:
-        fig.legend(
-            handles=[_deploy_handle()], loc="outside lower center", fontsize=8, frameon=False
-        )
+    _legend_below(fig, [], comparison)
     return fig

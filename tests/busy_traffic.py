@@ -40,6 +40,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from tests.incident_builder import iap_authorize_payload
+
 #: Entries per second of background traffic the evaluation replays every incident at.
 RATES = (2, 5, 30, 150, 300)
 #: The background starts this long before the export's first entry and ends as long after its
@@ -925,30 +927,12 @@ class Traffic:
             "INFO" if granted else "WARNING",
             None,
         )
-        backend = "projects/418205519672/iap_web/compute/services/5120937741837716245"
-        audit["protoPayload"] = {
-            "@type": "type.googleapis.com/google.cloud.audit.AuditLog",
-            "status": {} if granted else {"code": 7, "message": "PERMISSION_DENIED"},
-            "authenticationInfo": {"principalEmail": f"user{self._int(1, 999)}@example.com"}
-            if granted or self.rng.random() < 0.5
-            else {},
-            "requestMetadata": {"callerIp": c.ip, "callerSuppliedUserAgent": c.ua},
-            "serviceName": "iap.googleapis.com",
-            "methodName": "AuthorizeUser",
-            "resourceName": backend,
-            "authorizationInfo": [
-                {
-                    "resource": backend,
-                    "permission": "iap.webServiceVersions.accessViaIAP",
-                    "granted": granted,
-                    "resourceAttributes": {},
-                }
-            ],
-            "request": {
-                "@type": "type.googleapis.com/cloud.security.gatekeeper.AuthorizeUserRequest",
-                "httpRequest": {"url": f"https://{self.x.lb_host}{path}"},
-            },
-        }
+        principal = (
+            f"user{self._int(1, 999)}@example.com" if granted or self.rng.random() < 0.5 else None
+        )
+        audit["protoPayload"] = iap_authorize_payload(
+            granted, principal, c.ip, c.ua, f"https://{self.x.lb_host}{path}"
+        )
 
     def monitor(self, t: float) -> None:
         """An uptime check or a Google health check; rarely a failure."""

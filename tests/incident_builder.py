@@ -39,6 +39,34 @@ def rfc3339(t: datetime) -> str:
     return t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def iap_authorize_payload(
+    granted: bool, principal: str | None, ip: str, agent: str, url: str
+) -> dict[str, Any]:
+    """The protoPayload of IAP's AuthorizeUser data_access audit entry for one call."""
+    backend = "projects/418205519672/iap_web/compute/services/5120937741837716245"
+    return {
+        "@type": "type.googleapis.com/google.cloud.audit.AuditLog",
+        "status": {} if granted else {"code": 7, "message": "PERMISSION_DENIED"},
+        "authenticationInfo": {"principalEmail": principal} if principal else {},
+        "requestMetadata": {"callerIp": ip, "callerSuppliedUserAgent": agent},
+        "serviceName": "iap.googleapis.com",
+        "methodName": "AuthorizeUser",
+        "resourceName": backend,
+        "authorizationInfo": [
+            {
+                "resource": backend,
+                "permission": "iap.webServiceVersions.accessViaIAP",
+                "granted": granted,
+                "resourceAttributes": {},
+            }
+        ],
+        "request": {
+            "@type": "type.googleapis.com/cloud.security.gatekeeper.AuthorizeUserRequest",
+            "httpRequest": {"url": url},
+        },
+    }
+
+
 @dataclass
 class TestCase:
     """One test of the run: where it sits on the true clock and how it ended."""
@@ -357,32 +385,13 @@ class Incident:
             short_id=True,
             severity="INFO",
         )
-        backend = "projects/418205519672/iap_web/compute/services/5120937741837716245"
-        entry["protoPayload"] = {
-            "@type": "type.googleapis.com/google.cloud.audit.AuditLog",
-            "status": {} if granted else {"code": 7, "message": "PERMISSION_DENIED"},
-            "authenticationInfo": {"principalEmail": principal} if principal else {},
-            "requestMetadata": {"callerIp": ip, "callerSuppliedUserAgent": HTTPX_UA},
-            "serviceName": "iap.googleapis.com",
-            "methodName": "AuthorizeUser",
-            "resourceName": backend,
-            "authorizationInfo": [
-                {
-                    "resource": backend,
-                    "permission": "iap.webServiceVersions.accessViaIAP",
-                    "granted": granted,
-                    "resourceAttributes": {},
-                }
-            ],
-            "request": {
-                "@type": "type.googleapis.com/cloud.security.gatekeeper.AuthorizeUserRequest",
-                "httpRequest": {"url": f"https://{self.host}{path}"},
-            },
-            "metadata": {
-                "device_state": "Unknown",
-                "request_id": str(self.rng.randint(10**17, 10**18)),
-                "oauth_client_id": "",
-            },
+        entry["protoPayload"] = iap_authorize_payload(
+            granted, principal, ip, HTTPX_UA, f"https://{self.host}{path}"
+        )
+        entry["protoPayload"]["metadata"] = {
+            "device_state": "Unknown",
+            "request_id": str(self.rng.randint(10**17, 10**18)),
+            "oauth_client_id": "",
         }
         return entry
 

@@ -9,9 +9,9 @@ from typing import Any
 import polars as pl
 
 from forensics.correlate import Correlation
-from forensics.correlate.clock import ClockEstimate
+from forensics.correlate.clock.offset import ClockEstimate
+from forensics.correlate.clock.windows import clock_kind, google_times
 from forensics.correlate.link import WINDOW_SCHEMA, empty_links
-from forensics.correlate.windows import clock_kind, google_times
 from forensics.schema import LOG_SCHEMA, TEST_SCHEMA
 
 T0 = datetime(2026, 11, 24, 8, 10, 0, tzinfo=UTC)

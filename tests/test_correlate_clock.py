@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 
 from forensics.correlate import correlate
-from forensics.correlate.clock import (
+from forensics.correlate.clock.offset import (
     NS,
     ClockEstimate,
     align_by_order,

@@ -4,7 +4,7 @@
 
 1. ``entries.tag_entries``: what each log row is for correlation (the frame's kinds, plus which
    rows stand in for missing request logs).
-2. ``runclock.estimate_clock`` (on ``clock``): Google time minus runner time, from trace anchors
+2. ``clock.estimate_clock`` (on ``clock``): Google time minus runner time, from trace anchors
    and request order; refined on the runner's own requests once they are known.
 3. ``runner.identify_runner`` (on ``fingerprint``): the runner's remote IPs and user agents.
 4. ``windows``: each failed test's window on Google's clock.

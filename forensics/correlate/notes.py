@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import numpy as np
 import polars as pl
 
-from forensics.correlate.clock import ClockEstimate
+from forensics.correlate.clock.offset import ClockEstimate
 from forensics.correlate.textids import TextIds
 
 

@@ -6,7 +6,17 @@ import polars as pl
 
 from forensics.correlate.applines import join_app_lines
 from forensics.correlate.assign import assign_contested, keep_nearest
-from forensics.correlate.clock import ClockEstimate, no_estimate
+from forensics.correlate.clock.estimate import estimate_clock, refine
+from forensics.correlate.clock.offset import ClockEstimate, no_estimate
+from forensics.correlate.clock.windows import (
+    UNTIMED_FACTOR,
+    USELESS_UNCERTAINTY_S,
+    clock_kind,
+    google_times,
+    google_windows,
+    precise_tests,
+    untimed_windows,
+)
 from forensics.correlate.entries import client_key, tag_entries
 from forensics.correlate.fingerprint import NEVER_RUNNER, Fingerprint
 from forensics.correlate.link import (
@@ -23,18 +33,8 @@ from forensics.correlate.requests import (
     separate_rival_clients,
     window_candidates,
 )
-from forensics.correlate.runclock import estimate_clock, refine
 from forensics.correlate.runner import identify_runner
 from forensics.correlate.textids import TextIds, extract_ids
-from forensics.correlate.windows import (
-    UNTIMED_FACTOR,
-    USELESS_UNCERTAINTY_S,
-    clock_kind,
-    google_times,
-    google_windows,
-    precise_tests,
-    untimed_windows,
-)
 from forensics.schema import failed as is_failed
 
 

@@ -34,7 +34,8 @@ from itertools import pairwise
 import numpy as np
 import polars as pl
 
-from forensics.correlate.clock import (
+from forensics.correlate.clock.estimate import runner_windows
+from forensics.correlate.clock.offset import (
     NAIVE_RANGE_S,
     NS,
     UTC_SKEW_S,
@@ -44,7 +45,6 @@ from forensics.correlate.clock import (
 )
 from forensics.correlate.entries import client_key
 from forensics.correlate.fingerprint import Fingerprint, describe_runner
-from forensics.correlate.runclock import runner_windows
 from forensics.correlate.textids import TextIds
 
 #: Paths only vulnerability scanners ask for: a client that mostly asks for these is a scanner,
@@ -714,7 +714,7 @@ def identify_runner(
         tests: every test with its clock ``kind`` column.
         requests: tagged request rows that may be the runner's (no probes).
         ids: per failed test, what its text names.
-        clocks: the first estimate per clock kind (``runclock.estimate_clock``).
+        clocks: the first estimate per clock kind (``clock.estimate_clock``).
 
     Returns:
         The fingerprint (empty, with the reason as its method, when no client stands clear of the

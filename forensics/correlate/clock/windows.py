@@ -16,9 +16,9 @@ from collections.abc import Iterator
 import numpy as np
 import polars as pl
 
-from forensics.correlate.clock import NS, ClockEstimate
+from forensics.correlate.clock.estimate import ZONE_SLIP_NOTE, runner_windows
+from forensics.correlate.clock.offset import NS, ClockEstimate
 from forensics.correlate.link import TEST_TIME_SCHEMA
-from forensics.correlate.runclock import ZONE_SLIP_NOTE, runner_windows
 
 #: Beyond this offset uncertainty a test's times say nothing useful about where it ran.
 USELESS_UNCERTAINTY_S = 3600.0

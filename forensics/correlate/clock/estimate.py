@@ -13,7 +13,7 @@ from dataclasses import replace
 import numpy as np
 import polars as pl
 
-from forensics.correlate.clock import (
+from forensics.correlate.clock.offset import (
     NAIVE_RANGE_S,
     NS,
     UTC_RANGE_S,

@@ -71,6 +71,14 @@ def _app_rows(tagged: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def _whole(value: str) -> str:
+    """A regex for ``value`` as a whole word: an agent "node" is not in "node_modules", a path
+    "/api/x" not in "/api/xy" (word boundaries where the value starts or ends with a word)."""
+    head = r"\b" if re.match(r"\w", value) else ""
+    tail = r"\b" if re.search(r"\w$", value) else ""
+    return f"{head}{re.escape(value)}{tail}"
+
+
 def _page_origin() -> pl.Expr:
     """The origin (scheme://host[:port]) of the page that sent the request (its referer), which
     origin checks quote ("origin https://preview.example.dev not allowed"); null when the page is
@@ -164,7 +172,7 @@ def _pairs(app: pl.DataFrame, spans: pl.DataFrame, same_service: bool = True) ->
     named = (
         pl.col("a_text")
         .str.to_lowercase()
-        .str.extract_all("|".join(re.escape(v.lower()) for v in values))
+        .str.extract_all("|".join(_whole(v.lower()) for v in values))
         if values
         else pl.lit([], dtype=pl.List(pl.String))
     )

@@ -757,7 +757,7 @@ class Traffic:
             instance=instance,
         )
         ms = (self.rng.uniform(0.3, 12)) / 1000
-        if self.x.access_lines and self.rng.random() < 0.8:
+        if self.x.access_lines:  # an app that writes access lines writes one for every call
             verb = "WebSocket" if path in self.x.ws_paths and method == "GET" else method
             caller = self.x.proxy_ip or c.ip  # the app behind Cloud Run's proxy sees its address
             access = (

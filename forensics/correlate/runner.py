@@ -96,8 +96,10 @@ MIN_SCORE = 1.5
 MAX_SCORED = 150
 #: Busiest clients near the run that are also aligned by request order alone.
 ORDER_CLIENTS = 8
-#: Failed tests used to anchor hypotheses (a run with more is sampled evenly).
-MAX_FAILED = 40
+#: Failed tests used to anchor hypotheses (a run with more is sampled evenly), and passed ones.
+MAX_FAILED, MAX_PASSED = 40, 40
+#: The best few hypotheses are refined on a grid of this step, this many steps either side.
+REFINE_TOP, REFINE_STEP_S, REFINE_SPAN = 3, 0.05, 10
 
 
 @dataclass(frozen=True)
@@ -286,17 +288,35 @@ def _scores(
     return score, hit.sum(axis=1), matched, covered_calls
 
 
-def _hypotheses(run: _Run, t: np.ndarray, match: np.ndarray, reach: tuple[int, int]) -> np.ndarray:
-    """Offsets that put one of the client's matching requests inside a failed test's window."""
+def _hypotheses(
+    run: _Run, t: np.ndarray, match: np.ndarray, ok: np.ndarray, reach: tuple[int, int]
+) -> np.ndarray:
+    """Offsets that put one of the client's requests inside a test's window: a matching one in a
+    failed test's, a successful one in a passed test's (at most ``MAX_PASSED`` passed tests)."""
     parts = []
     for col, j in enumerate(run.failed_idx):
         times = t[match[:, col]]
         if len(times):
             parts += [times - run.core_mid[j], times - run.hi[j], times - run.lo[j]]
+    passed = np.flatnonzero(~run.failed)
+    if len(passed) > MAX_PASSED:
+        passed = passed[np.linspace(0, len(passed) - 1, MAX_PASSED).round().astype(int)]
+    good = t[ok]
+    if len(good) and len(passed):
+        parts.append((good[:, None] - run.core_mid[None, passed]).ravel())
     if not parts:
         return np.empty(0, dtype=np.int64)
     offs = np.unique(np.concatenate(parts) // (NS // 100) * (NS // 100))
     return offs[(offs >= reach[0]) & (offs <= reach[1])]
+
+
+def _around(offsets: np.ndarray, score: np.ndarray, reach: tuple[int, int]) -> np.ndarray:
+    """A fine grid around the best few offsets: the best point need not be a hypothesis."""
+    top = offsets[np.argsort(-score, kind="stable")[:REFINE_TOP]]
+    step = int(REFINE_STEP_S * NS)
+    grid = (np.arange(-REFINE_SPAN, REFINE_SPAN + 1) * step)[None, :] + top[:, None]
+    grid = np.unique(grid.ravel())
+    return grid[(grid >= reach[0]) & (grid <= reach[1])]
 
 
 def _frame(
@@ -473,14 +493,17 @@ def _standings(
             np.concatenate(
                 [
                     fixed,
-                    _hypotheses(run, c.t[s:e], c.match[s:e], reach),
+                    _hypotheses(run, c.t[s:e], c.match[s:e], c.ok[s:e], reach),
                     order_offsets.get((s, e), fixed[:0]),
                 ]
             )
         )
         if len(offs) == 0:
             continue
-        score, hits, matched, calls_in_export = c.scores(run, np.arange(s, e), offs)
+        rows = np.arange(s, e)
+        score, _, _, _ = c.scores(run, rows, offs)
+        offs = np.unique(np.concatenate([offs, _around(offs, score, reach)]))
+        score, hits, matched, calls_in_export = c.scores(run, rows, offs)
         kind = _mode(c.kinds[s:e])
         score = score * PRIOR.get(kind, 0.8)
         best = int(np.argmax(score))

@@ -84,9 +84,9 @@ THROUGH_RUN_SHARE = 0.5
 #: of them (the tests it did not explain lie where the export has nothing).
 PARTIAL_MIN_CALLS, PARTIAL_SHARE = 3, 0.5
 #: Runner clocks are normally off by seconds: beyond this skew an offset costs ...
-USUAL_SKEW_S = 10.0
+USUAL_SKEW_S = 5.0
 #: ... this much per further second (an offset two minutes away needs a few more tests).
-FAR_COST_PER_S = 0.02
+FAR_COST_PER_S = 0.05
 #: The runner must beat every other client by this much, and by this share of its score.
 MARGIN, MARGIN_SHARE = 1.0, 0.25
 #: Below this score nothing lines up enough to call any client the runner (unless it is the only

@@ -275,17 +275,23 @@ def _scores(
     ends = np.append(idx[1:] - 1, len(wlo) - 1)
     covered = _count(t, wlo[idx][None, :] + o, whi[ends][None, :] + o).sum(axis=1)
     stray = during - covered
+    # one request is one call: where windows overlap (JUnit times rebuilt from durations) a
+    # single 403 must not explain every failed test around it
+    matching = match.any(axis=1) if match.shape[1] else np.zeros(len(t), dtype=bool)
+    calls = _count(t[matching], run_lo, run_hi)
+    share = np.minimum(1.0, calls / np.maximum(matched, 1))
+    passes = np.minimum(passed_ok.sum(axis=1), _count(t[ok], run_lo, run_hi))
+    others = np.minimum((hit & ~credited).sum(axis=1), during)
     score = (
-        worth
-        + PATH * named
-        + PASSED_OK * passed_ok.sum(axis=1)
-        + OTHER_HIT * (hit & ~credited).sum(axis=1)
+        share * (worth + PATH * named)
+        + PASSED_OK * passes
+        + OTHER_HIT * others
         - STRAY * stray
         - MISSED * missed
         - AWAY * np.minimum(away, AWAY_MAX)
         - _skew_cost(offsets, run.kind, run.center)
     )
-    return score, hit.sum(axis=1), matched, covered_calls
+    return score, hit.sum(axis=1), np.minimum(matched, calls), covered_calls
 
 
 def _hypotheses(

@@ -115,21 +115,7 @@ def test_background_keeps_to_what_the_export_holds() -> None:
     assert sevs and sevs <= {"WARNING", "ERROR", "CRITICAL"}
 
 
-#: Known wrong labels, each a strict xfail until fixed: at 150 entries/s other clients' access
-#: lines around express_signature_malformed_cors's preflight read as the app failing (cors_origin
-#: -> app_error) since the log-frame kinds and the busy-export work were joined.
-KNOWN_WRONG = {150: "express_signature_malformed_cors preflight: cors_origin read as app_error"}
-
-
-@pytest.mark.parametrize(
-    "rate",
-    [
-        pytest.param(r, marks=pytest.mark.xfail(strict=True, reason=KNOWN_WRONG[r]))
-        if r in KNOWN_WRONG
-        else r
-        for r in RATES
-    ],
-)
+@pytest.mark.parametrize("rate", RATES)
 def test_no_wrong_label_in_a_busy_export(
     rate: float, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
